@@ -1,0 +1,342 @@
+/*
+ * etpu.h — the one public header of etpu, an open toolchain for Google Coral
+ * Edge TPU models: read, check, compile, run, quantize and retrain TensorFlow
+ * Lite (.tflite) models on any machine.
+ *
+ * Worked example (open a model, list its operators, write a copy):
+ *
+ *     etpu_model *m;
+ *     if (etpu_model_open("model.tflite", &m) != ETPU_OK) {
+ *       fprintf(stderr, "%s\n", etpu_errmsg());   // never NULL
+ *       return 1;
+ *     }
+ *     for (uint32_t i = 0; i < etpu_model_op_count(m, 0); i++) {
+ *       etpu_op_info op;
+ *       etpu_model_op(m, 0, i, &op);
+ *       printf("%u %s\n", i, op.name);
+ *     }
+ *     if (etpu_model_write_file(m, "copy.tflite", 0) != ETPU_OK) ...
+ *     etpu_model_close(m);
+ *
+ * Conventions:
+ *  - Every function that can fail returns enum etpu_status; ETPU_OK is 0.
+ *    On failure a one-line message naming the file, the object and the rule
+ *    broken is kept per thread and returned by etpu_errmsg().
+ *  - Outputs are the last parameters, named *_out, and are untouched on failure.
+ *  - Model bytes are borrowed from a memory map (or the caller's buffer) and
+ *    verified completely before any field is interpreted.
+ *  - All heap memory goes through the hook set by etpu_set_allocator().
+ */
+#ifndef ETPU_ETPU_H
+#define ETPU_ETPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ETPU_WUR __attribute__((warn_unused_result))
+#else
+#define ETPU_WUR
+#endif
+
+/* ---------------------------------------------------------------------------
+ * Status codes. Append-only; the names come from one X-macro list.
+ * ------------------------------------------------------------------------- */
+#define ETPU_STATUS_LIST(X)                                                   \
+  X(ETPU_OK, 0, "ok")                                                         \
+  X(ETPU_INVALID_ARGUMENT, 1, "invalid argument")                            \
+  X(ETPU_UNSUPPORTED, 2, "unsupported")                                      \
+  X(ETPU_MALFORMED, 3, "malformed model")                                    \
+  X(ETPU_OUT_OF_MEMORY, 4, "out of memory")                                  \
+  X(ETPU_IO_ERROR, 5, "i/o error")                                           \
+  X(ETPU_INVALID_STATE, 6, "invalid state")
+
+typedef enum etpu_status {
+#define ETPU_X_(name, value, text) name = value,
+  ETPU_STATUS_LIST(ETPU_X_)
+#undef ETPU_X_
+} etpu_status;
+
+/* Short name of a status ("malformed model"); never NULL. */
+const char *etpu_status_name(etpu_status status);
+
+/* The calling thread's last error message; "" if none. Never NULL, never
+ * allocates. Valid until the next failing etpu call on the same thread. */
+const char *etpu_errmsg(void);
+
+/* etpu version string, e.g. "0.1.0". */
+const char *etpu_version(void);
+
+/* ---------------------------------------------------------------------------
+ * Memory. One allocator hook for the whole library (set it before any other
+ * call; not thread-safe to change while etpu objects exist).
+ * ------------------------------------------------------------------------- */
+typedef struct etpu_allocator {
+  void *(*malloc_fn)(void *user, size_t size);             /* NULL on failure */
+  void *(*realloc_fn)(void *user, void *ptr, size_t size); /* NULL on failure */
+  void (*free_fn)(void *user, void *ptr);
+  void *user;
+} etpu_allocator;
+
+/* Install an allocator; NULL restores the C library's malloc/realloc/free. */
+void etpu_set_allocator(const etpu_allocator *allocator);
+
+/* ---------------------------------------------------------------------------
+ * Tensor types (TensorFlow Lite TensorType values) and operator codes.
+ * ------------------------------------------------------------------------- */
+typedef enum etpu_dtype {
+  ETPU_FLOAT32 = 0,
+  ETPU_FLOAT16 = 1,
+  ETPU_INT32 = 2,
+  ETPU_UINT8 = 3,
+  ETPU_INT64 = 4,
+  ETPU_STRING = 5,
+  ETPU_BOOL = 6,
+  ETPU_INT16 = 7,
+  ETPU_COMPLEX64 = 8,
+  ETPU_INT8 = 9,
+  ETPU_FLOAT64 = 10,
+  ETPU_COMPLEX128 = 11,
+  ETPU_UINT64 = 12,
+  ETPU_RESOURCE = 13,
+  ETPU_VARIANT = 14,
+  ETPU_UINT32 = 15,
+  ETPU_UINT16 = 16,
+  ETPU_INT4 = 17,
+  ETPU_BFLOAT16 = 18,
+  ETPU_INT2 = 19,
+  ETPU_UINT4 = 20,
+  ETPU_FLOAT8_E4M3FN = 21,
+  ETPU_FLOAT8_E5M2 = 22,
+} etpu_dtype;
+
+/* TensorFlow Lite type name ("INT8"); "UNKNOWN" for values etpu does not know. */
+const char *etpu_dtype_name(int32_t dtype);
+
+/* Bytes per element (0 for STRING, RESOURCE, VARIANT and sub-byte types). */
+size_t etpu_dtype_size(int32_t dtype);
+
+/* A few builtin operator codes (TensorFlow Lite BuiltinOperator values) used
+ * by callers; etpu_op_code_name() knows them all. */
+enum {
+  ETPU_OP_ADD = 0,
+  ETPU_OP_AVERAGE_POOL_2D = 1,
+  ETPU_OP_CONCATENATION = 2,
+  ETPU_OP_CONV_2D = 3,
+  ETPU_OP_DEPTHWISE_CONV_2D = 4,
+  ETPU_OP_DEQUANTIZE = 6,
+  ETPU_OP_FULLY_CONNECTED = 9,
+  ETPU_OP_L2_NORMALIZATION = 11,
+  ETPU_OP_LOGISTIC = 14,
+  ETPU_OP_MAX_POOL_2D = 17,
+  ETPU_OP_MUL = 18,
+  ETPU_OP_RELU = 19,
+  ETPU_OP_RELU6 = 21,
+  ETPU_OP_RESHAPE = 22,
+  ETPU_OP_RESIZE_BILINEAR = 23,
+  ETPU_OP_SOFTMAX = 25,
+  ETPU_OP_TANH = 28,
+  ETPU_OP_CUSTOM = 32,
+  ETPU_OP_PAD = 34,
+  ETPU_OP_MEAN = 40,
+  ETPU_OP_SUB = 41,
+  ETPU_OP_QUANTIZE = 114,
+};
+
+/* Builtin operator name ("CONV_2D"); "UNKNOWN" for codes etpu does not know. */
+const char *etpu_op_code_name(int32_t code);
+
+/* ---------------------------------------------------------------------------
+ * Models: open (verify + read), query, edit, write.
+ * ------------------------------------------------------------------------- */
+typedef struct etpu_model etpu_model;
+
+/* Open and verify a .tflite file (memory-mapped, zero-copy). The file is
+ * never modified. Returns ETPU_IO_ERROR (cannot read), ETPU_MALFORMED (the
+ * bytes break the flatbuffer or TensorFlow Lite rules), ETPU_UNSUPPORTED
+ * (well-formed content this etpu does not know, e.g. a new tensor type),
+ * ETPU_OUT_OF_MEMORY. *model_out is set only on ETPU_OK. */
+ETPU_WUR etpu_status etpu_model_open(const char *path, etpu_model **model_out);
+
+/* Same, from memory. The bytes are borrowed and must outlive the model unless
+ * ETPU_OPEN_COPY is given (they are also copied when not 16-byte aligned).
+ * `label` names the source in error messages (may be NULL: "<buffer>"). */
+#define ETPU_OPEN_COPY 1u
+ETPU_WUR etpu_status etpu_model_open_buffer(const void *data, size_t size, const char *label,
+                                            unsigned flags, etpu_model **model_out);
+
+/* Create an empty model (one empty subgraph, the sentinel buffer 0). */
+ETPU_WUR etpu_status etpu_model_create(etpu_model **model_out);
+
+/* Release a model and everything it owns; NULL is a no-op. */
+void etpu_model_close(etpu_model *model);
+
+/* The name used in messages (the path, or the label). Never NULL. */
+const char *etpu_model_label(const etpu_model *model);
+
+/* Write flags. */
+#define ETPU_WRITE_COMPACT 1u /* drop buffers no tensor, op or metadata uses */
+
+/* Serialize to a new heap buffer (free with etpu_free). */
+ETPU_WUR etpu_status etpu_model_write_buffer(const etpu_model *model, unsigned flags, void **data_out,
+                                             size_t *size_out);
+
+/* Write atomically: to "<path>.tmp.<pid>" then rename over path. */
+ETPU_WUR etpu_status etpu_model_write_file(const etpu_model *model, const char *path, unsigned flags);
+
+/* Free memory returned by etpu (etpu_model_write_buffer, ...). */
+void etpu_free(void *ptr);
+
+/* Model-level facts. */
+uint32_t etpu_model_subgraph_count(const etpu_model *model);
+uint32_t etpu_model_schema_version(const etpu_model *model);
+const char *etpu_model_description(const etpu_model *model); /* "" if none */
+uint32_t etpu_model_buffer_count(const etpu_model *model);
+uint32_t etpu_model_metadata_count(const etpu_model *model);
+/* Metadata entry i: name and its buffer's bytes. */
+ETPU_WUR etpu_status etpu_model_metadata(const etpu_model *model, uint32_t index, const char **name_out,
+                                         const void **data_out, size_t *size_out);
+
+/* Subgraph-level facts. */
+uint32_t etpu_model_tensor_count(const etpu_model *model, uint32_t subgraph);
+uint32_t etpu_model_op_count(const etpu_model *model, uint32_t subgraph);
+const char *etpu_model_subgraph_name(const etpu_model *model, uint32_t subgraph); /* "" if none */
+/* Graph inputs / outputs: tensor indices. */
+uint32_t etpu_model_input_count(const etpu_model *model, uint32_t subgraph);
+uint32_t etpu_model_output_count(const etpu_model *model, uint32_t subgraph);
+int32_t etpu_model_input(const etpu_model *model, uint32_t subgraph, uint32_t i);
+int32_t etpu_model_output(const etpu_model *model, uint32_t subgraph, uint32_t i);
+
+/* A read-only view of a tensor; pointers stay valid until the model is
+ * edited or closed. */
+typedef struct etpu_tensor_info {
+  const char *name;             /* "" if none */
+  int32_t type;                 /* etpu_dtype */
+  uint32_t rank;                /* number of dimensions */
+  const int32_t *shape;         /* rank entries */
+  uint32_t signature_rank;      /* 0 if the model has no shape_signature */
+  const int32_t *shape_signature; /* -1 marks a dynamic dimension */
+  uint32_t quant_count;         /* 0 = not quantized; 1 = per tensor; else per axis */
+  const float *scale;           /* quant_count entries */
+  const int64_t *zero_point;    /* quant_count entries */
+  int32_t quantized_dimension;  /* axis of per-axis quantization */
+  uint32_t buffer;              /* model buffer index; 0 = none */
+  const void *data;             /* constant data, NULL if none */
+  size_t data_size;             /* bytes of constant data */
+  bool is_variable;             /* state tensor (e.g. LSTM) */
+  bool is_sparse;               /* has sparsity parameters */
+  int32_t producer;             /* index of the op writing it, -1 if none */
+  uint32_t consumer_count;      /* number of (op, input slot) uses */
+} etpu_tensor_info;
+
+ETPU_WUR etpu_status etpu_model_tensor(const etpu_model *model, uint32_t subgraph, uint32_t index,
+                                       etpu_tensor_info *info_out);
+
+/* A read-only view of an operator. */
+typedef struct etpu_op_info {
+  int32_t code;               /* BuiltinOperator; ETPU_OP_CUSTOM for custom ops */
+  const char *name;           /* builtin name, or the custom code for custom ops */
+  int32_t version;            /* OperatorCode.version */
+  uint32_t opcode_index;      /* index in the model's operator_codes */
+  uint32_t input_count;
+  const int32_t *inputs;      /* tensor indices; -1 = omitted optional input */
+  uint32_t output_count;
+  const int32_t *outputs;
+  const char *options_name;   /* builtin options table name, "" if none */
+  const void *custom_options; /* custom op bytes, NULL if none */
+  size_t custom_options_size;
+} etpu_op_info;
+
+ETPU_WUR etpu_status etpu_model_op(const etpu_model *model, uint32_t subgraph, uint32_t index,
+                                   etpu_op_info *info_out);
+
+/* Builtin option values of an op by field name ("stride_w", "padding"),
+ * schema defaults applied. ETPU_INVALID_ARGUMENT if the op's options table has
+ * no such scalar field. */
+ETPU_WUR etpu_status etpu_model_op_option_int(const etpu_model *model, uint32_t subgraph, uint32_t op,
+                                              const char *field, int64_t *value_out);
+ETPU_WUR etpu_status etpu_model_op_option_float(const etpu_model *model, uint32_t subgraph, uint32_t op,
+                                                const char *field, double *value_out);
+
+/* Write the options of an op as a JSON object (enum values by name) into
+ * buf (always NUL-terminated when cap > 0); returns the length needed. */
+size_t etpu_model_op_options_json(const etpu_model *model, uint32_t subgraph, uint32_t op, char *buf,
+                                  size_t cap);
+
+/* ---------------------------------------------------------------------------
+ * Building and editing (subgraph 0 unless stated). Indices of existing
+ * tensors and ops stay valid across additions; removals renumber later ones.
+ * ------------------------------------------------------------------------- */
+
+/* Quantization to attach to a tensor (copied). */
+typedef struct etpu_quant_params {
+  uint32_t count;              /* 0 = none */
+  const float *scale;
+  const int64_t *zero_point;
+  int32_t quantized_dimension;
+} etpu_quant_params;
+
+/* Add a tensor. data/size: constant contents (copied) or NULL/0 for an
+ * activation. Returns its index in *index_out. */
+ETPU_WUR etpu_status etpu_model_add_tensor(etpu_model *model, uint32_t subgraph, const char *name,
+                                           int32_t type, uint32_t rank, const int32_t *shape,
+                                           const etpu_quant_params *quant, const void *data, size_t size,
+                                           int32_t *index_out);
+
+/* Set or replace a tensor's constant data (copied; size must match). */
+ETPU_WUR etpu_status etpu_model_set_tensor_data(etpu_model *model, uint32_t subgraph, uint32_t tensor,
+                                                const void *data, size_t size);
+
+/* Replace a tensor's quantization (copied; count 0 removes it). */
+ETPU_WUR etpu_status etpu_model_set_tensor_quant(etpu_model *model, uint32_t subgraph, uint32_t tensor,
+                                                 const etpu_quant_params *quant);
+
+/* Mark a tensor as a variable (state) tensor. */
+ETPU_WUR etpu_status etpu_model_set_tensor_variable(etpu_model *model, uint32_t subgraph, uint32_t tensor,
+                                                    bool is_variable);
+
+/* Builtin option value for etpu_model_add_op: a field by name. */
+typedef struct etpu_option {
+  const char *field;  /* schema field name of the op's options table */
+  int64_t i;          /* integer / bool / enum value */
+  double f;           /* float value (used for float fields) */
+  uint32_t count;     /* >0: an int vector field (e.g. new_shape) */
+  const int32_t *ints;
+} etpu_option;
+
+/* Append an op. code: builtin code; custom_code: for ETPU_OP_CUSTOM. The
+ * options table is chosen from the op code (Conv2DOptions for CONV_2D, ...);
+ * fields not given keep the schema defaults. */
+ETPU_WUR etpu_status etpu_model_add_op(etpu_model *model, uint32_t subgraph, int32_t code,
+                                       const char *custom_code, int32_t version, uint32_t input_count,
+                                       const int32_t *inputs, uint32_t output_count, const int32_t *outputs,
+                                       uint32_t option_count, const etpu_option *options,
+                                       const void *custom_options, size_t custom_options_size,
+                                       int32_t *index_out);
+
+/* Remove an op (its tensors stay). */
+ETPU_WUR etpu_status etpu_model_remove_op(etpu_model *model, uint32_t subgraph, uint32_t op);
+
+/* Remove a tensor no op and no graph input/output uses; later indices shift. */
+ETPU_WUR etpu_status etpu_model_remove_tensor(etpu_model *model, uint32_t subgraph, uint32_t tensor);
+
+/* Set the graph inputs / outputs (tensor indices, copied). */
+ETPU_WUR etpu_status etpu_model_set_io(etpu_model *model, uint32_t subgraph, uint32_t input_count,
+                                       const int32_t *inputs, uint32_t output_count, const int32_t *outputs);
+
+/* Set the model description string (copied). */
+ETPU_WUR etpu_status etpu_model_set_description(etpu_model *model, const char *description);
+
+/* Check the graph's semantic rules again after edits (the same rules as
+ * etpu_model_open). */
+ETPU_WUR etpu_status etpu_model_validate(const etpu_model *model);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ETPU_ETPU_H */

@@ -1,0 +1,335 @@
+/*
+ * inspect.c — `etpu inspect MODEL [--json]`: a readable summary of any
+ * .tflite model, or JSON for scripts.
+ *
+ * Models compiled by Google's edgetpu_compiler hold an `edgetpu-custom-op`
+ * whose payload is the Edge TPU's closed instruction stream; inspect reports
+ * the custom op, its inputs and outputs and the ops left on the CPU, without
+ * trying to decode the payload.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define EDGETPU_CUSTOM_CODE "edgetpu-custom-op"
+
+static void print_shape(FILE *f, uint32_t rank, const int32_t *shape) {
+  fputc('[', f);
+  for (uint32_t i = 0; i < rank; i++) fprintf(f, "%s%d", i ? "," : "", shape[i]);
+  fputc(']', f);
+}
+
+static void print_float_json(FILE *f, double x) {
+  if (isfinite(x))
+    fprintf(f, "%.9g", x);
+  else
+    fprintf(f, "\"%s\"", isnan(x) ? "nan" : (x > 0 ? "inf" : "-inf"));
+}
+
+static void tensor_line(FILE *f, const etpu_model *m, int32_t idx) {
+  if (idx < 0) {
+    fprintf(f, "(omitted)");
+    return;
+  }
+  etpu_tensor_info t;
+  if (etpu_model_tensor(m, 0, (uint32_t)idx, &t) != ETPU_OK) return;
+  fprintf(f, "t%d %s", idx, etpu_dtype_name(t.type));
+  print_shape(f, t.rank, t.shape);
+  if (t.signature_rank) {
+    bool dyn = false;
+    for (uint32_t i = 0; i < t.signature_rank; i++) dyn |= t.shape_signature[i] < 0;
+    if (dyn) {
+      fprintf(f, " sig");
+      print_shape(f, t.signature_rank, t.shape_signature);
+    }
+  }
+  if (t.quant_count == 1)
+    fprintf(f, " q(%.6g, %" PRId64 ")", t.scale[0], t.zero_point ? t.zero_point[0] : 0);
+  else if (t.quant_count > 1)
+    fprintf(f, " q(per-axis %u on dim %d)", t.quant_count, t.quantized_dimension);
+  if (t.data) fprintf(f, " const");
+  if (t.is_variable) fprintf(f, " var");
+  fprintf(f, " '%s'", t.name);
+}
+
+typedef struct hist_entry {
+  const char *name;
+  uint32_t count;
+} hist_entry;
+
+static uint32_t histogram(const etpu_model *m, uint32_t sg, hist_entry *h, uint32_t cap) {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < etpu_model_op_count(m, sg); i++) {
+    etpu_op_info op;
+    if (etpu_model_op(m, sg, i, &op) != ETPU_OK) continue;
+    uint32_t k = 0;
+    while (k < n && strcmp(h[k].name, op.name) != 0) k++;
+    if (k == n) {
+      if (n == cap) continue;
+      h[n].name = op.name;
+      h[n].count = 0;
+      n++;
+    }
+    h[k].count++;
+  }
+  return n;
+}
+
+/* Edge TPU facts of subgraph 0. */
+typedef struct edgetpu_facts {
+  uint32_t custom_ops; /* edgetpu-custom-op count */
+  uint32_t cpu_ops;    /* all other ops */
+  int32_t first;       /* index of the first custom op, -1 */
+} edgetpu_facts;
+
+static edgetpu_facts edgetpu_scan(const etpu_model *m) {
+  edgetpu_facts e = {0, 0, -1};
+  for (uint32_t i = 0; i < etpu_model_op_count(m, 0); i++) {
+    etpu_op_info op;
+    if (etpu_model_op(m, 0, i, &op) != ETPU_OK) continue;
+    if (op.code == ETPU_OP_CUSTOM && !strcmp(op.name, EDGETPU_CUSTOM_CODE)) {
+      if (e.first < 0) e.first = (int32_t)i;
+      e.custom_ops++;
+    } else {
+      e.cpu_ops++;
+    }
+  }
+  return e;
+}
+
+static void print_text(const etpu_model *m) {
+  printf("model: %s\n", etpu_model_label(m));
+  printf("  schema version %u, %u subgraph(s), %u buffer(s)", etpu_model_schema_version(m),
+         etpu_model_subgraph_count(m), etpu_model_buffer_count(m));
+  if (etpu_model_description(m)[0]) printf(", description \"%s\"", etpu_model_description(m));
+  printf("\n");
+  for (uint32_t i = 0; i < etpu_model_metadata_count(m); i++) {
+    const char *name;
+    size_t size;
+    if (etpu_model_metadata(m, i, &name, NULL, &size) == ETPU_OK) printf("  metadata '%s' (%zu bytes)\n", name, size);
+  }
+  edgetpu_facts e = edgetpu_scan(m);
+  if (e.custom_ops) {
+    printf("  compiled for the Edge TPU: %u edgetpu-custom-op, %u op(s) on the CPU\n", e.custom_ops, e.cpu_ops);
+    for (uint32_t i = 0; i < etpu_model_op_count(m, 0); i++) {
+      etpu_op_info op;
+      if (etpu_model_op(m, 0, i, &op) != ETPU_OK) continue;
+      if (op.code == ETPU_OP_CUSTOM && !strcmp(op.name, EDGETPU_CUSTOM_CODE)) {
+        printf("    op %u edgetpu-custom-op: payload %zu bytes (Edge TPU instructions; not decoded)\n", i,
+               op.custom_options_size);
+        for (uint32_t k = 0; k < op.input_count; k++) {
+          printf("      in  ");
+          tensor_line(stdout, m, op.inputs[k]);
+          printf("\n");
+        }
+        for (uint32_t k = 0; k < op.output_count; k++) {
+          printf("      out ");
+          tensor_line(stdout, m, op.outputs[k]);
+          printf("\n");
+        }
+      }
+    }
+  }
+  for (uint32_t sg = 0; sg < etpu_model_subgraph_count(m); sg++) {
+    printf("\nsubgraph %u '%s': %u tensors, %u ops\n", sg, etpu_model_subgraph_name(m, sg),
+           etpu_model_tensor_count(m, sg), etpu_model_op_count(m, sg));
+    if (sg != 0) continue; /* details for the main graph */
+    printf("inputs:\n");
+    for (uint32_t i = 0; i < etpu_model_input_count(m, 0); i++) {
+      printf("  ");
+      tensor_line(stdout, m, etpu_model_input(m, 0, i));
+      printf("\n");
+    }
+    printf("outputs:\n");
+    for (uint32_t i = 0; i < etpu_model_output_count(m, 0); i++) {
+      printf("  ");
+      tensor_line(stdout, m, etpu_model_output(m, 0, i));
+      printf("\n");
+    }
+    hist_entry h[256];
+    uint32_t n = histogram(m, 0, h, 256);
+    printf("op histogram:\n");
+    for (uint32_t k = 0; k < n; k++) printf("  %-28s %u\n", h[k].name, h[k].count);
+    printf("ops:\n");
+    for (uint32_t i = 0; i < etpu_model_op_count(m, 0); i++) {
+      etpu_op_info op;
+      if (etpu_model_op(m, 0, i, &op) != ETPU_OK) continue;
+      printf("  %3u %s v%d\n", i, op.name, op.version);
+      for (uint32_t k = 0; k < op.input_count; k++) {
+        printf("        in  ");
+        tensor_line(stdout, m, op.inputs[k]);
+        printf("\n");
+      }
+      for (uint32_t k = 0; k < op.output_count; k++) {
+        printf("        out ");
+        tensor_line(stdout, m, op.outputs[k]);
+        printf("\n");
+      }
+    }
+  }
+}
+
+static void json_int_list(FILE *f, uint32_t n, const int32_t *v) {
+  fputc('[', f);
+  for (uint32_t i = 0; i < n; i++) fprintf(f, "%s%d", i ? ", " : "", v[i]);
+  fputc(']', f);
+}
+
+static void json_tensor(FILE *f, const etpu_model *m, uint32_t sg, uint32_t i) {
+  etpu_tensor_info t;
+  if (etpu_model_tensor(m, sg, i, &t) != ETPU_OK) {
+    fprintf(f, "null");
+    return;
+  }
+  fprintf(f, "{\"index\": %u, \"name\": ", i);
+  cli_json_string(f, t.name);
+  fprintf(f, ", \"type\": \"%s\", \"shape\": ", etpu_dtype_name(t.type));
+  json_int_list(f, t.rank, t.shape);
+  if (t.signature_rank) {
+    fprintf(f, ", \"shape_signature\": ");
+    json_int_list(f, t.signature_rank, t.shape_signature);
+  }
+  if (t.quant_count) {
+    fprintf(f, ", \"quantization\": {\"scale\": [");
+    for (uint32_t k = 0; k < t.quant_count; k++) {
+      if (k) fprintf(f, ", ");
+      print_float_json(f, t.scale[k]);
+    }
+    fprintf(f, "], \"zero_point\": [");
+    for (uint32_t k = 0; k < t.quant_count; k++) fprintf(f, "%s%" PRId64, k ? ", " : "", t.zero_point ? t.zero_point[k] : 0);
+    fprintf(f, "], \"quantized_dimension\": %d}", t.quantized_dimension);
+  }
+  fprintf(f, ", \"buffer\": %u, \"constant\": %s, \"bytes\": %zu", t.buffer, t.data ? "true" : "false", t.data_size);
+  if (t.is_variable) fprintf(f, ", \"variable\": true");
+  if (t.is_sparse) fprintf(f, ", \"sparse\": true");
+  fprintf(f, ", \"producer\": %d, \"consumers\": %u}", t.producer, t.consumer_count);
+}
+
+static void print_json(const etpu_model *m) {
+  FILE *f = stdout;
+  fprintf(f, "{\n  \"file\": ");
+  cli_json_string(f, etpu_model_label(m));
+  fprintf(f, ",\n  \"schema_version\": %u,\n  \"description\": ", etpu_model_schema_version(m));
+  cli_json_string(f, etpu_model_description(m));
+  fprintf(f, ",\n  \"buffers\": %u,\n  \"metadata\": [", etpu_model_buffer_count(m));
+  for (uint32_t i = 0; i < etpu_model_metadata_count(m); i++) {
+    const char *name;
+    size_t size;
+    if (etpu_model_metadata(m, i, &name, NULL, &size) != ETPU_OK) continue;
+    fprintf(f, "%s{\"name\": ", i ? ", " : "");
+    cli_json_string(f, name);
+    fprintf(f, ", \"bytes\": %zu}", size);
+  }
+  fprintf(f, "],\n");
+  edgetpu_facts e = edgetpu_scan(m);
+  fprintf(f, "  \"edgetpu\": {\"compiled\": %s, \"custom_ops\": %u, \"cpu_ops\": %u", e.custom_ops ? "true" : "false",
+          e.custom_ops, e.custom_ops ? e.cpu_ops : 0);
+  if (e.custom_ops) {
+    etpu_op_info op;
+    if (etpu_model_op(m, 0, (uint32_t)e.first, &op) == ETPU_OK) {
+      fprintf(f, ", \"custom_op_index\": %d, \"payload_bytes\": %zu, \"inputs\": ", e.first, op.custom_options_size);
+      json_int_list(f, op.input_count, op.inputs);
+      fprintf(f, ", \"outputs\": ");
+      json_int_list(f, op.output_count, op.outputs);
+    }
+  }
+  fprintf(f, "},\n  \"subgraphs\": [\n");
+  for (uint32_t sg = 0; sg < etpu_model_subgraph_count(m); sg++) {
+    fprintf(f, "    {\"name\": ");
+    cli_json_string(f, etpu_model_subgraph_name(m, sg));
+    fprintf(f, ", \"inputs\": [");
+    for (uint32_t i = 0; i < etpu_model_input_count(m, sg); i++)
+      fprintf(f, "%s%d", i ? ", " : "", etpu_model_input(m, sg, i));
+    fprintf(f, "], \"outputs\": [");
+    for (uint32_t i = 0; i < etpu_model_output_count(m, sg); i++)
+      fprintf(f, "%s%d", i ? ", " : "", etpu_model_output(m, sg, i));
+    fprintf(f, "],\n     \"op_count\": %u, \"tensor_count\": %u,\n     \"op_histogram\": {", etpu_model_op_count(m, sg),
+            etpu_model_tensor_count(m, sg));
+    hist_entry h[256];
+    uint32_t n = histogram(m, sg, h, 256);
+    for (uint32_t k = 0; k < n; k++) {
+      fprintf(f, "%s", k ? ", " : "");
+      cli_json_string(f, h[k].name);
+      fprintf(f, ": %u", h[k].count);
+    }
+    fprintf(f, "},\n     \"tensors\": [\n");
+    for (uint32_t i = 0; i < etpu_model_tensor_count(m, sg); i++) {
+      fprintf(f, "       ");
+      json_tensor(f, m, sg, i);
+      fprintf(f, "%s\n", i + 1 < etpu_model_tensor_count(m, sg) ? "," : "");
+    }
+    fprintf(f, "     ],\n     \"ops\": [\n");
+    size_t cap = 1024;
+    char *buf = malloc(cap);
+    for (uint32_t i = 0; i < etpu_model_op_count(m, sg); i++) {
+      etpu_op_info op;
+      if (etpu_model_op(m, sg, i, &op) != ETPU_OK) continue;
+      fprintf(f, "       {\"index\": %u, \"type\": ", i);
+      cli_json_string(f, op.code == ETPU_OP_CUSTOM ? "CUSTOM" : op.name);
+      if (op.code == ETPU_OP_CUSTOM) {
+        fprintf(f, ", \"custom_code\": ");
+        cli_json_string(f, op.name);
+        fprintf(f, ", \"custom_options_bytes\": %zu", op.custom_options_size);
+      }
+      fprintf(f, ", \"builtin_code\": %d, \"version\": %d, \"inputs\": ", op.code, op.version);
+      json_int_list(f, op.input_count, op.inputs);
+      fprintf(f, ", \"outputs\": ");
+      json_int_list(f, op.output_count, op.outputs);
+      if (buf) {
+        size_t need = etpu_model_op_options_json(m, sg, i, buf, cap);
+        if (need > cap) {
+          char *nb = realloc(buf, need);
+          if (nb) {
+            buf = nb;
+            cap = need;
+            etpu_model_op_options_json(m, sg, i, buf, cap);
+          }
+        }
+        if (op.options_name[0]) fprintf(f, ", \"options_type\": \"%s\", \"options\": %s", op.options_name, buf);
+      }
+      fprintf(f, "}%s\n", i + 1 < etpu_model_op_count(m, sg) ? "," : "");
+    }
+    free(buf);
+    fprintf(f, "     ]}%s\n", sg + 1 < etpu_model_subgraph_count(m) ? "," : "");
+  }
+  fprintf(f, "  ]\n}\n");
+}
+
+int etpu_cmd_inspect(int argc, char **argv) {
+  const char *path = NULL;
+  bool json = false;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--json"))
+      json = true;
+    else if (argv[i][0] == '-' && argv[i][1]) {
+      fprintf(stderr, "etpu: error: inspect: unknown option '%s'\nusage: etpu inspect MODEL [--json]\n", argv[i]);
+      return 2;
+    } else if (!path)
+      path = argv[i];
+    else {
+      fprintf(stderr, "etpu: error: inspect: one model at a time ('%s' is extra)\n", argv[i]);
+      return 2;
+    }
+  }
+  if (!path) {
+    fprintf(stderr, "usage: etpu inspect MODEL [--json]\n");
+    return 2;
+  }
+  etpu_model *m;
+  etpu_status st = etpu_model_open(path, &m);
+  if (st != ETPU_OK) return cli_report(st);
+  if (json)
+    print_json(m);
+  else
+    print_text(m);
+  etpu_model_close(m);
+  if (fflush(stdout) != 0 || ferror(stdout)) {
+    fprintf(stderr, "etpu: error: cannot write to standard output\n");
+    return 3;
+  }
+  return 0;
+}

@@ -1,0 +1,74 @@
+/*
+ * main.c — the etpu command-line program: dispatch to subcommands.
+ *
+ * Exit codes: 0 success; 1 the input broke a rule (malformed, unsupported);
+ * 2 usage error; 3 I/O or out of memory.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: etpu <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  inspect MODEL [--json]     summarise a .tflite model (compiled ones too)\n"
+          "  demo OUT.tflite            write the bundled demo model (a small uint8 classifier)\n"
+          "  version                    print the etpu version\n"
+          "\n"
+          "etpu %s — open toolchain for Google Coral Edge TPU models\n",
+          etpu_version());
+}
+
+void cli_json_string(FILE *f, const char *s) {
+  fputc('"', f);
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    switch (*p) {
+      case '"': fputs("\\\"", f); break;
+      case '\\': fputs("\\\\", f); break;
+      case '\n': fputs("\\n", f); break;
+      case '\r': fputs("\\r", f); break;
+      case '\t': fputs("\\t", f); break;
+      default:
+        if (*p < 0x20 || *p == 0x7f)
+          fprintf(f, "\\u%04x", *p);
+        else
+          fputc(*p, f);
+    }
+  }
+  fputc('"', f);
+}
+
+int cli_report(etpu_status st) {
+  fprintf(stderr, "etpu: error: %s\n", etpu_errmsg());
+  switch (st) {
+    case ETPU_OK: return 0;
+    case ETPU_INVALID_ARGUMENT: return 2;
+    case ETPU_IO_ERROR:
+    case ETPU_OUT_OF_MEMORY: return 3;
+    default: return 1;
+  }
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  const char *cmd = argv[1];
+  if (!strcmp(cmd, "inspect") || !strcmp(cmd, "show")) return etpu_cmd_inspect(argc - 1, argv + 1);
+  if (!strcmp(cmd, "demo")) return etpu_cmd_demo(argc - 1, argv + 1);
+  if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-v")) {
+    printf("etpu %s\n", etpu_version());
+    return 0;
+  }
+  if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+    usage(stdout);
+    return 0;
+  }
+  fprintf(stderr, "etpu: error: unknown command '%s'\n", cmd);
+  usage(stderr);
+  return 2;
+}
