@@ -154,6 +154,43 @@ void etpu_fbt_remove(etpu_fbt *t, uint16_t id) {
   }
 }
 
+static bool fbv_equal(const etpu_fbv *a, const etpu_fbv *b);
+
+bool etpu_fbt_equal(const etpu_fbt *a, const etpu_fbt *b) {
+  if (!a || !b) return a == b || (a ? a->n == 0 : b->n == 0);
+  if (a->desc != b->desc || a->n != b->n) return false;
+  for (uint16_t i = 0; i < a->n; i++)
+    if (!fbv_equal(&a->f[i], &b->f[i])) return false;
+  return true;
+}
+
+static bool fbv_equal(const etpu_fbv *a, const etpu_fbv *b) {
+  if (a->id != b->id || a->kind != b->kind) return false;
+  switch (a->kind) {
+    case ETPU_FB_STRING:
+      return a->count == b->count && memcmp(a->v.p, b->v.p, a->count) == 0;
+    case ETPU_FB_TABLE:
+    case ETPU_FB_UNION:
+      return etpu_fbt_equal(a->v.t, b->v.t);
+    case ETPU_FB_VECTOR:
+      if (a->elem != b->elem || a->count != b->count) return false;
+      for (uint32_t i = 0; i < a->count; i++) {
+        if (a->elem == ETPU_FB_TABLE && !etpu_fbt_equal(a->v.tv[i], b->v.tv[i])) return false;
+        if (a->elem == ETPU_FB_STRING &&
+            (a->v.sv[i].len != b->v.sv[i].len || memcmp(a->v.sv[i].s, b->v.sv[i].s, a->v.sv[i].len) != 0))
+          return false;
+      }
+      if (a->elem != ETPU_FB_TABLE && a->elem != ETPU_FB_STRING)
+        return a->count == 0 || memcmp(a->v.p, b->v.p, (size_t)a->count * etpu_fb_scalar_size(a->elem)) == 0;
+      return true;
+    case ETPU_FB_F32:
+    case ETPU_FB_F64:
+      return memcmp(&a->v.f, &b->v.f, sizeof a->v.f) == 0;
+    default:
+      return a->v.i == b->v.i;
+  }
+}
+
 /* ---- decoding (= verification) ----------------------------------------- */
 
 static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
@@ -282,8 +319,6 @@ static etpu_status decode_table(etpu_fb_decoder *d, uint64_t pos, uint16_t desc,
   if (tblsize < 4 || pos + tblsize > d->size)
     return CORRUPT(d, "table %s at offset %llu: inline size %u runs past the end", td->name, (unsigned long long)pos,
                    tblsize);
-  etpu_status st = spend(d, 1 + td->nfields, pos);
-  if (st != ETPU_OK) return st;
   etpu_fbt *t = etpu_fbt_new(d->arena, desc);
   if (!t) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", d->label);
   uint16_t nslots = (uint16_t)((vtsize - 4) / 2);
@@ -293,6 +328,10 @@ static etpu_status decode_table(etpu_fb_decoder *d, uint64_t pos, uint16_t desc,
     uint16_t id = td->fields[i].id;
     if (id < nslots && rd16(d->buf + vt + 4 + 2 * id) != 0) present++;
   }
+  /* Each present field occupies at least one byte of the table, so a file
+   * without shared sub-objects never spends more units than it has bytes. */
+  etpu_status st = spend(d, 1 + (uint64_t)present, pos);
+  if (st != ETPU_OK) return st;
   if (present) {
     t->f = etpu_arena_array(d->arena, present, sizeof *t->f);
     if (!t->f) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", d->label);
@@ -430,7 +469,7 @@ etpu_status etpu_fb_decode(etpu_fb_decoder *d, uint16_t root_desc, const char *i
     return etpu_fail(ETPU_MALFORMED, "%s: not a TensorFlow Lite model: file identifier is \"%s\", expected \"%s\"",
                      d->label, got, ident);
   }
-  if (d->budget == 0) d->budget = 64 + (uint64_t)d->size * 2;
+  if (d->budget == 0) d->budget = 64 + (uint64_t)d->size + (uint64_t)d->size / 2;
   uint64_t root;
   etpu_status st = follow(d, 0, "root table", &root);
   if (st != ETPU_OK) return st;

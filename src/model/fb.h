@@ -162,5 +162,7 @@ etpu_status etpu_fbt_put(etpu_arena *a, etpu_fbt *t, const etpu_fbv *v);
 etpu_status etpu_fbt_put_int(etpu_arena *a, etpu_fbt *t, uint16_t id, int64_t value);
 etpu_status etpu_fbt_put_float(etpu_arena *a, etpu_fbt *t, uint16_t id, double value);
 void etpu_fbt_remove(etpu_fbt *t, uint16_t id);
+/* Deep equality (same present fields, same values; NULL equals empty). */
+bool etpu_fbt_equal(const etpu_fbt *a, const etpu_fbt *b);
 
 #endif

@@ -131,6 +131,11 @@ uint8_t etpu_op_options_type(int32_t code);
 etpu_status etpu_graph_opcode(etpu_model *m, int32_t code, const char *custom_code, int32_t version,
                               uint32_t *index_out);
 
+/* Constant data at or above this many bytes is written outside the
+ * flatbuffer (Buffer.offset/size). Default 2000 MiB; 0 restores it. Tests
+ * lower it to exercise the path. */
+void etpu_model_set_external_threshold(uint64_t bytes);
+
 /* The semantic checks of etpu_model_open, on subgraph data already in place. */
 etpu_status etpu_graph_validate(const etpu_model *m);
 

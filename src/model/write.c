@@ -21,8 +21,6 @@
 /* Constant data above this total goes outside the flatbuffer. */
 static uint64_t g_external_threshold = (uint64_t)2000 << 20;
 
-/* For tests: lower the threshold to exercise external buffers. */
-void etpu_model_set_external_threshold(uint64_t bytes);
 void etpu_model_set_external_threshold(uint64_t bytes) { g_external_threshold = bytes ? bytes : (uint64_t)2000 << 20; }
 
 typedef struct lower_ctx {
