@@ -189,6 +189,11 @@ ETPU_WUR etpu_status etpu_model_write_buffer(const etpu_model *model, unsigned f
 /* Write atomically: to "<path>.tmp.<pid>" then rename over path. */
 ETPU_WUR etpu_status etpu_model_write_file(const etpu_model *model, const char *path, unsigned flags);
 
+/* Write bytes to path atomically (temporary file in the same folder, then
+ * rename): a reader never sees a partial file; on failure any existing file
+ * is untouched. */
+ETPU_WUR etpu_status etpu_write_file_atomic(const char *path, const void *data, size_t size);
+
 /* Free memory returned by etpu (etpu_model_write_buffer, ...). */
 void etpu_free(void *ptr);
 
@@ -335,6 +340,113 @@ ETPU_WUR etpu_status etpu_model_set_description(etpu_model *model, const char *d
 /* Check the graph's semantic rules again after edits (the same rules as
  * etpu_model_open). */
 ETPU_WUR etpu_status etpu_model_validate(const etpu_model *model);
+
+
+/* ---------------------------------------------------------------------------
+ * Compiling for the Edge TPU (the decisions of Google's edgetpu_compiler, in
+ * the open). The output's edgetpu-custom-op carries etpu's own payload (the
+ * mapped subgraph as a .tflite), which etpu's runtime simulates; it does not
+ * run on a physical Edge TPU.
+ * ------------------------------------------------------------------------- */
+typedef struct etpu_compile_options {
+  int32_t min_runtime_version;      /* 10..14; 0 = 14 (edgetpu_compiler v16's default) */
+  uint32_t intermediate_count;      /* -i: tensor names where the Edge TPU part stops */
+  const char *const *intermediate_tensors;
+  bool multiple_subgraphs;          /* -a: every run of mappable ops becomes a segment */
+  uint32_t num_segments;            /* -n: pipeline segments; 0 or 1 = one model */
+} etpu_compile_options;
+
+/* Why an op is where it is. The first eight are the real compiler's statuses. */
+#define ETPU_MAP_STATUS_LIST(X)                                                                              \
+  X(ETPU_MAPPED, 0, "Mapped to Edge TPU")                                                                    \
+  X(ETPU_NOT_MAPPED_AFTER_CUT, 1, "More than one subgraph is not supported")                               \
+  X(ETPU_NOT_MAPPED_LIMITATION, 2, "Operation is otherwise supported, but not mapped due to some unspecified limitation") \
+  X(ETPU_NOT_MAPPED_DATA_TYPE, 3, "Operation is working on an unsupported data type")                      \
+  X(ETPU_NOT_MAPPED_RANK, 4, "Tensor has unsupported rank (up to 3 innermost dimensions mapped)")          \
+  X(ETPU_NOT_MAPPED_OP, 5, "Operation not supported")                                                      \
+  X(ETPU_NOT_MAPPED_VERSION, 6, "Operation version not supported")                                         \
+  X(ETPU_NOT_MAPPED_NOT_CONSTANT, 7, "Filter, bias, or other param is not constant at compile-time")
+
+typedef enum etpu_map_status {
+#define ETPU_X_(name, value, text) name = value,
+  ETPU_MAP_STATUS_LIST(ETPU_X_)
+#undef ETPU_X_
+} etpu_map_status;
+
+/* The real compiler's status string for a status. Never NULL. */
+const char *etpu_map_status_text(etpu_map_status status);
+
+typedef struct etpu_compilation etpu_compilation;
+
+/* Decide the mapping of every op of subgraph 0 and build the output
+ * model(s). The model must stay open while the compilation is used.
+ * Errors: ETPU_INVALID_ARGUMENT (bad options, unknown -i tensor),
+ * ETPU_UNSUPPORTED (dynamic shapes, model not quantized: the cases where
+ * the real compiler refuses the whole model), ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_compile(const etpu_model *model, const etpu_compile_options *options,
+                                  etpu_compilation **compilation_out);
+void etpu_compilation_free(etpu_compilation *c);
+
+/* Per-op decision. Strings live as long as the compilation. */
+typedef struct etpu_op_mapping {
+  uint32_t op;             /* op index in the input model */
+  const char *op_name;     /* builtin name or custom code */
+  etpu_map_status status;
+  bool on_edgetpu;
+  bool before_cut;         /* a CPU op that runs before the Edge TPU part */
+  int32_t segment;         /* Edge TPU segment (or pipeline segment with -n), -1 for CPU ops */
+  const char *reason;      /* the rule broken, with values; "" when mapped */
+  const char *fix;         /* what would fix it; "" if nothing to suggest */
+  int32_t blocked_by;      /* for ops behind the cut: the CPU op that started the cut, else -1 */
+} etpu_op_mapping;
+
+uint32_t etpu_compilation_op_count(const etpu_compilation *c);
+ETPU_WUR etpu_status etpu_compilation_op(const etpu_compilation *c, uint32_t index, etpu_op_mapping *out);
+
+typedef struct etpu_compile_summary {
+  uint32_t total_ops, edgetpu_ops, cpu_ops;
+  uint32_t edgetpu_subgraphs;      /* custom ops written */
+  uint32_t output_models;          /* 1, or N with num_segments */
+  int32_t min_runtime_version;     /* the -m used */
+  int32_t required_runtime_version; /* lowest runtime the mapped ops need */
+  uint64_t parameter_bytes;        /* constant data of mapped ops */
+  uint64_t on_chip_bytes;          /* estimated cached on chip */
+  uint64_t on_chip_remaining_bytes;
+  uint64_t off_chip_bytes;         /* estimated streamed per inference */
+} etpu_compile_summary;
+
+void etpu_compilation_summary(const etpu_compilation *c, etpu_compile_summary *out);
+
+/* Serialize output model k (0 .. output_models-1) into a heap buffer
+ * (etpu_free). Deterministic: the same input and options give the same bytes. */
+ETPU_WUR etpu_status etpu_compilation_write(const etpu_compilation *c, uint32_t k, void **data_out, size_t *size_out);
+
+/* Share on-chip parameter memory between models compiled together (the
+ * real compiler's co-compilation): models earlier in the list are cached
+ * first. Updates each compilation's memory estimate. */
+void etpu_compilation_cocompile(etpu_compilation *const *list, uint32_t count);
+
+/* Reports. kind: 0 = console text of the real compiler (with etpu's
+ * explanations after it), 1 = the .log file, 2 = JSON. `input_path`,
+ * `output_path`, `log_path` are the names to print; show_ops adds the
+ * operator table to the console text (-s). Returns a heap string (etpu_free). */
+typedef struct etpu_report_options {
+  const char *input_path;
+  const char *output_path;  /* first output model (or the only one) */
+  const char *log_path;
+  uint64_t input_bytes, output_bytes;
+  bool show_operations;
+  double elapsed_ms;
+  int32_t model_filter;     /* .log of pipeline segment k only; -1 = every op */
+} etpu_report_options;
+#define ETPU_REPORT_CONSOLE 0
+#define ETPU_REPORT_LOG 1
+#define ETPU_REPORT_JSON 2
+ETPU_WUR etpu_status etpu_compilation_report(const etpu_compilation *c, int kind, const etpu_report_options *o,
+                                             char **text_out);
+
+/* The real compiler's version string etpu's reports are formatted after. */
+#define ETPU_EDGETPU_COMPILER_VERSION "16.0.384591198"
 
 #ifdef __cplusplus
 }

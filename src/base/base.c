@@ -260,6 +260,12 @@ etpu_status etpu_file_read(const char *path, size_t max_size, void **data_out, s
   return ETPU_OK;
 }
 
+etpu_status etpu_write_file_atomic(const char *path, const void *data, size_t size) {
+  if (!path || (!data && size)) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_write_file_atomic: NULL argument");
+  etpu_iovec part = {data, size};
+  return etpu_file_write_atomic(path, &part, 1);
+}
+
 etpu_status etpu_file_write_atomic(const char *path, const etpu_iovec *parts, size_t count) {
   size_t plen = strlen(path);
   char *tmp = etpu_malloc(plen + 32);

@@ -14,6 +14,7 @@ static void usage(FILE *f) {
           "usage: etpu <command> [options]\n"
           "\n"
           "commands:\n"
+          "  compile [opts] MODEL...    map a model to the Edge TPU (edgetpu_compiler's flags and reports)\n"
           "  inspect MODEL [--json]     summarise a .tflite model (compiled ones too)\n"
           "  demo OUT.tflite            write the bundled demo model (a small uint8 classifier)\n"
           "  version                    print the etpu version\n"
@@ -60,6 +61,7 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (!strcmp(cmd, "inspect") || !strcmp(cmd, "show")) return etpu_cmd_inspect(argc - 1, argv + 1);
   if (!strcmp(cmd, "demo")) return etpu_cmd_demo(argc - 1, argv + 1);
+  if (!strcmp(cmd, "compile")) return etpu_cmd_compile(argc - 1, argv + 1);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-v")) {
     printf("etpu %s\n", etpu_version());
     return 0;
