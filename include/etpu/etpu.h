@@ -445,6 +445,69 @@ typedef struct etpu_report_options {
 ETPU_WUR etpu_status etpu_compilation_report(const etpu_compilation *c, int kind, const etpu_report_options *o,
                                              char **text_out);
 
+/* ---------------------------------------------------------------------------
+ * Running models: create -> plan -> set inputs -> invoke -> read outputs.
+ * ------------------------------------------------------------------------- */
+
+/* Arithmetic profiles (TFLITE.md §9). Append-only. */
+typedef enum etpu_profile {
+  ETPU_PROFILE_TFLITE_REF = 0, /* TFLite reference kernels / TFLite Micro: double rounding */
+  ETPU_PROFILE_LITERT = 1,     /* LiteRT's default CPU path: XNNPACK arithmetic + builtin kernels */
+} etpu_profile;
+
+/* "tflite-ref" / "litert"; "unknown" otherwise. */
+const char *etpu_profile_name(int profile);
+
+typedef struct etpu_interp_options {
+  etpu_profile profile;
+  bool keep_all_tensors; /* give every tensor its own memory, so any tensor can be read after invoke */
+} etpu_interp_options;
+
+typedef struct etpu_interp etpu_interp;
+
+/* Prepare subgraph 0 of a model to run: every op is checked (op supported,
+ * tensor types, shapes and options consistent) before any memory is planned.
+ * The model must stay open while the interpreter exists. Errors:
+ * ETPU_UNSUPPORTED (an op or type etpu cannot run, a model compiled by
+ * Google's compiler), ETPU_MALFORMED (shapes/options inconsistent),
+ * ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_interp_create(const etpu_model *model, const etpu_interp_options *options,
+                                        etpu_interp **interp_out);
+
+/* Plan one arena by tensor lifetimes and allocate it; reports its size.
+ * Must precede set_input/invoke (ETPU_INVALID_STATE otherwise). */
+ETPU_WUR etpu_status etpu_interp_plan(etpu_interp *interp, size_t *arena_bytes_out);
+
+/* Sum of the bytes of every non-constant tensor (what a planner-less runtime
+ * would allocate), for comparison with the arena. */
+size_t etpu_interp_tensor_bytes(const etpu_interp *interp);
+
+uint32_t etpu_interp_input_count(const etpu_interp *interp);
+uint32_t etpu_interp_output_count(const etpu_interp *interp);
+/* The model tensor index of input/output i (describe it with etpu_model_tensor). */
+int32_t etpu_interp_input_index(const etpu_interp *interp, uint32_t i);
+int32_t etpu_interp_output_index(const etpu_interp *interp, uint32_t i);
+
+/* Copy input i (size must be the tensor's byte size). */
+ETPU_WUR etpu_status etpu_interp_set_input(etpu_interp *interp, uint32_t i, const void *data, size_t size);
+
+/* Run every op. Variable (state) tensors keep their values between invokes. */
+ETPU_WUR etpu_status etpu_interp_invoke(etpu_interp *interp);
+
+/* Zero every variable tensor (LSTM state). */
+ETPU_WUR etpu_status etpu_interp_reset_state(etpu_interp *interp);
+
+/* Output i after invoke; valid until the next invoke or destroy. */
+ETPU_WUR etpu_status etpu_interp_output(const etpu_interp *interp, uint32_t i, const void **data_out,
+                                        size_t *size_out);
+
+/* Any tensor's bytes after invoke: constants always; others when
+ * keep_all_tensors was set or the tensor is a graph input or output. */
+ETPU_WUR etpu_status etpu_interp_tensor(const etpu_interp *interp, uint32_t tensor, const void **data_out,
+                                        size_t *size_out);
+
+void etpu_interp_destroy(etpu_interp *interp);
+
 /* The real compiler's version string etpu's reports are formatted after. */
 #define ETPU_EDGETPU_COMPILER_VERSION "16.0.384591198"
 

@@ -1,0 +1,392 @@
+/*
+ * interp.c — the interpreter lifecycle: create (check every op and prepare
+ * it) → plan (one arena by tensor lifetimes) → set inputs → invoke →
+ * read outputs → destroy. Calls out of order return ETPU_INVALID_STATE.
+ *
+ * Memory plan: every non-constant, non-variable tensor used by the graph
+ * lives from the op that writes it (graph inputs: from the start) to the
+ * last op that reads it (graph outputs: to the end). Tensors are placed
+ * largest first at the lowest 16-aligned offset that does not overlap a
+ * placed tensor whose lifetime intersects (a greedy-by-size plan, the way
+ * TFLite's arena planner works). With keep_all_tensors every tensor gets
+ * its own range, so intermediate results survive for inspection.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/interp.h"
+
+const char *etpu_profile_name(int p) {
+  switch (p) {
+    case ETPU_PROFILE_TFLITE_REF: return "tflite-ref";
+    case ETPU_PROFILE_LITERT: return "litert";
+    default: return "unknown";
+  }
+}
+
+etpu_status etpu_op_fail(const etpu_interp *ip, const etpu_rop *op, etpu_status st, const char *fmt, ...) {
+  char msg[700];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  return etpu_fail(st, "%s: op %u %s: %s", ip->model->label, op->index, op->name, msg);
+}
+
+void *etpu_op_alloc(etpu_interp *ip, size_t bytes) { return etpu_arena_alloc(&ip->arena, bytes ? bytes : 1); }
+
+etpu_status etpu_op_check_io(etpu_interp *ip, const etpu_rop *op, uint32_t min_in, uint32_t max_in, uint32_t nout) {
+  if (op->nin < min_in || op->nin > max_in)
+    return etpu_op_fail(ip, op, ETPU_MALFORMED, "has %u inputs; expected %u..%u", op->nin, min_in, max_in);
+  if (op->nout != nout) return etpu_op_fail(ip, op, ETPU_MALFORMED, "has %u outputs; expected %u", op->nout, nout);
+  for (uint32_t k = 0; k < min_in; k++)
+    if (op->in[k] < 0) return etpu_op_fail(ip, op, ETPU_MALFORMED, "required input %u is missing", k);
+  return ETPU_OK;
+}
+
+etpu_status etpu_op_check_type(etpu_interp *ip, const etpu_rop *op, const etpu_rtensor *t, const char *what,
+                               int32_t type) {
+  if (t->type != type)
+    return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "%s '%s' is %s; this kernel needs %s", what, t->name,
+                        etpu_dtype_name(t->type), etpu_dtype_name(type));
+  return ETPU_OK;
+}
+
+etpu_status etpu_op_check_quant(etpu_interp *ip, const etpu_rop *op, const etpu_rtensor *t, const char *what) {
+  if (!t->has_quant || !(t->scale > 0.0f) || t->scale != t->scale)
+    return etpu_op_fail(ip, op, ETPU_MALFORMED, "%s '%s' (%s) has no usable quantization scale", what, t->name,
+                        etpu_dtype_name(t->type));
+  return ETPU_OK;
+}
+
+etpu_status etpu_op_check_same_shape(etpu_interp *ip, const etpu_rop *op, const etpu_rtensor *a,
+                                     const etpu_rtensor *b) {
+  bool same = a->rank == b->rank;
+  for (uint32_t d = 0; same && d < a->rank; d++) same = a->dims[d] == b->dims[d];
+  if (!same && a->elems == b->elems && a->elems <= 1) same = true;
+  if (!same) return etpu_op_fail(ip, op, ETPU_MALFORMED, "'%s' and '%s' must have the same shape", a->name, b->name);
+  return ETPU_OK;
+}
+
+int64_t etpu_op_opt_int(const etpu_rop *op, uint16_t table, uint16_t field) {
+  const etpu_fbt *o = op->gop->options;
+  if (o && o->desc == table) return etpu_fbt_int(o, field);
+  const struct etpu_fb_fdesc *fd = etpu_fb_field_desc(table, field);
+  return fd ? fd->def_int : 0;
+}
+
+double etpu_op_opt_float(const etpu_rop *op, uint16_t table, uint16_t field) {
+  const etpu_fbt *o = op->gop->options;
+  if (o && o->desc == table) return etpu_fbt_float(o, field);
+  const struct etpu_fb_fdesc *fd = etpu_fb_field_desc(table, field);
+  return fd ? fd->def_float : 0.0;
+}
+
+etpu_requant_mode etpu_profile_requant_mode(etpu_profile p, int32_t code) {
+  if (p == ETPU_PROFILE_TFLITE_REF) return ETPU_REQUANT_DOUBLE_ROUND;
+  /* litert: XNNPACK takes conv, depthwise and fully connected (fp32
+   * requantization); the rest keeps TFLite's builtin arithmetic. */
+  switch (code) {
+    case ETPU_OP_CONV_2D:
+    case ETPU_OP_DEPTHWISE_CONV_2D:
+    case ETPU_OP_FULLY_CONNECTED:
+      return ETPU_REQUANT_FP32;
+    default:
+      return ETPU_REQUANT_DOUBLE_ROUND;
+  }
+}
+
+/* ---- create ------------------------------------------------------------- */
+
+static etpu_status init_tensor(etpu_interp *ip, uint32_t i) {
+  const etpu_gtensor *g = &ip->model->subgraphs[ip->sg].tensors[i];
+  etpu_rtensor *t = &ip->t[i];
+  t->name = g->name;
+  t->type = g->type;
+  t->first_use = t->last_use = -2; /* unused */
+  if (g->rank > ETPU_MAX_RANK)
+    return etpu_fail(ETPU_UNSUPPORTED, "%s: tensor %u '%s' has rank %u; etpu runs tensors of rank <= %d",
+                     ip->model->label, i, g->name, g->rank, ETPU_MAX_RANK);
+  t->rank = g->rank;
+  size_t n = 1;
+  for (uint32_t d = 0; d < g->rank; d++) {
+    if (g->shape[d] < 0)
+      return etpu_fail(ETPU_UNSUPPORTED, "%s: tensor %u '%s' has a dynamic dimension; etpu runs static shapes only",
+                       ip->model->label, i, g->name);
+    t->dims[d] = g->shape[d];
+    n *= (size_t)g->shape[d];
+  }
+  t->elems = n;
+  size_t es = etpu_dtype_size(g->type);
+  t->bytes = n * es;
+  if (g->quant && g->quant->count) {
+    t->has_quant = true;
+    t->scale = g->quant->scale[0];
+    t->zero_point = g->quant->zp_count ? (int32_t)g->quant->zero_point[0] : 0;
+    t->quant = g->quant;
+  }
+  size_t size;
+  const uint8_t *d = etpu_graph_tensor_data(ip->model, g, &size);
+  if (d) {
+    if (es == 0 || size != t->bytes)
+      return etpu_fail(ETPU_UNSUPPORTED, "%s: tensor %u '%s': constant data of type %s is not supported",
+                       ip->model->label, i, g->name, etpu_dtype_name(g->type));
+    /* Constant data is only ever read; 16-byte alignment holds for mapped
+     * files written by TFLite tools, and kernels read via memcpy-safe types. */
+    t->data = (uint8_t *)(uintptr_t)d;
+    t->is_const = true;
+  }
+  t->is_variable = g->is_variable;
+  return ETPU_OK;
+}
+
+etpu_status etpu_interp_create(const etpu_model *m, const etpu_interp_options *o, etpu_interp **out) {
+  if (!m || !out) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_create: NULL argument");
+  if (m->nsubgraphs == 0) return etpu_fail(ETPU_MALFORMED, "%s: model has no subgraph", m->label);
+  etpu_interp *ip = etpu_calloc(1, sizeof *ip);
+  if (!ip) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", m->label);
+  etpu_arena_init(&ip->arena);
+  ip->model = m;
+  ip->profile = o ? o->profile : ETPU_PROFILE_TFLITE_REF;
+  ip->keep_all = o ? o->keep_all_tensors : false;
+  etpu_status st = ETPU_OK;
+  if (ip->profile != ETPU_PROFILE_TFLITE_REF && ip->profile != ETPU_PROFILE_LITERT)
+    st = etpu_fail(ETPU_INVALID_ARGUMENT, "%s: unknown arithmetic profile %d", m->label, (int)ip->profile);
+  const etpu_gsubgraph *g = &m->subgraphs[0];
+  ip->ntensors = g->ntensors;
+  ip->nops = g->nops;
+  if (st == ETPU_OK) {
+    ip->t = etpu_arena_array(&ip->arena, g->ntensors + 1, sizeof *ip->t);
+    ip->ops = etpu_arena_array(&ip->arena, g->nops + 1, sizeof *ip->ops);
+    if (!ip->t || !ip->ops) st = etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", m->label);
+  }
+  for (uint32_t i = 0; st == ETPU_OK && i < g->ntensors; i++) st = init_tensor(ip, i);
+  /* Find a kernel for every op before preparing any: the first error names
+   * the first op etpu cannot run. */
+  for (uint32_t i = 0; st == ETPU_OK && i < g->nops; i++) {
+    etpu_rop *op = &ip->ops[i];
+    op->index = i;
+    op->gop = &g->ops[i];
+    op->code = etpu_graph_op_code(m, op->gop);
+    op->name = etpu_graph_op_name(m, op->gop);
+    op->nin = op->gop->ninputs;
+    op->in = op->gop->inputs;
+    op->nout = op->gop->noutputs;
+    op->out = op->gop->outputs;
+    const etpu_gopcode *oc = &m->opcodes[op->gop->opcode];
+    op->reg = etpu_find_kernel(op->code, oc->custom_code);
+    if (!op->reg)
+      st = etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "etpu cannot run this operation (version %d) yet", oc->version);
+  }
+  for (uint32_t i = 0; st == ETPU_OK && i < g->nops; i++) {
+    etpu_rop *op = &ip->ops[i];
+    for (uint32_t k = 0; k < op->nout; k++)
+      if (ip->t[op->out[k]].is_const)
+        st = etpu_op_fail(ip, op, ETPU_MALFORMED, "writes constant tensor '%s'", ip->t[op->out[k]].name);
+    if (st == ETPU_OK) st = op->reg->prepare(ip, op);
+  }
+  if (st != ETPU_OK) {
+    etpu_interp_destroy(ip);
+    return st;
+  }
+  *out = ip;
+  return ETPU_OK;
+}
+
+void etpu_interp_destroy(etpu_interp *ip) {
+  if (!ip) return;
+  for (uint32_t i = 0; i < ip->nops; i++)
+    if (ip->ops && ip->ops[i].reg && ip->ops[i].reg->destroy) ip->ops[i].reg->destroy(ip, &ip->ops[i]);
+  etpu_free(ip->mem);
+  etpu_arena_free(&ip->arena);
+  etpu_free(ip);
+}
+
+/* ---- plan --------------------------------------------------------------- */
+
+typedef struct placed {
+  size_t off, size;
+  int32_t first, last;
+} placed;
+
+static etpu_interp *g_sort_ip; /* qsort has no context argument in C11 */
+
+static int cmp_idx(const void *a, const void *b) {
+  const etpu_rtensor *x = &g_sort_ip->t[*(const uint32_t *)a], *y = &g_sort_ip->t[*(const uint32_t *)b];
+  if (x->bytes != y->bytes) return x->bytes < y->bytes ? 1 : -1;
+  return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+etpu_status etpu_interp_plan(etpu_interp *ip, size_t *arena_bytes_out) {
+  if (!ip) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_plan: NULL interpreter");
+  if (ip->planned) return etpu_fail(ETPU_INVALID_STATE, "%s: the interpreter is already planned", ip->model->label);
+  const etpu_gsubgraph *g = &ip->model->subgraphs[ip->sg];
+  int32_t end = (int32_t)ip->nops;
+  for (uint32_t i = 0; i < g->ninputs; i++) {
+    etpu_rtensor *t = &ip->t[g->inputs[i]];
+    t->first_use = -1;
+    if (t->last_use < -1) t->last_use = -1;
+  }
+  for (uint32_t o = 0; o < ip->nops; o++) {
+    const etpu_rop *op = &ip->ops[o];
+    for (uint32_t k = 0; k < op->nin; k++) {
+      if (op->in[k] < 0) continue;
+      etpu_rtensor *t = &ip->t[op->in[k]];
+      if (t->first_use < -1) t->first_use = (int32_t)o; /* read before written: live from here */
+      if ((int32_t)o > t->last_use) t->last_use = (int32_t)o;
+    }
+    for (uint32_t k = 0; k < op->nout; k++) {
+      etpu_rtensor *t = &ip->t[op->out[k]];
+      if (t->first_use < -1 || (int32_t)o < t->first_use) t->first_use = (int32_t)o;
+      if ((int32_t)o > t->last_use) t->last_use = (int32_t)o;
+    }
+  }
+  for (uint32_t i = 0; i < g->noutputs; i++) {
+    etpu_rtensor *t = &ip->t[g->outputs[i]];
+    if (t->first_use < -1) t->first_use = -1;
+    t->last_use = end;
+  }
+  /* Variables: persistent memory, zeroed. */
+  for (uint32_t i = 0; i < ip->ntensors; i++) {
+    etpu_rtensor *t = &ip->t[i];
+    if (t->is_const || !t->is_variable) continue;
+    t->data = etpu_arena_alloc(&ip->arena, t->bytes);
+    if (!t->data) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory for state tensor '%s'", ip->model->label, t->name);
+  }
+  uint32_t *order = etpu_calloc(ip->ntensors + 1, sizeof *order);
+  placed *pl = etpu_calloc(ip->ntensors + 1, sizeof *pl);
+  if (!order || !pl) {
+    etpu_free(order);
+    etpu_free(pl);
+    return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory planning memory", ip->model->label);
+  }
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < ip->ntensors; i++) {
+    etpu_rtensor *t = &ip->t[i];
+    if (t->is_const || t->is_variable || t->first_use < -1) continue;
+    order[n++] = i;
+  }
+  g_sort_ip = ip;
+  qsort(order, n, sizeof *order, cmp_idx);
+  size_t total = 0;
+  uint32_t np = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    etpu_rtensor *t = &ip->t[order[k]];
+    size_t size = (t->bytes + 15) & ~(size_t)15;
+    size_t off = 0;
+    if (!ip->keep_all) {
+      /* Lowest offset that fits between conflicting placements. */
+      bool moved = true;
+      while (moved) {
+        moved = false;
+        for (uint32_t q = 0; q < np; q++) {
+          const placed *p = &pl[q];
+          bool live = !(p->last < t->first_use || t->last_use < p->first);
+          bool overlap = off < p->off + p->size && p->off < off + size;
+          if (live && overlap) {
+            off = p->off + p->size;
+            moved = true;
+          }
+        }
+      }
+    } else {
+      off = total;
+    }
+    pl[np++] = (placed){off, size, t->first_use, t->last_use};
+    t->offset = off;
+    t->in_arena = true;
+    if (off + size > total) total = off + size;
+  }
+  etpu_free(order);
+  etpu_free(pl);
+  ip->mem = etpu_malloc(total ? total : 16);
+  if (!ip->mem) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory for a %zu-byte arena", ip->model->label, total);
+  memset(ip->mem, 0, total ? total : 16);
+  ip->mem_size = total;
+  for (uint32_t i = 0; i < ip->ntensors; i++)
+    if (ip->t[i].in_arena) ip->t[i].data = ip->mem + ip->t[i].offset;
+  ip->planned = true;
+  if (arena_bytes_out) *arena_bytes_out = total;
+  return ETPU_OK;
+}
+
+size_t etpu_interp_tensor_bytes(const etpu_interp *ip) {
+  size_t s = 0;
+  for (uint32_t i = 0; ip && i < ip->ntensors; i++)
+    if (!ip->t[i].is_const && ip->t[i].first_use >= -1) s += ip->t[i].bytes;
+  return s;
+}
+
+/* ---- I/O and invoke ----------------------------------------------------- */
+
+uint32_t etpu_interp_input_count(const etpu_interp *ip) { return ip ? ip->model->subgraphs[ip->sg].ninputs : 0; }
+uint32_t etpu_interp_output_count(const etpu_interp *ip) { return ip ? ip->model->subgraphs[ip->sg].noutputs : 0; }
+
+int32_t etpu_interp_input_index(const etpu_interp *ip, uint32_t i) {
+  return ip && i < etpu_interp_input_count(ip) ? ip->model->subgraphs[ip->sg].inputs[i] : -1;
+}
+int32_t etpu_interp_output_index(const etpu_interp *ip, uint32_t i) {
+  return ip && i < etpu_interp_output_count(ip) ? ip->model->subgraphs[ip->sg].outputs[i] : -1;
+}
+
+etpu_status etpu_interp_set_input(etpu_interp *ip, uint32_t i, const void *data, size_t size) {
+  if (!ip || (!data && size)) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_set_input: NULL argument");
+  if (!ip->planned) return etpu_fail(ETPU_INVALID_STATE, "%s: call etpu_interp_plan before setting inputs", ip->model->label);
+  int32_t ti = etpu_interp_input_index(ip, i);
+  if (ti < 0) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: input %u does not exist (model has %u)", ip->model->label, i,
+                               etpu_interp_input_count(ip));
+  etpu_rtensor *t = &ip->t[ti];
+  if (size != t->bytes)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: input %u '%s' is %zu bytes (%s), got %zu", ip->model->label, i, t->name,
+                     t->bytes, etpu_dtype_name(t->type), size);
+  if (t->is_const) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: input %u '%s' is a constant", ip->model->label, i, t->name);
+  if (size) memcpy(t->data, data, size);
+  return ETPU_OK;
+}
+
+etpu_status etpu_interp_invoke(etpu_interp *ip) {
+  if (!ip) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_invoke: NULL interpreter");
+  if (!ip->planned) return etpu_fail(ETPU_INVALID_STATE, "%s: call etpu_interp_plan before invoke", ip->model->label);
+  for (uint32_t o = 0; o < ip->nops; o++) {
+    etpu_status st = ip->ops[o].reg->eval(ip, &ip->ops[o]);
+    if (st != ETPU_OK) return st;
+  }
+  return ETPU_OK;
+}
+
+etpu_status etpu_interp_invoke_op(etpu_interp *ip, uint32_t index) {
+  if (!ip || index >= ip->nops) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_invoke_op: no op %u", index);
+  if (!ip->planned) return etpu_fail(ETPU_INVALID_STATE, "%s: call etpu_interp_plan before invoke", ip->model->label);
+  return ip->ops[index].reg->eval(ip, &ip->ops[index]);
+}
+
+etpu_status etpu_interp_reset_state(etpu_interp *ip) {
+  if (!ip) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_reset_state: NULL interpreter");
+  if (!ip->planned) return etpu_fail(ETPU_INVALID_STATE, "%s: not planned", ip->model->label);
+  for (uint32_t i = 0; i < ip->ntensors; i++)
+    if (ip->t[i].is_variable && !ip->t[i].is_const && ip->t[i].data) memset(ip->t[i].data, 0, ip->t[i].bytes);
+  return ETPU_OK;
+}
+
+etpu_status etpu_interp_output(const etpu_interp *ip, uint32_t i, const void **data_out, size_t *size_out) {
+  if (!ip || !data_out || !size_out) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_output: NULL argument");
+  int32_t ti = etpu_interp_output_index(ip, i);
+  if (ti < 0) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: output %u does not exist (model has %u)", ip->model->label, i,
+                               etpu_interp_output_count(ip));
+  return etpu_interp_tensor(ip, (uint32_t)ti, data_out, size_out);
+}
+
+etpu_status etpu_interp_tensor(const etpu_interp *ip, uint32_t i, const void **data_out, size_t *size_out) {
+  if (!ip || !data_out || !size_out) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_tensor: NULL argument");
+  if (!ip->planned) return etpu_fail(ETPU_INVALID_STATE, "%s: not planned", ip->model->label);
+  if (i >= ip->ntensors) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: tensor %u does not exist", ip->model->label, i);
+  const etpu_rtensor *t = &ip->t[i];
+  bool io = t->last_use == (int32_t)ip->nops || t->first_use == -1;
+  if (!t->data || !(t->is_const || t->is_variable || ip->keep_all || io))
+    return etpu_fail(ETPU_INVALID_STATE, "%s: tensor %u '%s' is not kept after invoke (create the interpreter with keep_all_tensors)",
+                     ip->model->label, i, t->name);
+  *data_out = t->data;
+  *size_out = t->bytes;
+  return ETPU_OK;
+}

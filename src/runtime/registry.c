@@ -1,0 +1,35 @@
+/*
+ * registry.c — the table of every op kind etpu's interpreter runs.
+ * Each entry is defined in src/runtime/ops/<op>.c; add new ones here.
+ */
+#include <string.h>
+
+#include "runtime/interp.h"
+
+#define ETPU_KERNEL_LIST(X) \
+  X(quantize)               \
+  X(dequantize)             \
+  X(reshape)                \
+  X(squeeze)                \
+  X(expand_dims)            \
+  X(edgetpu_custom)
+
+#define ETPU_X_(name) extern const etpu_kernel_reg etpu_reg_##name;
+ETPU_KERNEL_LIST(ETPU_X_)
+#undef ETPU_X_
+
+static const etpu_kernel_reg *const k_regs[] = {
+#define ETPU_X_(name) &etpu_reg_##name,
+    ETPU_KERNEL_LIST(ETPU_X_)
+#undef ETPU_X_
+};
+
+const etpu_kernel_reg *etpu_find_kernel(int32_t code, const char *custom_code) {
+  for (size_t i = 0; i < sizeof k_regs / sizeof k_regs[0]; i++) {
+    const etpu_kernel_reg *r = k_regs[i];
+    if (r->code != code) continue;
+    if (code == ETPU_OP_CUSTOM && (!custom_code || !r->custom_code || strcmp(custom_code, r->custom_code) != 0)) continue;
+    return r;
+  }
+  return NULL;
+}

@@ -1,0 +1,262 @@
+/*
+ * test_goldens.c — the interpreter against tensors computed by real
+ * TensorFlow Lite runtimes (shared/data/goldens; its README explains the
+ * layout): goldens/tflite-ref (TFLite Micro) under --profile tflite-ref and
+ * goldens/litert (LiteRT 2.5.3, XNNPACK) under --profile litert.
+ *
+ * For every model and input k:
+ *  - end to end: run the model on input_<k>.bin and compare every stored
+ *    tensor t<i>_<k>.bin byte for byte (mismatches are reported in op order,
+ *    so the first wrong op is named);
+ *  - op by op: write each op's stored inputs into the interpreter, run that
+ *    op alone and compare its stored outputs, so an error is pinned to one
+ *    op even when an earlier op already drifted.
+ * A model whose ops etpu cannot run yet is reported; models listed in
+ * k_expected must run and match exactly.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "runtime/interp.h"
+#include "testutil.h"
+
+/* profile/model directories that must run and match exactly. */
+static const char *const k_expected[] = {
+    NULL,
+};
+
+static bool expected(const char *profile, const char *stem) {
+  char key[256];
+  snprintf(key, sizeof key, "%s/%s", profile, stem);
+  for (size_t i = 0; k_expected[i]; i++)
+    if (!strcmp(k_expected[i], key)) return true;
+  return false;
+}
+
+static char *find_model(char **paths, size_t n, const char *stem) {
+  char want[300];
+  snprintf(want, sizeof want, "/%s.tflite", stem);
+  for (size_t i = 0; i < n; i++) {
+    size_t l = strlen(paths[i]), w = strlen(want);
+    /* prefer coral/ over legacy/ builds of the same name */
+    if (l >= w && !strcmp(paths[i] + l - w, want) && !strstr(paths[i], "/legacy/")) return paths[i];
+  }
+  return NULL;
+}
+
+typedef struct run_stats {
+  uint64_t tensors, bytes, bad_tensors;
+  uint32_t ops_checked, ops_bad;
+} run_stats;
+
+static bool load(const char *dir, const char *name, unsigned char **d, size_t *n) {
+  char path[4096];
+  snprintf(path, sizeof path, "%.3900s/%.64s", dir, name);
+  return tu_read_file(path, d, n);
+}
+
+static int32_t producer_of(const etpu_model *m, uint32_t t) {
+  etpu_tensor_info ti;
+  return etpu_model_tensor(m, 0, t, &ti) == ETPU_OK ? ti.producer : -1;
+}
+
+/* Compare tensor t with golden bytes; report the first difference. */
+static bool same(const char *what, const etpu_model *m, uint32_t t, const uint8_t *got, size_t ng, const uint8_t *want,
+                 size_t nw) {
+  if (ng != nw) {
+    fprintf(stderr, "  %s: tensor %u: %zu bytes, golden %zu\n", what, t, ng, nw);
+    return false;
+  }
+  size_t diff = 0, first = 0;
+  for (size_t i = 0; i < ng; i++)
+    if (got[i] != want[i]) {
+      if (!diff) first = i;
+      diff++;
+    }
+  if (!diff) return true;
+  etpu_op_info op;
+  int32_t p = producer_of(m, t);
+  const char *opname = p >= 0 && etpu_model_op(m, 0, (uint32_t)p, &op) == ETPU_OK ? op.name : "?";
+  fprintf(stderr, "  %s: tensor %u (op %d %s): %zu of %zu bytes differ; first at byte %zu: expected %d, got %d\n",
+          what, t, p, opname, diff, ng, first, want[first], got[first]);
+  return false;
+}
+
+static etpu_status open_model(const char *stem, char **paths, size_t n, etpu_model **m) {
+  if (!strcmp(stem, "mnv2_int8io")) {
+    /* goldens README §4: tf2_mobilenet_v2 without its two edge QUANTIZE ops
+     * (tensor indices unchanged: input t109, output t175). */
+    const char *p = find_model(paths, n, "tf2_mobilenet_v2_1.0_224_ptq");
+    if (!p) return etpu_fail(ETPU_IO_ERROR, "tf2_mobilenet_v2_1.0_224_ptq.tflite not found");
+    etpu_status st = etpu_model_open(p, m);
+    if (st != ETPU_OK) return st;
+    uint32_t nops = etpu_model_op_count(*m, 0);
+    st = etpu_model_remove_op(*m, 0, nops - 1);
+    if (st == ETPU_OK) st = etpu_model_remove_op(*m, 0, 0);
+    if (st == ETPU_OK) st = etpu_model_set_io(*m, 0, 1, (int32_t[]){109}, 1, (int32_t[]){175});
+    return st;
+  }
+  const char *p = find_model(paths, n, stem);
+  if (!p) return etpu_fail(ETPU_IO_ERROR, "%s.tflite not found under shared data", stem);
+  return etpu_model_open(p, m);
+}
+
+static void run_dir(const char *gdir, const char *profile, const char *stem, char **paths, size_t n) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%.3000s/%.64s/%.200s", gdir, profile, stem);
+  bool must = expected(profile, stem);
+  etpu_model *m = NULL;
+  etpu_status st = open_model(stem, paths, n, &m);
+  if (st != ETPU_OK) {
+    printf("%-10s %-48s cannot open: %s\n", profile, stem, etpu_errmsg());
+    CHECK_MSG(!must, "%s/%s: %s", profile, stem, etpu_errmsg());
+    etpu_model_close(m);
+    return;
+  }
+  etpu_interp_options o = {!strcmp(profile, "litert") ? ETPU_PROFILE_LITERT : ETPU_PROFILE_TFLITE_REF, true};
+  etpu_interp *ip = NULL;
+  st = etpu_interp_create(m, &o, &ip);
+  if (st == ETPU_OK) st = etpu_interp_plan(ip, NULL);
+  if (st != ETPU_OK) {
+    printf("%-10s %-48s not runnable yet: %s\n", profile, stem, etpu_errmsg());
+    CHECK_MSG(!must, "%s/%s: %s", profile, stem, etpu_errmsg());
+    etpu_interp_destroy(ip);
+    etpu_model_close(m);
+    return;
+  }
+  run_stats rs = {0};
+  for (int k = 0; k < 3; k++) {
+    char name[64];
+    unsigned char *in = NULL;
+    size_t nin = 0;
+    snprintf(name, sizeof name, "input_%d.bin", k);
+    if (!load(dir, name, &in, &nin)) continue;
+    st = etpu_interp_set_input(ip, 0, in, nin);
+    if (st == ETPU_OK) st = etpu_interp_invoke(ip);
+    free(in);
+    if (st != ETPU_OK) {
+      CHECK_MSG(0, "%s/%s input %d: %s", profile, stem, k, etpu_errmsg());
+      continue;
+    }
+    /* End to end: every stored tensor. Save copies first, since the op-by-op
+     * pass below overwrites tensors. */
+    for (uint32_t t = 0; t < etpu_model_tensor_count(m, 0); t++) {
+      snprintf(name, sizeof name, "t%u_%d.bin", t, k);
+      unsigned char *want;
+      size_t nw;
+      if (!load(dir, name, &want, &nw)) continue;
+      const void *got;
+      size_t ng;
+      rs.tensors++;
+      rs.bytes += nw;
+      char what[400];
+      snprintf(what, sizeof what, "%s/%s input %d end-to-end", profile, stem, k);
+      if (etpu_interp_tensor(ip, t, &got, &ng) != ETPU_OK || !same(what, m, t, got, ng, want, nw)) rs.bad_tensors++;
+      free(want);
+    }
+    /* Op by op. */
+    for (uint32_t oi = 0; oi < etpu_model_op_count(m, 0); oi++) {
+      etpu_op_info op;
+      if (etpu_model_op(m, 0, oi, &op) != ETPU_OK) continue;
+      bool ok = true, have_out = false;
+      for (uint32_t q = 0; q < op.input_count && ok; q++) {
+        if (op.inputs[q] < 0) continue;
+        etpu_tensor_info ti;
+        if (etpu_model_tensor(m, 0, (uint32_t)op.inputs[q], &ti) != ETPU_OK || ti.data || ti.is_variable) continue;
+        snprintf(name, sizeof name, "t%d_%d.bin", op.inputs[q], k);
+        unsigned char *d;
+        size_t nd;
+        bool is_model_input = op.inputs[q] == etpu_model_input(m, 0, 0);
+        if (!load(dir, name, &d, &nd)) {
+          if (!is_model_input) ok = false;
+          continue;
+        }
+        uint8_t *mem = etpu_interp_tensor_mem(ip, (uint32_t)op.inputs[q]);
+        if (mem) memcpy(mem, d, nd);
+        free(d);
+      }
+      if (!ok) continue;
+      /* Ops with state (LSTM) are only checked end to end. */
+      bool stateful = false;
+      for (uint32_t q = 0; q < op.input_count; q++) {
+        etpu_tensor_info ti;
+        if (op.inputs[q] >= 0 && etpu_model_tensor(m, 0, (uint32_t)op.inputs[q], &ti) == ETPU_OK && ti.is_variable)
+          stateful = true;
+      }
+      if (stateful) continue;
+      if (etpu_interp_invoke_op(ip, oi) != ETPU_OK) {
+        CHECK_MSG(0, "%s/%s op %u %s: %s", profile, stem, oi, op.name, etpu_errmsg());
+        continue;
+      }
+      bool bad = false;
+      for (uint32_t q = 0; q < op.output_count; q++) {
+        snprintf(name, sizeof name, "t%d_%d.bin", op.outputs[q], k);
+        unsigned char *want;
+        size_t nw;
+        if (!load(dir, name, &want, &nw)) continue;
+        have_out = true;
+        const void *got;
+        size_t ng;
+        char what[400];
+        snprintf(what, sizeof what, "%s/%s input %d op %u %s alone", profile, stem, k, oi, op.name);
+        if (etpu_interp_tensor(ip, (uint32_t)op.outputs[q], &got, &ng) != ETPU_OK ||
+            !same(what, m, (uint32_t)op.outputs[q], got, ng, want, nw))
+          bad = true;
+        free(want);
+      }
+      if (have_out) {
+        rs.ops_checked++;
+        if (bad) rs.ops_bad++;
+      }
+    }
+  }
+  printf("%-10s %-48s %llu tensors (%llu bytes): %llu differ; %u op runs alone: %u differ%s\n", profile, stem,
+         (unsigned long long)rs.tensors, (unsigned long long)rs.bytes, (unsigned long long)rs.bad_tensors,
+         rs.ops_checked, rs.ops_bad, must ? "" : " (not yet required)");
+  if (must) {
+    CHECK_MSG(rs.tensors > 0, "%s/%s: no golden tensor compared", profile, stem);
+    CHECK_MSG(rs.bad_tensors == 0 && rs.ops_bad == 0, "%s/%s: %llu tensors and %u ops differ from the golden", profile,
+              stem, (unsigned long long)rs.bad_tensors, rs.ops_bad);
+  }
+  etpu_interp_destroy(ip);
+  etpu_model_close(m);
+}
+
+static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int main(int argc, char **argv) {
+  const char *shared = tu_shared_dir();
+  if (!shared) return tu_skip_code();
+  const char *only = argc > 1 ? argv[1] : NULL; /* optional "profile/model" filter */
+  char **paths;
+  size_t n = tu_list_models(shared, &paths);
+  char gdir[4096];
+  snprintf(gdir, sizeof gdir, "%.3000s/goldens", shared);
+  static const char *const profiles[] = {"tflite-ref", "litert"};
+  for (int p = 0; p < 2; p++) {
+    char pdir[4200];
+    snprintf(pdir, sizeof pdir, "%.4000s/%s", gdir, profiles[p]);
+    DIR *d = opendir(pdir);
+    if (!d) {
+      CHECK_MSG(0, "no golden folder %s", pdir);
+      continue;
+    }
+    char *names[64];
+    int nn = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL && nn < 64)
+      if (e->d_name[0] != '.') names[nn++] = strdup(e->d_name);
+    closedir(d);
+    qsort(names, (size_t)nn, sizeof names[0], cmp);
+    for (int i = 0; i < nn; i++) {
+      char key[300];
+      snprintf(key, sizeof key, "%s/%s", profiles[p], names[i]);
+      if (!only || strstr(key, only)) run_dir(gdir, profiles[p], names[i], paths, n);
+      free(names[i]);
+    }
+  }
+  tu_free_list(paths, n);
+  return tu_finish("goldens");
+}
