@@ -169,8 +169,8 @@ static etpu_status option_field(const etpu_model *m, uint32_t sg, uint32_t index
 
 etpu_status etpu_model_op_option_int(const etpu_model *m, uint32_t sg, uint32_t index, const char *field,
                                      int64_t *value_out) {
-  const etpu_gop *op;
-  const struct etpu_fb_fdesc *fd;
+  const etpu_gop *op = NULL;
+  const struct etpu_fb_fdesc *fd = NULL;
   TRY(option_field(m, sg, index, field, &op, &fd));
   if (fd->kind == ETPU_FB_F32 || fd->kind == ETPU_FB_F64)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: option '%s' is a float", m->label, field);
@@ -180,8 +180,8 @@ etpu_status etpu_model_op_option_int(const etpu_model *m, uint32_t sg, uint32_t 
 
 etpu_status etpu_model_op_option_float(const etpu_model *m, uint32_t sg, uint32_t index, const char *field,
                                        double *value_out) {
-  const etpu_gop *op;
-  const struct etpu_fb_fdesc *fd;
+  const etpu_gop *op = NULL;
+  const struct etpu_fb_fdesc *fd = NULL;
   TRY(option_field(m, sg, index, field, &op, &fd));
   if (fd->kind != ETPU_FB_F32 && fd->kind != ETPU_FB_F64)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: option '%s' is not a float", m->label, field);

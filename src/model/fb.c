@@ -236,7 +236,7 @@ static etpu_status follow(etpu_fb_decoder *d, uint64_t at, const char *what, uin
 }
 
 static etpu_status decode_string(etpu_fb_decoder *d, uint64_t at, const char *what, etpu_fbstr *out) {
-  uint64_t s;
+  uint64_t s = 0;
   etpu_status st = follow(d, at, what, &s);
   if (st != ETPU_OK) return st;
   uint32_t len = rd32(d->buf + s);
@@ -251,7 +251,7 @@ static etpu_status decode_string(etpu_fb_decoder *d, uint64_t at, const char *wh
 
 static etpu_status decode_vector(etpu_fb_decoder *d, uint64_t at, const struct etpu_fb_fdesc *fd,
                                  const char *tname, int depth, etpu_fbv *v) {
-  uint64_t s;
+  uint64_t s = 0;
   char what[160];
   snprintf(what, sizeof what, "vector %s.%s", tname, fd->name);
   etpu_status st = follow(d, at, what, &s);
@@ -284,7 +284,7 @@ static etpu_status decode_vector(etpu_fb_decoder *d, uint64_t at, const struct e
     etpu_fbt **arr = etpu_arena_array(d->arena, n ? n : 1, sizeof *arr);
     if (!arr) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", d->label);
     for (uint32_t i = 0; i < n; i++) {
-      uint64_t t;
+      uint64_t t = 0;
       st = follow(d, data + 4 * (uint64_t)i, what, &t);
       if (st != ETPU_OK) return st;
       st = decode_table(d, t, fd->ref, depth + 1, &arr[i]);
@@ -408,7 +408,7 @@ static etpu_status decode_table(etpu_fb_decoder *d, uint64_t pos, uint16_t desc,
       case ETPU_FB_TABLE: {
         char what[160];
         snprintf(what, sizeof what, "table %s.%s", td->name, fd->name);
-        uint64_t target;
+        uint64_t target = 0;
         st = follow(d, at, what, &target);
         if (st != ETPU_OK) return st;
         st = decode_table(d, target, fd->ref, depth + 1, &v.v.t);
@@ -432,7 +432,7 @@ static etpu_status decode_table(etpu_fb_decoder *d, uint64_t pos, uint16_t desc,
                            d->label, td->name, fd->name, type, ud->count, ud->name);
         char what[160];
         snprintf(what, sizeof what, "union %s.%s", td->name, fd->name);
-        uint64_t target;
+        uint64_t target = 0;
         st = follow(d, at, what, &target);
         if (st != ETPU_OK) return st;
         st = decode_table(d, target, ud->members[type - 1], depth + 1, &v.v.t);
@@ -470,7 +470,7 @@ etpu_status etpu_fb_decode(etpu_fb_decoder *d, uint16_t root_desc, const char *i
                      d->label, got, ident);
   }
   if (d->budget == 0) d->budget = 64 + (uint64_t)d->size + (uint64_t)d->size / 2;
-  uint64_t root;
+  uint64_t root = 0;
   etpu_status st = follow(d, 0, "root table", &root);
   if (st != ETPU_OK) return st;
   return decode_table(d, root, root_desc, 0, root_out);
