@@ -206,6 +206,51 @@ static void sb_printf(sbuf *s, const char *fmt, ...) {
   if (n > 0) s->len += (size_t)n;
 }
 
+/* One little-endian scalar of `kind` as JSON. */
+static void print_scalar(sbuf *s, uint8_t kind, const uint8_t *p) {
+  switch (kind) {
+    case ETPU_FB_BOOL: sb_printf(s, "%s", p[0] ? "true" : "false"); return;
+    case ETPU_FB_I8: sb_printf(s, "%d", (int8_t)p[0]); return;
+    case ETPU_FB_U8: sb_printf(s, "%u", p[0]); return;
+    case ETPU_FB_I16: { int16_t y; memcpy(&y, p, 2); sb_printf(s, "%d", y); return; }
+    case ETPU_FB_U16: { uint16_t y; memcpy(&y, p, 2); sb_printf(s, "%u", y); return; }
+    case ETPU_FB_I32: { int32_t y; memcpy(&y, p, 4); sb_printf(s, "%d", y); return; }
+    case ETPU_FB_U32: { uint32_t y; memcpy(&y, p, 4); sb_printf(s, "%u", y); return; }
+    case ETPU_FB_I64: { int64_t y; memcpy(&y, p, 8); sb_printf(s, "%lld", (long long)y); return; }
+    case ETPU_FB_U64: { uint64_t y; memcpy(&y, p, 8); sb_printf(s, "%llu", (unsigned long long)y); return; }
+    case ETPU_FB_F32:
+    case ETPU_FB_F64: {
+      double f;
+      if (kind == ETPU_FB_F32) {
+        float y;
+        memcpy(&y, p, 4);
+        f = y;
+      } else {
+        memcpy(&f, p, 8);
+      }
+      if (isfinite(f))
+        sb_printf(s, "%.9g", f);
+      else
+        sb_printf(s, "\"%s\"", isnan(f) ? "nan" : (f > 0 ? "inf" : "-inf"));
+      return;
+    }
+    default: sb_printf(s, "null"); return;
+  }
+}
+
+static void json_string(sbuf *s, const char *str) {
+  sb_printf(s, "\"");
+  for (const unsigned char *q = (const unsigned char *)str; *q; q++) {
+    if (*q == '"' || *q == '\\')
+      sb_printf(s, "\\%c", *q);
+    else if (*q < 0x20 || *q == 0x7f)
+      sb_printf(s, "\\u%04x", *q);
+    else
+      sb_printf(s, "%c", *q);
+  }
+  sb_printf(s, "\"");
+}
+
 size_t etpu_model_op_options_json(const etpu_model *m, uint32_t sg, uint32_t index, char *buf, size_t cap) {
   sbuf s = {buf, cap, 0};
   if (cap) buf[0] = 0;
@@ -238,17 +283,12 @@ size_t etpu_model_op_options_json(const etpu_model *m, uint32_t sg, uint32_t ind
       } else if (fd->kind == ETPU_FB_VECTOR && v && etpu_fb_scalar_size(v->elem)) {
         sb_printf(&s, "[");
         for (uint32_t k = 0; k < v->count; k++) {
-          const uint8_t *p = (const uint8_t *)v->v.p + k * etpu_fb_scalar_size(v->elem);
-          long long x = 0;
-          switch (v->elem) {
-            case ETPU_FB_I32: { int32_t y; memcpy(&y, p, 4); x = y; break; }
-            case ETPU_FB_I64: { int64_t y; memcpy(&y, p, 8); x = y; break; }
-            case ETPU_FB_U8: case ETPU_FB_BOOL: x = p[0]; break;
-            default: { int32_t y; memcpy(&y, p, 4); x = y; break; }
-          }
-          sb_printf(&s, "%s%lld", k ? ", " : "", x);
+          sb_printf(&s, "%s", k ? ", " : "");
+          print_scalar(&s, v->elem, (const uint8_t *)v->v.p + k * etpu_fb_scalar_size(v->elem));
         }
         sb_printf(&s, "]");
+      } else if (fd->kind == ETPU_FB_STRING && v) {
+        json_string(&s, (const char *)v->v.p);
       } else {
         sb_printf(&s, "null");
       }
