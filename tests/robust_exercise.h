@@ -1,0 +1,144 @@
+/*
+ * robust_exercise.h — read every fact of an opened model through the public
+ * API (shared by tests/robust_corrupt.c and tests/fuzz/fuzz_model.c).
+ *
+ * Under ASan/UBSan this touches every pointer etpu hands out (names, shapes,
+ * quantization arrays, the first and last byte of constant data and custom
+ * options, option JSON) so that a model which opened OK but carries a bad
+ * internal pointer or index is caught. Returns a number of problems found:
+ * an out-of-range query that does not fail, or a query that should work and
+ * fails. The checksum keeps the compiler from dropping the reads.
+ */
+#ifndef ETPU_ROBUST_EXERCISE_H
+#define ETPU_ROBUST_EXERCISE_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "etpu/etpu.h"
+
+static volatile uint64_t robust_sink;
+
+static inline uint64_t robust_mix(uint64_t h, uint64_t v) { return (h ^ v) * 0x100000001b3ull; }
+
+static inline int robust_exercise(const etpu_model *m) {
+  int bad = 0;
+  uint64_t h = 0xcbf29ce484222325ull;
+  h = robust_mix(h, strlen(etpu_model_label(m)));
+  h = robust_mix(h, strlen(etpu_model_description(m)));
+  h = robust_mix(h, etpu_model_schema_version(m));
+  h = robust_mix(h, etpu_model_buffer_count(m));
+  uint32_t nmeta = etpu_model_metadata_count(m);
+  for (uint32_t i = 0; i <= nmeta; i++) {
+    const char *name = NULL;
+    const void *data = NULL;
+    size_t size = 0;
+    etpu_status st = etpu_model_metadata(m, i, &name, &data, &size);
+    if (i == nmeta) {
+      bad += st == ETPU_OK;
+      continue;
+    }
+    if (st != ETPU_OK || !name) {
+      bad++;
+      continue;
+    }
+    h = robust_mix(h, strlen(name));
+    if (size) h = robust_mix(h, ((const uint8_t *)data)[0] ^ ((const uint8_t *)data)[size - 1]);
+  }
+  uint32_t nsg = etpu_model_subgraph_count(m);
+  for (uint32_t s = 0; s <= nsg; s++) {
+    h = robust_mix(h, strlen(etpu_model_subgraph_name(m, s)));
+    uint32_t ni = etpu_model_input_count(m, s), no = etpu_model_output_count(m, s);
+    for (uint32_t i = 0; i <= ni; i++) h = robust_mix(h, (uint32_t)etpu_model_input(m, s, i));
+    for (uint32_t i = 0; i <= no; i++) h = robust_mix(h, (uint32_t)etpu_model_output(m, s, i));
+    if (etpu_model_input(m, s, ni) != -1 || etpu_model_output(m, s, no) != -1) bad++;
+    uint32_t nt = etpu_model_tensor_count(m, s);
+    if (s == nsg && (nt != 0 || etpu_model_op_count(m, s) != 0)) bad++;
+    for (uint32_t t = 0; t <= nt; t++) {
+      etpu_tensor_info ti;
+      etpu_status st = etpu_model_tensor(m, s, t, &ti);
+      if (t == nt) {
+        bad += st == ETPU_OK;
+        continue;
+      }
+      if (st != ETPU_OK || !ti.name) {
+        bad++;
+        continue;
+      }
+      h = robust_mix(h, strlen(ti.name));
+      h = robust_mix(h, (uint64_t)ti.type);
+      h = robust_mix(h, strlen(etpu_dtype_name(ti.type)));
+      h = robust_mix(h, etpu_dtype_size(ti.type));
+      for (uint32_t d = 0; d < ti.rank; d++) h = robust_mix(h, (uint32_t)ti.shape[d]);
+      for (uint32_t d = 0; d < ti.signature_rank; d++) h = robust_mix(h, (uint32_t)ti.shape_signature[d]);
+      for (uint32_t q = 0; q < ti.quant_count; q++) {
+        uint32_t bits;
+        memcpy(&bits, &ti.scale[q], 4);
+        h = robust_mix(h, bits);
+        if (ti.zero_point) h = robust_mix(h, (uint64_t)ti.zero_point[q]);
+      }
+      h = robust_mix(h, (uint64_t)ti.quantized_dimension);
+      if (ti.data_size) {
+        if (!ti.data) bad++;
+        else h = robust_mix(h, ((const uint8_t *)ti.data)[0] ^ ((const uint8_t *)ti.data)[ti.data_size - 1]);
+      }
+      h = robust_mix(h, (uint64_t)ti.is_variable + 2u * ti.is_sparse);
+      h = robust_mix(h, (uint32_t)ti.producer);
+      h = robust_mix(h, ti.consumer_count);
+      if (ti.producer < -1 || (ti.producer >= 0 && (uint32_t)ti.producer >= etpu_model_op_count(m, s))) bad++;
+    }
+    uint32_t nops = etpu_model_op_count(m, s);
+    for (uint32_t o = 0; o <= nops; o++) {
+      etpu_op_info oi;
+      etpu_status st = etpu_model_op(m, s, o, &oi);
+      if (o == nops) {
+        bad += st == ETPU_OK;
+        continue;
+      }
+      if (st != ETPU_OK || !oi.name || !oi.options_name) {
+        bad++;
+        continue;
+      }
+      h = robust_mix(h, (uint64_t)oi.code);
+      h = robust_mix(h, strlen(oi.name));
+      h = robust_mix(h, strlen(etpu_op_code_name(oi.code)));
+      h = robust_mix(h, (uint64_t)oi.version + oi.opcode_index);
+      for (uint32_t k = 0; k < oi.input_count; k++) {
+        h = robust_mix(h, (uint32_t)oi.inputs[k]);
+        if (oi.inputs[k] < -1 || (oi.inputs[k] >= 0 && (uint32_t)oi.inputs[k] >= nt)) bad++;
+      }
+      for (uint32_t k = 0; k < oi.output_count; k++) {
+        h = robust_mix(h, (uint32_t)oi.outputs[k]);
+        if (oi.outputs[k] < 0 || (uint32_t)oi.outputs[k] >= nt) bad++;
+      }
+      h = robust_mix(h, strlen(oi.options_name));
+      if (oi.custom_options_size) {
+        const uint8_t *c = oi.custom_options;
+        h = robust_mix(h, c[0] ^ c[oi.custom_options_size - 1]);
+      }
+      int64_t iv = 0;
+      double fv = 0;
+      static const char *const ifields[] = {"fused_activation_function", "padding", "stride_w", "axis",
+                                            "keep_num_dims", "align_corners", "no_such_field"};
+      for (size_t f = 0; f < sizeof ifields / sizeof ifields[0]; f++)
+        if (etpu_model_op_option_int(m, s, o, ifields[f], &iv) == ETPU_OK) h = robust_mix(h, (uint64_t)iv);
+      static const char *const ffields[] = {"beta", "alpha", "cell_clip", "no_such_field"};
+      for (size_t f = 0; f < sizeof ffields / sizeof ffields[0]; f++)
+        if (etpu_model_op_option_float(m, s, o, ffields[f], &fv) == ETPU_OK) h = robust_mix(h, (uint64_t)(int64_t)fv);
+      if (etpu_model_op_option_int(m, s, o, "no_such_field", &iv) == ETPU_OK) bad++;
+      char small[8], big[4096];
+      size_t need = etpu_model_op_options_json(m, s, o, NULL, 0);
+      size_t need2 = etpu_model_op_options_json(m, s, o, small, sizeof small);
+      size_t need3 = etpu_model_op_options_json(m, s, o, big, sizeof big);
+      if (need != need2 || need != need3 || strlen(small) >= sizeof small) bad++;
+      if (need <= sizeof big && strlen(big) + 1 != need) bad++;
+      h = robust_mix(h, need);
+    }
+  }
+  if (etpu_model_validate(m) != ETPU_OK) bad++;
+  robust_sink = h;
+  return bad;
+}
+
+#endif
