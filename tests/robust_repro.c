@@ -4,8 +4,8 @@
  * (bytes inline, no shared data needed; generated once with etpu's own
  * encoder and checked by hand). Case 1 is undefined behaviour that passes
  * silently in a normal build and aborts under ETPU_SANITIZE=ON (ASan + UBSan,
- * no recovery); case 2 is a wrong result and fails in every build. The test
- * fails until the library is fixed.
+ * no recovery) until it is fixed; case 2 was a wrong result, fixed by commit
+ * 2b396c5, and stays as a regression test.
  */
 #include <stdint.h>
 #include <string.h>
@@ -53,8 +53,8 @@ static void repro_compact_empty_metadata(void) {
   etpu_model_close(m);
 }
 
-/* Case 2: etpu_model_op_options_json prints a float vector option as the
- * integer bit patterns of its floats. The vector branch of
+/* Case 2 (fixed in 2b396c5): etpu_model_op_options_json printed a float
+ * vector option as the integer bit patterns of its floats. The vector branch of
  * etpu_model_op_options_json (src/model/api.c, the `default:` case of the
  * element switch) reads every element that is not I32/I64/U8/BOOL as an
  * int32 — for BucketizeOptions.boundaries ([float], the one float vector in
