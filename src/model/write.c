@@ -39,7 +39,7 @@ static etpu_fbt *clone_rest(lower_ctx *c, const etpu_fbt *rest, uint16_t desc) {
   if (rest) {
     t->f = etpu_arena_array(c->a, (size_t)rest->n + 16, sizeof *t->f);
     if (!t->f) return NULL;
-    memcpy(t->f, rest->f, rest->n * sizeof *t->f);
+    if (rest->n) memcpy(t->f, rest->f, rest->n * sizeof *t->f);
     t->n = rest->n;
     t->cap = (uint16_t)(rest->n + 16);
   }
