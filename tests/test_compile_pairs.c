@@ -70,7 +70,9 @@ static void check_pair(const char *src_path, const char *google_path, const char
            a.custom_out);
   }
   /* flatc parses the output. */
-  if (out && access("/usr/bin/flatc", X_OK) == 0) {
+  const char *flatc = getenv("ETPU_FLATC");
+  if (!flatc || !flatc[0]) flatc = "/usr/bin/flatc";
+  if (out && access(flatc, X_OK) == 0) {
     char dir[] = "/tmp/etpu_cp_XXXXXX";
     if (mkdtemp(dir)) {
       char path[256], cmd[1024];
@@ -80,8 +82,8 @@ static void check_pair(const char *src_path, const char *google_path, const char
         fwrite(out, 1, n, f);
         fclose(f);
         snprintf(cmd, sizeof cmd,
-                 "/usr/bin/flatc -t --strict-json -o '%s' '%s/schema/schema_for_debian_flatc.fbs' -- '%s' >/dev/null 2>&1",
-                 dir, shared, path);
+                 "'%s' -t --strict-json -o '%s' '%s/schema/schema_for_debian_flatc.fbs' -- '%s' >/dev/null 2>&1",
+                 flatc, dir, shared, path);
         CHECK_MSG(system(cmd) == 0, "%s: flatc cannot parse the compiled model", src_path);
       }
       snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
