@@ -85,7 +85,8 @@ static const char *table_name(const etpu_compilation *c, uint32_t o) {
 }
 
 static void op_table(const etpu_compilation *c, strbuf *s, int32_t model_filter) {
-  sb(s, "%-31s%-11s%s\n", "Operator", "Count", "Status");
+  /* The real compiler leaves an empty line under the header (§8). */
+  sb(s, "%-31s%-11s%s\n\n", "Operator", "Count", "Status");
   if (s->oom) return;
   /* rows: distinct (name, status) in order of first occurrence */
   uint32_t *first = etpu_calloc(c->nops + 1, sizeof *first);
@@ -198,7 +199,7 @@ static void console(const etpu_compilation *c, const etpu_report_options *o, str
         sb(s, "      why: it depends on op %d %s, which runs on the CPU; everything after that op stays on the CPU\n",
            p->blocked_by, etpu_graph_op_name(c->model, &c->model->subgraphs[0].ops[p->blocked_by]));
       else
-        sb(s, "      why: it reads a tensor named by -i (the Edge TPU part stops there)\n");
+        sb(s, "      why: it depends on a tensor named by -i (the Edge TPU part stops there)\n");
       continue;
     }
     sb(s, "      why: %s\n", p->rule.reason);
@@ -208,13 +209,13 @@ static void console(const etpu_compilation *c, const etpu_report_options *o, str
     if (p->rule.fix[0]) sb(s, "      fix: %s\n", p->rule.fix);
   }
   size_t before = s->len;
-  sb(s, "etpu: the same cut with -i: -i ");
+  sb(s, "etpu: the same cut with -i: -i '");
   size_t mark = s->len;
   suggest_i(c, s, false);
   if (s->len == mark)
     s->len = before; /* nothing to suggest */
   else
-    sb(s, "\n");
+    sb(s, "'\n");
   if (s->p) s->p[s->len] = 0;
 }
 
