@@ -511,6 +511,171 @@ void etpu_interp_destroy(etpu_interp *interp);
 /* The real compiler's version string etpu's reports are formatted after. */
 #define ETPU_EDGETPU_COMPILER_VERSION "16.0.384591198"
 
+/* ===========================================================================
+ * Images and tensors (src/io/): decode images, fit them to a model input,
+ * read and write NumPy .npy files and raw bytes, read label files.
+ *
+ *     etpu_tensor_info in;   // the model input, from etpu_model_tensor()
+ *     etpu_model_tensor(model, 0, (uint32_t)etpu_interp_input_index(ip, 0), &in);
+ *     etpu_input_options o = {ETPU_RESIZE_BILINEAR, false, 0, 0};
+ *     // BMP, PNG, JPEG, .npy or raw bytes -> resized, converted, quantized
+ *     if (etpu_tensor_load("cat.bmp", &in, &o, buf, size, NULL) != ETPU_OK) ...
+ *
+ * Every decoder checks the whole file against its format's rules and
+ * rejects dimensions the file cannot hold before allocating, so memory is
+ * bounded by the real file size; a malformed file gives ETPU_MALFORMED
+ * ("cat.bmp: BMP: truncated: ...") and never a crash.
+ * ========================================================================= */
+
+/* Limits on decoded images: each side, and width x height x channels. */
+#define ETPU_IMAGE_MAX_SIDE 65535u
+#define ETPU_IMAGE_MAX_BYTES ((size_t)1 << 28)
+
+/* A decoded image: 8 bits per sample, rows top first, no padding. */
+typedef struct etpu_image {
+  uint32_t width;   /* pixels per row, >= 1 */
+  uint32_t height;  /* rows, >= 1 */
+  uint32_t channels; /* 1 = grayscale, 3 = RGB (alpha is dropped) */
+  uint8_t *pixels;  /* height * width * channels bytes, owned by the image */
+} etpu_image;
+
+/* Decode a BMP (1/4/8-bit palette, 16/24/32-bit, bottom-up or top-down),
+ * PNG or JPEG file, chosen by its first bytes. Palette images whose colours
+ * are all gray, grayscale PNGs and JPEGs give 1 channel, others 3.
+ * Errors: ETPU_IO_ERROR (cannot read), ETPU_MALFORMED (breaks the format's
+ * rules, truncated, dimensions larger than the file can hold or than the
+ * limits above), ETPU_UNSUPPORTED (legal but not handled, e.g. RLE BMP, or
+ * not an image format etpu knows), ETPU_OUT_OF_MEMORY. Free with
+ * etpu_image_free. */
+ETPU_WUR etpu_status etpu_image_read(const char *path, etpu_image **image_out);
+
+/* Same, from memory (bytes are not kept). `label` names the source in
+ * messages (NULL: "<buffer>"). */
+ETPU_WUR etpu_status etpu_image_decode(const void *data, size_t size, const char *label, etpu_image **image_out);
+
+/* A new zeroed image (ETPU_INVALID_ARGUMENT outside the limits). */
+ETPU_WUR etpu_status etpu_image_create(uint32_t width, uint32_t height, uint32_t channels, etpu_image **image_out);
+
+/* Release an image; NULL is a no-op. */
+void etpu_image_free(etpu_image *image);
+
+/* Resampling used to fit an image to a model input. Append-only. */
+typedef enum etpu_resize_method {
+  ETPU_RESIZE_BILINEAR = 0, /* half-pixel centres (TFLite RESIZE_BILINEAR, half_pixel_centers), as Coral's tests */
+  ETPU_RESIZE_NEAREST = 1,  /* the source pixel under each output pixel's centre */
+} etpu_resize_method;
+
+/* A new image of width x height, same channels. Bilinear: output pixel
+ * (x, y) samples the source at ((x + 0.5) * w / W - 0.5, ...), clamped to
+ * the edges, rounded to nearest. */
+ETPU_WUR etpu_status etpu_image_resize(const etpu_image *image, uint32_t width, uint32_t height,
+                                       etpu_resize_method method, etpu_image **image_out);
+
+/* A new image with 1 or 3 channels: gray -> RGB copies the gray value;
+ * RGB -> gray uses ITU-R 601-2 luma (L = (19595 R + 38470 G + 7471 B +
+ * 32768) >> 16, the integer form Pillow's convert("L") uses). */
+ETPU_WUR etpu_status etpu_image_convert(const etpu_image *image, uint32_t channels, etpu_image **image_out);
+
+/* How an image (or a float .npy) becomes a model input. */
+typedef struct etpu_input_options {
+  etpu_resize_method resize; /* when the image size differs from the input's */
+  bool normalize;            /* true: use mean/std below; false: the defaults */
+  float mean;                /* real = (pixel - mean) / std */
+  float std;                 /* > 0 */
+} etpu_input_options;
+
+/* Fill an input tensor from an image. The tensor must be [1,H,W,C],
+ * [H,W,C] or [1,H,W] / [H,W] (H, W >= 2; C = 1 or 3; gray models get gray
+ * images).
+ * The image is converted to the input's channels, resized to H x W, then
+ * each pixel p becomes real = (p - mean) / std and
+ *  - FLOAT32: real;
+ *  - quantized UINT8 / INT8 / INT16: round(real / scale) + zero_point,
+ *    saturated to the type's range.
+ * Defaults (normalize false): FLOAT32 mean 0, std 1 (raw pixel values);
+ * UINT8 mean = zero_point, std = 1 / scale, so the input receives the raw
+ * pixels (Coral's uint8 models); INT8 mean = zero_point + 128, std =
+ * 1 / scale, so it receives pixel - 128; INT16 mean = zero_point, std =
+ * 1 / scale. `size` must be the tensor's byte size; data_out is untouched
+ * on failure. options NULL = bilinear, defaults. Errors:
+ * ETPU_INVALID_ARGUMENT (size, std <= 0), ETPU_UNSUPPORTED (a tensor shape
+ * or type that is not an image; a quantized input without quantization),
+ * ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_image_to_tensor(const etpu_image *image, const etpu_tensor_info *tensor,
+                                          const etpu_input_options *options, void *data_out, size_t size);
+
+/* NumPy .npy arrays (format versions 1.0, 2.0 and 3.0; C order; little-
+ * endian dtypes <f2 <f4 <f8 |i1 |u1 <i2 <u2 <i4 <u4 <i8 <u8 |b1). */
+#define ETPU_NPY_MAX_RANK 8
+
+typedef struct etpu_npy {
+  int32_t type;                      /* etpu_dtype */
+  uint32_t rank;                     /* 0 = a scalar */
+  int32_t shape[ETPU_NPY_MAX_RANK];  /* rank entries */
+  size_t size;                       /* bytes of data = product(shape) * element size */
+  void *data;                        /* the elements, C order, little-endian; owned */
+} etpu_npy;
+
+/* Read a .npy file (the whole header is checked; the data must fill the
+ * file exactly). Errors: ETPU_IO_ERROR, ETPU_MALFORMED (bad magic, header,
+ * shape, or a data size that is not the file's), ETPU_UNSUPPORTED
+ * (big-endian or other dtypes, Fortran order, rank > 8),
+ * ETPU_OUT_OF_MEMORY. Free with etpu_npy_free. */
+ETPU_WUR etpu_status etpu_npy_read(const char *path, etpu_npy **npy_out);
+ETPU_WUR etpu_status etpu_npy_decode(const void *data, size_t size, const char *label, etpu_npy **npy_out);
+void etpu_npy_free(etpu_npy *npy);
+
+/* Encode an array as .npy bytes (version 1.0; the header is padded so the
+ * data starts at a multiple of 64) into a heap buffer (etpu_free). size must be product(shape) x
+ * element size. ETPU_UNSUPPORTED for types .npy cannot hold (strings,
+ * sub-byte types). */
+ETPU_WUR etpu_status etpu_npy_encode(int32_t type, uint32_t rank, const int32_t *shape, const void *data, size_t size,
+                                     void **bytes_out, size_t *size_out);
+
+/* Encode and write atomically (etpu_write_file_atomic). */
+ETPU_WUR etpu_status etpu_npy_write(const char *path, int32_t type, uint32_t rank, const int32_t *shape,
+                                    const void *data, size_t size);
+
+/* What a file given for an input held. Append-only. */
+typedef enum etpu_input_kind {
+  ETPU_INPUT_IMAGE = 0, /* BMP, PNG or JPEG, converted by etpu_image_to_tensor */
+  ETPU_INPUT_NPY = 1,   /* .npy */
+  ETPU_INPUT_RAW = 2,   /* raw bytes, exactly the tensor's size */
+} etpu_input_kind;
+
+/* Fill an input tensor from a file: a .npy file (its dtype must be the
+ * tensor's type, or float32 for a quantized tensor, which is then quantized
+ * with the tensor's scale and zero point; its shape must be the tensor's,
+ * leading 1s aside); an image (BMP, PNG, JPEG: etpu_image_to_tensor); any
+ * other file is raw bytes and must be exactly the tensor's byte size. The
+ * kind comes from the extension (.npy .bmp .png .jpg .jpeg; .raw .bin .rgb
+ * = raw), else from the first bytes. kind_out may be NULL. Errors: those of
+ * the readers above, and ETPU_INVALID_ARGUMENT when the file does not fit
+ * the tensor (size, type or shape), naming both. */
+ETPU_WUR etpu_status etpu_tensor_load(const char *path, const etpu_tensor_info *tensor,
+                                      const etpu_input_options *options, void *data_out, size_t size,
+                                      etpu_input_kind *kind_out);
+
+/* Label files: one label per line (blank lines count), or "ID label" /
+ * "ID: label" lines as Coral's label files may use. */
+typedef struct etpu_labels etpu_labels;
+
+/* Errors: ETPU_IO_ERROR (cannot read), ETPU_MALFORMED (not text: a NUL
+ * byte; larger than 64 MiB), ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_labels_read(const char *path, etpu_labels **labels_out);
+void etpu_labels_free(etpu_labels *labels);
+
+/* Lines (or the highest ID + 1). */
+uint32_t etpu_labels_count(const etpu_labels *labels);
+
+/* The label of class `index` of an output with `classes` scores; "" when
+ * there is none (never NULL). When a plain file has exactly classes + 1
+ * lines, line 0 is taken as a "background" entry the model does not output
+ * and class i gets line i + 1. */
+const char *etpu_labels_get(const etpu_labels *labels, uint32_t classes, uint32_t index);
+
+/* ========================= end of images and tensors ======================= */
+
 #ifdef __cplusplus
 }
 #endif

@@ -114,7 +114,9 @@ etpu_status etpu_partition(etpu_compilation *c) {
       if (p->on_tpu) {
         tpu_up[t] = 1;
       } else if (!p->before_cut) {
-        if (!tainted[t]) taint_src[t] = in_tainted && src >= 0 ? src : (int32_t)o;
+        /* Behind the cut, the source is the op that started it (-1 for a
+         * cut forced by -i); otherwise this op starts the cut. */
+        if (!tainted[t]) taint_src[t] = in_tainted ? src : (int32_t)o;
         tainted[t] = 1;
         tpu_up[t] = up ? 1 : tpu_up[t];
       }
@@ -203,12 +205,14 @@ etpu_status etpu_partition(etpu_compilation *c) {
   }
   for (uint32_t o = 0; o < c->nops; o++) {
     if (!c->ops[o].on_tpu) continue;
+    /* The lowest runtime whose rules map the op: the runtime that added its
+     * type, or later when a limit was lifted later (dilated depthwise, Mean
+     * over z, Pad in z, Squeeze with relayout: 13). */
     int32_t rt = etpu_rules_min_runtime(etpu_graph_op_code(m, &g->ops[o]));
-    /* Dilated depthwise needs 13. */
-    if (etpu_graph_op_code(m, &g->ops[o]) == ETPU_OP_DEPTHWISE_CONV_2D) {
-      const etpu_gop *op = &g->ops[o];
-      int64_t dw = op->options ? etpu_fbt_int(op->options, ETPU_F_DepthwiseConv2DOptions_dilation_w_factor) : 1;
-      if (dw > 1) rt = 13;
+    if (rt < 10) rt = 10;
+    for (etpu_rule_result rr; rt < c->rt; rt++) {
+      etpu_rules_check(m, o, rt, &rr);
+      if (rr.status == ETPU_MAPPED) break;
     }
     int32_t s = c->ops[o].segment;
     if (rt > c->seg_runtime[s]) c->seg_runtime[s] = rt;
