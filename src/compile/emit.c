@@ -305,11 +305,14 @@ static etpu_status make_payload(const emitter *e, int32_t s, item *custom) {
   void *model;
   size_t size;
   TRY(build(e, items, n, gin, ngin, custom->out, custom->nout, false, &model, &size));
-  uint8_t *p = etpu_arena_alloc(e->a, ETPU_PAYLOAD_HEADER_BYTES + size);
+  /* The header goes in front of the model in place: no second copy. The
+   * payload is heap memory, freed by etpu_emit_model. */
+  uint8_t *p = etpu_realloc(model, ETPU_PAYLOAD_HEADER_BYTES + size);
   if (!p) {
     etpu_free(model);
     return oom(e);
   }
+  memmove(p + ETPU_PAYLOAD_HEADER_BYTES, p, size);
   memcpy(p, ETPU_PAYLOAD_MAGIC, 8);
   wr32(p + 8, ETPU_PAYLOAD_VERSION);
   wr32(p + 12, (uint32_t)c->seg_runtime[s]);
@@ -318,8 +321,6 @@ static etpu_status make_payload(const emitter *e, int32_t s, item *custom) {
   wr64(p + 32, c->seg_params[s] - c->seg_onchip[s]);
   wr32(p + 40, n);
   wr32(p + 44, (uint32_t)size);
-  memcpy(p + ETPU_PAYLOAD_HEADER_BYTES, model, size);
-  etpu_free(model);
   custom->payload = p;
   custom->payload_size = ETPU_PAYLOAD_HEADER_BYTES + size;
   return ETPU_OK;
@@ -399,6 +400,8 @@ etpu_status etpu_emit_model(const etpu_compilation *c, uint32_t k, void **data_o
       if (st == ETPU_OK) st = build(&e, items, n, gin, ngin, gout, ngout, k == c->nmodels - 1, data_out, size_out);
     }
   }
+  for (uint32_t i = 0; items && i < n; i++)
+    if (items[i].op < 0) etpu_free((void *)(uintptr_t)items[i].payload);
   etpu_arena_free(&a);
   return st;
 }

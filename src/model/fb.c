@@ -681,7 +681,18 @@ static size_t encode_table(fb_writer *w, const etpu_fbt *t, int depth) {
 }
 
 etpu_status etpu_fb_encode(const etpu_fbt *root, const char *ident, uint8_t **data_out, size_t *size_out) {
+  return etpu_fb_encode_hint(root, ident, 0, data_out, size_out);
+}
+
+etpu_status etpu_fb_encode_hint(const etpu_fbt *root, const char *ident, size_t size_hint, uint8_t **data_out,
+                                size_t *size_out) {
   fb_writer w = {0};
+  /* One allocation of about the final size avoids repeated growth copies
+   * and page faults on multi-megabyte models. */
+  if (size_hint) {
+    w.buf = etpu_malloc(size_hint);
+    if (w.buf) w.cap = size_hint;
+  }
   size_t hdr = w_reserve(&w, 8, 16);
   if (!w.oom && ident) memcpy(w.buf + hdr + 4, ident, 4);
   size_t r = encode_table(&w, root, 0);

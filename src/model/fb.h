@@ -145,6 +145,9 @@ etpu_status etpu_fb_decode(etpu_fb_decoder *d, uint16_t root_desc, const char *i
 
 /* Serialize a tree. The result is a heap buffer (etpu_free). */
 etpu_status etpu_fb_encode(const etpu_fbt *root, const char *ident, uint8_t **data_out, size_t *size_out);
+/* Same, starting with a buffer of size_hint bytes (an estimate; 0 = none). */
+etpu_status etpu_fb_encode_hint(const etpu_fbt *root, const char *ident, size_t size_hint, uint8_t **data_out,
+                                size_t *size_out);
 
 /* ---- tree access -------------------------------------------------------- */
 const struct etpu_fb_fdesc *etpu_fb_field_desc(uint16_t table, uint16_t id);
