@@ -1,0 +1,586 @@
+/*
+ * run.c — `etpu run MODEL --input FILE...`: run a model on images, .npy
+ * arrays or raw bytes with etpu's interpreter, print the top classes (with
+ * labels) and the timing, and optionally write every output, or every
+ * tensor, as .npy files.
+ *
+ * A thin layer over the public header: etpu_model_open → etpu_interp_create
+ * (which refuses ops etpu cannot run and models compiled by Google's
+ * edgetpu_compiler) → plan → etpu_tensor_load per input → invoke N times →
+ * outputs. Each repetition sets the inputs again and starts from zeroed
+ * state tensors, so every run computes the same inference. Files are
+ * written atomically, and only after the model has run.
+ *
+ * Exit codes: 0 ok; 1 the model or an input broke a rule (cannot run,
+ * corrupt image, input of the wrong size or type); 2 usage; 3 I/O or out of
+ * memory.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "cli.h"
+
+#define MAX_INPUTS 64
+#define DEFAULT_TOP 5
+#define SMALL_OUTPUT 16     /* text output prints every value up to this many */
+#define JSON_VALUES 4096    /* JSON carries every value up to this many */
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: etpu run MODEL --input FILE... [options]\n"
+          "  --input FILE...              one per model input: BMP/PNG/JPEG image, .npy, or raw bytes\n"
+          "  --profile tflite-ref|litert  arithmetic profile (default tflite-ref)\n"
+          "  --top K                      print the K best classes of classifier outputs (default %d; 0: none)\n"
+          "  --labels FILE                label file for the classes (a line per class, or 'ID label')\n"
+          "  --output-dir DIR             write output k as DIR/output_<k>.npy\n"
+          "  --dump-tensors DIR           write every tensor i as DIR/t<i>.npy\n"
+          "  --json                       print JSON for scripts\n"
+          "  --repeat N                   run N times; print min and median invoke time (default 1)\n"
+          "  --mean M --std S             images: real = (pixel - M) / S (default: the input's quantization,\n"
+          "                               i.e. raw pixels for uint8 models; 0 and 1 for float inputs)\n"
+          "  --resize bilinear|nearest    how images are fitted to the input (default bilinear)\n",
+          DEFAULT_TOP);
+}
+
+static int bad_usage(const char *fmt, const char *arg) {
+  fprintf(stderr, "etpu: error: run: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\n");
+  usage(stderr);
+  return 2;
+}
+
+/* Input-file failures are the input's fault (1), not usage (2). */
+static int report_input(etpu_status st) {
+  fprintf(stderr, "etpu: error: %s\n", etpu_errmsg());
+  switch (st) {
+    case ETPU_IO_ERROR:
+    case ETPU_OUT_OF_MEMORY: return 3;
+    default: return 1;
+  }
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+static bool parse_float(const char *s, float *out) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno || end == s || *end || !isfinite(v)) return false;
+  *out = (float)v;
+  return true;
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Element i of a tensor as a real number (dequantized when quantized). */
+static double element(const etpu_tensor_info *t, const void *data, size_t i) {
+  const uint8_t *p = data;
+  double v;
+  switch (t->type) {
+    case ETPU_FLOAT32: { float f; memcpy(&f, p + 4 * i, 4); return f; }
+    case ETPU_FLOAT64: { double d; memcpy(&d, p + 8 * i, 8); return d; }
+    case ETPU_UINT8: v = p[i]; break;
+    case ETPU_INT8: v = (int8_t)p[i]; break;
+    case ETPU_BOOL: v = p[i] != 0; break;
+    case ETPU_INT16: { int16_t x; memcpy(&x, p + 2 * i, 2); v = x; break; }
+    case ETPU_UINT16: { uint16_t x; memcpy(&x, p + 2 * i, 2); v = x; break; }
+    case ETPU_INT32: { int32_t x; memcpy(&x, p + 4 * i, 4); v = x; break; }
+    case ETPU_UINT32: { uint32_t x; memcpy(&x, p + 4 * i, 4); v = x; break; }
+    case ETPU_INT64: { int64_t x; memcpy(&x, p + 8 * i, 8); v = (double)x; break; }
+    default: return NAN;
+  }
+  if (t->quant_count >= 1 && t->type != ETPU_BOOL) v = (v - (double)(t->zero_point ? t->zero_point[0] : 0)) * t->scale[0];
+  return v;
+}
+
+static size_t element_count(const etpu_tensor_info *t) {
+  size_t n = 1;
+  for (uint32_t i = 0; i < t->rank; i++) n *= t->shape[i] > 0 ? (size_t)t->shape[i] : 0u;
+  return n;
+}
+
+/* A classifier output: one row of at least 2 scores ([N], [1,N], [1,1,1,N]...). */
+static bool classifier_shaped(const etpu_tensor_info *t) {
+  if (t->rank == 0 || etpu_dtype_size(t->type) == 0) return false;
+  for (uint32_t i = 0; i + 1 < t->rank; i++)
+    if (t->shape[i] != 1) return false;
+  return t->shape[t->rank - 1] >= 2;
+}
+
+/* The k best indices, best first; ties keep the lower index first. */
+static uint32_t top_k(const etpu_tensor_info *t, const void *data, size_t n, uint32_t k, uint32_t *idx) {
+  uint32_t m = 0; /* idx[0..m) holds the best so far, best first */
+  for (size_t i = 0; i < n && k > 0; i++) {
+    double v = element(t, data, i);
+    if (v != v) continue;
+    if (m == k && !(v > element(t, data, idx[m - 1]))) continue;
+    uint32_t pos = m;
+    while (pos > 0 && element(t, data, idx[pos - 1]) < v) pos--;
+    uint32_t last = m < k ? m : k - 1; /* slots pos..last-1 move down one */
+    memmove(idx + pos + 1, idx + pos, (size_t)(last - pos) * sizeof *idx);
+    idx[pos] = (uint32_t)i;
+    if (m < k) m++;
+  }
+  return m;
+}
+
+static void print_shape(FILE *f, const etpu_tensor_info *t, bool json) {
+  fputc('[', f);
+  for (uint32_t i = 0; i < t->rank; i++) fprintf(f, "%s%d", i ? (json ? ", " : ",") : "", t->shape[i]);
+  fputc(']', f);
+}
+
+static void print_number(FILE *f, double v) {
+  if (isfinite(v))
+    fprintf(f, "%.9g", v);
+  else
+    fprintf(f, "\"%s\"", v != v ? "nan" : (v > 0 ? "inf" : "-inf"));
+}
+
+static char *path_join(const char *dir, const char *name) {
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(n);
+  if (p) snprintf(p, n, "%s/%s", dir, name);
+  return p;
+}
+
+static int ensure_dir(const char *dir) {
+  struct stat sb;
+  if (stat(dir, &sb) == 0) {
+    if (S_ISDIR(sb.st_mode)) return 0;
+    fprintf(stderr, "etpu: error: %s: exists and is not a directory\n", dir);
+    return 3;
+  }
+  if (mkdir(dir, 0777) != 0) {
+    fprintf(stderr, "etpu: error: %s: cannot create directory: %s\n", dir, strerror(errno));
+    return 3;
+  }
+  return 0;
+}
+
+static const char *kind_name(etpu_input_kind k) {
+  switch (k) {
+    case ETPU_INPUT_IMAGE: return "image";
+    case ETPU_INPUT_NPY: return "npy";
+    default: return "raw";
+  }
+}
+
+typedef struct run_args {
+  const char *model;
+  const char *inputs[MAX_INPUTS];
+  uint32_t ninputs;
+  etpu_profile profile;
+  long top;               /* -1: default */
+  const char *labels;
+  const char *output_dir;
+  const char *dump_dir;
+  bool json;
+  long repeat;
+  bool has_mean, has_std;
+  etpu_input_options in_opts;
+} run_args;
+
+static int parse_args(int argc, char **argv, run_args *a) {
+  memset(a, 0, sizeof *a);
+  a->profile = ETPU_PROFILE_TFLITE_REF;
+  a->top = -1;
+  a->repeat = 1;
+  a->in_opts.resize = ETPU_RESIZE_BILINEAR;
+  a->in_opts.std = 1.0f;
+  for (int i = 1; i < argc; i++) {
+    const char *arg = argv[i];
+    if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
+      usage(stdout);
+      return -1;
+    }
+    if (arg[0] != '-' || arg[1] == 0) {
+      if (a->model) return bad_usage("unexpected argument '%s' (one MODEL; inputs go after --input)", arg);
+      a->model = arg;
+      continue;
+    }
+    char name[32];
+    const char *eq = strchr(arg, '=');
+    size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
+    if (len >= sizeof name) return bad_usage("unknown option '%s'", arg);
+    memcpy(name, arg, len);
+    name[len] = 0;
+    if (!strcmp(name, "--json")) {
+      if (eq) return bad_usage("%s takes no value", name);
+      a->json = true;
+      continue;
+    }
+    if (!strcmp(name, "--input")) {
+      int before = (int)a->ninputs;
+      if (eq) {
+        if (a->ninputs == MAX_INPUTS) return bad_usage("more than 64 inputs%s", "");
+        a->inputs[a->ninputs++] = eq + 1;
+      }
+      while (i + 1 < argc && (argv[i + 1][0] != '-' || argv[i + 1][1] == 0)) {
+        if (a->ninputs == MAX_INPUTS) return bad_usage("more than 64 inputs%s", "");
+        a->inputs[a->ninputs++] = argv[++i];
+      }
+      if ((int)a->ninputs == before) return bad_usage("%s needs a file", name);
+      continue;
+    }
+    static const char *const valued[] = {"--profile", "--top",  "--labels", "--output-dir", "--dump-tensors",
+                                         "--repeat",  "--mean", "--std",    "--resize"};
+    bool known = false;
+    for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= !strcmp(name, valued[k]);
+    if (!known) return bad_usage("unknown option '%s'", arg);
+    const char *val;
+    if (eq)
+      val = eq + 1;
+    else if (i + 1 < argc)
+      val = argv[++i];
+    else
+      return bad_usage("%s needs a value", name);
+    if (!strcmp(name, "--profile")) {
+      if (!strcmp(val, "tflite-ref"))
+        a->profile = ETPU_PROFILE_TFLITE_REF;
+      else if (!strcmp(val, "litert"))
+        a->profile = ETPU_PROFILE_LITERT;
+      else
+        return bad_usage("--profile must be tflite-ref or litert, not '%s'", val);
+    } else if (!strcmp(name, "--top")) {
+      if (!parse_long(val, 0, 100000, &a->top)) return bad_usage("--top needs a count 0..100000, not '%s'", val);
+    } else if (!strcmp(name, "--labels")) {
+      a->labels = val;
+    } else if (!strcmp(name, "--output-dir")) {
+      a->output_dir = val;
+    } else if (!strcmp(name, "--dump-tensors")) {
+      a->dump_dir = val;
+    } else if (!strcmp(name, "--repeat")) {
+      if (!parse_long(val, 1, 1000000, &a->repeat)) return bad_usage("--repeat needs a count 1..1000000, not '%s'", val);
+    } else if (!strcmp(name, "--mean")) {
+      if (!parse_float(val, &a->in_opts.mean)) return bad_usage("--mean needs a number, not '%s'", val);
+      a->has_mean = true;
+    } else if (!strcmp(name, "--std")) {
+      if (!parse_float(val, &a->in_opts.std) || !(a->in_opts.std > 0))
+        return bad_usage("--std needs a positive number, not '%s'", val);
+      a->has_std = true;
+    } else {
+      if (!strcmp(val, "bilinear"))
+        a->in_opts.resize = ETPU_RESIZE_BILINEAR;
+      else if (!strcmp(val, "nearest"))
+        a->in_opts.resize = ETPU_RESIZE_NEAREST;
+      else
+        return bad_usage("--resize must be bilinear or nearest, not '%s'", val);
+    }
+  }
+  if (!a->model) return bad_usage("no MODEL given%s", "");
+  if (a->ninputs == 0) return bad_usage("no --input given%s", "");
+  if (a->has_mean != a->has_std) return bad_usage("--mean and --std go together%s", "");
+  a->in_opts.normalize = a->has_mean;
+  return 0;
+}
+
+/* Everything a run holds, released in one place. */
+typedef struct run_state {
+  etpu_model *model;
+  etpu_interp *interp;
+  etpu_labels *labels;
+  void *in_buf[MAX_INPUTS];
+  size_t in_size[MAX_INPUTS];
+  etpu_input_kind in_kind[MAX_INPUTS];
+  double *times;
+} run_state;
+
+static void run_free(run_state *s) {
+  for (uint32_t i = 0; i < MAX_INPUTS; i++) free(s->in_buf[i]);
+  free(s->times);
+  etpu_labels_free(s->labels);
+  etpu_interp_destroy(s->interp);
+  etpu_model_close(s->model);
+}
+
+static int write_outputs(const run_args *a, run_state *s, uint32_t nout) {
+  int rc = ensure_dir(a->output_dir);
+  if (rc) return rc;
+  for (uint32_t k = 0; k < nout; k++) {
+    etpu_tensor_info t;
+    const void *data;
+    size_t size;
+    etpu_status st = etpu_interp_output(s->interp, k, &data, &size);
+    if (st == ETPU_OK) st = etpu_model_tensor(s->model, 0, (uint32_t)etpu_interp_output_index(s->interp, k), &t);
+    if (st != ETPU_OK) return cli_report(st);
+    char name[32];
+    snprintf(name, sizeof name, "output_%u.npy", k);
+    char *path = path_join(a->output_dir, name);
+    if (!path) return 3;
+    st = etpu_npy_write(path, t.type, t.rank, t.shape, data, size);
+    free(path);
+    if (st != ETPU_OK) return cli_report(st);
+  }
+  return 0;
+}
+
+static int dump_tensors(const run_args *a, run_state *s, uint32_t *written, uint32_t *skipped) {
+  int rc = ensure_dir(a->dump_dir);
+  if (rc) return rc;
+  *written = *skipped = 0;
+  for (uint32_t i = 0; i < etpu_model_tensor_count(s->model, 0); i++) {
+    etpu_tensor_info t;
+    const void *data;
+    size_t size;
+    if (etpu_model_tensor(s->model, 0, i, &t) != ETPU_OK || etpu_interp_tensor(s->interp, i, &data, &size) != ETPU_OK ||
+        t.rank > ETPU_NPY_MAX_RANK) {
+      (*skipped)++; /* unused by the graph, or a type .npy cannot hold */
+      continue;
+    }
+    char name[32];
+    snprintf(name, sizeof name, "t%u.npy", i);
+    char *path = path_join(a->dump_dir, name);
+    if (!path) return 3;
+    etpu_status st = etpu_npy_write(path, t.type, t.rank, t.shape, data, size);
+    free(path);
+    if (st == ETPU_UNSUPPORTED) {
+      (*skipped)++;
+      continue;
+    }
+    if (st != ETPU_OK) return cli_report(st);
+    (*written)++;
+  }
+  return 0;
+}
+
+static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t arena, double tmin, double tmed,
+                       uint32_t dumped, uint32_t skipped) {
+  printf("{\"model\": ");
+  cli_json_string(stdout, a->model);
+  printf(", \"profile\": \"%s\", \"inputs\": [", etpu_profile_name((int)a->profile));
+  for (uint32_t i = 0; i < a->ninputs; i++) {
+    etpu_tensor_info t;
+    int32_t ti = etpu_interp_input_index(s->interp, i);
+    if (etpu_model_tensor(s->model, 0, (uint32_t)ti, &t) != ETPU_OK) continue;
+    printf("%s{\"index\": %u, \"tensor\": %d, \"name\": ", i ? ", " : "", i, ti);
+    cli_json_string(stdout, t.name);
+    printf(", \"type\": \"%s\", \"shape\": ", etpu_dtype_name(t.type));
+    print_shape(stdout, &t, true);
+    printf(", \"file\": ");
+    cli_json_string(stdout, a->inputs[i]);
+    printf(", \"kind\": \"%s\"}", kind_name(s->in_kind[i]));
+  }
+  printf("], \"outputs\": [");
+  for (uint32_t k = 0; k < nout; k++) {
+    etpu_tensor_info t;
+    const void *data;
+    size_t size;
+    int32_t ti = etpu_interp_output_index(s->interp, k);
+    if (etpu_interp_output(s->interp, k, &data, &size) != ETPU_OK ||
+        etpu_model_tensor(s->model, 0, (uint32_t)ti, &t) != ETPU_OK)
+      continue;
+    size_t n = element_count(&t);
+    printf("%s{\"index\": %u, \"tensor\": %d, \"name\": ", k ? ", " : "", k, ti);
+    cli_json_string(stdout, t.name);
+    printf(", \"type\": \"%s\", \"shape\": ", etpu_dtype_name(t.type));
+    print_shape(stdout, &t, true);
+    if (t.quant_count == 1)
+      printf(", \"scale\": %.9g, \"zero_point\": %lld", t.scale[0], (long long)(t.zero_point ? t.zero_point[0] : 0));
+    if (a->output_dir) {
+      char name[32];
+      snprintf(name, sizeof name, "output_%u.npy", k);
+      char *path = path_join(a->output_dir, name);
+      printf(", \"file\": ");
+      cli_json_string(stdout, path ? path : "");
+      free(path);
+    }
+    long top = a->top < 0 ? DEFAULT_TOP : a->top;
+    if (classifier_shaped(&t) && top > 0) {
+      uint32_t k2 = (uint32_t)(top < (long)n ? top : (long)n);
+      uint32_t *idx = malloc(((size_t)k2 + 1) * sizeof *idx);
+      uint32_t m = idx ? top_k(&t, data, n, k2, idx) : 0;
+      printf(", \"top\": [");
+      for (uint32_t r = 0; r < m; r++) {
+        printf("%s{\"class\": %u, \"score\": ", r ? ", " : "", idx[r]);
+        print_number(stdout, element(&t, data, idx[r]));
+        if (s->labels) {
+          printf(", \"label\": ");
+          cli_json_string(stdout, etpu_labels_get(s->labels, (uint32_t)n, idx[r]));
+        }
+        printf("}");
+      }
+      printf("]");
+      free(idx);
+    }
+    if (n <= JSON_VALUES) {
+      printf(", \"values\": [");
+      for (size_t i = 0; i < n; i++) {
+        if (i) printf(", ");
+        print_number(stdout, element(&t, data, i));
+      }
+      printf("]");
+    }
+    printf("}");
+  }
+  printf("], \"timing_ms\": {\"repeat\": %ld, \"min\": %.6f, \"median\": %.6f}", a->repeat, tmin, tmed);
+  printf(", \"arena_bytes\": %zu, \"tensor_bytes\": %zu", arena, etpu_interp_tensor_bytes(s->interp));
+  if (a->dump_dir) printf(", \"dumped_tensors\": %u, \"skipped_tensors\": %u", dumped, skipped);
+  printf("}\n");
+}
+
+static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t arena, double tmin, double tmed,
+                       uint32_t dumped, uint32_t skipped) {
+  printf("model: %s (profile %s)\n", a->model, etpu_profile_name((int)a->profile));
+  for (uint32_t i = 0; i < a->ninputs; i++) {
+    etpu_tensor_info t;
+    int32_t ti = etpu_interp_input_index(s->interp, i);
+    if (etpu_model_tensor(s->model, 0, (uint32_t)ti, &t) != ETPU_OK) continue;
+    printf("input %u '%s' %s", i, t.name, etpu_dtype_name(t.type));
+    print_shape(stdout, &t, false);
+    printf(" <- %s (%s)\n", a->inputs[i], kind_name(s->in_kind[i]));
+  }
+  for (uint32_t k = 0; k < nout; k++) {
+    etpu_tensor_info t;
+    const void *data;
+    size_t size;
+    int32_t ti = etpu_interp_output_index(s->interp, k);
+    if (etpu_interp_output(s->interp, k, &data, &size) != ETPU_OK ||
+        etpu_model_tensor(s->model, 0, (uint32_t)ti, &t) != ETPU_OK)
+      continue;
+    size_t n = element_count(&t);
+    printf("output %u '%s' %s", k, t.name, etpu_dtype_name(t.type));
+    print_shape(stdout, &t, false);
+    if (a->output_dir) printf(" -> %s/output_%u.npy", a->output_dir, k);
+    printf("\n");
+    long top = a->top < 0 ? DEFAULT_TOP : a->top;
+    if (classifier_shaped(&t) && top > 0) {
+      uint32_t k2 = (uint32_t)(top < (long)n ? top : (long)n);
+      uint32_t *idx = malloc(((size_t)k2 + 1) * sizeof *idx);
+      uint32_t m = idx ? top_k(&t, data, n, k2, idx) : 0;
+      for (uint32_t r = 0; r < m; r++) {
+        printf("  %5u  %.6f", idx[r], element(&t, data, idx[r]));
+        if (s->labels) printf("  %s", etpu_labels_get(s->labels, (uint32_t)n, idx[r]));
+        printf("\n");
+      }
+      free(idx);
+    } else if (n <= SMALL_OUTPUT) {
+      printf("  values:");
+      for (size_t i = 0; i < n; i++) printf(" %.6g", element(&t, data, i));
+      printf("\n");
+    }
+  }
+  if (a->repeat > 1)
+    printf("invoke: min %.3f ms, median %.3f ms over %ld runs\n", tmin, tmed, a->repeat);
+  else
+    printf("invoke: %.3f ms\n", tmin);
+  printf("memory: arena %zu bytes (all tensors separately: %zu)\n", arena, etpu_interp_tensor_bytes(s->interp));
+  if (a->dump_dir) printf("tensors: %u written to %s, %u skipped (unused or not storable)\n", dumped, a->dump_dir, skipped);
+}
+
+int etpu_cmd_run(int argc, char **argv) {
+  run_args a;
+  int rc = parse_args(argc, argv, &a);
+  if (rc) return rc < 0 ? 0 : rc;
+  run_state s;
+  memset(&s, 0, sizeof s);
+  etpu_status st;
+  if (a.labels && (st = etpu_labels_read(a.labels, &s.labels)) != ETPU_OK) {
+    rc = report_input(st);
+    goto done;
+  }
+  if ((st = etpu_model_open(a.model, &s.model)) != ETPU_OK) {
+    rc = cli_report(st);
+    goto done;
+  }
+  etpu_interp_options io = {a.profile, a.dump_dir != NULL};
+  if ((st = etpu_interp_create(s.model, &io, &s.interp)) != ETPU_OK) {
+    rc = cli_report(st);
+    goto done;
+  }
+  size_t arena = 0;
+  if ((st = etpu_interp_plan(s.interp, &arena)) != ETPU_OK) {
+    rc = cli_report(st);
+    goto done;
+  }
+  uint32_t nin = etpu_interp_input_count(s.interp), nout = etpu_interp_output_count(s.interp);
+  if (a.ninputs != nin) {
+    fprintf(stderr, "etpu: error: run: %s has %u input%s; %u --input file%s given\n", a.model, nin, nin == 1 ? "" : "s",
+            a.ninputs, a.ninputs == 1 ? "" : "s");
+    rc = 2;
+    goto done;
+  }
+  for (uint32_t i = 0; i < nin; i++) {
+    etpu_tensor_info t;
+    int32_t ti = etpu_interp_input_index(s.interp, i);
+    if ((st = etpu_model_tensor(s.model, 0, (uint32_t)ti, &t)) != ETPU_OK) {
+      rc = cli_report(st);
+      goto done;
+    }
+    size_t bytes = etpu_dtype_size(t.type);
+    for (uint32_t d = 0; d < t.rank; d++) bytes *= t.shape[d] > 0 ? (size_t)t.shape[d] : 0u;
+    s.in_size[i] = bytes;
+    s.in_buf[i] = malloc(bytes ? bytes : 1);
+    if (!s.in_buf[i]) {
+      fprintf(stderr, "etpu: error: out of memory\n");
+      rc = 3;
+      goto done;
+    }
+    if ((st = etpu_tensor_load(a.inputs[i], &t, &a.in_opts, s.in_buf[i], bytes, &s.in_kind[i])) != ETPU_OK) {
+      rc = report_input(st);
+      goto done;
+    }
+  }
+  s.times = malloc((size_t)a.repeat * sizeof *s.times);
+  if (!s.times) {
+    fprintf(stderr, "etpu: error: out of memory\n");
+    rc = 3;
+    goto done;
+  }
+  for (long r = 0; r < a.repeat; r++) {
+    if ((st = etpu_interp_reset_state(s.interp)) != ETPU_OK) {
+      rc = cli_report(st);
+      goto done;
+    }
+    for (uint32_t i = 0; i < nin; i++)
+      if ((st = etpu_interp_set_input(s.interp, i, s.in_buf[i], s.in_size[i])) != ETPU_OK) {
+        rc = report_input(st);
+        goto done;
+      }
+    double t0 = now_ms();
+    st = etpu_interp_invoke(s.interp);
+    s.times[r] = now_ms() - t0;
+    if (st != ETPU_OK) {
+      rc = cli_report(st);
+      goto done;
+    }
+  }
+  double tmin = s.times[0];
+  for (long r = 1; r < a.repeat; r++) tmin = s.times[r] < tmin ? s.times[r] : tmin;
+  qsort(s.times, (size_t)a.repeat, sizeof *s.times, cmp_double);
+  double tmed = a.repeat % 2 ? s.times[a.repeat / 2] : 0.5 * (s.times[a.repeat / 2 - 1] + s.times[a.repeat / 2]);
+  if (a.output_dir && (rc = write_outputs(&a, &s, nout)) != 0) goto done;
+  uint32_t dumped = 0, skipped = 0;
+  if (a.dump_dir && (rc = dump_tensors(&a, &s, &dumped, &skipped)) != 0) goto done;
+  if (a.json)
+    print_json(&a, &s, nout, arena, tmin, tmed, dumped, skipped);
+  else
+    print_text(&a, &s, nout, arena, tmin, tmed, dumped, skipped);
+  rc = 0;
+done:
+  run_free(&s);
+  return rc;
+}
