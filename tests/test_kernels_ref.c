@@ -9,8 +9,9 @@
  *     round-half-up(x·qm·2^(shift−31)), QuantizeMultiplier per TFLITE.md §7.1;
  *  2. the kernels on small random cases (fixed, printed seed) against each
  *     other: padding skipped == padding filled with the input zero point,
- *     depthwise == grouped conv, fully connected == 1x1 conv, plus argument
- *     checks and guard bytes after every output;
+ *     depthwise == grouped conv, fully connected == 1x1 conv, the uint8,
+ *     float32 and TRANSPOSE_CONV kernels against the int8 ones (part 2b),
+ *     plus argument checks and guard bytes after every output;
  *  3. the real check: every CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED of
  *     the tflite-ref golden sets (TensorFlow Lite Micro outputs, see
  *     shared/data/goldens/README.md), run on the golden input tensor with the
@@ -19,6 +20,7 @@
  *
  * Without the shared data folder part 3 is skipped (exit 77 when 1 and 2 pass).
  */
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
@@ -627,6 +629,395 @@ static void test_dw_fc_vs_conv(int iterations) {
   printf("  depthwise/fully connected vs conv: %d random cases each\n", iterations);
 }
 
+/* ------------------------------------------------------------------------
+ * Part 2b: uint8, float32 and TRANSPOSE_CONV kernels, each checked against
+ * the int8 kernels above (themselves verified against TFLite Micro):
+ *  - uint8 == int8 moved by 128: x_u8 = x_s8 + 128 (zero points too) and
+ *    w_u8 = w_s8 + zp_w for a random weight zero point zp_w, so
+ *    (w_u8 − zp_w)·(x_u8 − zp_u8) = w_s8·(x_s8 − zp_s8) and out_u8 = out_s8 + 128;
+ *  - float32 on small integers (every sum exact in float32) == int8 with a
+ *    requantization scale of exactly 1 and output zero point 0;
+ *  - TRANSPOSE_CONV == CONV_2D over the input with stride−1 zero-point
+ *    values inserted between pixels, the filter flipped in h and w, and top /
+ *    left padding KH−1−pad_h / KW−1−pad_w.
+ * ---------------------------------------------------------------------- */
+
+static int first_diff_u8_s8(const uint8_t *u, const int8_t *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if ((int32_t)u[i] != (int32_t)s[i] + 128) return (int)i;
+  return -1;
+}
+
+/* A random conv / depthwise window: dims and geometry (SAME or VALID). */
+typedef struct rand_window {
+  etpu_dims in, f, out;
+  int32_t stride_h, stride_w, dil_h, dil_w, pad_h, pad_w;
+} rand_window;
+
+static bool random_window(rand_window *r, bool depthwise) {
+  const int32_t in_c = rnd_in(1, 5);
+  r->in = (etpu_dims){rnd_in(1, 2), rnd_in(1, 7), rnd_in(1, 7), in_c};
+  if (depthwise)
+    r->f = (etpu_dims){1, rnd_in(1, 3), rnd_in(1, 3), in_c * rnd_in(1, 3)};
+  else
+    r->f = (etpu_dims){rnd_in(1, 5), rnd_in(1, 3), rnd_in(1, 3), in_c};
+  r->stride_h = rnd_in(1, 2);
+  r->stride_w = rnd_in(1, 3);
+  r->dil_h = rnd_in(1, 2);
+  r->dil_w = rnd_in(1, 2);
+  const etpu_padding pad = rnd() % 2 ? ETPU_PADDING_SAME : ETPU_PADDING_VALID;
+  const etpu_window_axis ah = {r->in.h, r->f.h, r->stride_h, r->dil_h}, aw = {r->in.w, r->f.w, r->stride_w, r->dil_w};
+  etpu_window_geometry gh, gw;
+  if (etpu_conv_output_size(pad, &ah, &gh) != ETPU_OK || etpu_conv_output_size(pad, &aw, &gw) != ETPU_OK) return false;
+  r->pad_h = gh.pad_before;
+  r->pad_w = gw.pad_before;
+  r->out = (etpu_dims){r->in.n, gh.out_size, gw.out_size, depthwise ? r->f.c : r->f.n};
+  return true;
+}
+
+static void test_u8_vs_s8(int iterations) {
+  int ran = 0;
+  for (int it = 0; it < iterations; it++) {
+    const int kind = it % 3; /* conv, depthwise, fully connected */
+    rand_window r;
+    if (kind == 2) {
+      const int32_t b = rnd_in(1, 3), d = rnd_in(1, 40), u = rnd_in(1, 12);
+      r.in = (etpu_dims){b, 1, 1, d};
+      r.f = (etpu_dims){u, 1, 1, d};
+      r.out = (etpu_dims){b, 1, 1, u};
+    } else if (!random_window(&r, kind == 1)) {
+      continue;
+    }
+    const int32_t zp_w = rnd() % 4 ? rnd_in(0, 255) : (rnd() % 2 ? 0 : 255);
+    const int32_t zp_in = rnd_in(-128, 127), zp_out = rnd_in(-128, 127);
+    int32_t act_lo, act_hi;
+    random_act(&act_lo, &act_hi);
+    const etpu_requant_mode mode = (etpu_requant_mode)rnd_in(0, 2);
+    etpu_requant rq[16];
+    const int32_t count = rnd() % 2 ? r.out.c : 1;
+    random_requant(rq, count, mode, r.f.h * r.f.w * r.f.c);
+    const etpu_requant_params q = {rq, count, mode};
+    const size_t n_in = dims_count(&r.in), n_f = dims_count(&r.f), n_out = dims_count(&r.out);
+    int8_t *xs = guarded(n_in, 0), *ws = guarded(n_f, 0), *os = guarded(n_out, 0);
+    uint8_t *xu = (uint8_t *)guarded(n_in, 0), *wu = (uint8_t *)guarded(n_f, 0), *ou = (uint8_t *)guarded(n_out, 0);
+    fill_s8(xs, n_in, -128, 127);
+    const int32_t w_lo = -zp_w > -128 ? -zp_w : -128, w_hi = 255 - zp_w < 127 ? 255 - zp_w : 127;
+    fill_s8(ws, n_f, w_lo, w_hi); /* w_u8 = w_s8 + zp_w stays in [0, 255] */
+    for (size_t i = 0; i < n_in; i++) xu[i] = (uint8_t)(xs[i] + 128);
+    for (size_t i = 0; i < n_f; i++) wu[i] = (uint8_t)(ws[i] + zp_w);
+    int32_t bias[16];
+    for (int32_t c = 0; c < r.out.c; c++) bias[c] = rnd_in(-30000, 30000);
+    const int32_t *b = rnd() % 4 ? bias : NULL;
+    etpu_status s1, s2;
+    if (kind == 0) {
+      const etpu_conv_params ps = {-zp_in, zp_out, r.stride_h, r.stride_w, r.pad_h, r.pad_w, r.dil_h, r.dil_w,
+                                   act_lo, act_hi};
+      const etpu_conv_u8_params pu = {-(zp_in + 128), -zp_w, zp_out + 128, r.stride_h, r.stride_w, r.pad_h, r.pad_w,
+                                      r.dil_h, r.dil_w, act_lo + 128, act_hi + 128};
+      s1 = etpu_conv2d_s8(&ps, &q, &r.in, xs, &r.f, ws, b, &r.out, os);
+      s2 = etpu_conv2d_u8(&pu, &q, &r.in, xu, &r.f, wu, b, &r.out, ou);
+    } else if (kind == 1) {
+      const int32_t mult = r.f.c / r.in.c;
+      const etpu_dw_conv_params ps = {-zp_in, zp_out, r.stride_h, r.stride_w, r.pad_h, r.pad_w, r.dil_h, r.dil_w,
+                                      mult, act_lo, act_hi};
+      const etpu_dw_conv_u8_params pu = {-(zp_in + 128), -zp_w, zp_out + 128, r.stride_h, r.stride_w, r.pad_h,
+                                         r.pad_w, r.dil_h, r.dil_w, mult, act_lo + 128, act_hi + 128};
+      s1 = etpu_depthwise_conv2d_s8(&ps, &q, &r.in, xs, &r.f, ws, b, &r.out, os);
+      s2 = etpu_depthwise_conv2d_u8(&pu, &q, &r.in, xu, &r.f, wu, b, &r.out, ou);
+    } else {
+      const etpu_fc_params ps = {-zp_in, 0, zp_out, act_lo, act_hi};
+      const etpu_fc_u8_params pu = {-(zp_in + 128), -zp_w, zp_out + 128, act_lo + 128, act_hi + 128};
+      s1 = etpu_fully_connected_s8(&ps, &q, &r.in, xs, &r.f, ws, b, &r.out, os);
+      s2 = etpu_fully_connected_u8(&pu, &q, &r.in, xu, &r.f, wu, b, &r.out, ou);
+    }
+    CHECK_MSG(s1 == ETPU_OK && s2 == ETPU_OK, "u8 vs s8 kind %d: %s / %s: %s", kind, etpu_status_name(s1),
+              etpu_status_name(s2), etpu_errmsg());
+    const int d = first_diff_u8_s8(ou, os, n_out);
+    CHECK_MSG(d < 0, "u8 vs s8 kind %d iteration %d: element %d: int8 %d (+128), uint8 %d; weight zp %d, mode %s",
+              kind, it, d, d < 0 ? 0 : os[d], d < 0 ? 0 : ou[d], zp_w, etpu_requant_mode_name(mode));
+    CHECK(guard_ok((int8_t *)ou, n_out) && guard_ok(os, n_out));
+    free(xs), free(ws), free(os), free(xu), free(wu), free(ou);
+    ran++;
+  }
+  printf("  uint8 vs int8 (conv, depthwise, fully connected): %d random cases\n", ran);
+}
+
+/* Coral-like uint8 zero points, computed by hand. */
+static void test_u8_hand(void) {
+  etpu_requant rq;
+  CHECK_OK(etpu_requant_init(1.0f, 0.5f, 1.0f, ETPU_REQUANT_DOUBLE_ROUND, &rq));
+  const etpu_requant_params q = {&rq, 1, ETPU_REQUANT_DOUBLE_ROUND};
+  /* x − 128 = [2, −8], w − 211 = [1, −2] / [44, 0]; bias 5 / 0:
+   * 2 + 16 + 5 = 23 → 11.5 → 12 (ties away from zero); 88 → 44; + zp 100. */
+  const uint8_t x[2] = {130, 120}, w[4] = {212, 209, 255, 211};
+  const int32_t bias[2] = {5, 0};
+  const etpu_fc_u8_params p = {-128, -211, 100, 0, 255};
+  const etpu_dims x_d = {1, 1, 1, 2}, w_d = {2, 1, 1, 2}, o_d = {1, 1, 1, 2};
+  uint8_t *o = (uint8_t *)guarded(2, 0);
+  CHECK_OK(etpu_fully_connected_u8(&p, &q, &x_d, x, &w_d, w, bias, &o_d, o));
+  CHECK_MSG(o[0] == 112 && o[1] == 144, "fc u8: got %d %d, want 112 144", o[0], o[1]);
+  /* clamp to a RELU6-like range [100, 140] */
+  const etpu_fc_u8_params p2 = {-128, -211, 100, 100, 140};
+  CHECK_OK(etpu_fully_connected_u8(&p2, &q, &x_d, x, &w_d, w, bias, &o_d, o));
+  CHECK(o[0] == 112 && o[1] == 140);
+  CHECK(guard_ok((int8_t *)o, 2));
+  free(o);
+}
+
+/* float32 kernels on small integers == int8 kernels with scale 1. */
+static void test_f32_vs_s8(int iterations) {
+  etpu_requant one;
+  CHECK_OK(etpu_requant_init(1.0f, 1.0f, 1.0f, ETPU_REQUANT_DOUBLE_ROUND, &one));
+  const etpu_requant_params q = {&one, 1, ETPU_REQUANT_DOUBLE_ROUND};
+  int ran = 0;
+  for (int it = 0; it < iterations; it++) {
+    const int kind = it % 3;
+    rand_window r;
+    if (kind == 2) {
+      const int32_t b = rnd_in(1, 3), d = rnd_in(1, 40), u = rnd_in(1, 12);
+      r.in = (etpu_dims){b, 1, 1, d};
+      r.f = (etpu_dims){u, 1, 1, d};
+      r.out = (etpu_dims){b, 1, 1, u};
+    } else if (!random_window(&r, kind == 1)) {
+      continue;
+    }
+    const int32_t zp_in = rnd_in(-3, 3);
+    int32_t act_lo, act_hi;
+    random_act(&act_lo, &act_hi);
+    const size_t n_in = dims_count(&r.in), n_f = dims_count(&r.f), n_out = dims_count(&r.out);
+    int8_t *xs = guarded(n_in, 0), *ws = guarded(n_f, 0), *os = guarded(n_out, 0);
+    float *xf = malloc(n_in * sizeof *xf), *wf = malloc(n_f * sizeof *wf), *of = malloc(n_out * sizeof *of);
+    if (!xf || !wf || !of) exit(1);
+    fill_s8(xs, n_in, -6, 6);
+    fill_s8(ws, n_f, -4, 4);
+    for (size_t i = 0; i < n_in; i++) xf[i] = (float)(xs[i] - zp_in);
+    for (size_t i = 0; i < n_f; i++) wf[i] = (float)ws[i];
+    int32_t bias[16];
+    float biasf[16];
+    for (int32_t c = 0; c < r.out.c; c++) biasf[c] = (float)(bias[c] = rnd_in(-40, 40));
+    const bool use_bias = rnd() % 4 != 0;
+    const etpu_conv_f32_params pf = {r.stride_h, r.stride_w, r.pad_h, r.pad_w, r.dil_h, r.dil_w,
+                                     r.f.c / r.in.c, (float)act_lo, (float)act_hi};
+    etpu_status s1, s2;
+    if (kind == 0) {
+      const etpu_conv_params ps = {-zp_in, 0, r.stride_h, r.stride_w, r.pad_h, r.pad_w, r.dil_h, r.dil_w, act_lo,
+                                   act_hi};
+      s1 = etpu_conv2d_s8(&ps, &q, &r.in, xs, &r.f, ws, use_bias ? bias : NULL, &r.out, os);
+      s2 = etpu_conv2d_f32(&pf, &r.in, xf, &r.f, wf, use_bias ? biasf : NULL, &r.out, of);
+    } else if (kind == 1) {
+      const etpu_dw_conv_params ps = {-zp_in, 0, r.stride_h, r.stride_w, r.pad_h, r.pad_w, r.dil_h, r.dil_w,
+                                      r.f.c / r.in.c, act_lo, act_hi};
+      s1 = etpu_depthwise_conv2d_s8(&ps, &q, &r.in, xs, &r.f, ws, use_bias ? bias : NULL, &r.out, os);
+      s2 = etpu_depthwise_conv2d_f32(&pf, &r.in, xf, &r.f, wf, use_bias ? biasf : NULL, &r.out, of);
+    } else {
+      const etpu_fc_params ps = {-zp_in, 0, 0, act_lo, act_hi};
+      const etpu_fc_f32_params pff = {(float)act_lo, (float)act_hi};
+      s1 = etpu_fully_connected_s8(&ps, &q, &r.in, xs, &r.f, ws, use_bias ? bias : NULL, &r.out, os);
+      s2 = etpu_fully_connected_f32(&pff, &r.in, xf, &r.f, wf, use_bias ? biasf : NULL, &r.out, of);
+    }
+    CHECK_MSG(s1 == ETPU_OK && s2 == ETPU_OK, "f32 vs s8 kind %d: %s", kind, etpu_errmsg());
+    int d = -1;
+    for (size_t i = 0; i < n_out && d < 0; i++)
+      if (of[i] != (float)os[i]) d = (int)i;
+    CHECK_MSG(d < 0, "f32 vs s8 kind %d iteration %d: element %d: int8 %d, float %g", kind, it, d,
+              d < 0 ? 0 : os[d], d < 0 ? 0.0 : (double)of[d]);
+    free(xs), free(ws), free(os), free(xf), free(wf), free(of);
+    ran++;
+  }
+  /* NaN passes the clamp (TFLite's ActivationFunctionWithMinMax); the clamp holds otherwise. */
+  const float x[2] = {NAN, 100.0f}, w[2] = {1.0f, 0.0f}, w2[2] = {0.0f, 1.0f};
+  const etpu_dims x_d = {1, 1, 1, 2}, w_d = {1, 1, 1, 2}, o_d = {1, 1, 1, 1};
+  const etpu_fc_f32_params relu6 = {0.0f, 6.0f};
+  float o = 0.0f;
+  CHECK_OK(etpu_fully_connected_f32(&relu6, &x_d, x, &w_d, w, NULL, &o_d, &o));
+  CHECK(o != o);
+  const float xs2[2] = {1.0f, 100.0f};
+  CHECK_OK(etpu_fully_connected_f32(&relu6, &x_d, xs2, &w_d, w2, NULL, &o_d, &o));
+  CHECK(o == 6.0f);
+  printf("  float32 vs int8 (conv, depthwise, fully connected): %d random cases\n", ran);
+}
+
+/* TRANSPOSE_CONV (int8, uint8, float32) == CONV_2D of the zero-inserted input with the flipped filter. */
+static void test_transpose_conv(int iterations) {
+  int ran = 0;
+  for (int it = 0; it < iterations; it++) {
+    const int32_t in_c = rnd_in(1, 4), out_c = rnd_in(1, 4), sh = rnd_in(1, 3), sw = rnd_in(1, 3);
+    const etpu_dims in_d = {rnd_in(1, 2), rnd_in(1, 5), rnd_in(1, 5), in_c};
+    const etpu_dims f_d = {out_c, rnd_in(1, 4), rnd_in(1, 4), in_c};
+    const int32_t ph = rnd_in(0, f_d.h - 1), pw = rnd_in(0, f_d.w - 1);
+    const etpu_dims out_d = {in_d.n, rnd_in(1, in_d.h * sh + 2), rnd_in(1, in_d.w * sw + 2), out_c};
+    /* the equivalent conv: zero-inserted input U, flipped filter F */
+    const etpu_dims u_d = {in_d.n, (in_d.h - 1) * sh + 1, (in_d.w - 1) * sw + 1, in_c};
+    const int32_t zp_in = rnd_in(-128, 127), zp_out = rnd_in(-128, 127);
+    int32_t act_lo, act_hi;
+    random_act(&act_lo, &act_hi);
+    const etpu_requant_mode mode = (etpu_requant_mode)rnd_in(0, 2);
+    etpu_requant rq[4];
+    const int32_t count = rnd() % 2 ? out_c : 1;
+    random_requant(rq, count, mode, f_d.h * f_d.w * in_c);
+    const etpu_requant_params q = {rq, count, mode};
+    const size_t n_in = dims_count(&in_d), n_f = dims_count(&f_d), n_out = dims_count(&out_d);
+    const size_t n_u = dims_count(&u_d);
+    int8_t *x = guarded(n_in, 0), *w = guarded(n_f, 0), *u = guarded(n_u, zp_in), *fl = guarded(n_f, 0);
+    int8_t *o1 = guarded(n_out, 0), *o2 = guarded(n_out, 0);
+    fill_s8(x, n_in, -128, 127);
+    fill_s8(w, n_f, -127, 127);
+    for (int32_t b = 0; b < in_d.n; b++)
+      for (int32_t y = 0; y < in_d.h; y++)
+        for (int32_t xx = 0; xx < in_d.w; xx++)
+          memcpy(u + (((size_t)b * (size_t)u_d.h + (size_t)(y * sh)) * (size_t)u_d.w + (size_t)(xx * sw)) * (size_t)in_c,
+                 x + (((size_t)b * (size_t)in_d.h + (size_t)y) * (size_t)in_d.w + (size_t)xx) * (size_t)in_c,
+                 (size_t)in_c);
+    for (int32_t oc = 0; oc < out_c; oc++)
+      for (int32_t ky = 0; ky < f_d.h; ky++)
+        for (int32_t kx = 0; kx < f_d.w; kx++)
+          memcpy(fl + (((size_t)oc * (size_t)f_d.h + (size_t)(f_d.h - 1 - ky)) * (size_t)f_d.w +
+                       (size_t)(f_d.w - 1 - kx)) * (size_t)in_c,
+                 w + (((size_t)oc * (size_t)f_d.h + (size_t)ky) * (size_t)f_d.w + (size_t)kx) * (size_t)in_c,
+                 (size_t)in_c);
+    int32_t bias[4];
+    for (int32_t c = 0; c < out_c; c++) bias[c] = rnd_in(-20000, 20000);
+    const int32_t *b = rnd() % 4 ? bias : NULL;
+    const etpu_conv_params cp = {-zp_in, zp_out, 1, 1, f_d.h - 1 - ph, f_d.w - 1 - pw, 1, 1, act_lo, act_hi};
+    const etpu_transpose_conv_params tp = {-zp_in, 0, zp_out, sh, sw, ph, pw, act_lo, act_hi};
+    const size_t scratch_bytes = etpu_transpose_conv_get_buffer_size(&out_d);
+    CHECK(scratch_bytes == n_out * sizeof(int32_t));
+    int32_t *scratch = malloc(scratch_bytes);
+    if (!scratch) exit(1);
+    CHECK_OK(etpu_conv2d_s8(&cp, &q, &u_d, u, &f_d, fl, b, &out_d, o1));
+    CHECK_OK(etpu_transpose_conv_s8(&tp, &q, &in_d, x, &f_d, w, b, &out_d, o2, scratch, scratch_bytes));
+    int d = first_diff(o1, o2, n_out);
+    CHECK_MSG(d < 0, "transpose conv s8 iteration %d: element %d: conv %d, transpose %d", it, d, d < 0 ? 0 : o1[d],
+              d < 0 ? 0 : o2[d]);
+    CHECK(guard_ok(o2, n_out));
+
+    /* uint8, with a weight zero point: against the int8 result + 128 */
+    const int32_t zp_w = rnd_in(100, 160);
+    uint8_t *xu = (uint8_t *)guarded(n_in, 0), *wu = (uint8_t *)guarded(n_f, 0), *ou = (uint8_t *)guarded(n_out, 0);
+    for (size_t i = 0; i < n_in; i++) xu[i] = (uint8_t)(x[i] + 128);
+    for (size_t i = 0; i < n_f; i++) {
+      w[i] = (int8_t)rnd_in(-zp_w < -128 ? -128 : -zp_w, 255 - zp_w > 127 ? 127 : 255 - zp_w);
+      wu[i] = (uint8_t)(w[i] + zp_w);
+    }
+    const etpu_transpose_conv_params tu = {-(zp_in + 128), -zp_w, zp_out + 128, sh, sw, ph, pw, act_lo + 128,
+                                           act_hi + 128};
+    CHECK_OK(etpu_transpose_conv_s8(&tp, &q, &in_d, x, &f_d, w, b, &out_d, o2, scratch, scratch_bytes));
+    CHECK_OK(etpu_transpose_conv_u8(&tu, &q, &in_d, xu, &f_d, wu, b, &out_d, ou, scratch, scratch_bytes));
+    d = first_diff_u8_s8(ou, o2, n_out);
+    CHECK_MSG(d < 0, "transpose conv u8 iteration %d: element %d: int8 %d (+128), uint8 %d", it, d,
+              d < 0 ? 0 : o2[d], d < 0 ? 0 : ou[d]);
+    CHECK(guard_ok((int8_t *)ou, n_out));
+
+    /* float32 on small integers: against int8 with scale 1 (output zero point 0) */
+    etpu_requant one;
+    CHECK_OK(etpu_requant_init(1.0f, 1.0f, 1.0f, ETPU_REQUANT_DOUBLE_ROUND, &one));
+    const etpu_requant_params q1 = {&one, 1, ETPU_REQUANT_DOUBLE_ROUND};
+    fill_s8(x, n_in, -5, 5);
+    fill_s8(w, n_f, -4, 4);
+    const int32_t zp_small = rnd_in(-2, 2);
+    float *xf = malloc(n_in * sizeof *xf), *wf = malloc(n_f * sizeof *wf), *of = malloc(n_out * sizeof *of);
+    if (!xf || !wf || !of) exit(1);
+    for (size_t i = 0; i < n_in; i++) xf[i] = (float)(x[i] - zp_small);
+    for (size_t i = 0; i < n_f; i++) wf[i] = (float)w[i];
+    float bf[4];
+    int32_t bs[4];
+    for (int32_t c = 0; c < out_c; c++) bf[c] = (float)(bs[c] = rnd_in(-30, 30));
+    const etpu_transpose_conv_params t1 = {-zp_small, 0, 0, sh, sw, ph, pw, act_lo, act_hi};
+    const etpu_conv_f32_params pf = {sh, sw, ph, pw, 1, 1, 1, (float)act_lo, (float)act_hi};
+    CHECK_OK(etpu_transpose_conv_s8(&t1, &q1, &in_d, x, &f_d, w, bs, &out_d, o2, scratch, scratch_bytes));
+    CHECK_OK(etpu_transpose_conv_f32(&pf, &in_d, xf, &f_d, wf, bf, &out_d, of));
+    d = -1;
+    for (size_t i = 0; i < n_out && d < 0; i++)
+      if (of[i] != (float)o2[i]) d = (int)i;
+    CHECK_MSG(d < 0, "transpose conv f32 iteration %d: element %d: int8 %d, float %g", it, d, d < 0 ? 0 : o2[d],
+              d < 0 ? 0.0 : (double)of[d]);
+    free(x), free(w), free(u), free(fl), free(o1), free(o2), free(scratch);
+    free(xu), free(wu), free(ou), free(xf), free(wf), free(of);
+    ran++;
+  }
+  printf("  transpose conv (int8, uint8, float32) vs conv: %d random cases\n", ran);
+}
+
+/* Argument checks of the uint8, float32 and TRANSPOSE_CONV kernels. */
+static void test_kernel_arguments_more(void) {
+  uint8_t in[64] = {0}, w[128] = {0};
+  float fin[64] = {0}, fw[128] = {0}, fout[64];
+  int32_t scratch[64];
+  etpu_requant rq[4];
+  for (int i = 0; i < 4; i++) CHECK_OK(etpu_requant_init(0.5f, 0.01f, 0.1f, ETPU_REQUANT_DOUBLE_ROUND, &rq[i]));
+  const etpu_requant_params q = {rq, 4, ETPU_REQUANT_DOUBLE_ROUND};
+  uint8_t *out = (uint8_t *)guarded(64, 0x5A);
+  uint8_t ref[64];
+  memset(ref, 0x5A, sizeof ref);
+#define EXPECT_REJECT2(call)                                                                 \
+  do {                                                                                       \
+    etpu_status st_ = (call);                                                                \
+    CHECK_MSG(st_ == ETPU_INVALID_ARGUMENT, "%s returned %s", #call, etpu_status_name(st_)); \
+    CHECK(memcmp(out, ref, 64) == 0 && guard_ok((int8_t *)out, 64));                         \
+  } while (0)
+  const etpu_dims ci = {1, 4, 4, 2}, cf = {4, 3, 3, 2}, co = {1, 4, 4, 4}, co_c = {1, 4, 4, 3};
+  const etpu_conv_u8_params cp = {-128, -100, 3, 1, 1, 1, 1, 1, 1, 0, 255};
+  uint8_t good[64];
+  CHECK_OK(etpu_conv2d_u8(&cp, &q, &ci, in, &cf, w, NULL, &co, good));
+  etpu_conv_u8_params bad = cp;
+  bad.input_offset = 1;
+  EXPECT_REJECT2(etpu_conv2d_u8(&bad, &q, &ci, in, &cf, w, NULL, &co, out));
+  bad = cp, bad.filter_offset = -256;
+  EXPECT_REJECT2(etpu_conv2d_u8(&bad, &q, &ci, in, &cf, w, NULL, &co, out));
+  bad = cp, bad.output_offset = 256;
+  EXPECT_REJECT2(etpu_conv2d_u8(&bad, &q, &ci, in, &cf, w, NULL, &co, out));
+  bad = cp, bad.activation_min = -1;
+  EXPECT_REJECT2(etpu_conv2d_u8(&bad, &q, &ci, in, &cf, w, NULL, &co, out));
+  EXPECT_REJECT2(etpu_conv2d_u8(&cp, &q, &ci, in, &cf, w, NULL, &co_c, out));
+  EXPECT_REJECT2(etpu_conv2d_u8(&cp, &q, &ci, NULL, &cf, w, NULL, &co, out));
+  const etpu_dw_conv_u8_params dp = {-128, -211, 3, 1, 1, 1, 1, 1, 1, 2, 0, 255};
+  const etpu_dims df = {1, 3, 3, 4};
+  CHECK_OK(etpu_depthwise_conv2d_u8(&dp, &q, &ci, in, &df, w, NULL, &co, good));
+  etpu_dw_conv_u8_params dbad = dp;
+  dbad.depth_multiplier = 3;
+  EXPECT_REJECT2(etpu_depthwise_conv2d_u8(&dbad, &q, &ci, in, &df, w, NULL, &co, out));
+  const etpu_fc_u8_params fp = {0, 0, 0, 0, 255};
+  const etpu_dims fi = {2, 1, 1, 8}, ff = {4, 1, 1, 8}, fo = {2, 1, 1, 4}, ff_d = {4, 1, 1, 7};
+  CHECK_OK(etpu_fully_connected_u8(&fp, &q, &fi, in, &ff, w, NULL, &fo, good));
+  EXPECT_REJECT2(etpu_fully_connected_u8(&fp, &q, &fi, in, &ff_d, w, NULL, &fo, out));
+  /* float: empty or NaN clamp range, bad dims */
+  const etpu_conv_f32_params pf = {1, 1, 1, 1, 1, 1, 1, -FLT_MAX, FLT_MAX};
+  CHECK_OK(etpu_conv2d_f32(&pf, &ci, fin, &cf, fw, NULL, &co, fout));
+  etpu_conv_f32_params pfb = pf;
+  pfb.activation_min = NAN;
+  CHECK(etpu_conv2d_f32(&pfb, &ci, fin, &cf, fw, NULL, &co, fout) == ETPU_INVALID_ARGUMENT);
+  pfb = pf, pfb.activation_min = 1.0f, pfb.activation_max = 0.0f;
+  CHECK(etpu_depthwise_conv2d_f32(&pfb, &ci, fin, &df, fw, NULL, &co, fout) == ETPU_INVALID_ARGUMENT);
+  CHECK(etpu_conv2d_f32(&pf, &ci, fin, &cf, fw, NULL, &co_c, fout) == ETPU_INVALID_ARGUMENT);
+  const etpu_fc_f32_params pff = {0.0f, 6.0f};
+  CHECK(etpu_fully_connected_f32(&pff, &fi, fin, &ff_d, fw, NULL, &fo, fout) == ETPU_INVALID_ARGUMENT);
+  /* transpose conv: [1,2,2,2] -> [1,4,4,4] with a [4,3,3,2] filter; scratch must hold 64 int32 */
+  const etpu_dims ti = {1, 2, 2, 2}, tf = {4, 3, 3, 2}, to = {1, 4, 4, 4}, tf_c = {4, 3, 3, 3};
+  const etpu_transpose_conv_params tp = {-128, -128, 0, 2, 2, 0, 0, 0, 255};
+  CHECK(etpu_transpose_conv_get_buffer_size(&to) == 64 * sizeof(int32_t));
+  CHECK(etpu_transpose_conv_get_buffer_size(&co_c) == 48 * sizeof(int32_t));
+  const etpu_dims zero = {1, 0, 4, 4};
+  CHECK(etpu_transpose_conv_get_buffer_size(&zero) == 0 && etpu_transpose_conv_get_buffer_size(NULL) == 0);
+  CHECK_OK(etpu_transpose_conv_u8(&tp, &q, &ti, in, &tf, w, NULL, &to, good, scratch, sizeof scratch));
+  EXPECT_REJECT2(etpu_transpose_conv_u8(&tp, &q, &ti, in, &tf, w, NULL, &to, out, scratch, sizeof scratch - 4));
+  EXPECT_REJECT2(etpu_transpose_conv_u8(&tp, &q, &ti, in, &tf, w, NULL, &to, out, NULL, sizeof scratch));
+  EXPECT_REJECT2(etpu_transpose_conv_u8(&tp, &q, &ti, in, &tf_c, w, NULL, &to, out, scratch, sizeof scratch));
+  etpu_transpose_conv_params tbad = tp;
+  tbad.stride_h = 0;
+  EXPECT_REJECT2(etpu_transpose_conv_u8(&tbad, &q, &ti, in, &tf, w, NULL, &to, out, scratch, sizeof scratch));
+  tbad = tp, tbad.input_offset = 0, tbad.filter_offset = 0, tbad.activation_min = -128, tbad.activation_max = 127;
+  CHECK_OK(etpu_transpose_conv_s8(&tbad, &q, &ti, (const int8_t *)in, &tf, (const int8_t *)w, NULL, &to,
+                                  (int8_t *)good, scratch, sizeof scratch));
+  tbad.filter_offset = 129;
+  EXPECT_REJECT2(etpu_transpose_conv_s8(&tbad, &q, &ti, (const int8_t *)in, &tf, (const int8_t *)w, NULL, &to,
+                                        (int8_t *)out, scratch, sizeof scratch));
+  const etpu_conv_f32_params tpf = {2, 2, 0, 0, 1, 1, 1, 0.0f, 6.0f};
+  CHECK_OK(etpu_transpose_conv_f32(&tpf, &ti, fin, &tf, fw, NULL, &to, fout));
+  CHECK(etpu_transpose_conv_f32(&tpf, &ti, fin, &tf_c, fw, NULL, &to, fout) == ETPU_INVALID_ARGUMENT);
+#undef EXPECT_REJECT2
+  free(out);
+}
+
 /* Every rejected call returns ETPU_INVALID_ARGUMENT and writes nothing. */
 static void test_kernel_arguments(void) {
   int8_t in[64] = {0}, w[128] = {0}; /* conv filter 4x3x3x2 = 72 */
@@ -1095,6 +1486,11 @@ int main(void) {
   test_conv_padding_equivalence(400);
   test_dw_fc_vs_conv(300);
   test_kernel_arguments();
+  test_u8_hand();
+  test_u8_vs_s8(600);
+  test_f32_vs_s8(600);
+  test_transpose_conv(300);
+  test_kernel_arguments_more();
 
   const char *shared = tu_shared_dir();
   if (!shared) {

@@ -98,3 +98,106 @@ etpu_status etpu_kcheck_window(const char *kernel, int32_t stride_h, int32_t str
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: padding %dx%d is negative", kernel, pad_h, pad_w);
   return ETPU_OK;
 }
+
+etpu_status etpu_kcheck_u8_io(const char *kernel, int32_t input_offset, int32_t filter_offset, int32_t output_offset,
+                              int32_t activation_min, int32_t activation_max) {
+  if (input_offset < -255 || input_offset > 0)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: input_offset %d outside [-255, 0]", kernel, input_offset);
+  if (filter_offset < -255 || filter_offset > 0)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: filter_offset %d outside [-255, 0]", kernel, filter_offset);
+  if (output_offset < 0 || output_offset > 255)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: output_offset %d outside [0, 255]", kernel, output_offset);
+  if (activation_min < 0 || activation_max > 255 || activation_min > activation_max)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: activation range [%d, %d] is not within [0, 255]", kernel,
+                     activation_min, activation_max);
+  return ETPU_OK;
+}
+
+etpu_status etpu_kcheck_f32_act(const char *kernel, float activation_min, float activation_max) {
+  if (!(activation_min <= activation_max))
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: activation range [%g, %g] is empty or NaN", kernel,
+                     (double)activation_min, (double)activation_max);
+  return ETPU_OK;
+}
+
+static etpu_status check_three(const char *kernel, const etpu_dims *input, const etpu_dims *filter,
+                               const etpu_dims *output) {
+  etpu_status st;
+  if ((st = etpu_kcheck_dims(kernel, "input", input, NULL)) != ETPU_OK) return st;
+  if ((st = etpu_kcheck_dims(kernel, "filter", filter, NULL)) != ETPU_OK) return st;
+  if ((st = etpu_kcheck_dims(kernel, "output", output, NULL)) != ETPU_OK) return st;
+  if (output->n != input->n)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: output batch %d != input batch %d", kernel, output->n, input->n);
+  return ETPU_OK;
+}
+
+etpu_status etpu_kcheck_conv_dims(const char *kernel, const etpu_dims *input, const etpu_dims *filter,
+                                  const etpu_dims *output, int32_t *groups_out) {
+  etpu_status st = check_three(kernel, input, filter, output);
+  if (st != ETPU_OK) return st;
+  if (output->c != filter->n)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: output has %d channels, filter has %d output channels", kernel,
+                     output->c, filter->n);
+  if (input->c % filter->c != 0)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: input channels %d are not a multiple of filter channels %d", kernel,
+                     input->c, filter->c);
+  const int32_t groups = input->c / filter->c;
+  if (filter->n % groups != 0)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: %d output channels do not split into %d groups", kernel, filter->n,
+                     groups);
+  *groups_out = groups;
+  return ETPU_OK;
+}
+
+etpu_status etpu_kcheck_dw_dims(const char *kernel, const etpu_dims *input, const etpu_dims *filter,
+                                const etpu_dims *output, int32_t depth_multiplier) {
+  etpu_status st = check_three(kernel, input, filter, output);
+  if (st != ETPU_OK) return st;
+  if (filter->n != 1)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: filter dim 0 is %d, must be 1", kernel, filter->n);
+  if (output->c != filter->c)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: output has %d channels, filter has %d", kernel, output->c,
+                     filter->c);
+  if (depth_multiplier < 1 || (int64_t)input->c * depth_multiplier != filter->c)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: %d input channels x depth multiplier %d != %d output channels",
+                     kernel, input->c, depth_multiplier, filter->c);
+  return ETPU_OK;
+}
+
+etpu_status etpu_kcheck_fc_dims(const char *kernel, const etpu_dims *input, const etpu_dims *filter,
+                                const etpu_dims *output) {
+  etpu_status st = check_three(kernel, input, filter, output);
+  if (st != ETPU_OK) return st;
+  if (input->h != 1 || input->w != 1 || filter->h != 1 || filter->w != 1 || output->h != 1 || output->w != 1)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: input, filter and output must be [n, 1, 1, c]", kernel);
+  if (filter->c != input->c)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: filter depth %d != input depth %d", kernel, filter->c, input->c);
+  if (output->c != filter->n)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: output [%d, %d] != [batches %d, units %d]", kernel, output->n,
+                     output->c, input->n, filter->n);
+  return ETPU_OK;
+}
+
+etpu_status etpu_kcheck_tconv_dims(const char *kernel, const etpu_dims *input, const etpu_dims *filter,
+                                   const etpu_dims *output, int32_t stride_h, int32_t stride_w, int32_t pad_h,
+                                   int32_t pad_w) {
+  etpu_status st = check_three(kernel, input, filter, output);
+  if (st != ETPU_OK) return st;
+  if (filter->c != input->c)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: filter has %d input channels, input has %d", kernel, filter->c,
+                     input->c);
+  if (output->c != filter->n)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: output has %d channels, filter has %d output channels", kernel,
+                     output->c, filter->n);
+  return etpu_kcheck_window(kernel, stride_h, stride_w, 1, 1, pad_h, pad_w);
+}
+
+size_t etpu_transpose_conv_get_buffer_size(const etpu_dims *output_dims) {
+  size_t n = 0;
+  if (!output_dims || output_dims->n < 1 || output_dims->h < 1 || output_dims->w < 1 || output_dims->c < 1) return 0;
+  n = (size_t)output_dims->n;
+  if (!etpu_mul_size(n, (size_t)output_dims->h, &n) || !etpu_mul_size(n, (size_t)output_dims->w, &n) ||
+      !etpu_mul_size(n, (size_t)output_dims->c, &n) || !etpu_mul_size(n, sizeof(int32_t), &n))
+    return 0;
+  return n;
+}

@@ -26,6 +26,45 @@ etpu_status etpu_kcheck_dims(const char *kernel, const char *what, const etpu_di
 etpu_status etpu_kcheck_s8_io(const char *kernel, int32_t input_offset, int32_t output_offset,
                               int32_t activation_min, int32_t activation_max);
 
+/* uint8 kernels: input_offset and filter_offset in [−255, 0],
+ * output_offset in [0, 255], 0 <= activation_min <= activation_max <= 255. */
+etpu_status etpu_kcheck_u8_io(const char *kernel, int32_t input_offset, int32_t filter_offset, int32_t output_offset,
+                              int32_t activation_min, int32_t activation_max);
+
+/* float kernels: activation_min <= activation_max, neither NaN. */
+etpu_status etpu_kcheck_f32_act(const char *kernel, float activation_min, float activation_max);
+
+/* CONV_2D shapes (input, filter [C_out, KH, KW, C_f], output): each dims
+ * valid, equal batches, output channels = C_out, C_in a multiple of C_f and
+ * C_out a multiple of the groups; *groups_out = C_in / C_f. */
+etpu_status etpu_kcheck_conv_dims(const char *kernel, const etpu_dims *input, const etpu_dims *filter,
+                                  const etpu_dims *output, int32_t *groups_out);
+
+/* DEPTHWISE_CONV_2D shapes (filter [1, KH, KW, C_out]): each dims valid,
+ * equal batches, C_out = C_in · depth_multiplier with depth_multiplier >= 1. */
+etpu_status etpu_kcheck_dw_dims(const char *kernel, const etpu_dims *input, const etpu_dims *filter,
+                                const etpu_dims *output, int32_t depth_multiplier);
+
+/* FULLY_CONNECTED shapes: [B,1,1,D] x [U,1,1,D] -> [B,1,1,U]. */
+etpu_status etpu_kcheck_fc_dims(const char *kernel, const etpu_dims *input, const etpu_dims *filter,
+                                const etpu_dims *output);
+
+/* TRANSPOSE_CONV shapes: input [N,H,W,C_in], filter [C_out,KH,KW,C_in],
+ * output [N,OH,OW,C_out]; stride >= 1, padding >= 0. */
+etpu_status etpu_kcheck_tconv_dims(const char *kernel, const etpu_dims *input, const etpu_dims *filter,
+                                   const etpu_dims *output, int32_t stride_h, int32_t stride_w, int32_t pad_h,
+                                   int32_t pad_w);
+
+/* clamp(v, lo, hi) for the float kernels; NaN passes through (TFLite's
+ * ActivationFunctionWithMinMax: min(max(v, lo), hi)). */
+static inline float etpu_clamp_f32(float v, float lo, float hi) {
+  v = v < lo ? lo : v;
+  return hi < v ? hi : v;
+}
+
+/* The int32 wrap of a 64-bit accumulator, as TFLite's int32 sum. */
+static inline int32_t etpu_wrap_i32(int64_t acc) { return (int32_t)(uint32_t)(uint64_t)acc; }
+
 /* channels non-NULL, count = out_channels or 1, a known mode. */
 etpu_status etpu_kcheck_quant(const char *kernel, const etpu_requant_params *q, int32_t out_channels);
 

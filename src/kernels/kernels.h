@@ -1,7 +1,8 @@
 /*
- * kernels.h — etpu's int8 compute kernels: structured parameters, the
- * reference (scalar) kernels of src/kernels/ref/, and the TFLite output-size
- * and padding rule the caller uses to fill them.
+ * kernels.h — etpu's compute kernels for CONV_2D, DEPTHWISE_CONV_2D,
+ * FULLY_CONNECTED and TRANSPOSE_CONV (int8, uint8, float32): structured
+ * parameters, the reference (scalar) kernels of src/kernels/ref/, and the
+ * TFLite output-size and padding rule the caller uses to fill them.
  *
  * The reference kernels are bit-exact with TensorFlow Lite Micro's reference
  * int8 kernels when given ETPU_REQUANT_DOUBLE_ROUND (profile tflite-ref,
@@ -22,8 +23,8 @@
  *  - acc = bias[c] + Σ w·(x + input_offset) in int32 (wrapping like TFLite if
  *    a pathological model overflows it); out = clamp(requant(acc) +
  *    output_offset, activation_min, activation_max).
- *  - Kernels never allocate and need no scratch memory (so there is no
- *    _get_buffer_size twin yet; optimized variants that need one add it).
+ *  - Kernels never allocate. Only the integer TRANSPOSE_CONV kernels need
+ *    scratch memory, sized by etpu_transpose_conv_get_buffer_size().
  *  - Every kernel checks its arguments and returns ETPU_INVALID_ARGUMENT
  *    (with a message in etpu_errmsg()) on NULL pointers, non-positive sizes,
  *    inconsistent dims, out-of-range offsets or an empty activation range,
@@ -130,6 +131,179 @@ ETPU_WUR etpu_status etpu_fully_connected_s8(const etpu_fc_params *params, const
                                              const etpu_dims *input_dims, const int8_t *input,
                                              const etpu_dims *filter_dims, const int8_t *filter,
                                              const int32_t *bias, const etpu_dims *output_dims, int8_t *output);
+
+/* ---- uint8 (legacy per-tensor asymmetric) kernels ---------------------- */
+/*
+ * The uint8 kernels follow TFLite's uint8 reference kernels (TFLITE.md §7.2):
+ * both the activations and the weights carry a zero point (Coral's legacy
+ * models have weight zero points far from 0), so
+ *   acc = bias[c] + Σ (w + filter_offset)·(x + input_offset)
+ * with filter_offset = −weight zero point and input_offset = −input zero
+ * point, each in [−255, 0]; out = clamp(requant(acc) + output_offset,
+ * activation_min, activation_max) with output_offset and the clamp in
+ * [0, 255]. Layouts, the requant table and the checks are those of the int8
+ * kernels above (per-channel tables are accepted though uint8 models have
+ * one entry).
+ */
+
+/* CONV_2D uint8 parameters. */
+typedef struct etpu_conv_u8_params {
+  int32_t input_offset;   /* −input zero point, [−255, 0] */
+  int32_t filter_offset;  /* −weight zero point, [−255, 0] */
+  int32_t output_offset;  /* output zero point, [0, 255] */
+  int32_t stride_h;       /* >= 1 */
+  int32_t stride_w;       /* >= 1 */
+  int32_t pad_h;          /* top padding, >= 0 */
+  int32_t pad_w;          /* left padding, >= 0 */
+  int32_t dilation_h;     /* >= 1 */
+  int32_t dilation_w;     /* >= 1 */
+  int32_t activation_min; /* clamp, [0, 255], <= activation_max */
+  int32_t activation_max; /* clamp, [0, 255] */
+} etpu_conv_u8_params;
+
+/* DEPTHWISE_CONV_2D uint8 parameters. */
+typedef struct etpu_dw_conv_u8_params {
+  int32_t input_offset;     /* −input zero point, [−255, 0] */
+  int32_t filter_offset;    /* −weight zero point, [−255, 0] */
+  int32_t output_offset;    /* output zero point, [0, 255] */
+  int32_t stride_h;         /* >= 1 */
+  int32_t stride_w;         /* >= 1 */
+  int32_t pad_h;            /* top padding, >= 0 */
+  int32_t pad_w;            /* left padding, >= 0 */
+  int32_t dilation_h;       /* >= 1 */
+  int32_t dilation_w;       /* >= 1 */
+  int32_t depth_multiplier; /* >= 1; output channels = input channels × this */
+  int32_t activation_min;   /* clamp, [0, 255], <= activation_max */
+  int32_t activation_max;   /* clamp, [0, 255] */
+} etpu_dw_conv_u8_params;
+
+/* FULLY_CONNECTED uint8 parameters. */
+typedef struct etpu_fc_u8_params {
+  int32_t input_offset;   /* −input zero point, [−255, 0] */
+  int32_t filter_offset;  /* −weight zero point, [−255, 0] */
+  int32_t output_offset;  /* output zero point, [0, 255] */
+  int32_t activation_min; /* clamp, [0, 255], <= activation_max */
+  int32_t activation_max; /* clamp, [0, 255] */
+} etpu_fc_u8_params;
+
+/* CONV_2D, uint8: dims, groups and bias as etpu_conv2d_s8. */
+ETPU_WUR etpu_status etpu_conv2d_u8(const etpu_conv_u8_params *params, const etpu_requant_params *quant,
+                                    const etpu_dims *input_dims, const uint8_t *input, const etpu_dims *filter_dims,
+                                    const uint8_t *filter, const int32_t *bias, const etpu_dims *output_dims,
+                                    uint8_t *output);
+
+/* DEPTHWISE_CONV_2D, uint8: dims and bias as etpu_depthwise_conv2d_s8. */
+ETPU_WUR etpu_status etpu_depthwise_conv2d_u8(const etpu_dw_conv_u8_params *params, const etpu_requant_params *quant,
+                                              const etpu_dims *input_dims, const uint8_t *input,
+                                              const etpu_dims *filter_dims, const uint8_t *filter,
+                                              const int32_t *bias, const etpu_dims *output_dims, uint8_t *output);
+
+/* FULLY_CONNECTED, uint8: dims and bias as etpu_fully_connected_s8. */
+ETPU_WUR etpu_status etpu_fully_connected_u8(const etpu_fc_u8_params *params, const etpu_requant_params *quant,
+                                             const etpu_dims *input_dims, const uint8_t *input,
+                                             const etpu_dims *filter_dims, const uint8_t *filter,
+                                             const int32_t *bias, const etpu_dims *output_dims, uint8_t *output);
+
+/* ---- float32 kernels ---------------------------------------------------- */
+/*
+ * Plain float math in TFLite's reference order (reference_ops Conv,
+ * DepthwiseConv, FullyConnected): total = Σ x·w in float32, summed over the
+ * window (ky, kx, then channels), then out = clamp(total + bias[c],
+ * activation_min, activation_max), where the clamp lets NaN through as
+ * TFLite's ActivationFunctionWithMinMax does. Layouts as the int8 kernels;
+ * window positions outside the input contribute nothing (zero padding).
+ */
+
+/* CONV_2D / DEPTHWISE_CONV_2D float32 parameters. depth_multiplier is read
+ * by the depthwise kernel only. */
+typedef struct etpu_conv_f32_params {
+  int32_t stride_h;         /* >= 1 */
+  int32_t stride_w;         /* >= 1 */
+  int32_t pad_h;            /* top padding, >= 0 */
+  int32_t pad_w;            /* left padding, >= 0 */
+  int32_t dilation_h;       /* >= 1 */
+  int32_t dilation_w;       /* >= 1 */
+  int32_t depth_multiplier; /* depthwise: >= 1; ignored by conv */
+  float activation_min;     /* clamp, <= activation_max (−FLT_MAX for none) */
+  float activation_max;     /* clamp (FLT_MAX for none) */
+} etpu_conv_f32_params;
+
+/* FULLY_CONNECTED float32 parameters. */
+typedef struct etpu_fc_f32_params {
+  float activation_min; /* clamp, <= activation_max */
+  float activation_max; /* clamp */
+} etpu_fc_f32_params;
+
+/* CONV_2D, float32: dims and groups as etpu_conv2d_s8; bias C_out or NULL. */
+ETPU_WUR etpu_status etpu_conv2d_f32(const etpu_conv_f32_params *params, const etpu_dims *input_dims,
+                                     const float *input, const etpu_dims *filter_dims, const float *filter,
+                                     const float *bias, const etpu_dims *output_dims, float *output);
+
+/* DEPTHWISE_CONV_2D, float32: dims as etpu_depthwise_conv2d_s8. */
+ETPU_WUR etpu_status etpu_depthwise_conv2d_f32(const etpu_conv_f32_params *params, const etpu_dims *input_dims,
+                                               const float *input, const etpu_dims *filter_dims, const float *filter,
+                                               const float *bias, const etpu_dims *output_dims, float *output);
+
+/* FULLY_CONNECTED, float32: dims as etpu_fully_connected_s8. */
+ETPU_WUR etpu_status etpu_fully_connected_f32(const etpu_fc_f32_params *params, const etpu_dims *input_dims,
+                                              const float *input, const etpu_dims *filter_dims, const float *filter,
+                                              const float *bias, const etpu_dims *output_dims, float *output);
+
+/* ---- TRANSPOSE_CONV ----------------------------------------------------- */
+/*
+ * TFLite's reference TransposeConv (TFLITE.md §3 for the inputs): every
+ * input pixel (b, iy, ix) scatters x·w into the output window whose top-left
+ * corner is (iy·stride_h − pad_h, ix·stride_w − pad_w); positions outside
+ * the output are dropped. Integer kernels sum into an int32 scratch of
+ * N·OH·OW·C_out values (zeroed first; size from the _get_buffer_size twin),
+ * then out = clamp(requant(acc + bias[c]) + output_offset). The float kernel
+ * sums into the output itself, then adds the bias and clamps.
+ *   input_dims  [N, H, W, C_in]
+ *   filter_dims [C_out, KH, KW, C_in] (TFLite's weights tensor; per-channel
+ *               quantization on dim 0)
+ *   output_dims [N, OH, OW, C_out], from the op's output_shape input.
+ */
+
+/* TRANSPOSE_CONV integer parameters (int8: offsets as etpu_conv_params and
+ * filter_offset in [−127, 128], 0 for int8 models; uint8: as
+ * etpu_conv_u8_params). */
+typedef struct etpu_transpose_conv_params {
+  int32_t input_offset;   /* −input zero point */
+  int32_t filter_offset;  /* −weight zero point */
+  int32_t output_offset;  /* output zero point */
+  int32_t stride_h;       /* >= 1 */
+  int32_t stride_w;       /* >= 1 */
+  int32_t pad_h;          /* top padding, >= 0 */
+  int32_t pad_w;          /* left padding, >= 0 */
+  int32_t activation_min; /* clamp within the type's range */
+  int32_t activation_max; /* clamp within the type's range */
+} etpu_transpose_conv_params;
+
+/* Scratch bytes the integer TRANSPOSE_CONV kernels need for output_dims
+ * (N·OH·OW·C_out int32), or 0 if the dims are invalid or overflow. */
+size_t etpu_transpose_conv_get_buffer_size(const etpu_dims *output_dims);
+
+/* TRANSPOSE_CONV, int8. scratch: at least
+ * etpu_transpose_conv_get_buffer_size(output_dims) bytes, int32-aligned;
+ * less is ETPU_INVALID_ARGUMENT. bias C_out int32 or NULL. */
+ETPU_WUR etpu_status etpu_transpose_conv_s8(const etpu_transpose_conv_params *params,
+                                            const etpu_requant_params *quant, const etpu_dims *input_dims,
+                                            const int8_t *input, const etpu_dims *filter_dims, const int8_t *filter,
+                                            const int32_t *bias, const etpu_dims *output_dims, int8_t *output,
+                                            int32_t *scratch, size_t scratch_bytes);
+
+/* TRANSPOSE_CONV, uint8; as etpu_transpose_conv_s8 with uint8 ranges. */
+ETPU_WUR etpu_status etpu_transpose_conv_u8(const etpu_transpose_conv_params *params,
+                                            const etpu_requant_params *quant, const etpu_dims *input_dims,
+                                            const uint8_t *input, const etpu_dims *filter_dims, const uint8_t *filter,
+                                            const int32_t *bias, const etpu_dims *output_dims, uint8_t *output,
+                                            int32_t *scratch, size_t scratch_bytes);
+
+/* TRANSPOSE_CONV, float32 (stride and padding from params; dilation and
+ * depth_multiplier ignored). No scratch. */
+ETPU_WUR etpu_status etpu_transpose_conv_f32(const etpu_conv_f32_params *params, const etpu_dims *input_dims,
+                                             const float *input, const etpu_dims *filter_dims, const float *filter,
+                                             const float *bias, const etpu_dims *output_dims, float *output);
 
 /* ---- output size and padding (TFLite ComputePaddingHeightWidth) -------- */
 
