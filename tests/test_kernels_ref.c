@@ -865,7 +865,8 @@ static void test_transpose_conv(int iterations) {
     for (int32_t b = 0; b < in_d.n; b++)
       for (int32_t y = 0; y < in_d.h; y++)
         for (int32_t xx = 0; xx < in_d.w; xx++)
-          memcpy(u + (((size_t)b * (size_t)u_d.h + (size_t)(y * sh)) * (size_t)u_d.w + (size_t)(xx * sw)) * (size_t)in_c,
+          memcpy(u + (((size_t)b * (size_t)u_d.h + (size_t)(y * sh)) * (size_t)u_d.w + (size_t)(xx * sw)) *
+                         (size_t)in_c,
                  x + (((size_t)b * (size_t)in_d.h + (size_t)y) * (size_t)in_d.w + (size_t)xx) * (size_t)in_c,
                  (size_t)in_c);
     for (int32_t oc = 0; oc < out_c; oc++)
