@@ -12,7 +12,11 @@
   X(reshape)                \
   X(squeeze)                \
   X(expand_dims)            \
-  X(edgetpu_custom)
+  X(edgetpu_custom)         \
+  X(conv_2d)                \
+  X(depthwise_conv_2d)      \
+  X(transpose_conv)         \
+  X(fully_connected)
 
 #define ETPU_X_(name) extern const etpu_kernel_reg etpu_reg_##name;
 ETPU_KERNEL_LIST(ETPU_X_)
