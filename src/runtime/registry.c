@@ -12,6 +12,18 @@
   X(reshape)                \
   X(squeeze)                \
   X(expand_dims)            \
+  X(softmax)                \
+  X(logistic)               \
+  X(tanh)                   \
+  X(l2_normalization)       \
+  X(relu)                   \
+  X(relu6)                  \
+  X(relu_n1_to_1)           \
+  X(leaky_relu)             \
+  X(prelu)                  \
+  X(hard_swish)             \
+  X(resize_bilinear)        \
+  X(resize_nearest_neighbor)\
   X(edgetpu_custom)         \
   X(conv_2d)                \
   X(depthwise_conv_2d)      \
