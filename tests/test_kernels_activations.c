@@ -29,6 +29,7 @@
 
 #include "kernels/activations.h"
 #include "kernels/fixedpoint.h"
+#include "kernels/lstm.h"
 #include "kernels/requant.h"
 #include "kernels/resize.h"
 #include "runtime/interp.h"
@@ -471,6 +472,106 @@ static void test_resize(void) {
   CHECK(fdst[0] == 1.5f && fdst[1] == 1.5f && fdst[2] == -2.5f && fdst[3] == -2.5f);
 }
 
+static void test_lstm(void) {
+  /* int16 nonlinearities: Q3.12 in, Q0.15 out */
+  int worst_s = 0, worst_t = 0;
+  for (int32_t x = -32768; x <= 32767; x += 7) {
+    int16_t in = (int16_t)x, sg, th;
+    etpu_lstm_sigmoid_s16(1, &in, &sg);
+    etpu_lstm_tanh_s16(-12, 1, &in, &th);
+    const int ds = abs(sg - (int)lround(32768.0 * sigmoid(x / 4096.0)));
+    double wt = 32768.0 * tanh(x / 4096.0);
+    wt = wt > 32767 ? 32767 : wt;
+    const int dt = abs(th - (int)lround(wt));
+    worst_s = ds > worst_s ? ds : worst_s;
+    worst_t = dt > worst_t ? dt : worst_t;
+  }
+  int16_t z = 0, zs, zt;
+  etpu_lstm_sigmoid_s16(1, &z, &zs);
+  etpu_lstm_tanh_s16(-12, 1, &z, &zt);
+  CHECK(zs == 16384 && zt == 0);
+  printf("lstm: int16 sigmoid max |error| %d, tanh %d (steps of 2^-15)\n", worst_s, worst_t);
+  CHECK(worst_s <= 2 && worst_t <= 2);
+
+  /* a small LSTM in float and in int8: the dequantized outputs agree */
+  enum { B = 2, T = 5, I = 3, S = 4 };
+  float wf[8][S * S > S * I ? S * S : S * I], bf[4][S], xf[B * T * I];
+  int8_t wq[8][S * S > S * I ? S * S : S * I], xq[B * T * I];
+  int32_t bq[4][S];
+  etpu_lstm_scales sc = {0};
+  sc.input = 1.0f / 64;
+  sc.input_zero_point = -10;
+  sc.hidden = 1.0f / 128;
+  sc.hidden_zero_point = 3;
+  sc.cell = 1.0f / 4096;
+  sc.cell_clip = 4.0f;
+  for (int g = 0; g < 8; g++) {
+    const int n = g < 4 ? S * I : S * S;
+    const float s = 0.01f;
+    for (int i = 0; i < n; i++) {
+      wf[g][i] = ((float)(int)(rnd() % 201) - 100.0f) * s;
+      wq[g][i] = (int8_t)lroundf(wf[g][i] / s);
+    }
+    if (g < 4) sc.input_weights[g] = s;
+    else sc.recurrent_weights[g - 4] = s;
+  }
+  for (int g = 0; g < 4; g++)
+    for (int i = 0; i < S; i++) {
+      const float bs = sc.input * sc.input_weights[g];
+      bq[g][i] = (int32_t)(rnd() % 20001) - 10000;
+      bf[g][i] = bq[g][i] * bs;
+    }
+  for (int i = 0; i < B * T * I; i++) {
+    xq[i] = (int8_t)(rnd() & 0xff);
+    xf[i] = sc.input * (float)(xq[i] - sc.input_zero_point);
+  }
+  etpu_lstm_s8_params p;
+  CHECK_OK(etpu_lstm_s8_params_init(&sc, &p));
+  CHECK(p.cell_scale_power == -12 && p.cell_clip == 16384);
+  const etpu_lstm_dims dims = {B, T, I, S, false};
+  int8_t hq[B * S], oq[B * T * S + GUARD];
+  int16_t cq[B * S] = {0};
+  float hf[B * S] = {0}, cf[B * S] = {0}, of[B * T * S];
+  for (int i = 0; i < B * S; i++) hq[i] = (int8_t)sc.hidden_zero_point;
+  etpu_lstm_s8_data dq = {xq, {wq[0], wq[1], wq[2], wq[3]}, {wq[4], wq[5], wq[6], wq[7]}, {bq[0], bq[1], bq[2], bq[3]},
+                          hq, cq, oq};
+  etpu_lstm_f32_data df = {xf, {wf[0], wf[1], wf[2], wf[3]}, {wf[4], wf[5], wf[6], wf[7]}, {bf[0], bf[1], bf[2], bf[3]},
+                           hf, cf, of};
+  int16_t scratch[4 * S];
+  float fscratch[4 * S];
+  CHECK(etpu_lstm_s8_get_buffer_size(&dims) == sizeof scratch);
+  CHECK(etpu_lstm_s8(&dims, &p, &dq, scratch, sizeof scratch - 1) == ETPU_INVALID_ARGUMENT);
+  guard_set((uint8_t *)oq + B * T * S);
+  CHECK_OK(etpu_lstm_s8(&dims, &p, &dq, scratch, sizeof scratch));
+  CHECK(guard_ok((uint8_t *)oq + B * T * S));
+  CHECK_OK(etpu_lstm_f32(&dims, sc.cell_clip, &df, fscratch, sizeof fscratch));
+  float worst = 0;
+  for (int i = 0; i < B * T * S; i++) {
+    const float d = fabsf(sc.hidden * (float)(oq[i] - sc.hidden_zero_point) - of[i]);
+    worst = d > worst ? d : worst;
+  }
+  printf("lstm: int8 vs float on a random 2x5x3 -> 4 LSTM: max |difference| %.4f\n", (double)worst);
+  CHECK(worst < 0.05f);
+  /* time-major on the transposed input gives the same numbers */
+  int8_t xt[B * T * I], ht[B * S], ot[B * T * S];
+  int16_t ct[B * S] = {0};
+  for (int b = 0; b < B; b++)
+    for (int t = 0; t < T; t++) memcpy(xt + (t * B + b) * I, xq + (b * T + t) * I, I);
+  for (int i = 0; i < B * S; i++) ht[i] = (int8_t)sc.hidden_zero_point;
+  const etpu_lstm_dims tm = {B, T, I, S, true};
+  etpu_lstm_s8_data dt = dq;
+  dt.input = xt;
+  dt.hidden_state = ht;
+  dt.cell_state = ct;
+  dt.output = ot;
+  int16_t scratch2[4 * B * S];
+  CHECK_OK(etpu_lstm_s8(&tm, &p, &dt, scratch2, sizeof scratch2));
+  bool same = true;
+  for (int b = 0; b < B; b++)
+    for (int t = 0; t < T; t++) same = same && !memcmp(ot + (t * B + b) * S, oq + (b * T + t) * S, S);
+  CHECK(same && !memcmp(ht, hq, sizeof ht) && !memcmp(ct, cq, sizeof ct));
+}
+
 /* ------------------------------------------------------------------------
  * Part 3: goldens, one op at a time
  * ---------------------------------------------------------------------- */
@@ -486,6 +587,7 @@ static bool golden_kind(int32_t code) {
     case 23: /* RESIZE_BILINEAR */
     case 25: /* SOFTMAX */
     case 28: /* TANH */
+    case 44: /* UNIDIRECTIONAL_SEQUENCE_LSTM */
     case 54: /* PRELU */
     case 97: /* RESIZE_NEAREST_NEIGHBOR */
     case 98: /* LEAKY_RELU */
@@ -555,6 +657,17 @@ static void golden_op(const char *path, const char *profile, const char *dir, ui
   etpu_interp *ip = NULL;
   if (st == ETPU_OK) st = etpu_interp_create(m, &o, &ip);
   if (st == ETPU_OK) st = etpu_interp_plan(ip, NULL);
+  /* TFLite Micro starts an int8 variable tensor (the LSTM hidden state) at
+   * its zero point (MicroInterpreterGraph::ResetTensorData); etpu's
+   * interpreter zero-fills state tensors, so set them here. */
+  for (uint32_t q = 0; q < nin && st == ETPU_OK; q++) {
+    etpu_tensor_info ti;
+    if (ins[q] < 0 || etpu_model_tensor(m, 0, (uint32_t)ins[q], &ti) != ETPU_OK || !ti.is_variable) continue;
+    uint8_t *mem = etpu_interp_tensor_mem(ip, (uint32_t)ins[q]);
+    size_t bytes = 1;
+    for (uint32_t d = 0; d < ti.rank; d++) bytes *= (size_t)ti.shape[d];
+    if (mem && ti.type == ETPU_INT8 && ti.quant_count) memset(mem, (uint8_t)(int8_t)ti.zero_point[0], bytes);
+  }
   for (uint32_t q = 0; q < na && st == ETPU_OK; q++) {
     char name[64];
     unsigned char *d;
@@ -745,6 +858,7 @@ int main(int argc, char **argv) {
     test_l2norm();
     test_relu_family();
     test_resize();
+    test_lstm();
   }
   int have = part3_goldens(only);
   int rc = tu_finish("kernels_activations");

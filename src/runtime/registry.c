@@ -24,6 +24,7 @@
   X(hard_swish)             \
   X(resize_bilinear)        \
   X(resize_nearest_neighbor)\
+  X(unidirectional_sequence_lstm)\
   X(edgetpu_custom)         \
   X(conv_2d)                \
   X(depthwise_conv_2d)      \
