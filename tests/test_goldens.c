@@ -24,6 +24,9 @@
 
 /* profile/model directories that must run and match exactly. */
 static const char *const k_expected[] = {
+    "tflite-ref/hello_world_int8",
+    "tflite-ref/micro_speech_quantized",
+    "litert/micro_speech_quantized",
     NULL,
 };
 
