@@ -676,6 +676,145 @@ const char *etpu_labels_get(const etpu_labels *labels, uint32_t classes, uint32_
 
 /* ========================= end of images and tensors ======================= */
 
+/* ===========================================================================
+ * Learning (src/learn/): on-device transfer learning the way Coral's
+ * libcoral does it (LEARNING.md), on embeddings the caller computes:
+ * softmax regression (last-layer backpropagation) and weight imprinting.
+ *
+ *     etpu_sr_options o;
+ *     etpu_softmax_regression_default_options(1024, 3, &o);  // D, classes
+ *     o.seed = 42;                                            // reproducible
+ *     etpu_softmax_regression *sr;
+ *     etpu_softmax_regression_create(&o, &sr);
+ *     for (each example) etpu_softmax_regression_add(sr, emb, 1024, label, is_val);
+ *     etpu_sr_train_options t = {500, 100, 0.01f, 100, print_fn, NULL};
+ *     etpu_softmax_regression_train(sr, &t);
+ *     etpu_model *out;   // extractor + FULLY_CONNECTED + RESHAPE + SOFTMAX
+ *     etpu_softmax_regression_append(extractor, sr, &out);
+ *     etpu_model_write_file(out, "retrained.tflite", 0);
+ *
+ * Reproducible: the same seed, examples (in the same order) and calls give
+ * the same trained bytes on every machine with IEEE-754 float arithmetic
+ * (FLT_EVAL_METHOD 0: x86-64, AArch64, ...): etpu uses its own PCG32
+ * generator and its own exp/log, never libm's, whose last bits vary.
+ *
+ * The appended or imprinted layer is meant to stay on the CPU. Compile the
+ * extractor alone and append to the compiled file (Coral's flow), or compile
+ * the retrained model with -i naming the embedding tensor: compiled whole,
+ * the tail maps into the Edge TPU op like any classification tail and its
+ * weights can no longer be retrained.
+ * ========================================================================= */
+
+/* ---- softmax regression -------------------------------------------------- */
+
+typedef struct etpu_softmax_regression etpu_softmax_regression;
+
+typedef struct etpu_sr_options {
+  uint32_t feature_dim;  /* D, the embedding length (>= 1) */
+  uint32_t class_count;  /* C (>= 2) */
+  float weight_scale;    /* initial W = weight_scale x N(0,1), b = 0 (libcoral: 0.01) */
+  float l2_reg;          /* λ >= 0: loss += λ/2·ΣW², gradient += λW (0 = none, the default) */
+  uint64_t seed;         /* seeds the initial weights and the batch sampling */
+  uint32_t max_examples; /* memory bound: training + validation examples held (0 = 65536) */
+} etpu_sr_options;
+
+/* libcoral's defaults (weight_scale 0.01, no regularisation), seed 1. */
+void etpu_softmax_regression_default_options(uint32_t feature_dim, uint32_t class_count, etpu_sr_options *out);
+
+/* A layer with W (C x D) drawn from the seed. ETPU_INVALID_ARGUMENT for
+ * sizes out of range or a negative/non-finite scale or λ. Free with
+ * etpu_softmax_regression_free. */
+ETPU_WUR etpu_status etpu_softmax_regression_create(const etpu_sr_options *options,
+                                                    etpu_softmax_regression **sr_out);
+void etpu_softmax_regression_free(etpu_softmax_regression *sr);
+
+/* Copy one example in (dim must be D; label < C; values finite); validation
+ * examples are only measured, never trained on. ETPU_INVALID_ARGUMENT when
+ * max_examples are already held, ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_softmax_regression_add(etpu_softmax_regression *sr, const float *embedding, uint32_t dim,
+                                                 uint32_t label, bool validation);
+uint32_t etpu_softmax_regression_count(const etpu_softmax_regression *sr, bool validation);
+
+/* Progress of training, passed to the callback. */
+typedef struct etpu_sr_progress {
+  uint32_t iteration;    /* SGD steps done in this call, 1-based */
+  uint32_t iterations;   /* steps asked for */
+  float batch_loss;      /* this step's batch, before its update: mean cross-entropy + λ/2·ΣW² */
+  float train_loss;      /* mean cross-entropy over every training example, current weights */
+  float train_accuracy;  /* fraction of training examples whose largest logit is their label */
+  float val_loss;        /* same over the validation examples; -1 when there are none */
+  float val_accuracy;    /* -1 when there are none */
+} etpu_sr_progress;
+
+/* Return false to stop training early (train still returns ETPU_OK). */
+typedef bool (*etpu_sr_progress_fn)(void *user, const etpu_sr_progress *progress);
+
+typedef struct etpu_sr_train_options {
+  uint32_t iterations;     /* SGD steps (libcoral num_iter) */
+  uint32_t batch_size;     /* examples per step, drawn uniformly with replacement (libcoral: 100) */
+  float learning_rate;     /* plain SGD, no momentum (libcoral example: 0.01) */
+  uint32_t report_every;   /* call progress every N steps and after the last (0 = after the last only) */
+  etpu_sr_progress_fn progress; /* may be NULL */
+  void *user;              /* passed to progress */
+} etpu_sr_train_options;
+
+/* Mini-batch SGD on softmax cross-entropy; may be called again to continue.
+ * Also records the range of every training-batch logit (before each update)
+ * for the output quantization. ETPU_INVALID_STATE without training examples,
+ * ETPU_INVALID_ARGUMENT for batch 0 or a rate <= 0, ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_softmax_regression_train(etpu_softmax_regression *sr, const etpu_sr_train_options *options);
+
+/* Mean cross-entropy and accuracy over the training or validation examples
+ * (either output may be NULL). ETPU_INVALID_STATE when that set is empty. */
+ETPU_WUR etpu_status etpu_softmax_regression_evaluate(const etpu_softmax_regression *sr, bool validation,
+                                                      float *loss_out, float *accuracy_out);
+
+/* Class of one embedding (largest logit) and, if probs_out is not NULL, the
+ * C softmax probabilities. */
+ETPU_WUR etpu_status etpu_softmax_regression_predict(const etpu_softmax_regression *sr, const float *embedding,
+                                                     uint32_t dim, float *probs_out, uint32_t *class_out);
+
+/* A float dense layer to append: logits = W·x + b. */
+typedef struct etpu_linear_layer {
+  uint32_t class_count;     /* C */
+  uint32_t feature_dim;     /* D */
+  const float *weights;     /* C x D, row c = class c (TFLite FULLY_CONNECTED layout) */
+  const float *bias;        /* C */
+  float logit_min, logit_max; /* range the quantized logits must cover */
+} etpu_linear_layer;
+
+/* The trained layer (pointers into sr, valid until it trains again or is
+ * freed; the range is the logits seen in training). ETPU_INVALID_STATE
+ * before any training step. */
+ETPU_WUR etpu_status etpu_softmax_regression_layer(const etpu_softmax_regression *sr, etpu_linear_layer *layer_out);
+
+/* A new model: the extractor (exactly one subgraph and one output, an
+ * embedding of D values, UINT8 or INT8 quantized per tensor) followed by
+ * FULLY_CONNECTED -> [RESHAPE to [N, C] when the embedding is 4-D] ->
+ * SOFTMAX, as libcoral's AppendFullyConnectedAndSoftmaxLayerToModel builds
+ * it (tensors "Appended/FC/Weights|Bias|Output", "Imprinting/Reshape/Output",
+ * "Imprinting/Softmax/Output"; each new tensor gets its own buffer; min/max
+ * recorded):
+ *  - uint8: weights asymmetric uint8 per tensor over [min(0, W), max(0, W)]
+ *    with libcoral's ChooseQuantizationParams zero point; int8: symmetric
+ *    int8, scale max|W|/127;
+ *  - bias int32, scale input scale x weight scale, zero point 0;
+ *  - logits over [min(0, logit_min), max(0, logit_max)] by the same rule;
+ *    the reshape keeps them; softmax 1/256, zero point 0 (int8: -128),
+ *    beta 1.
+ * The extractor is not changed (a compiled extractor works too: the layer
+ * follows its edgetpu-custom-op). ETPU_UNSUPPORTED for other extractors,
+ * ETPU_INVALID_ARGUMENT for a D mismatch, non-finite values, all-zero
+ * weights or an empty logit range. */
+ETPU_WUR etpu_status etpu_softmax_regression_append_layer(const etpu_model *extractor, const etpu_linear_layer *layer,
+                                                          etpu_model **model_out);
+
+/* etpu_softmax_regression_layer + etpu_softmax_regression_append_layer. */
+ETPU_WUR etpu_status etpu_softmax_regression_append(const etpu_model *extractor, const etpu_softmax_regression *sr,
+                                                    etpu_model **model_out);
+
+/* ============================== end of learning ============================ */
+
 #ifdef __cplusplus
 }
 #endif
