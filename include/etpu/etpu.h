@@ -813,6 +813,71 @@ ETPU_WUR etpu_status etpu_softmax_regression_append_layer(const etpu_model *extr
 ETPU_WUR etpu_status etpu_softmax_regression_append(const etpu_model *extractor, const etpu_softmax_regression *sr,
                                                     etpu_model **model_out);
 
+/* ---- weight imprinting --------------------------------------------------- */
+
+/* Coral's imprinting model ends L2_NORMALIZATION -> [QUANTIZE] -> CONV_2D
+ * 1x1 (kernel [C,1,1,D]) -> MUL (scale) -> RESHAPE -> SOFTMAX. Class c's
+ * kernel row is the L2-normalized sum of the (unit) embeddings imprinted for
+ * it, so its logit is scale x cosine. */
+typedef struct etpu_imprint etpu_imprint;
+
+/* Validate a model against libcoral's rules (each failure names the op and
+ * the rule, with libcoral's own sentence in it) and start imprinting.
+ * keep_classes false: start with no class. true: keep the model's C classes;
+ * those listed in the model description ("<class> <norm>" lines, which this
+ * API writes) were imprinted before and can be extended, the others are base
+ * classes and are frozen. The model is copied: it may be closed afterwards.
+ * ETPU_UNSUPPORTED (not an imprinting model), ETPU_MALFORMED (inconsistent
+ * tail tensors), ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_imprint_create(const etpu_model *model, bool keep_classes, etpu_imprint **imprint_out);
+void etpu_imprint_free(etpu_imprint *imprint);
+
+uint32_t etpu_imprint_embedding_dim(const etpu_imprint *imprint); /* D */
+uint32_t etpu_imprint_class_count(const etpu_imprint *imprint);
+/* True for classes that were imprinted (and may be again), false for base
+ * classes and out-of-range ids. */
+bool etpu_imprint_class_trainable(const etpu_imprint *imprint, uint32_t class_id);
+
+/* Add one embedding to a class's running sum. Pass the L2-normalized
+ * embedding, i.e. the model's L2_NORMALIZATION output (etpu_imprint_extractor
+ * gives that model), dequantized, as libcoral does. class_id == class count
+ * appends a new class. ETPU_INVALID_ARGUMENT: dim != D ("Invalid number of
+ * weights."), a base class ("Cannot change the base model classes not
+ * trained with imprinting method!"), class_id > class count ("The class
+ * index of a new category is too large!"), non-finite values. */
+ETPU_WUR etpu_status etpu_imprint_train(etpu_imprint *imprint, const float *embedding, uint32_t dim,
+                                        uint32_t class_id);
+
+/* The model with the current classes, written as libcoral's SerializeModel
+ * does: kernel rows = normalized sums quantized with the original kernel's
+ * scale and zero point; C x 4 bias bytes each equal to the bias zero point;
+ * conv output 1/128 (zero point 128; int8: 0); MUL and RESHAPE outputs
+ * s/128 with s the scale factor read from the MUL constant's first byte;
+ * shapes set to C; outputs = the softmax; description = "%d %f\n" per
+ * imprinted class with the norm of its sum (any other description is
+ * replaced). ETPU_INVALID_STATE with no class ("Model is not trained."). */
+ETPU_WUR etpu_status etpu_imprint_build(const etpu_imprint *imprint, etpu_model **model_out);
+
+/* The embedding extractor: the model with its outputs set to the
+ * L2_NORMALIZATION output (libcoral keeps every op, the tail included). */
+ETPU_WUR etpu_status etpu_imprint_extractor(const etpu_imprint *imprint, etpu_model **model_out);
+
+/* Imprinting-training (google-coral/imprinting-training) starts the scale at
+ * 10. Scores are softmax(scale x cosine): with 3 classes, a top score above
+ * 0.99 needs scale x (cos_own - cos_other) > ln 198 = 5.3, so embeddings
+ * whose classes differ little in cosine need a larger scale. */
+#define ETPU_IMPRINT_DEFAULT_SCALE 10.0f
+
+/* Make an imprinting model from any embedding extractor (one subgraph, one
+ * UINT8 or INT8 output [1,1,1,D] or [1,D]; a [1,D] output is first reshaped
+ * to [1,1,1,D]): append L2_NORMALIZATION (1/128, zero point 128; int8 0) ->
+ * CONV_2D 1x1 SAME (kernel uint8 1/128 zero point 128; int8 1/127, 0; bias
+ * int32 zeros) -> MUL by `scale` (a one-element constant: 255 at scale/255;
+ * int8 127 at scale/127) -> RESHAPE [1, C] -> SOFTMAX (1/256). The new model
+ * has one class, empty and listed in the description ("0 0.000000"), so it
+ * runs as it is and keep_classes true fills class 0 first. scale 0 means
+ * ETPU_IMPRINT_DEFAULT_SCALE; it must be finite and > 0. */
+ETPU_WUR etpu_status etpu_imprint_make_model(const etpu_model *extractor, float scale, etpu_model **model_out);
 /* ============================== end of learning ============================ */
 
 #ifdef __cplusplus
