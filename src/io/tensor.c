@@ -17,10 +17,12 @@ static bool ends_with(const char *s, const char *suffix) {
   return n >= k && strcasecmp(s + n - k, suffix) == 0;
 }
 
-/* Byte size of a tensor description (0 for types without a fixed size). */
+/* Byte size of a tensor description (0 for types without a fixed size,
+ * negative dimensions, or a size that overflows). */
 static size_t tensor_bytes(const etpu_tensor_info *t) {
   size_t n = etpu_dtype_size(t->type);
-  for (uint32_t i = 0; i < t->rank; i++) n *= t->shape[i] > 0 ? (size_t)t->shape[i] : 0u;
+  for (uint32_t i = 0; i < t->rank; i++)
+    if (t->shape[i] < 0 || !etpu_mul_size(n, (size_t)t->shape[i], &n)) return 0;
   return n;
 }
 
