@@ -22,13 +22,23 @@
  *               XNNPACK refuses      CONV_2D and FULLY_CONNECTED (their GEMM path),
  *                                    double for DEPTHWISE_CONV_2D and TRANSPOSE_CONV
  *
- * XNNPACK refuses an op (and TFLite's builtin kernel runs it) when a weight,
- * input or output scale is not a positive normal float, when any channel's
- * float32 scale in·w/out is not finite and positive or is >= 256, when int8
- * weights have a non-zero zero point, or when the weights or bias are not
- * constant. That the builtin FULLY_CONNECTED rounds once and TRANSPOSE_CONV
- * twice is inferred from their code paths (CONV_2D and DEPTHWISE_CONV_2D
- * were measured); no golden checks either.
+ * XNNPACK's delegate leaves an op to TFLite's builtin kernel when a weight,
+ * input or output scale is not a positive normal float (or an activation is
+ * quantized per axis), when int8 weights have a non-zero zero point, when the
+ * weights or bias are not constant, when a CONV_2D / DEPTHWISE_CONV_2D has no
+ * bias, when a conv's bias has no quantization (or a non-positive scale),
+ * and when DEPTHWISE_CONV_2D's depth_multiplier option is 0 (its schema
+ * default). Each of these, and the builtin roundings in the table, was
+ * checked against LiteRT.js 2.5.3 on single-op models: depthwise and
+ * transpose conv round twice, conv and FULLY_CONNECTED match single rounding
+ * (fp32 and single rounding almost never differ, so "single" there is the
+ * best fit, not a proof).
+ *
+ * A float32 scale in·w/out >= 256 (or not finite and positive) is refused
+ * later, when XNNPACK builds its runtime: LiteRT.js 2.5.3 then fails the
+ * whole model ("failed to create XNNPACK runtime"), and TFLite C++ restores
+ * its builtin kernels for every op of the graph. etpu runs just that op the
+ * builtin way; neither runtime's behaviour is reproduced for such models.
  *
  * Bias quantization is not read (TFLite's int8 kernels do not, and
  * person_detect's bias names axis 3 of a 1-D tensor), except for TFLite's
@@ -68,6 +78,7 @@ typedef struct conv_op {
   int32_t *scratch;              /* integer TRANSPOSE_CONV accumulators */
   size_t scratch_bytes;
   bool xnnpack;                  /* litert: the op runs as XNNPACK would */
+  bool xnn_option_refused;       /* litert: an option XNNPACK's delegate rejects (depth_multiplier 0) */
 } conv_op;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -155,6 +166,27 @@ static int32_t xnn_quantize_bound(float f, float scale, int32_t zp, int32_t qmin
 /* A weight/input/output scale XNNPACK takes: positive and normal. */
 static bool xnn_scale_ok(float s) { return s > 0.0f && isnormal(s); }
 
+/* A per-tensor activation quantization XNNPACK's delegate takes. */
+static bool xnn_activation_ok(const etpu_rtensor *t) {
+  return t->quant && t->quant->count == 1 && xnn_scale_ok(t->scale);
+}
+
+/* The bias checks of XNNPACK's delegate for CONV_2D, DEPTHWISE_CONV_2D and
+ * TRANSPOSE_CONV (measured against LiteRT 2.5.3, see the file comment):
+ * conv and depthwise need a bias; a bias needs a quantization with zero
+ * point 0, positive normal scales, one or out_c of them on dimension 0.
+ * FULLY_CONNECTED takes any bias, or none. */
+static bool xnn_bias_ok(const conv_op *c, const etpu_rtensor *b, int32_t out_c) {
+  if (c->kind == KIND_FC) return true;
+  if (!b) return c->kind == KIND_TCONV;
+  const etpu_gquant *q = b->quant;
+  if (!b->has_quant || !q || (q->count != 1 && q->count != (uint32_t)out_c)) return false;
+  if (q->count > 1 && q->quantized_dimension != 0) return false;
+  for (uint32_t k = 0; k < q->count; k++)
+    if (!xnn_scale_ok(q->scale[k]) || (k < q->zp_count && q->zero_point[k] != 0)) return false;
+  return true;
+}
+
 /* ---- quantization ------------------------------------------------------- */
 
 /* Weight zero point of channel c (or the only one). */
@@ -225,8 +257,8 @@ static etpu_status prepare_quant(etpu_interp *ip, const etpu_rop *op, conv_op *c
   /* Which arithmetic (see the table atop this file). */
   bool xnn = false;
   if (ip->profile == ETPU_PROFILE_LITERT) {
-    xnn = xnn_scale_ok(in->scale) && xnn_scale_ok(out->scale) && w->is_const && (!b || b->is_const) &&
-          (c->dtype == ETPU_UINT8 || zp0 == 0);
+    xnn = xnn_activation_ok(in) && xnn_activation_ok(out) && w->is_const && (!b || b->is_const) &&
+          (c->dtype == ETPU_UINT8 || zp0 == 0) && xnn_bias_ok(c, b, out_c) && !c->xnn_option_refused;
     for (uint32_t k = 0; xnn && k < wq->count; k++) {
       const float s = wq->scale[k];
       const float r = (float)((float)(in->scale * s) / out->scale);
@@ -413,6 +445,7 @@ static etpu_status conv_dw_prepare(etpu_interp *ip, etpu_rop *op, conv_kind kind
     if (opt != 0 && opt != depth_multiplier)
       return etpu_op_fail(ip, op, ETPU_MALFORMED, "depth_multiplier %lld, but %d input and %d output channels give %d",
                           (long long)opt, c->in_d.c, out_c, depth_multiplier);
+    c->xnn_option_refused = opt == 0; /* XNNPACK's delegate rejects depth_multiplier <= 0 */
   }
   const int32_t want[4] = {c->in_d.n, gh.out_size, gw.out_size, out_c};
   if ((st = check_output_shape(ip, op, out, 4, want)) != ETPU_OK) return st;
