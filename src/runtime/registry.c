@@ -12,6 +12,37 @@
   X(reshape)                \
   X(squeeze)                \
   X(expand_dims)            \
+  X(add)                    \
+  X(sub)                    \
+  X(mul)                    \
+  X(maximum)                \
+  X(minimum)                \
+  X(squared_difference)     \
+  X(div)                    \
+  X(floor_div)              \
+  X(sqrt)                   \
+  X(rsqrt)                  \
+  X(floor)                  \
+  X(cast)                   \
+  X(average_pool_2d)        \
+  X(max_pool_2d)            \
+  X(mean)                   \
+  X(sum)                    \
+  X(reduce_max)             \
+  X(reduce_min)             \
+  X(arg_max)                \
+  X(concatenation)          \
+  X(pack)                   \
+  X(split)                  \
+  X(split_v)                \
+  X(unpack)                 \
+  X(pad)                    \
+  X(padv2)                  \
+  X(slice)                  \
+  X(strided_slice)          \
+  X(transpose)              \
+  X(gather)                 \
+  X(gather_nd)              \
   X(softmax)                \
   X(logistic)               \
   X(tanh)                   \
@@ -25,6 +56,8 @@
   X(resize_bilinear)        \
   X(resize_nearest_neighbor)\
   X(unidirectional_sequence_lstm)\
+  X(detection_postprocess)  \
+  X(posenet_decoder)        \
   X(edgetpu_custom)         \
   X(conv_2d)                \
   X(depthwise_conv_2d)      \
