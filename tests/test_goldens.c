@@ -27,6 +27,18 @@ static const char *const k_expected[] = {
     "tflite-ref/hello_world_int8",
     "tflite-ref/micro_speech_quantized",
     "litert/micro_speech_quantized",
+    "tflite-ref/mnv2_int8io",
+    "tflite-ref/person_detect",
+    "litert/mnv2_int8io",
+    "litert/tf2_mobilenet_v2_1.0_224_ptq",
+    "litert/mobilenet_v1_0.25_128_quant",
+    "litert/mobilenet_v1_0.5_160_quant",
+    "litert/mobilenet_v1_0.75_192_quant",
+    "litert/mobilenet_v1_1.0_224_quant_embedding_extractor",
+    "litert/mobilenet_v2_1.0_224_inat_bird_quant",
+    "litert/mobilenet_v2_1.0_224_inat_insect_quant",
+    "litert/mobilenet_edgetpu_0.75_224_post_training_quant",
+    "litert/movenet_single_pose_lightning_ptq",
     NULL,
 };
 
