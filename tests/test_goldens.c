@@ -52,6 +52,13 @@ static bool expected(const char *profile, const char *stem) {
 
 static char *find_model(char **paths, size_t n, const char *stem) {
   char want[300];
+  /* goldens/models/ holds the exact builds the goldens were made from when
+   * the shared folder has another build under the same name. */
+  snprintf(want, sizeof want, "/goldens/models/%s.tflite", stem);
+  for (size_t i = 0; i < n; i++) {
+    size_t l = strlen(paths[i]), w = strlen(want);
+    if (l >= w && !strcmp(paths[i] + l - w, want)) return paths[i];
+  }
   snprintf(want, sizeof want, "/%s.tflite", stem);
   for (size_t i = 0; i < n; i++) {
     size_t l = strlen(paths[i]), w = strlen(want);
@@ -59,6 +66,21 @@ static char *find_model(char **paths, size_t n, const char *stem) {
     if (l >= w && !strcmp(paths[i] + l - w, want) && !strstr(paths[i], "/legacy/")) return paths[i];
   }
   return NULL;
+}
+
+/* The model byte size the manifest names ("bytes" of its "model" entry). */
+static long manifest_model_bytes(const char *dir) {
+  char path[4200];
+  snprintf(path, sizeof path, "%.4000s/manifest.json", dir);
+  unsigned char *d;
+  size_t n;
+  if (!tu_read_file(path, &d, &n)) return -1;
+  d[n < 4096 ? n : 4095] = 0;
+  const char *m = strstr((const char *)d, "\"model\"");
+  const char *b = m ? strstr(m, "\"bytes\":") : NULL;
+  long v = b ? strtol(b + 8, NULL, 10) : -1;
+  free(d);
+  return v;
 }
 
 typedef struct run_stats {
@@ -99,22 +121,19 @@ static bool same(const char *what, const etpu_model *m, uint32_t t, const uint8_
   return false;
 }
 
-static etpu_status open_model(const char *stem, char **paths, size_t n, etpu_model **m) {
-  if (!strcmp(stem, "mnv2_int8io")) {
-    /* goldens README §4: tf2_mobilenet_v2 without its two edge QUANTIZE ops
-     * (tensor indices unchanged: input t109, output t175). */
-    const char *p = find_model(paths, n, "tf2_mobilenet_v2_1.0_224_ptq");
-    if (!p) return etpu_fail(ETPU_IO_ERROR, "tf2_mobilenet_v2_1.0_224_ptq.tflite not found");
-    etpu_status st = etpu_model_open(p, m);
-    if (st != ETPU_OK) return st;
-    uint32_t nops = etpu_model_op_count(*m, 0);
-    st = etpu_model_remove_op(*m, 0, nops - 1);
-    if (st == ETPU_OK) st = etpu_model_remove_op(*m, 0, 0);
-    if (st == ETPU_OK) st = etpu_model_set_io(*m, 0, 1, (int32_t[]){109}, 1, (int32_t[]){175});
-    return st;
-  }
+static etpu_status open_model(const char *dir, const char *stem, char **paths, size_t n, etpu_model **m) {
   const char *p = find_model(paths, n, stem);
   if (!p) return etpu_fail(ETPU_IO_ERROR, "%s.tflite not found under shared data", stem);
+  /* The goldens name their model by sha256 and size; another build under the
+   * same name gives other tensors. */
+  long want = manifest_model_bytes(dir);
+  unsigned char *bytes;
+  size_t size;
+  if (want >= 0 && tu_read_file(p, &bytes, &size)) {
+    free(bytes);
+    if ((long)size != want)
+      return etpu_fail(ETPU_IO_ERROR, "%s is %zu bytes but the goldens were made from a %ld-byte build", p, size, want);
+  }
   return etpu_model_open(p, m);
 }
 
@@ -123,7 +142,7 @@ static void run_dir(const char *gdir, const char *profile, const char *stem, cha
   snprintf(dir, sizeof dir, "%.3000s/%.64s/%.200s", gdir, profile, stem);
   bool must = expected(profile, stem);
   etpu_model *m = NULL;
-  etpu_status st = open_model(stem, paths, n, &m);
+  etpu_status st = open_model(dir, stem, paths, n, &m);
   if (st != ETPU_OK) {
     printf("%-10s %-48s cannot open: %s\n", profile, stem, etpu_errmsg());
     CHECK_MSG(!must, "%s/%s: %s", profile, stem, etpu_errmsg());
@@ -189,7 +208,14 @@ static void run_dir(const char *gdir, const char *profile, const char *stem, cha
           continue;
         }
         uint8_t *mem = etpu_interp_tensor_mem(ip, (uint32_t)op.inputs[q]);
-        if (mem) memcpy(mem, d, nd);
+        const void *cur;
+        size_t ncur = 0;
+        if (etpu_interp_tensor(ip, (uint32_t)op.inputs[q], &cur, &ncur) != ETPU_OK || ncur != nd) {
+          CHECK_MSG(0, "%s/%s: golden %s has %zu bytes, tensor %d has %zu", profile, stem, name, nd, op.inputs[q], ncur);
+          ok = false;
+        } else if (mem) {
+          memcpy(mem, d, nd);
+        }
         free(d);
       }
       if (!ok) continue;
