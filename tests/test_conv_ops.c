@@ -67,7 +67,9 @@ static size_t count_of(uint32_t rank, const int32_t *s) {
   return n;
 }
 
-static int32_t out_channels(const op_case *c) { return c->code == ETPU_OP_DEPTHWISE_CONV_2D ? c->w_shape[3] : c->w_shape[0]; }
+static int32_t out_channels(const op_case *c) {
+  return c->code == ETPU_OP_DEPTHWISE_CONV_2D ? c->w_shape[3] : c->w_shape[0];
+}
 
 /* Random weights and bias, then the model. NULL (and a failed check) if the
  * builder refuses. */
@@ -106,7 +108,8 @@ static etpu_model *make_case(op_case *c) {
                                wf ? nw * 4 : nw, &w);
   if (st == ETPU_OK && c->bias)
     st = etpu_model_add_tensor(m, 0, "b", f32 ? ETPU_FLOAT32 : ETPU_INT32, 1, &oc,
-                               f32 || c->bias == 2 ? NULL : &bq, f32 ? (void *)g_d.bf : (void *)g_d.b, (size_t)oc * 4, &b);
+                               f32 || c->bias == 2 ? NULL : &bq, f32 ? (void *)g_d.bf : (void *)g_d.b, (size_t)oc * 4,
+                               &b);
   if (st == ETPU_OK)
     st = etpu_model_add_tensor(m, 0, "out", c->dtype, c->out_rank, c->out_shape, f32 ? NULL : &oq, NULL, 0, &out);
   if (st == ETPU_OK && c->tconv_shape[0]) {
@@ -241,12 +244,14 @@ static void test_profiles(void) {
                        {O("padding", 0), O("stride_w", 1), O("stride_h", 1), O("depth_multiplier", 2)}, {0}, false, 0};
   check_case("depthwise int8", &dw, ETPU_REQUANT_FP32);
   static op_case dw0 = {ETPU_OP_DEPTHWISE_CONV_2D, ETPU_INT8, 4, 4, 4, {1, 8, 8, 4}, {1, 3, 3, 8}, {1, 8, 8, 8}, 0.05f,
-                        0.01f, 2, -7, 0, 8, 3, 1, 3, {O("padding", 0), O("stride_w", 1), O("stride_h", 1)}, {0}, false, 0};
+                        0.01f, 2, -7, 0, 8, 3, 1, 3, {O("padding", 0), O("stride_w", 1), O("stride_h", 1)}, {0},
+                        false, 0};
   check_case("depthwise int8, depth_multiplier 0", &dw0, ETPU_REQUANT_DOUBLE_ROUND);
   /* a conv bias without quantization: refused by the delegate */
   static op_case dw_nq = {ETPU_OP_DEPTHWISE_CONV_2D, ETPU_INT8, 4, 4, 4, {1, 8, 8, 4}, {1, 3, 3, 4}, {1, 8, 8, 4},
                           0.05f, 0.01f, 2, -7, 0, 4, 3, 2, 4,
-                          {O("padding", 0), O("stride_w", 1), O("stride_h", 1), O("depth_multiplier", 1)}, {0}, false, 0};
+                          {O("padding", 0), O("stride_w", 1), O("stride_h", 1), O("depth_multiplier", 1)}, {0},
+                          false, 0};
   check_case("depthwise int8, bias without quantization", &dw_nq, ETPU_REQUANT_DOUBLE_ROUND);
   /* uint8 conv with a weight zero point */
   static op_case conv_u8 = {ETPU_OP_CONV_2D, ETPU_UINT8, 4, 4, 4, {1, 7, 7, 5}, {6, 3, 3, 5}, {1, 4, 4, 6}, 0.04f,
@@ -349,7 +354,8 @@ static void test_rejects(void) {
   op_case dm = {ETPU_OP_DEPTHWISE_CONV_2D, ETPU_INT8, 4, 4, 4, {1, 8, 8, 4}, {1, 3, 3, 8}, {1, 8, 8, 8}, 0.05f, 0.01f,
                 2, -7, 0, 8, 3, 1, 4, {O("padding", 0), O("stride_w", 1), O("stride_h", 1), O("depth_multiplier", 3)},
                 {0}, false, 0};
-  expect_reject("depth_multiplier 3 for 4 -> 8 channels", &dm, ETPU_MALFORMED, "DEPTHWISE_CONV_2D", "depth_multiplier 3");
+  expect_reject("depth_multiplier 3 for 4 -> 8 channels", &dm, ETPU_MALFORMED, "DEPTHWISE_CONV_2D",
+                "depth_multiplier 3");
   op_case shape = {ETPU_OP_CONV_2D, ETPU_INT8, 4, 4, 4, {1, 9, 9, 6}, {8, 3, 3, 6}, {1, 9, 9, 8}, 0.05f, 0.02f, -3, 4,
                    0, 8, 0, 1, 3, {O("padding", 0), O("stride_w", 2), O("stride_h", 2)}, {0}, false, 0};
   expect_reject("declared output 9x9 for a stride-2 conv", &shape, ETPU_MALFORMED, "op 0 CONV_2D",
