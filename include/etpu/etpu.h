@@ -862,11 +862,14 @@ ETPU_WUR etpu_status etpu_imprint_build(const etpu_imprint *imprint, etpu_model 
  * L2_NORMALIZATION output (libcoral keeps every op, the tail included). */
 ETPU_WUR etpu_status etpu_imprint_extractor(const etpu_imprint *imprint, etpu_model **model_out);
 
-/* Imprinting-training (google-coral/imprinting-training) starts the scale at
- * 10. Scores are softmax(scale x cosine): with 3 classes, a top score above
- * 0.99 needs scale x (cos_own - cos_other) > ln 198 = 5.3, so embeddings
- * whose classes differ little in cosine need a larger scale. */
-#define ETPU_IMPRINT_DEFAULT_SCALE 10.0f
+/* Scores are softmax(scale x cosine): with 3 classes, a top score above
+ * 0.99 needs scale x (cos_own - cos_other) > ln 198 = 5.3. Coral's extractor
+ * lacks the layer Coral trained before its L2Norm, so its embeddings are
+ * non-negative and classes differ little in cosine: on libcoral's seven
+ * imprinting images, scale 10 (imprinting-training's start value) gives the
+ * test images 0.82-0.86, 20 gives 0.969-0.984, 30 gives every image the
+ * uint8 maximum 0.996. More, or less alike, classes may want another value. */
+#define ETPU_IMPRINT_DEFAULT_SCALE 30.0f
 
 /* Make an imprinting model from any embedding extractor (one subgraph, one
  * UINT8 or INT8 output [1,1,1,D] or [1,D]; a [1,D] output is first reshaped
