@@ -39,6 +39,7 @@ static const char *const k_expected[] = {
     "litert/mobilenet_v2_1.0_224_inat_insect_quant",
     "litert/mobilenet_edgetpu_0.75_224_post_training_quant",
     "litert/movenet_single_pose_lightning_ptq",
+    "litert/mobilenet_v2_1.0_224_quant",
     NULL,
 };
 
