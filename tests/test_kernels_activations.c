@@ -30,9 +30,11 @@
 #include "kernels/activations.h"
 #include "kernels/fixedpoint.h"
 #include "kernels/lstm.h"
+#include "kernels/postprocess.h"
 #include "kernels/requant.h"
 #include "kernels/resize.h"
 #include "runtime/interp.h"
+#include "runtime/ops/custom_flexbuffers.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------------------
@@ -572,6 +574,93 @@ static void test_lstm(void) {
   CHECK(same && !memcmp(ht, hq, sizeof ht) && !memcmp(ct, cq, sizeof ct));
 }
 
+/* Boxes as (y, x, h, w) anchors with zero encodings decode to themselves. */
+static void test_detection(void) {
+  /* 4 anchors: 0 and 1 overlap strongly (IoU 0.6), 2 far away, 3 overlaps 2 a little */
+  const float anchors[4][4] = {{0.5f, 0.5f, 0.2f, 0.2f}, {0.52f, 0.5f, 0.2f, 0.2f}, {0.1f, 0.1f, 0.1f, 0.1f},
+                               {0.1f, 0.17f, 0.1f, 0.1f}};
+  const float enc[4][4] = {{0}};
+  /* background + 2 classes */
+  const float scores[4][3] = {{0.9f, 0.8f, 0.1f}, {0.0f, 0.7f, 0.75f}, {0.5f, 0.2f, 0.6f}, {0.1f, 0.55f, 0.3f}};
+  etpu_detection_params p = {3, 1, 100, 0.25f, 0.5f, 2, 10.0f, 10.0f, 5.0f, 5.0f, false};
+  const etpu_detection_dims d = {4, 4, 3};
+  const etpu_qview ve = {enc, ETPU_FLOAT32, 0, 0}, vs = {scores, ETPU_FLOAT32, 0, 0}, va = {anchors, ETPU_FLOAT32, 0, 0};
+  float boxes[3 * 2 * 4], classes[3 * 2], sc[3 * 2], num[1];
+  const etpu_detection_outputs out = {boxes, classes, sc, num};
+  static uint8_t scratch[8192];
+  const size_t need = etpu_detection_postprocess_get_buffer_size(&p, &d);
+  CHECK(need > 0 && need <= sizeof scratch);
+  CHECK(etpu_detection_postprocess(&p, &d, &ve, &vs, &va, &out, scratch, need - 1) == ETPU_INVALID_ARGUMENT);
+  /* fast NMS: best class per anchor 0.8 (a0, class 0), 0.75 (a1, class 1),
+   * 0.6 (a2, class 1), 0.55 (a3, class 0); a1 overlaps a0 (IoU 0.6 > 0.5) */
+  CHECK_OK(etpu_detection_postprocess(&p, &d, &ve, &vs, &va, &out, scratch, need));
+  CHECK(num[0] == 3.0f);
+  CHECK(classes[0] == 0.0f && sc[0] == 0.8f && classes[1] == 1.0f && sc[1] == 0.6f && classes[2] == 0.0f &&
+        sc[2] == 0.55f);
+  CHECK(fabsf(boxes[0] - 0.4f) < 1e-6f && fabsf(boxes[1] - 0.4f) < 1e-6f && fabsf(boxes[2] - 0.6f) < 1e-6f &&
+        fabsf(boxes[3] - 0.6f) < 1e-6f);
+  /* two classes per anchor: slots i·2 + c */
+  p.max_classes_per_detection = 2;
+  CHECK_OK(etpu_detection_postprocess(&p, &d, &ve, &vs, &va, &out, scratch, sizeof scratch));
+  CHECK(num[0] == 3.0f && classes[0] == 0.0f && classes[1] == 1.0f && sc[1] == 0.1f && classes[2] == 1.0f &&
+        classes[3] == 0.0f && sc[3] == 0.2f);
+  /* regular NMS: per class; class 0 keeps a0 (0.8) and a3 (0.55), class 1
+   * keeps a1 (0.75) and a2 (0.6) and a3 (0.3); top 3 overall */
+  p.max_classes_per_detection = 1;
+  p.use_regular_nms = true;
+  CHECK_OK(etpu_detection_postprocess(&p, &d, &ve, &vs, &va, &out, scratch, sizeof scratch));
+  CHECK(num[0] == 3.0f && sc[0] == 0.8f && classes[0] == 0.0f && sc[1] == 0.75f && classes[1] == 1.0f &&
+        sc[2] == 0.6f && classes[2] == 1.0f);
+  /* uint8 inputs dequantize to the same numbers */
+  uint8_t qs[4][3], qe[4][4], qa[4][4];
+  for (int i = 0; i < 4; i++) {
+    for (int c = 0; c < 3; c++) qs[i][c] = (uint8_t)lroundf(scores[i][c] * 100.0f);
+    for (int c = 0; c < 4; c++) {
+      qe[i][c] = 128;
+      qa[i][c] = (uint8_t)lroundf(anchors[i][c] * 250.0f);
+    }
+  }
+  const etpu_qview qve = {qe, ETPU_UINT8, 0.1f, 128}, qvs = {qs, ETPU_UINT8, 0.01f, 0}, qva = {qa, ETPU_UINT8, 0.004f, 0};
+  CHECK_OK(etpu_detection_postprocess(&p, &d, &qve, &qvs, &qva, &out, scratch, sizeof scratch));
+  CHECK(num[0] == 3.0f && fabsf(sc[0] - 0.8f) < 1e-6f && classes[1] == 1.0f && fabsf(boxes[0] - 0.4f) < 1e-5f);
+  /* errors: IoU threshold outside (0, 1], an inverted box (negative anchor height) */
+  p.iou_threshold = 0.0f;
+  CHECK(etpu_detection_postprocess(&p, &d, &ve, &vs, &va, &out, scratch, sizeof scratch) == ETPU_INVALID_ARGUMENT);
+  p.iou_threshold = 0.5f;
+  float bad[4][4];
+  memcpy(bad, anchors, sizeof bad);
+  bad[2][2] = -0.1f;
+  const etpu_qview vb = {bad, ETPU_FLOAT32, 0, 0};
+  CHECK(etpu_detection_postprocess(&p, &d, &ve, &vs, &vb, &out, scratch, sizeof scratch) == ETPU_INVALID_ARGUMENT);
+}
+
+static void test_posenet_synthetic(void) {
+  /* 5x5 map, every logit −10 but the nose at cell (2, 3): one pose whose
+   * nose is there (pixels: ×stride) and whose other keypoints score ~0 */
+  enum { H = 5, W = 5 };
+  static float heat[H][W][17], shorts[H][W][34], mids[H][W][64];
+  for (int y = 0; y < H; y++)
+    for (int x = 0; x < W; x++)
+      for (int k = 0; k < 17; k++) heat[y][x][k] = -10.0f;
+  heat[2][3][0] = 5.0f;
+  const etpu_posenet_params p = {2, 0.05f, 16, 20.0f};
+  float kps[2 * 17 * 2], ks[2 * 17], ps[2], n[1];
+  const etpu_posenet_outputs out = {kps, ks, ps, n, NULL};
+  static uint8_t scratch[65536];
+  const size_t need = etpu_posenet_decoder_get_buffer_size(&p, H, W, false);
+  CHECK(need > 0 && need <= sizeof scratch);
+  const etpu_qview vh = {heat, ETPU_FLOAT32, 0, 0}, vs = {shorts, ETPU_FLOAT32, 0, 0}, vm = {mids, ETPU_FLOAT32, 0, 0};
+  CHECK_OK(etpu_posenet_decoder(&p, H, W, &vh, &vs, &vm, NULL, &out, scratch, need));
+  CHECK(n[0] == 1.0f);
+  CHECK(kps[0] == 32.0f && kps[1] == 48.0f && fabsf(ks[0] - (float)sigmoid(5.0)) < 1e-6f && ks[1] < 1e-4f);
+  CHECK(fabsf(ps[0] - ((float)sigmoid(5.0) + 16.0f * (float)sigmoid(-10.0)) / 17.0f) < 1e-6f && ps[1] == 0.0f);
+  /* above the threshold nothing is found */
+  const etpu_posenet_params p2 = {2, 0.5f, 16, 20.0f};
+  CHECK_OK(etpu_posenet_decoder(&p2, H, W, &vh, &vs, &vm, NULL, &out, scratch, need));
+  CHECK(n[0] == 0.0f);
+  CHECK(etpu_posenet_decoder(&p, H, W, &vh, &vs, &vm, NULL, &out, scratch, need - 1) == ETPU_INVALID_ARGUMENT);
+}
+
 /* ------------------------------------------------------------------------
  * Part 3: goldens, one op at a time
  * ---------------------------------------------------------------------- */
@@ -779,6 +868,202 @@ static void golden_deeplab_chain(const char *shared, char **paths, size_t n, gol
   free(want);
 }
 
+/* ------------------------------------------------------------------------
+ * Part 3b: the custom ops on real Coral models
+ * ---------------------------------------------------------------------- */
+
+static bool custom_options(const etpu_model *m, const char *name, const uint8_t **opts, size_t *n, uint32_t *index) {
+  for (uint32_t i = 0; i < etpu_model_op_count(m, 0); i++) {
+    etpu_op_info op;
+    if (etpu_model_op(m, 0, i, &op) == ETPU_OK && op.code == ETPU_OP_CUSTOM && !strcmp(op.name, name)) {
+      *opts = op.custom_options;
+      *n = op.custom_options_size;
+      *index = i;
+      return true;
+    }
+  }
+  return false;
+}
+
+/* The options of real models, and a FlexBuffers reader that survives every
+ * truncation and every single-byte change of them. */
+static void custom_flexbuffers(const char *shared, char **paths, size_t n) {
+  const char *traffic = model_path(paths, n, "traffic_model");
+  const char *posenet = model_path(paths, n, "posenet_mobilenet_v1_075_353_481_16_quant_decoder");
+  etpu_model *m = NULL;
+  (void)shared;
+  if (traffic && etpu_model_open(traffic, &m) == ETPU_OK) {
+    const uint8_t *o;
+    size_t size;
+    uint32_t oi;
+    if (custom_options(m, "TFLite_Detection_PostProcess", &o, &size, &oi)) {
+      etpu_flex_value v;
+      CHECK(etpu_flex_map_get(o, size, "max_detections", &v) && v.present && !v.is_float);
+      const int64_t maxdet = v.i;
+      CHECK(etpu_flex_map_get(o, size, "num_classes", &v) && v.present && v.i == 3);
+      CHECK(etpu_flex_map_get(o, size, "y_scale", &v) && v.present && v.is_float && v.f > 0);
+      CHECK(etpu_flex_map_get(o, size, "nms_iou_threshold", &v) && v.present && v.f > 0 && v.f <= 1);
+      CHECK(etpu_flex_map_get(o, size, "no_such_key", &v) && !v.present);
+      printf("traffic_model op %u TFLite_Detection_PostProcess: %zu option bytes, max_detections %lld\n", oi, size,
+             (long long)maxdet);
+      /* robustness: truncations and byte changes never crash (ASan in CI) */
+      uint8_t *copy = malloc(size);
+      for (size_t cut = 0; cut < size; cut++) (void)etpu_flex_map_get(o, cut, "max_detections", &v);
+      for (size_t i = 0; copy && i < size; i++)
+        for (int b = 0; b < 8; b++) {
+          memcpy(copy, o, size);
+          copy[i] ^= (uint8_t)(1u << b);
+          (void)etpu_flex_map_get(copy, size, "nms_iou_threshold", &v);
+          (void)etpu_flex_map_get(copy, size, "w_scale", &v);
+        }
+      free(copy);
+      /* the op alone on random bytes: runs, reports at most max_detections */
+      int32_t ins[3];
+      etpu_op_info op;
+      CHECK_OK(etpu_model_op(m, 0, oi, &op));
+      memcpy(ins, op.inputs, sizeof ins);
+      int32_t outs[4];
+      memcpy(outs, op.outputs, sizeof outs);
+      etpu_status st = ETPU_OK;
+      for (uint32_t i = etpu_model_op_count(m, 0); i-- > 0 && st == ETPU_OK;)
+        if (i != oi) st = etpu_model_remove_op(m, 0, i);
+      if (st == ETPU_OK) st = etpu_model_set_io(m, 0, 2, ins, 4, outs);
+      etpu_interp_options io = {ETPU_PROFILE_TFLITE_REF, false};
+      etpu_interp *ip = NULL;
+      if (st == ETPU_OK) st = etpu_interp_create(m, &io, &ip);
+      if (st == ETPU_OK) st = etpu_interp_plan(ip, NULL);
+      for (int q = 0; q < 2 && st == ETPU_OK; q++) {
+        etpu_tensor_info ti;
+        st = etpu_model_tensor(m, 0, (uint32_t)ins[q], &ti);
+        size_t bytes = 1;
+        for (uint32_t d = 0; d < ti.rank; d++) bytes *= (size_t)ti.shape[d];
+        uint8_t *buf = malloc(bytes);
+        for (size_t i = 0; buf && i < bytes; i++) buf[i] = (uint8_t)(rnd() & 0xff);
+        if (st == ETPU_OK) st = etpu_interp_set_input(ip, (uint32_t)q, buf, bytes);
+        free(buf);
+      }
+      if (st == ETPU_OK) st = etpu_interp_invoke(ip);
+      const void *num = NULL, *boxes = NULL;
+      size_t nn = 0, nb = 0;
+      if (st == ETPU_OK) st = etpu_interp_output(ip, 3, &num, &nn);
+      if (st == ETPU_OK) st = etpu_interp_output(ip, 0, &boxes, &nb);
+      CHECK_MSG(st == ETPU_OK, "traffic_model detection op alone: %s", etpu_errmsg());
+      if (st == ETPU_OK) {
+        const float count = *(const float *)num;
+        CHECK(nn == 4 && nb == (size_t)maxdet * 16 && count >= 0 && count <= (float)maxdet);
+        printf("traffic_model detection op alone on random inputs: %g detections\n", (double)count);
+      }
+      etpu_interp_destroy(ip);
+    }
+  }
+  etpu_model_close(m);
+  m = NULL;
+  if (posenet && etpu_model_open(posenet, &m) == ETPU_OK) {
+    const uint8_t *o;
+    size_t size;
+    uint32_t oi;
+    etpu_flex_value v;
+    CHECK(custom_options(m, "PosenetDecoderOp", &o, &size, &oi));
+    CHECK(etpu_flex_map_get(o, size, "stride", &v) && v.present && v.i == 16);
+    CHECK(etpu_flex_map_get(o, size, "score_threshold", &v) && v.present && v.f > 0 && v.f < 1);
+  }
+  etpu_model_close(m);
+}
+
+/* The whole PoseNet / BodyPix model (when every op is available) on
+ * test_image.bmp against libcoral's reference results, with libcoral's own
+ * test tolerances (pose score ±0.1; keypoints scoring > 0.7 within 0.04 of
+ * the image size; BodyPix masks within 5 % of their cells). */
+static void custom_posenet_models(const char *shared, char **paths, size_t n) {
+  static const char *const stems[2] = {"posenet_mobilenet_v1_075_353_481_16_quant_decoder",
+                                       "bodypix_mobilenet_v1_075_512_512_16_quant_decoder"};
+  for (int run = 0; run < 4; run++) {
+    const int mi = run / 2;
+    const char *profile = run % 2 ? "litert" : "tflite-ref";
+    const char *path = model_path(paths, n, stems[mi]);
+    if (!path) continue;
+    etpu_model *m = NULL;
+    etpu_interp *ip = NULL;
+    etpu_image *img = NULL;
+    char file[4400];
+    etpu_interp_options io = {run % 2 ? ETPU_PROFILE_LITERT : ETPU_PROFILE_TFLITE_REF, false};
+    etpu_status st = etpu_model_open(path, &m);
+    if (st == ETPU_OK) st = etpu_interp_create(m, &io, &ip);
+    if (st == ETPU_OK) st = etpu_interp_plan(ip, NULL);
+    if (st != ETPU_OK) {
+      printf("%s (%s): not runnable yet: %s\n", stems[mi], profile, etpu_errmsg());
+      etpu_interp_destroy(ip);
+      etpu_model_close(m);
+      continue;
+    }
+    snprintf(file, sizeof file, "%.4000s/coral/posenet/test_image.bmp", shared);
+    etpu_tensor_info ti;
+    CHECK_OK(etpu_model_tensor(m, 0, (uint32_t)etpu_interp_input_index(ip, 0), &ti));
+    const size_t bytes = (size_t)ti.shape[1] * (size_t)ti.shape[2] * (size_t)ti.shape[3];
+    uint8_t *in = malloc(bytes);
+    st = etpu_image_read(file, &img);
+    if (st == ETPU_OK) st = etpu_image_to_tensor(img, &ti, NULL, in, bytes);
+    if (st == ETPU_OK) st = etpu_interp_set_input(ip, 0, in, bytes);
+    if (st == ETPU_OK) st = etpu_interp_invoke(ip);
+    free(in);
+    etpu_image_free(img);
+    const void *o[5];
+    size_t on[5];
+    for (uint32_t k = 0; k < 4 + (uint32_t)mi && st == ETPU_OK; k++) st = etpu_interp_output(ip, k, &o[k], &on[k]);
+    CHECK_MSG(st == ETPU_OK, "%s: %s", stems[mi], etpu_errmsg());
+    if (st == ETPU_OK) {
+      const float *kp = o[0], *ks = o[1], *ps = o[2], count = *(const float *)o[3];
+      const float H = (float)ti.shape[1], W = (float)ti.shape[2];
+      snprintf(file, sizeof file, "%.4000s/coral/posenet/%s_reference.csv", shared, stems[mi]);
+      FILE *f = fopen(file, "r");
+      char line[256];
+      int poses = 0, checked = 0, bad = 0;
+      float worst = 0, worst_score = 0;
+      if (f && fgets(line, sizeof line, f)) {
+        int pid, kid;
+        float pscore, kscore, x, y;
+        while (fgets(line, sizeof line, f) && sscanf(line, "%d,%f,%d,%f,%f,%f", &pid, &pscore, &kid, &kscore, &x, &y) == 6) {
+          if (pid + 1 > poses) poses = pid + 1;
+          if (pid >= (int)count || pid < 0 || kid < 0 || kid > 16) {
+            bad++;
+            continue;
+          }
+          const float dscore = fabsf(ps[pid] - pscore);
+          worst_score = dscore > worst_score ? dscore : worst_score;
+          const float gks = ks[pid * 17 + kid];
+          if (kscore > 0.7f && gks > 0.7f) {
+            const float dy = fabsf(kp[(pid * 17 + kid) * 2] / H - y), dx = fabsf(kp[(pid * 17 + kid) * 2 + 1] / W - x);
+            checked++;
+            worst = dy > worst ? dy : worst;
+            worst = dx > worst ? dx : worst;
+          }
+        }
+      }
+      if (f) fclose(f);
+      printf("%s (%s): %g poses (libcoral: %d); pose score within %.4f, %d keypoints within %.4f\n", stems[mi],
+             profile, (double)count, poses, (double)worst_score, checked, (double)worst);
+      CHECK(poses > 0 && (int)count == poses && bad == 0 && worst_score <= 0.1f && worst <= 0.04f &&
+            checked >= poses * 8);
+      if (mi == 1 && (int)count == poses) {
+        for (int q = 0; q < poses; q++) {
+          etpu_image *mask = NULL;
+          snprintf(file, sizeof file, "%.4000s/coral/posenet/mask%d.bmp", shared, q);
+          if (etpu_image_read(file, &mask) != ETPU_OK) continue;
+          const float *im = (const float *)o[4] + (size_t)q * 33 * 33;
+          int l1 = 0;
+          for (int i = 0; i < 33 * 33 && mask->width == 33 && mask->height == 33; i++)
+            l1 += abs(mask->pixels[(size_t)i * mask->channels] / 255 - (int)im[i]);
+          printf("  mask %d: %d of 1089 cells differ from libcoral's\n", q, l1);
+          CHECK(l1 < 1089 * 5 / 100);
+          etpu_image_free(mask);
+        }
+      }
+    }
+    etpu_interp_destroy(ip);
+    etpu_model_close(m);
+  }
+}
+
 static int part3_goldens(const char *only) {
   const char *shared = tu_shared_dir();
   if (!shared) return 0;
@@ -843,6 +1128,10 @@ static int part3_goldens(const char *only) {
     }
   }
   if (!only || strstr("litert/deeplabv3_mnv2_dm05_pascal_quant", only)) golden_deeplab_chain(shared, paths, n, &gt);
+  if (!only || strstr("custom", only)) {
+    custom_flexbuffers(shared, paths, n);
+    custom_posenet_models(shared, paths, n);
+  }
   tu_free_list(paths, n);
   printf("goldens: %u op runs, %u differ; %llu of %llu bytes differ\n", gt.ops, gt.bad_ops,
          (unsigned long long)gt.bad_bytes, (unsigned long long)gt.bytes);
@@ -859,6 +1148,8 @@ int main(int argc, char **argv) {
     test_relu_family();
     test_resize();
     test_lstm();
+    test_detection();
+    test_posenet_synthetic();
   }
   int have = part3_goldens(only);
   int rc = tu_finish("kernels_activations");

@@ -56,6 +56,8 @@
   X(resize_bilinear)        \
   X(resize_nearest_neighbor)\
   X(unidirectional_sequence_lstm)\
+  X(detection_postprocess)  \
+  X(posenet_decoder)        \
   X(edgetpu_custom)         \
   X(conv_2d)                \
   X(depthwise_conv_2d)      \
