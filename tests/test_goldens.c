@@ -40,6 +40,8 @@ static const char *const k_expected[] = {
     "litert/mobilenet_edgetpu_0.75_224_post_training_quant",
     "litert/movenet_single_pose_lightning_ptq",
     "litert/mobilenet_v2_1.0_224_quant",
+    "litert/deeplabv3_mnv2_dm05_pascal_quant",
+    "litert/deeplabv3_mnv2_pascal_quant",
     NULL,
 };
 

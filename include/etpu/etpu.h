@@ -883,6 +883,79 @@ ETPU_WUR etpu_status etpu_imprint_extractor(const etpu_imprint *imprint, etpu_mo
 ETPU_WUR etpu_status etpu_imprint_make_model(const etpu_model *extractor, float scale, etpu_model **model_out);
 /* ============================== end of learning ============================ */
 
+/* ===========================================================================
+ * Quantization (src/quant/): post-training int8 quantization of a float32
+ * model the way TensorFlow's converter does it (TFLITE.md §5-6).
+ *
+ *     etpu_calibration *cal;
+ *     etpu_calibration_create(float_model, &cal);
+ *     for (each sample) etpu_calibration_run(cal, inputs, 1);  // float32 inputs
+ *     etpu_quantize_options o = {ETPU_QUANT_IO_FLOAT, false};
+ *     etpu_model *q;
+ *     etpu_quantize(float_model, cal, &o, &q);
+ *     for (each sample) etpu_calibration_compare(cal, q, inputs, 1);  // SQNR
+ *     etpu_model_write_file(q, "out.tflite", ETPU_WRITE_COMPACT);
+ * ========================================================================= */
+
+typedef struct etpu_calibration etpu_calibration;
+
+/* Prepare to record the range of every float32 tensor of subgraph 0 (the
+ * float interpreter keeps all tensors). ETPU_INVALID_ARGUMENT when the model
+ * has no float32 activation (e.g. it is already quantized), errors of
+ * etpu_interp_create. The model must outlive the calibration. */
+ETPU_WUR etpu_status etpu_calibration_create(const etpu_model *model, etpu_calibration **cal_out);
+void etpu_calibration_free(etpu_calibration *cal);
+
+/* Run the float model on one sample: inputs[i] is graph input i as float32,
+ * its byte size sizes[i]. Updates each tensor's global min/max (NaN skipped). */
+ETPU_WUR etpu_status etpu_calibration_run(etpu_calibration *cal, const float *const *inputs, const size_t *sizes,
+                                          uint32_t input_count);
+
+/* Samples run so far. */
+uint32_t etpu_calibration_samples(const etpu_calibration *cal);
+
+/* Recorded range of a tensor (before extension to 0); false if none. */
+bool etpu_calibration_range(const etpu_calibration *cal, uint32_t tensor, float *min_out, float *max_out);
+
+/* Run the float model and a quantized model made from it by etpu_quantize
+ * on one sample (float32 inputs, quantized here when the quantized model's
+ * inputs are integer) and accumulate, for every tensor float in one and
+ * int8 in the other, the signal and error energy of the dequantized values. */
+ETPU_WUR etpu_status etpu_calibration_compare(etpu_calibration *cal, const etpu_model *quantized,
+                                              const float *const *inputs, const size_t *sizes,
+                                              uint32_t input_count);
+
+/* Signal-to-quantization-noise ratio in dB of a tensor over the compared
+ * samples (INFINITY when exact); false if the tensor was not compared. */
+bool etpu_calibration_sqnr(const etpu_calibration *cal, uint32_t tensor, double *sqnr_db_out);
+
+/* Type of the quantized model's graph inputs and outputs. Append-only. */
+typedef enum etpu_quant_io {
+  ETPU_QUANT_IO_FLOAT = 0, /* float32; QUANTIZE first, DEQUANTIZE last */
+  ETPU_QUANT_IO_INT8 = 1,  /* int8 with the calibrated parameters */
+  ETPU_QUANT_IO_UINT8 = 2, /* uint8, same scale, zero point + 128 (QUANTIZE ops convert) */
+} etpu_quant_io;
+
+typedef struct etpu_quantize_options {
+  etpu_quant_io io;  /* graph input/output type */
+  bool allow_float;  /* keep ops that cannot be quantized in float (not yet: must be false) */
+} etpu_quantize_options;
+
+/* A new int8 model: weights int8 symmetric (CONV_2D per channel on dim 0,
+ * DEPTHWISE_CONV_2D per channel on dim 3, FULLY_CONNECTED per tensor), bias
+ * int32 at input x weight scale, activations int8 asymmetric from the
+ * calibrated ranges extended to 0, fixed outputs for SOFTMAX, LOGISTIC,
+ * TANH and L2_NORMALIZATION, equal in/out parameters for pooling, RESHAPE,
+ * PAD, ... and op versions as TensorFlow writes them for int8. Tensor indices
+ * of the float model are kept (float I/O adds tensors at the end). Shape
+ * signatures are dropped (a dynamic batch becomes the static shape), as the
+ * Edge TPU needs static shapes.
+ * ETPU_UNSUPPORTED lists every op that cannot be quantized and why;
+ * ETPU_INVALID_STATE without calibration samples. */
+ETPU_WUR etpu_status etpu_quantize(const etpu_model *model, const etpu_calibration *cal,
+                                   const etpu_quantize_options *options, etpu_model **model_out);
+/* =========================== end of quantization =========================== */
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,7 @@ int etpu_cmd_inspect(int argc, char **argv);
 int etpu_cmd_demo(int argc, char **argv);
 int etpu_cmd_compile(int argc, char **argv);
 int etpu_cmd_run(int argc, char **argv);
+int etpu_cmd_quantize(int argc, char **argv);
 
 /* Build the bundled demo model (a small uint8 classifier) in memory. */
 etpu_status etpu_demo_build(etpu_model **model_out);

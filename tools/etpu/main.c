@@ -17,6 +17,7 @@ static void usage(FILE *f) {
           "  compile [opts] MODEL...    map a model to the Edge TPU (edgetpu_compiler's flags and reports)\n"
           "  inspect MODEL [--json]     summarise a .tflite model (compiled ones too)\n"
           "  run MODEL --input FILE...  run a model on images, .npy or raw inputs (see run --help)\n"
+          "  quantize MODEL --calib DIR -o OUT  int8 post-training quantization (see quantize --help)\n"
           "  demo OUT.tflite            write the bundled demo model (a small uint8 classifier)\n"
           "  version                    print the etpu version\n"
           "\n"
@@ -64,6 +65,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "demo")) return etpu_cmd_demo(argc - 1, argv + 1);
   if (!strcmp(cmd, "compile")) return etpu_cmd_compile(argc - 1, argv + 1);
   if (!strcmp(cmd, "run")) return etpu_cmd_run(argc - 1, argv + 1);
+  if (!strcmp(cmd, "quantize")) return etpu_cmd_quantize(argc - 1, argv + 1);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-v")) {
     printf("etpu %s\n", etpu_version());
     return 0;

@@ -15,8 +15,11 @@
 #include "runtime/interp.h"
 
 typedef struct quant_params {
-  int32_t mult, shift;   /* requantize */
+  int32_t mult, shift;   /* requantize, TFLite (double rounding) */
   int32_t qmin, qmax;
+  bool xnn;              /* litert: XNNPACK's 8-bit convert */
+  int32_t xnn_mult;      /* lrintf(256 * s_in / s_out) */
+  int32_t xnn_bias;      /* 256 * zp_out - xnn_mult * zp_in + 128 */
 } quant_params;
 
 static bool int_type_range(int32_t type, int32_t *lo, int32_t *hi) {
@@ -73,6 +76,18 @@ static etpu_status quantize_prepare(etpu_interp *ip, etpu_rop *op) {
   if (st != ETPU_OK) return etpu_op_fail(ip, op, ETPU_MALFORMED, "scale ratio is not finite");
   if (p->shift > 31 || p->shift < -31)
     return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "scale ratio %g is out of range", (double)in->scale / out->scale);
+  /* LiteRT hands 8-bit -> 8-bit QUANTIZE to XNNPACK's convert operator when
+   * the scale ratio is in its range [2^-8, 2^7]: a multiplier with 8
+   * fractional bits, out = (256*zp_out - m*zp_in + 128 + m*x) >> 8, clamped
+   * (matches LiteRT on the deeplab goldens; for equal scales it is the same
+   * exact +-128 as TFLite's). */
+  float ratio = in->scale / out->scale;
+  if (ip->profile == ETPU_PROFILE_LITERT && in->type != ETPU_INT16 && out->type != ETPU_INT16 &&
+      ratio >= 1.0f / 256.0f && ratio <= 128.0f) {
+    p->xnn = true;
+    p->xnn_mult = (int32_t)lrintf(256.0f * ratio);
+    p->xnn_bias = 256 * out->zero_point - p->xnn_mult * in->zero_point + 128;
+  }
   return ETPU_OK;
 }
 
@@ -93,6 +108,15 @@ static etpu_status quantize_eval(etpu_interp *ip, etpu_rop *op) {
       if (v < p->qmin) v = p->qmin;
       if (v > p->qmax) v = p->qmax;
       store_int(out->data, out->type, i, (int32_t)v);
+    }
+    return ETPU_OK;
+  }
+  if (p->xnn) {
+    for (size_t i = 0; i < in->elems; i++) {
+      int32_t v = (p->xnn_bias + p->xnn_mult * load_int(in->data, in->type, i)) >> 8;
+      if (v < p->qmin) v = p->qmin;
+      if (v > p->qmax) v = p->qmax;
+      store_int(out->data, out->type, i, v);
     }
     return ETPU_OK;
   }
