@@ -13,10 +13,11 @@
  *    zero point 0 clamps to [0, 0] under litert (lrintf(±0.5) = 0) and to
  *    [−1, 1] under tflite-ref (round half away from zero);
  *  - FULLY_CONNECTED keep_num_dims and flattening, uint8 with a weight zero
- *    point, float32;
+ *    point, float32, hybrid (float32 with int8 weights, run on the
+ *    dequantized weights);
  *  - prepare rejects bad models with the right status and a message naming
  *    the op and tensor (inconsistent depth_multiplier, a declared output
- *    shape the op does not compute, hybrid weights, shuffled FC weights, a
+ *    shape the op does not compute, uint8 weights on float, shuffled FC weights, a
  *    run-time TRANSPOSE_CONV output_shape, a missing stride).
  * Random data comes from a fixed, printed seed.
  */
@@ -333,6 +334,20 @@ static void test_float(void) {
   for (int i = 0; i < 36; i++) some6 |= y[i] == 6.0f, some0 |= y[i] == 0.0f;
   CHECK(some6 && some0);
   etpu_model_close(m);
+
+  /* hybrid: the same conv with int8 weights (per channel, zero point 3) */
+  c.w_type = ETPU_INT8;
+  c.w_count = 4;
+  c.w_zp = 3;
+  c.in_scale = c.out_scale = 1.0f; /* unused by float ops; the builder needs no activation quantization */
+  m = make_case(&c);
+  if (!m) return;
+  CHECK_OK(run_case(m, ETPU_PROFILE_LITERT, x, sizeof x, y, sizeof y));
+  float wd[108];
+  for (int i = 0; i < 108; i++) wd[i] = g_d.w_scale[i / 27] * (float)((int8_t)g_d.w[i] - 3);
+  CHECK_OK(etpu_conv2d_f32(&p, &in_d, x, &f_d, wd, g_d.bf, &out_d, want));
+  CHECK_MSG(memcmp(y, want, sizeof y) == 0, "hybrid conv differs from the float conv on dequantized weights");
+  etpu_model_close(m);
 }
 
 /* Prepare rejects: the status, and a message naming the op and the rule. */
@@ -363,11 +378,11 @@ static void test_rejects(void) {
   op_case stride = shape;
   stride.nopt = 1; /* no stride: the schema default 0 */
   expect_reject("missing stride", &stride, ETPU_MALFORMED, "CONV_2D", "stride_h 0");
-  op_case hybrid = {ETPU_OP_CONV_2D, ETPU_FLOAT32, 4, 4, 4, {1, 5, 5, 2}, {2, 1, 1, 2}, {1, 5, 5, 2}, 0.1f, 0.1f, 0, 0,
+  op_case mixed = {ETPU_OP_CONV_2D, ETPU_FLOAT32, 4, 4, 4, {1, 5, 5, 2}, {2, 1, 1, 2}, {1, 5, 5, 2}, 0.1f, 0.1f, 0, 0,
                     0, 1, 0, 0, 3, {O("padding", 0), O("stride_w", 1), O("stride_h", 1)}, {0}, false, 0};
-  hybrid.w_type = ETPU_INT8;
+  mixed.w_type = ETPU_UINT8;
   g_d.w_scale[0] = 0.01f; /* make_case overwrites it; any scale will do */
-  expect_reject("float input with int8 weights", &hybrid, ETPU_UNSUPPORTED, "CONV_2D", "hybrid");
+  expect_reject("float input with uint8 weights", &mixed, ETPU_UNSUPPORTED, "CONV_2D", "mixed-type");
   op_case shuffled = {ETPU_OP_FULLY_CONNECTED, ETPU_INT8, 2, 2, 2, {1, 16}, {4, 16}, {1, 4}, 0.05f, 0.1f, 0, 0, 0, 1,
                       0, 1, 1, {O("weights_format", 1)}, {0}, false, 0};
   expect_reject("shuffled FC weights", &shuffled, ETPU_UNSUPPORTED, "FULLY_CONNECTED", "weights_format 1");

@@ -40,6 +40,13 @@
  * its builtin kernels for every op of the graph. etpu runs just that op the
  * builtin way; neither runtime's behaviour is reproduced for such models.
  *
+ * Hybrid ops (float32 activations, constant int8 weights: TFLite's
+ * dynamic-range quantization, e.g. MLPerf Tiny's kws_ref_model_float32) run
+ * as float ops on weights dequantized once in prepare. TFLite's hybrid
+ * kernels instead quantize the activations to int8 on every run, so their
+ * results differ from etpu's by up to that quantization error; neither
+ * profile promises bit equality for float ops.
+ *
  * Bias quantization is not read (TFLite's int8 kernels do not, and
  * person_detect's bias names axis 3 of a 1-D tensor), except for TFLite's
  * sanity check |in·w − bias_scale| / out ≤ 0.02 on per-tensor uint8 ops and
@@ -79,6 +86,7 @@ typedef struct conv_op {
   size_t scratch_bytes;
   bool xnnpack;                  /* litert: the op runs as XNNPACK would */
   bool xnn_option_refused;       /* litert: an option XNNPACK's delegate rejects (depth_multiplier 0) */
+  bool hybrid;                   /* float32 activations with constant int8 weights (dequantized in prepare) */
 } conv_op;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -320,10 +328,11 @@ static etpu_status check_types(etpu_interp *ip, const etpu_rop *op, conv_op *c, 
     return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "input '%s' is %s; etpu runs int8, uint8 and float32 %s", in->name,
                         etpu_dtype_name(in->type), kind_name(c->kind));
   c->dtype = in->type;
-  if (w->type != in->type)
-    return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "weights '%s' are %s with %s input '%s' (hybrid and mixed-type "
-                        "ops are not supported)", w->name, etpu_dtype_name(w->type), etpu_dtype_name(in->type),
-                        in->name);
+  c->hybrid = in->type == ETPU_FLOAT32 && w->type == ETPU_INT8 && w->is_const;
+  if (w->type != in->type && !c->hybrid)
+    return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "weights '%s' are %s with %s input '%s' (mixed-type ops other "
+                        "than float with constant int8 weights are not supported)", w->name,
+                        etpu_dtype_name(w->type), etpu_dtype_name(in->type), in->name);
   if (out->type != in->type)
     return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "output '%s' is %s but input '%s' is %s", out->name,
                         etpu_dtype_name(out->type), in->name, etpu_dtype_name(in->type));
@@ -351,9 +360,42 @@ static etpu_status prepare_bias(etpu_interp *ip, const etpu_rop *op, conv_op *c,
   return ETPU_OK;
 }
 
+/* A hybrid op's int8 weights as float32: scale[ch]·(q − zp[ch]), ch the
+ * index on dimension qdim (per-axis) or 0 (per tensor). */
+static etpu_status dequantize_weights(etpu_interp *ip, const etpu_rop *op, conv_op *c, const etpu_rtensor *w,
+                                      int32_t qdim) {
+  const etpu_gquant *q = w->quant;
+  if (!w->has_quant || !q || q->count == 0)
+    return etpu_op_fail(ip, op, ETPU_MALFORMED, "int8 weights '%s' of a float op have no quantization", w->name);
+  if (q->count > 1 && (q->quantized_dimension != qdim || (uint32_t)qdim >= w->rank ||
+                       q->count != (uint32_t)w->dims[qdim]))
+    return etpu_op_fail(ip, op, ETPU_MALFORMED, "weights '%s' have %u scales on dimension %d; expected 1, or one per "
+                        "channel of dimension %d", w->name, q->count, q->quantized_dimension, qdim);
+  if (q->zp_count != 0 && q->zp_count != q->count)
+    return etpu_op_fail(ip, op, ETPU_MALFORMED, "weights '%s' have %u zero points for %u scales", w->name,
+                        q->zp_count, q->count);
+  for (uint32_t k = 0; k < q->count; k++)
+    if (!isfinite(q->scale[k]))
+      return etpu_op_fail(ip, op, ETPU_MALFORMED, "weights '%s': scale %u is %g", w->name, k, (double)q->scale[k]);
+  size_t inner = 1; /* elements per step of dimension qdim */
+  for (uint32_t d = (uint32_t)qdim + 1; d < w->rank; d++) inner *= (size_t)w->dims[d];
+  float *f = etpu_op_alloc(ip, w->elems * sizeof *f);
+  if (!f) return etpu_op_fail(ip, op, ETPU_OUT_OF_MEMORY, "out of memory");
+  const int8_t *src = (const int8_t *)w->data;
+  for (size_t i = 0; i < w->elems; i++) {
+    const size_t ch = q->count > 1 ? (i / inner) % (size_t)w->dims[qdim] : 0;
+    const int64_t zp = q->zp_count ? q->zero_point[ch] : 0;
+    f[i] = q->scale[ch] * (float)((int64_t)src[i] - zp);
+  }
+  c->weights = f;
+  return ETPU_OK;
+}
+
 /* Constant weights: used in place, or copied when float data is not
- * 4-byte aligned in the file. */
-static etpu_status prepare_weights(etpu_interp *ip, const etpu_rop *op, conv_op *c, const etpu_rtensor *w) {
+ * 4-byte aligned in the file; a hybrid op's weights dequantized. */
+static etpu_status prepare_weights(etpu_interp *ip, const etpu_rop *op, conv_op *c, const etpu_rtensor *w,
+                                   int32_t qdim) {
+  if (c->hybrid) return dequantize_weights(ip, op, c, w, qdim);
   if (!w->is_const) return ETPU_OK;
   c->weights = w->data;
   if (c->dtype == ETPU_FLOAT32 && ((uintptr_t)w->data % _Alignof(float)) != 0) {
@@ -374,8 +416,16 @@ static etpu_status window_axis(etpu_interp *ip, const etpu_rop *op, const char *
     return etpu_op_fail(ip, op, ETPU_MALFORMED, "stride_%s %lld and dilation_%s %lld must be >= 1", axis,
                         (long long)stride, axis, (long long)dilation);
   const etpu_window_axis a = {in_size, filter_size, (int32_t)stride, (int32_t)dilation};
-  if (etpu_conv_output_size((etpu_padding)padding, &a, g) != ETPU_OK)
-    return etpu_op_fail(ip, op, ETPU_MALFORMED, "%s axis: %s", axis, etpu_errmsg());
+  if (etpu_conv_output_size((etpu_padding)padding, &a, g) != ETPU_OK) {
+    /* A model with dynamic shapes (shape_signature -1) carries placeholder
+     * shapes that TFLite resizes at run time; etpu runs the static shapes. */
+    const etpu_gtensor *gt = &ip->model->subgraphs[ip->sg].tensors[op->out[0]];
+    bool dynamic = false;
+    for (uint32_t d = 0; gt->has_signature && d < gt->sig_rank; d++) dynamic |= gt->shape_signature[d] < 0;
+    return etpu_op_fail(ip, op, dynamic ? ETPU_UNSUPPORTED : ETPU_MALFORMED, "%s axis: %s%s", axis, etpu_errmsg(),
+                        dynamic ? " (the model's shapes are dynamic placeholders; etpu runs static shapes only)"
+                                : "");
+  }
   return ETPU_OK;
 }
 
@@ -451,7 +501,7 @@ static etpu_status conv_dw_prepare(etpu_interp *ip, etpu_rop *op, conv_kind kind
   if ((st = check_output_shape(ip, op, out, 4, want)) != ETPU_OK) return st;
   c->out_d = (etpu_dims){want[0], want[1], want[2], want[3]};
   if ((st = prepare_bias(ip, op, c, b, out_c)) != ETPU_OK) return st;
-  if ((st = prepare_weights(ip, op, c, w)) != ETPU_OK) return st;
+  if ((st = prepare_weights(ip, op, c, w, dw ? 3 : 0)) != ETPU_OK) return st;
 
   const int32_t sh = (int32_t)stride_h, sw = (int32_t)stride_w, dh = (int32_t)dil_h, dwf = (int32_t)dil_w;
   if (c->dtype == ETPU_FLOAT32) {
@@ -525,7 +575,7 @@ static etpu_status tconv_prepare(etpu_interp *ip, etpu_rop *op) {
   if ((st = window_axis(ip, op, "w", padding, stride_w, 1, want[2], c->f_d.w, &gw)) != ETPU_OK) return st;
   const int32_t out_c = c->f_d.n;
   if ((st = prepare_bias(ip, op, c, b, out_c)) != ETPU_OK) return st;
-  if ((st = prepare_weights(ip, op, c, w)) != ETPU_OK) return st;
+  if ((st = prepare_weights(ip, op, c, w, 0)) != ETPU_OK) return st;
 
   const int32_t sh = (int32_t)stride_h, sw = (int32_t)stride_w;
   if (c->dtype == ETPU_FLOAT32) {
@@ -593,7 +643,7 @@ static etpu_status fc_prepare(etpu_interp *ip, etpu_rop *op) {
   c->f_d = (etpu_dims){units, 1, 1, depth};
   c->out_d = (etpu_dims){batches, 1, 1, units};
   if ((st = prepare_bias(ip, op, c, b, units)) != ETPU_OK) return st;
-  if ((st = prepare_weights(ip, op, c, w)) != ETPU_OK) return st;
+  if ((st = prepare_weights(ip, op, c, w, 0)) != ETPU_OK) return st;
   if (c->dtype == ETPU_FLOAT32)
     return float_activation(ip, op, act, &c->fc_f32.activation_min, &c->fc_f32.activation_max);
   int32_t amin, amax, wzp;
