@@ -565,9 +565,11 @@ typedef enum etpu_resize_method {
   ETPU_RESIZE_NEAREST = 1,  /* the source pixel under each output pixel's centre */
 } etpu_resize_method;
 
-/* A new image of width x height, same channels. Bilinear: output pixel
- * (x, y) samples the source at ((x + 0.5) * w / W - 0.5, ...), clamped to
- * the edges, rounded to nearest. */
+/* A new image of width x height, same channels. Bilinear: exactly what
+ * libcoral's test and example code do — TFLite's float RESIZE_BILINEAR with
+ * half_pixel_centers (source ((x + 0.5) * w / W - 0.5, ...) in float32,
+ * neighbours clamped to the edges) and the float result truncated to uint8.
+ * An image already of the target size is copied unchanged. */
 ETPU_WUR etpu_status etpu_image_resize(const etpu_image *image, uint32_t width, uint32_t height,
                                        etpu_resize_method method, etpu_image **image_out);
 
@@ -794,7 +796,8 @@ ETPU_WUR etpu_status etpu_softmax_regression_layer(const etpu_softmax_regression
  * SOFTMAX, as libcoral's AppendFullyConnectedAndSoftmaxLayerToModel builds
  * it (tensors "Appended/FC/Weights|Bias|Output", "Imprinting/Reshape/Output",
  * "Imprinting/Softmax/Output"; each new tensor gets its own buffer; min/max
- * recorded):
+ * recorded), except that the FULLY_CONNECTED output is stored as the [N, C]
+ * the op computes rather than libcoral's [1,1,1,C]:
  *  - uint8: weights asymmetric uint8 per tensor over [min(0, W), max(0, W)]
  *    with libcoral's ChooseQuantizationParams zero point; int8: symmetric
  *    int8, scale max|W|/127;

@@ -62,25 +62,27 @@ etpu_status etpu_image_read(const char *path, etpu_image **out) {
 
 /* ---- resize and convert ------------------------------------------------- */
 
-/* One output coordinate's source: two neighbours and the weight of the
- * second in 1/2^16. */
+/* One output coordinate's source: TFLite's ResizeBilinear with
+ * half_pixel_centers (what libcoral's test and example code use to resize
+ * images): src = (dst + 0.5) * (in / out) - 0.5 in float32, lower = max(floor,
+ * 0), upper = min(ceil, in - 1), weight = src - lower (float32). */
 typedef struct tap {
   uint32_t i0, i1;
-  uint32_t w1;
+  float f; /* src - i0 */
 } tap;
 
 static void bilinear_taps(uint32_t in, uint32_t out, tap *t) {
-  double scale = (double)in / (double)out;
+  float scale = (float)in / (float)out;
   for (uint32_t i = 0; i < out; i++) {
-    double f = ((double)i + 0.5) * scale - 0.5;
-    if (f < 0) f = 0;
-    double fl = floor(f);
-    uint32_t i0 = (uint32_t)fl;
-    if (i0 > in - 1) i0 = in - 1;
-    t[i].i0 = i0;
-    t[i].i1 = i0 + 1 < in ? i0 + 1 : in - 1;
-    t[i].w1 = (uint32_t)lround((f - fl) * 65536.0);
-    if (t[i].w1 > 65536u) t[i].w1 = 65536u;
+    float src = ((float)i + 0.5f) * scale - 0.5f;
+    float lo = floorf(src), hi = ceilf(src);
+    int32_t i0 = lo < 0.0f ? 0 : (int32_t)lo;
+    int32_t i1 = hi > (float)(in - 1) ? (int32_t)in - 1 : (int32_t)hi;
+    if (i1 < 0) i1 = 0;
+    if (i0 > (int32_t)in - 1) i0 = (int32_t)in - 1;
+    t[i].i0 = (uint32_t)i0;
+    t[i].i1 = (uint32_t)i1;
+    t[i].f = src - (float)i0;
   }
 }
 
@@ -93,36 +95,49 @@ etpu_status etpu_image_resize(const etpu_image *src, uint32_t w, uint32_t h, etp
   etpu_status st = etpu_io_image_new(w, h, src->channels, "etpu_image_resize", &dst);
   if (st != ETPU_OK) return st == ETPU_MALFORMED ? ETPU_INVALID_ARGUMENT : st;
   uint32_t ch = src->channels, sw = src->width, sh = src->height;
+  if (sw == w && sh == h) { /* libcoral copies an image of the right size unchanged */
+    memcpy(dst->pixels, src->pixels, (size_t)w * h * ch);
+    *out = dst;
+    return ETPU_OK;
+  }
   tap *tx = etpu_calloc((size_t)w + h, sizeof *tx);
   if (!tx) {
     etpu_image_free(dst);
     return etpu_fail(ETPU_OUT_OF_MEMORY, "etpu_image_resize: out of memory");
   }
   tap *ty = tx + w;
+  const size_t srow = (size_t)sw * ch;
   if (method == ETPU_RESIZE_NEAREST) {
     for (uint32_t x = 0; x < w; x++) {
       uint64_t s = ((uint64_t)x * 2u + 1u) * sw / (2u * (uint64_t)w);
-      tx[x].i0 = tx[x].i1 = (uint32_t)(s < sw ? s : sw - 1u);
+      tx[x].i0 = (uint32_t)(s < sw ? s : sw - 1u);
     }
     for (uint32_t y = 0; y < h; y++) {
       uint64_t s = ((uint64_t)y * 2u + 1u) * sh / (2u * (uint64_t)h);
-      ty[y].i0 = ty[y].i1 = (uint32_t)(s < sh ? s : sh - 1u);
+      ty[y].i0 = (uint32_t)(s < sh ? s : sh - 1u);
     }
+    for (uint32_t y = 0; y < h; y++)
+      for (uint32_t x = 0; x < w; x++)
+        memcpy(dst->pixels + ((size_t)y * w + x) * ch, src->pixels + ty[y].i0 * srow + (size_t)tx[x].i0 * ch, ch);
   } else {
     bilinear_taps(sw, w, tx);
     bilinear_taps(sh, h, ty);
-  }
-  const size_t srow = (size_t)sw * ch;
-  for (uint32_t y = 0; y < h; y++) {
-    const uint8_t *r0 = src->pixels + ty[y].i0 * srow, *r1 = src->pixels + ty[y].i1 * srow;
-    uint64_t wy1 = ty[y].w1, wy0 = 65536u - wy1;
-    uint8_t *o = dst->pixels + (size_t)y * w * ch;
-    for (uint32_t x = 0; x < w; x++) {
-      size_t a = (size_t)tx[x].i0 * ch, b = (size_t)tx[x].i1 * ch;
-      uint64_t wx1 = tx[x].w1, wx0 = 65536u - wx1;
-      for (uint32_t c = 0; c < ch; c++) {
-        uint64_t v = (r0[a + c] * wx0 + r0[b + c] * wx1) * wy0 + (r1[a + c] * wx0 + r1[b + c] * wx1) * wy1;
-        o[(size_t)x * ch + c] = (uint8_t)((v + ((uint64_t)1 << 31)) >> 32);
+    for (uint32_t y = 0; y < h; y++) {
+      const uint8_t *r0 = src->pixels + ty[y].i0 * srow, *r1 = src->pixels + ty[y].i1 * srow;
+      float dy = ty[y].f;
+      uint8_t *o = dst->pixels + (size_t)y * w * ch;
+      for (uint32_t x = 0; x < w; x++) {
+        size_t a = (size_t)tx[x].i0 * ch, b = (size_t)tx[x].i1 * ch;
+        float dx = tx[x].f;
+        for (uint32_t c = 0; c < ch; c++) {
+          /* TFLite's float formula, term by term, then truncation to uint8
+           * as libcoral's std::copy from the float output does. */
+          float v = (float)r0[a + c] * (1.0f - dy) * (1.0f - dx) + (float)r1[a + c] * dy * (1.0f - dx) +
+                    (float)r0[b + c] * (1.0f - dy) * dx + (float)r1[b + c] * dy * dx;
+          if (!(v > 0.0f)) v = 0.0f;
+          if (v > 255.0f) v = 255.0f;
+          o[(size_t)x * ch + c] = (uint8_t)v;
+        }
       }
     }
   }
