@@ -19,7 +19,11 @@
  *    default in both) the two agree;
  *  - int8 extractors get an int8 layer (symmetric int8 weights as the TFLite
  *    spec requires, int8 logits, softmax output 1/256 with zero point -128);
- *    libcoral writes uint8 whatever the extractor.
+ *    libcoral writes uint8 whatever the extractor;
+ *  - the FULLY_CONNECTED output is stored as [batch, C], the shape the op
+ *    computes, not libcoral's [1,1,1,C] (TFLite resizes it anyway; etpu's
+ *    interpreter and other strict readers reject the mismatch). The RESHAPE
+ *    libcoral adds after a 4-D embedding is kept, so the graph is the same.
  *
  * Memory: examples are copied in one at a time into arrays that grow
  * geometrically up to options.max_examples (training and validation
@@ -439,17 +443,21 @@ etpu_status etpu_softmax_regression_append_layer(const etpu_model *extractor, co
   TRY(etpu_learn_add_tensor(m, names[0], s8 ? ETPU_INT8 : ETPU_UINT8, 2, (int32_t[]){(int32_t)c, (int32_t)d}, &q_w, wq,
                             cd, true, &tw));
   TRY(etpu_learn_add_tensor(m, names[1], ETPU_INT32, 1, (int32_t[]){(int32_t)c}, &q_b, bq, (size_t)c * 4, true, &tb));
-  int32_t oshape[8];
-  memcpy(oshape, shape, rank * sizeof *oshape);
-  oshape[rank - 1] = (int32_t)c;
-  TRY(etpu_learn_add_tensor(m, names[2], atype, rank, oshape, &q_o, NULL, 0, true, &tfc));
+  /* FULLY_CONNECTED (keep_num_dims false) computes [batch, C], batch = the
+   * embedding's elements / D; TFLite resizes the output to that whatever
+   * the file says. libcoral stores input shape[:-1] + [C] ([1,1,1,C]);
+   * etpu stores what the op computes, which strict readers require. */
+  uint64_t elems = 1;
+  for (uint32_t i = 0; i < rank; i++) elems *= (uint64_t)shape[i];
+  int32_t oshape[2] = {(int32_t)(elems / d), (int32_t)c};
+  TRY(etpu_learn_add_tensor(m, names[2], atype, 2, oshape, &q_o, NULL, 0, true, &tfc));
   TRY(etpu_model_add_op(m, 0, ETPU_OP_FULLY_CONNECTED, NULL,
                         etpu_learn_op_version(m, ETPU_OP_FULLY_CONNECTED, s8 ? 4 : 1), 3, (int32_t[]){in, tw, tb}, 1,
                         &tfc, 0, NULL, NULL, 0, NULL));
   in = tfc;
   if (rank == 4) {
     /* libcoral's AppendReshape: {front, back}, new_shape only, input's quantization. */
-    int32_t rs[2] = {oshape[0], oshape[3]};
+    int32_t rs[2] = {oshape[0], oshape[1]};
     int32_t trs;
     TRY(etpu_learn_add_tensor(m, names[3], atype, 2, rs, &q_o, NULL, 0, true, &trs));
     etpu_option ro = {"new_shape", 0, 0, 2, rs};
