@@ -164,7 +164,7 @@ def main():
             best = max(range(192), key=lambda k: (o["values"][k], -k))
             check(o["top"][0]["class"] == best, "top-1 %d, best value at %d" % (o["top"][0]["class"], best))
             check(o["top"][0]["label"] == label_lines[best], "label of class %d: %r" % (best, o["top"][0]["label"]))
-            check(j["inputs"][0]["kind"] == "image" and j["profile"] == "tflite-ref", "input kind/profile")
+            check(j["inputs"][0]["kind"] == "image" and j["profile"] == "litert", "input kind and the default profile (litert)")
             check(j["timing_ms"]["repeat"] == 1 and j["arena_bytes"] > 0, "timing/arena fields")
 
         # Background offset: 193 labels for 192 classes -> class i is line i + 1.

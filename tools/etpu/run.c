@@ -35,7 +35,7 @@ static void usage(FILE *f) {
   fprintf(f,
           "usage: etpu run MODEL --input FILE... [options]\n"
           "  --input FILE...              one per model input: BMP/PNG/JPEG image, .npy, or raw bytes\n"
-          "  --profile tflite-ref|litert  arithmetic profile (default tflite-ref)\n"
+          "  --profile litert|tflite-ref  arithmetic profile (default litert: what TensorFlow Lite users get)\n"
           "  --top K                      print the K best classes of classifier outputs (default %d; 0: none)\n"
           "  --labels FILE                label file for the classes (a line per class, or 'ID label')\n"
           "  --output-dir DIR             write output k as DIR/output_<k>.npy\n"
@@ -206,7 +206,7 @@ typedef struct run_args {
 
 static int parse_args(int argc, char **argv, run_args *a) {
   memset(a, 0, sizeof *a);
-  a->profile = ETPU_PROFILE_TFLITE_REF;
+  a->profile = ETPU_PROFILE_LITERT;
   a->top = -1;
   a->repeat = 1;
   a->in_opts.resize = ETPU_RESIZE_BILINEAR;
