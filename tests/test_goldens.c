@@ -42,6 +42,7 @@ static const char *const k_expected[] = {
     "litert/mobilenet_v2_1.0_224_quant",
     "litert/deeplabv3_mnv2_dm05_pascal_quant",
     "litert/deeplabv3_mnv2_pascal_quant",
+    "tflite-ref/keras_lstm_mnist_ptq",
     NULL,
 };
 
@@ -170,7 +171,9 @@ static void run_dir(const char *gdir, const char *profile, const char *stem, cha
     size_t nin = 0;
     snprintf(name, sizeof name, "input_%d.bin", k);
     if (!load(dir, name, &in, &nin)) continue;
-    st = etpu_interp_set_input(ip, 0, in, nin);
+    /* Each golden input ran in a fresh interpreter: start from reset state. */
+    st = etpu_interp_reset_state(ip);
+    if (st == ETPU_OK) st = etpu_interp_set_input(ip, 0, in, nin);
     if (st == ETPU_OK) st = etpu_interp_invoke(ip);
     free(in);
     if (st != ETPU_OK) {

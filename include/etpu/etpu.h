@@ -494,7 +494,8 @@ ETPU_WUR etpu_status etpu_interp_set_input(etpu_interp *interp, uint32_t i, cons
 /* Run every op. Variable (state) tensors keep their values between invokes. */
 ETPU_WUR etpu_status etpu_interp_invoke(etpu_interp *interp);
 
-/* Zero every variable tensor (LSTM state). */
+/* Reset every variable tensor (LSTM state) to its initial value: the zero
+ * point for int8 tensors, 0 otherwise (as TensorFlow Lite does). */
 ETPU_WUR etpu_status etpu_interp_reset_state(etpu_interp *interp);
 
 /* Output i after invoke; valid until the next invoke or destroy. */

@@ -205,6 +205,13 @@ void etpu_interp_destroy(etpu_interp *ip) {
 
 /* ---- plan --------------------------------------------------------------- */
 
+/* A state tensor's initial value, as TFLite and TFLite Micro reset it: the
+ * zero point for int8 (so an LSTM's hidden state starts at real 0), else 0. */
+static void reset_variable(etpu_rtensor *t) {
+  int value = t->type == ETPU_INT8 && t->has_quant ? t->zero_point : 0;
+  memset(t->data, value, t->bytes);
+}
+
 typedef struct placed {
   size_t off, size;
   int32_t first, last;
@@ -247,12 +254,13 @@ etpu_status etpu_interp_plan(etpu_interp *ip, size_t *arena_bytes_out) {
     if (t->first_use < -1) t->first_use = -1;
     t->last_use = end;
   }
-  /* Variables: persistent memory, zeroed. */
+  /* Variables: persistent memory, reset as TFLite does. */
   for (uint32_t i = 0; i < ip->ntensors; i++) {
     etpu_rtensor *t = &ip->t[i];
     if (t->is_const || !t->is_variable) continue;
     t->data = etpu_arena_alloc(&ip->arena, t->bytes);
     if (!t->data) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory for state tensor '%s'", ip->model->label, t->name);
+    reset_variable(t);
   }
   uint32_t *order = etpu_calloc(ip->ntensors + 1, sizeof *order);
   placed *pl = etpu_calloc(ip->ntensors + 1, sizeof *pl);
@@ -365,7 +373,7 @@ etpu_status etpu_interp_reset_state(etpu_interp *ip) {
   if (!ip) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_reset_state: NULL interpreter");
   if (!ip->planned) return etpu_fail(ETPU_INVALID_STATE, "%s: not planned", ip->model->label);
   for (uint32_t i = 0; i < ip->ntensors; i++)
-    if (ip->t[i].is_variable && !ip->t[i].is_const && ip->t[i].data) memset(ip->t[i].data, 0, ip->t[i].bytes);
+    if (ip->t[i].is_variable && !ip->t[i].is_const && ip->t[i].data) reset_variable(&ip->t[i]);
   return ETPU_OK;
 }
 
