@@ -45,5 +45,6 @@ if(ETPU_FUZZ)
   target_compile_options(fuzz_model PRIVATE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
                                             -fno-omit-frame-pointer)
   target_link_options(fuzz_model PRIVATE -fsanitize=fuzzer,address,undefined)
-  target_link_libraries(fuzz_model PRIVATE m)
+  target_include_directories(fuzz_model PRIVATE ${PNG_INCLUDE_DIRS} ${JPEG_INCLUDE_DIRS})
+  target_link_libraries(fuzz_model PRIVATE PNG::PNG JPEG::JPEG m)
 endif()
