@@ -460,6 +460,9 @@ static etpu_status rewrite(qctx *q, const etpu_quantize_options *o) {
       why = "unexpected inputs/outputs";
     else if (g->tensors[op->outputs[0]].type != ETPU_FLOAT32 || g->tensors[op->inputs[0]].type != ETPU_FLOAT32)
       why = "input or output is not float32";
+    else if (r->kind == K_WEIGHTS && (op->ninputs < 2 || op->inputs[1] < 0 ||
+                                      g->tensors[op->inputs[1]].type != ETPU_FLOAT32))
+      why = "weights are not float32 (a hybrid, dynamic-range quantized model: quantize its float original)";
     if (!why) continue;
     bad++;
     if (len < sizeof list - 200)
