@@ -119,8 +119,15 @@ static void print_text(const etpu_model *m) {
       etpu_op_info op;
       if (etpu_model_op(m, 0, i, &op) != ETPU_OK) continue;
       if (op.code == ETPU_OP_CUSTOM && !strcmp(op.name, EDGETPU_CUSTOM_CODE)) {
-        printf("    op %u edgetpu-custom-op: payload %zu bytes (Edge TPU instructions; not decoded)\n", i,
-               op.custom_options_size);
+        const unsigned char *pl = op.custom_options;
+        if (pl && op.custom_options_size >= 48 && !memcmp(pl, "ETPUSIM1", 8))
+          printf("    op %u edgetpu-custom-op: payload %zu bytes, written by etpu compile: %u ops as a .tflite, "
+                 "Edge TPU runtime >= %u (simulated by `etpu run`; not for a physical Edge TPU)\n",
+                 i, op.custom_options_size, (unsigned)(pl[40] | pl[41] << 8 | pl[42] << 16 | (unsigned)pl[43] << 24),
+                 (unsigned)(pl[12] | pl[13] << 8 | pl[14] << 16 | (unsigned)pl[15] << 24));
+        else
+          printf("    op %u edgetpu-custom-op: payload %zu bytes (Google's Edge TPU instructions; not decoded)\n", i,
+                 op.custom_options_size);
         for (uint32_t k = 0; k < op.input_count; k++) {
           printf("      in  ");
           tensor_line(stdout, m, op.inputs[k]);
@@ -231,7 +238,10 @@ static void print_json(const etpu_model *m) {
   if (e.custom_ops) {
     etpu_op_info op;
     if (etpu_model_op(m, 0, (uint32_t)e.first, &op) == ETPU_OK) {
-      fprintf(f, ", \"custom_op_index\": %d, \"payload_bytes\": %zu, \"inputs\": ", e.first, op.custom_options_size);
+      bool ours = op.custom_options && op.custom_options_size >= 48 &&
+                  !memcmp(op.custom_options, "ETPUSIM1", 8);
+      fprintf(f, ", \"custom_op_index\": %d, \"payload_bytes\": %zu, \"payload_format\": \"%s\", \"inputs\": ", e.first,
+              op.custom_options_size, ours ? "etpu-simulation" : "edgetpu-compiler");
       json_int_list(f, op.input_count, op.inputs);
       fprintf(f, ", \"outputs\": ");
       json_int_list(f, op.output_count, op.outputs);
