@@ -871,7 +871,7 @@ ETPU_WUR etpu_status etpu_imprint_extractor(const etpu_imprint *imprint, etpu_mo
  * lacks the layer Coral trained before its L2Norm, so its embeddings are
  * non-negative and classes differ little in cosine: on libcoral's seven
  * imprinting images, scale 10 (imprinting-training's start value) gives the
- * test images 0.82-0.86, 20 gives 0.969-0.984, 30 gives every image the
+ * test images 0.81-0.86, 20 gives 0.969-0.984, 30 gives every image the
  * uint8 maximum 0.996. More, or less alike, classes may want another value. */
 #define ETPU_IMPRINT_DEFAULT_SCALE 30.0f
 

@@ -13,6 +13,9 @@ int etpu_cmd_inspect(int argc, char **argv);
 int etpu_cmd_demo(int argc, char **argv);
 int etpu_cmd_compile(int argc, char **argv);
 int etpu_cmd_run(int argc, char **argv);
+int etpu_cmd_imprint(int argc, char **argv);
+int etpu_cmd_train(int argc, char **argv);
+int etpu_cmd_extract(int argc, char **argv);
 int etpu_cmd_quantize(int argc, char **argv);
 
 /* Build the bundled demo model (a small uint8 classifier) in memory. */

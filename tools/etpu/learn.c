@@ -1,0 +1,578 @@
+/*
+ * learn.c — on-device learning from the command line (LEARNING.md):
+ *
+ *   etpu extract MODEL PATH... -o OUT.npy      embeddings of images, float32 [N, D]
+ *   etpu imprint MODEL -o OUT --class ID PATH... [--keep-classes] [--make [--scale S]]
+ *   etpu train   MODEL -o OUT --class ID PATH... [SGD options]
+ *
+ * PATH is an image (BMP, PNG, JPEG) or a folder, whose images are taken in
+ * name order. Embeddings are the model's output, dequantized, computed with
+ * etpu's interpreter (tflite-ref arithmetic); images are fitted to the input
+ * as `etpu run` fits them (bilinear, half-pixel centres).
+ *
+ * A thin layer over the public header: etpu_interp_* and etpu_tensor_load
+ * give the embeddings, etpu_imprint_* and etpu_softmax_regression_* learn
+ * and write. The same inputs and options give the same output bytes.
+ *
+ * Exit codes: 0 ok; 1 a model or image broke a rule; 2 usage; 3 I/O or out
+ * of memory.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+/* ---- arguments -------------------------------------------------------------- */
+
+typedef struct labelled {
+  char *path;     /* owned */
+  uint32_t label; /* class id; 0 for extract */
+} labelled;
+
+typedef struct image_list {
+  labelled *v;
+  size_t n, cap;
+} image_list;
+
+static void list_free(image_list *l) {
+  for (size_t i = 0; i < l->n; i++) free(l->v[i].path);
+  free(l->v);
+  memset(l, 0, sizeof *l);
+}
+
+static bool list_push(image_list *l, const char *path, uint32_t label) {
+  if (l->n == l->cap) {
+    size_t ncap = l->cap ? l->cap * 2 : 32;
+    labelled *nv = realloc(l->v, ncap * sizeof *nv);
+    if (!nv) return false;
+    l->v = nv;
+    l->cap = ncap;
+  }
+  char *p = malloc(strlen(path) + 1);
+  if (!p) return false;
+  strcpy(p, path);
+  l->v[l->n].path = p;
+  l->v[l->n].label = label;
+  l->n++;
+  return true;
+}
+
+static bool is_image_name(const char *name) {
+  const char *dot = strrchr(name, '.');
+  if (!dot) return false;
+  return !strcasecmp(dot, ".bmp") || !strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg");
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Add a file, or a folder's images in name order. Returns an exit code. */
+static int add_path(image_list *l, const char *path, uint32_t label) {
+  struct stat st;
+  if (stat(path, &st) != 0) {
+    fprintf(stderr, "etpu: error: %s: %s\n", path, strerror(errno));
+    return 3;
+  }
+  if (!S_ISDIR(st.st_mode)) return list_push(l, path, label) ? 0 : 3;
+  DIR *d = opendir(path);
+  if (!d) {
+    fprintf(stderr, "etpu: error: %s: %s\n", path, strerror(errno));
+    return 3;
+  }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  int rc = 0;
+  struct dirent *e;
+  while (rc == 0 && (e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' || !is_image_name(e->d_name)) continue;
+    if (n == cap) {
+      size_t ncap = cap ? cap * 2 : 64;
+      char **nn = realloc(names, ncap * sizeof *nn);
+      if (!nn) {
+        rc = 3;
+        break;
+      }
+      names = nn;
+      cap = ncap;
+    }
+    size_t len = strlen(path) + strlen(e->d_name) + 2;
+    names[n] = malloc(len);
+    if (!names[n]) {
+      rc = 3;
+      break;
+    }
+    snprintf(names[n], len, "%s/%s", path, e->d_name);
+    n++;
+  }
+  closedir(d);
+  if (rc == 0 && n == 0) {
+    fprintf(stderr, "etpu: error: %s: no .bmp, .png or .jpg images in this folder\n", path);
+    rc = 1;
+  }
+  if (names) qsort(names, n, sizeof *names, cmp_str);
+  for (size_t i = 0; i < n; i++) {
+    if (rc == 0 && !list_push(l, names[i], label)) rc = 3;
+    free(names[i]);
+  }
+  free(names);
+  if (rc == 3) fprintf(stderr, "etpu: error: out of memory listing %s\n", path);
+  return rc;
+}
+
+static bool parse_ulong(const char *s, unsigned long max, unsigned long *out) {
+  char *end;
+  errno = 0;
+  unsigned long v = strtoul(s, &end, 10);
+  if (errno || end == s || *end || s[0] == '-' || v > max) return false;
+  *out = v;
+  return true;
+}
+
+static bool parse_float(const char *s, float *out) {
+  char *end;
+  errno = 0;
+  float v = strtof(s, &end);
+  if (errno || end == s || *end) return false;
+  *out = v;
+  return true;
+}
+
+/* ---- embeddings ---------------------------------------------------------------- */
+
+typedef struct embedder {
+  etpu_interp *ip;
+  etpu_tensor_info in, out;
+  uint8_t *buf;
+  size_t size;
+  uint32_t dim;
+} embedder;
+
+static void embedder_free(embedder *e) {
+  etpu_interp_destroy(e->ip);
+  free(e->buf);
+  memset(e, 0, sizeof *e);
+}
+
+/* Returns an exit code (0 ok), having printed why. */
+static int embedder_init(embedder *e, const etpu_model *m) {
+  memset(e, 0, sizeof *e);
+  if (etpu_model_input_count(m, 0) != 1 || etpu_model_output_count(m, 0) != 1) {
+    fprintf(stderr, "etpu: error: %s: an embedding model has one input and one output (it has %u and %u)\n",
+            etpu_model_label(m), etpu_model_input_count(m, 0), etpu_model_output_count(m, 0));
+    return 1;
+  }
+  etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, false};
+  size_t arena;
+  etpu_status st = etpu_interp_create(m, &o, &e->ip);
+  if (st == ETPU_OK) st = etpu_interp_plan(e->ip, &arena);
+  if (st == ETPU_OK) st = etpu_model_tensor(m, 0, (uint32_t)etpu_model_input(m, 0, 0), &e->in);
+  if (st == ETPU_OK) st = etpu_model_tensor(m, 0, (uint32_t)etpu_model_output(m, 0, 0), &e->out);
+  if (st != ETPU_OK) return cli_report(st);
+  size_t n = etpu_dtype_size(e->in.type);
+  for (uint32_t i = 0; i < e->in.rank; i++) n *= (size_t)e->in.shape[i];
+  e->size = n;
+  e->buf = malloc(n ? n : 1);
+  if (!e->buf) {
+    fprintf(stderr, "etpu: error: out of memory for a %zu-byte input\n", n);
+    return 3;
+  }
+  uint64_t d = 1;
+  for (uint32_t i = 0; i < e->out.rank; i++) d *= (uint64_t)e->out.shape[i];
+  bool quant8 = (e->out.type == ETPU_UINT8 || e->out.type == ETPU_INT8) && e->out.quant_count == 1;
+  if (!(quant8 || e->out.type == ETPU_FLOAT32) || d == 0 || d > (1u << 24)) {
+    fprintf(stderr,
+            "etpu: error: %s: output '%s' (%s) is not an embedding: want UINT8/INT8 quantized per tensor, or "
+            "FLOAT32\n",
+            etpu_model_label(m), e->out.name, etpu_dtype_name(e->out.type));
+    return 1;
+  }
+  e->dim = (uint32_t)d;
+  return 0;
+}
+
+/* The dequantized output for one image into emb[dim]. */
+static etpu_status embed(embedder *e, const char *path, float *emb) {
+  etpu_status st = etpu_tensor_load(path, &e->in, NULL, e->buf, e->size, NULL);
+  const void *data = NULL;
+  size_t n = 0;
+  if (st == ETPU_OK) st = etpu_interp_set_input(e->ip, 0, e->buf, e->size);
+  if (st == ETPU_OK) st = etpu_interp_invoke(e->ip);
+  if (st == ETPU_OK) st = etpu_interp_output(e->ip, 0, &data, &n);
+  if (st != ETPU_OK) return st;
+  for (uint32_t i = 0; i < e->dim; i++) {
+    if (e->out.type == ETPU_FLOAT32) {
+      memcpy(&emb[i], (const uint8_t *)data + 4 * (size_t)i, 4);
+    } else {
+      int32_t q = e->out.type == ETPU_INT8 ? ((const int8_t *)data)[i] : ((const uint8_t *)data)[i];
+      emb[i] = e->out.scale[0] * (float)(q - (int32_t)e->out.zero_point[0]);
+    }
+  }
+  return ETPU_OK;
+}
+
+static int open_model(const char *path, etpu_model **m) {
+  etpu_status st = etpu_model_open(path, m);
+  return st == ETPU_OK ? 0 : cli_report(st);
+}
+
+static int write_model(const etpu_model *m, const char *path) {
+  etpu_status st = etpu_model_write_file(m, path, 0);
+  if (st != ETPU_OK) return cli_report(st);
+  printf("wrote %s\n", path);
+  return 0;
+}
+
+/* Shared parsing of MODEL -o OUT --class ID PATH... and the options each
+ * command adds (returned in rest). */
+typedef struct common_args {
+  const char *model, *out;
+  image_list images;
+  uint32_t classes; /* highest id + 1 */
+} common_args;
+
+/* Parse argv; `extra` handles command options (returns 1 consumed, 2 with a
+ * value, 0 unknown, -1 bad value). Returns an exit code, or -1 to go on. */
+static int parse_common(int argc, char **argv, bool need_classes,
+                        int (*extra)(void *ctx, const char *opt, const char *val), void *ctx, void (*usage)(FILE *),
+                        common_args *a) {
+  memset(a, 0, sizeof *a);
+  long cls = -1;
+  for (int i = 1; i < argc; i++) {
+    const char *s = argv[i];
+    if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+      usage(stdout);
+      return 0;
+    }
+    if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
+      if (i + 1 >= argc) goto bad;
+      a->out = argv[++i];
+      continue;
+    }
+    if (need_classes && !strcmp(s, "--class")) {
+      unsigned long v;
+      if (i + 1 >= argc || !parse_ulong(argv[i + 1], 65535, &v)) {
+        fprintf(stderr, "etpu: error: %s: --class needs a class id (0..65535)\n", argv[0]);
+        usage(stderr);
+        return 2;
+      }
+      cls = (long)v;
+      if ((uint32_t)v + 1 > a->classes) a->classes = (uint32_t)v + 1;
+      i++;
+      continue;
+    }
+    if (s[0] == '-' && s[1]) {
+      int r = extra ? extra(ctx, s, i + 1 < argc ? argv[i + 1] : NULL) : 0;
+      if (r == 1 || r == 2) {
+        i += r - 1;
+        continue;
+      }
+      fprintf(stderr, "etpu: error: %s: %s '%s'\n", argv[0], r < 0 ? "bad value for" : "unknown option", s);
+      usage(stderr);
+      return 2;
+    }
+    if (!a->model) {
+      a->model = s;
+      continue;
+    }
+    if (need_classes && cls < 0) {
+      fprintf(stderr, "etpu: error: %s: image '%s' comes before any --class ID\n", argv[0], s);
+      usage(stderr);
+      return 2;
+    }
+    int rc = add_path(&a->images, s, cls < 0 ? 0 : (uint32_t)cls);
+    if (rc) return rc;
+  }
+  if (!a->model || !a->out || a->images.n == 0) goto bad;
+  return -1;
+bad:
+  fprintf(stderr, "etpu: error: %s: needs MODEL, -o OUT and at least one image\n", argv[0]);
+  usage(stderr);
+  return 2;
+}
+
+/* ---- etpu extract ------------------------------------------------------------ */
+
+static void extract_usage(FILE *f) {
+  fprintf(f,
+          "usage: etpu extract MODEL IMAGE|DIR... -o OUT.npy\n"
+          "  run an embedding extractor on every image (folders: their images in name order) and write\n"
+          "  the dequantized outputs as a float32 array [N, D], one row per image, in argument order\n");
+}
+
+int etpu_cmd_extract(int argc, char **argv) {
+  common_args a;
+  int rc = parse_common(argc, argv, false, NULL, NULL, extract_usage, &a);
+  if (rc >= 0) {
+    list_free(&a.images);
+    return rc;
+  }
+  etpu_model *m = NULL;
+  embedder e = {0};
+  float *all = NULL;
+  rc = open_model(a.model, &m);
+  if (rc) goto out;
+  rc = embedder_init(&e, m);
+  if (rc) goto out;
+  etpu_status st;
+  all = malloc(a.images.n * e.dim * sizeof *all);
+  if (!all) {
+    fprintf(stderr, "etpu: error: out of memory for %zu embeddings\n", a.images.n);
+    rc = 3;
+    goto out;
+  }
+  for (size_t i = 0; i < a.images.n; i++) {
+    st = embed(&e, a.images.v[i].path, all + i * e.dim);
+    if (st != ETPU_OK) {
+      rc = cli_report(st);
+      goto out;
+    }
+  }
+  int32_t shape[2] = {(int32_t)a.images.n, (int32_t)e.dim};
+  st = etpu_npy_write(a.out, ETPU_FLOAT32, 2, shape, all, a.images.n * e.dim * sizeof *all);
+  if (st != ETPU_OK) {
+    rc = cli_report(st);
+    goto out;
+  }
+  printf("wrote %s: %zu embeddings of %u values\n", a.out, a.images.n, e.dim);
+out:
+  free(all);
+  embedder_free(&e);
+  etpu_model_close(m);
+  list_free(&a.images);
+  return rc;
+}
+
+/* ---- etpu imprint ------------------------------------------------------------- */
+
+typedef struct imprint_opts {
+  bool keep, make;
+  float scale;
+} imprint_opts;
+
+static int imprint_extra(void *ctx, const char *opt, const char *val) {
+  imprint_opts *o = ctx;
+  if (!strcmp(opt, "--keep-classes")) return o->keep = true, 1;
+  if (!strcmp(opt, "--make")) return o->make = true, 1;
+  if (!strcmp(opt, "--scale")) return val && parse_float(val, &o->scale) && o->scale > 0 ? 2 : -1;
+  return 0;
+}
+
+static void imprint_usage(FILE *f) {
+  fprintf(f,
+          "usage: etpu imprint MODEL -o OUT.tflite --class ID IMAGE|DIR... [--class ID ...] [options]\n"
+          "  weight imprinting (libcoral's ImprintingEngine): each class's weights are the normalized sum of its\n"
+          "  images' L2-normalized embeddings. MODEL ends L2Norm -> Conv2D 1x1 -> Mul -> Reshape -> Softmax.\n"
+          "  --keep-classes  keep MODEL's classes: ones imprinted before (listed in its description) can take\n"
+          "                  more images, the others are frozen; new ids continue after them\n"
+          "  --make          MODEL is an embedding extractor: append etpu's imprinting tail first\n"
+          "  --scale S       the tail's logit scale with --make (default %g)\n",
+          (double)ETPU_IMPRINT_DEFAULT_SCALE);
+}
+
+int etpu_cmd_imprint(int argc, char **argv) {
+  imprint_opts o = {false, false, 0.0f};
+  common_args a;
+  int rc = parse_common(argc, argv, true, imprint_extra, &o, imprint_usage, &a);
+  if (rc >= 0) {
+    list_free(&a.images);
+    return rc;
+  }
+  if (o.scale > 0 && !o.make) {
+    fprintf(stderr, "etpu: error: imprint: --scale only applies with --make\n");
+    list_free(&a.images);
+    return 2;
+  }
+  etpu_model *m = NULL, *made = NULL, *ex = NULL, *out = NULL;
+  etpu_imprint *im = NULL;
+  embedder e = {0};
+  float *emb = NULL;
+  etpu_status st;
+  rc = open_model(a.model, &m);
+  if (rc) goto done;
+  if (o.make) {
+    st = etpu_imprint_make_model(m, o.scale, &made);
+    if (st != ETPU_OK) goto fail;
+  }
+  st = etpu_imprint_create(made ? made : m, o.keep, &im);
+  if (st == ETPU_OK) st = etpu_imprint_extractor(im, &ex);
+  if (st != ETPU_OK) goto fail;
+  rc = embedder_init(&e, ex);
+  if (rc) goto done;
+  if (e.dim != etpu_imprint_embedding_dim(im)) {
+    fprintf(stderr, "etpu: error: extractor output has %u values, the imprinting layer takes %u\n", e.dim,
+            etpu_imprint_embedding_dim(im));
+    rc = 1;
+    goto done;
+  }
+  uint32_t first = etpu_imprint_class_count(im);
+  if (first) printf("kept %u classes (%s)\n", first, a.model);
+  emb = malloc((size_t)e.dim * sizeof *emb);
+  if (!emb) {
+    rc = 3;
+    goto done;
+  }
+  /* Classes in id order, so new ids are appended in turn. */
+  for (uint32_t c = 0; c < a.classes; c++) {
+    uint32_t count = 0;
+    for (size_t i = 0; i < a.images.n; i++) {
+      if (a.images.v[i].label != c) continue;
+      st = embed(&e, a.images.v[i].path, emb);
+      if (st == ETPU_OK) st = etpu_imprint_train(im, emb, e.dim, c);
+      if (st != ETPU_OK) goto fail;
+      count++;
+    }
+    if (count) printf("class %u: %u image%s\n", c, count, count == 1 ? "" : "s");
+  }
+  st = etpu_imprint_build(im, &out);
+  if (st != ETPU_OK) goto fail;
+  printf("%u class%s\n", etpu_imprint_class_count(im), etpu_imprint_class_count(im) == 1 ? "" : "es");
+  rc = write_model(out, a.out);
+  goto done;
+fail:
+  rc = cli_report(st);
+done:
+  free(emb);
+  embedder_free(&e);
+  etpu_imprint_free(im);
+  etpu_model_close(out);
+  etpu_model_close(ex);
+  etpu_model_close(made);
+  etpu_model_close(m);
+  list_free(&a.images);
+  return rc;
+}
+
+/* ---- etpu train ----------------------------------------------------------------- */
+
+typedef struct train_opts {
+  etpu_sr_train_options t;
+  float lr, l2, weight_scale;
+  unsigned long seed, val_every;
+} train_opts;
+
+static int train_extra(void *ctx, const char *opt, const char *val) {
+  train_opts *o = ctx;
+  unsigned long v;
+  if (!strcmp(opt, "--iterations"))
+    return val && parse_ulong(val, 100000000, &v) ? (o->t.iterations = (uint32_t)v, 2) : -1;
+  if (!strcmp(opt, "--batch"))
+    return val && parse_ulong(val, 1u << 20, &v) && v ? (o->t.batch_size = (uint32_t)v, 2) : -1;
+  if (!strcmp(opt, "--report"))
+    return val && parse_ulong(val, 100000000, &v) ? (o->t.report_every = (uint32_t)v, 2) : -1;
+  if (!strcmp(opt, "--seed")) return val && parse_ulong(val, ~0ul, &o->seed) ? 2 : -1;
+  if (!strcmp(opt, "--val-every")) return val && parse_ulong(val, 1000000, &o->val_every) ? 2 : -1;
+  if (!strcmp(opt, "--lr")) return val && parse_float(val, &o->lr) && o->lr > 0 ? 2 : -1;
+  if (!strcmp(opt, "--l2")) return val && parse_float(val, &o->l2) && o->l2 >= 0 ? 2 : -1;
+  if (!strcmp(opt, "--weight-scale")) return val && parse_float(val, &o->weight_scale) && o->weight_scale >= 0 ? 2 : -1;
+  return 0;
+}
+
+static void train_usage(FILE *f) {
+  fprintf(f,
+          "usage: etpu train MODEL -o OUT.tflite --class ID IMAGE|DIR... [--class ID ...] [options]\n"
+          "  last-layer backpropagation (libcoral's SoftmaxRegression): train a softmax layer on MODEL's\n"
+          "  embeddings by mini-batch SGD and append it to MODEL as FULLY_CONNECTED (+ RESHAPE) + SOFTMAX\n"
+          "  --iterations N    SGD steps (default 500)\n"
+          "  --batch N         examples per step, drawn with replacement (default 100)\n"
+          "  --lr X            learning rate (default 0.01)\n"
+          "  --l2 X            L2 regularisation (default 0)\n"
+          "  --weight-scale X  initial weights X * N(0,1) (default 0.01)\n"
+          "  --seed N          random seed; the same seed and images give the same bytes (default 1)\n"
+          "  --val-every K     every K-th image of each class is kept for validation (default 10; 0: none)\n"
+          "  --report N        print progress every N steps (default 100; 0: at the end)\n");
+}
+
+static bool print_progress(void *user, const etpu_sr_progress *p) {
+  (void)user;
+  printf("step %u/%u: batch loss %.4f, train loss %.4f accuracy %.3f", p->iteration, p->iterations,
+         (double)p->batch_loss, (double)p->train_loss, (double)p->train_accuracy);
+  if (p->val_accuracy >= 0)
+    printf(", validation loss %.4f accuracy %.3f", (double)p->val_loss, (double)p->val_accuracy);
+  printf("\n");
+  return true;
+}
+
+int etpu_cmd_train(int argc, char **argv) {
+  train_opts o;
+  memset(&o, 0, sizeof o);
+  o.t.iterations = 500;
+  o.t.batch_size = 100;
+  o.t.report_every = 100;
+  o.t.progress = print_progress;
+  o.lr = 0.01f;
+  o.weight_scale = 0.01f;
+  o.seed = 1;
+  o.val_every = 10;
+  common_args a;
+  int rc = parse_common(argc, argv, true, train_extra, &o, train_usage, &a);
+  if (rc >= 0) {
+    list_free(&a.images);
+    return rc;
+  }
+  if (a.classes < 2) {
+    fprintf(stderr, "etpu: error: train: needs at least two classes (--class 0 ... --class 1 ...)\n");
+    list_free(&a.images);
+    return 2;
+  }
+  o.t.learning_rate = o.lr;
+  etpu_model *m = NULL, *out = NULL;
+  etpu_softmax_regression *sr = NULL;
+  embedder e = {0};
+  float *emb = NULL;
+  etpu_status st;
+  rc = open_model(a.model, &m);
+  if (rc) goto done;
+  rc = embedder_init(&e, m);
+  if (rc) goto done;
+  etpu_sr_options so;
+  etpu_softmax_regression_default_options(e.dim, a.classes, &so);
+  so.seed = o.seed;
+  so.l2_reg = o.l2;
+  so.weight_scale = o.weight_scale;
+  so.max_examples = a.images.n > 65536 ? (uint32_t)a.images.n : 65536;
+  st = etpu_softmax_regression_create(&so, &sr);
+  if (st != ETPU_OK) goto fail;
+  emb = malloc((size_t)e.dim * sizeof *emb);
+  if (!emb) {
+    rc = 3;
+    goto done;
+  }
+  uint32_t *seen = calloc(a.classes, sizeof *seen);
+  if (!seen) {
+    rc = 3;
+    goto done;
+  }
+  for (size_t i = 0; i < a.images.n; i++) {
+    uint32_t c = a.images.v[i].label;
+    bool val = o.val_every && (seen[c]++ % o.val_every) == o.val_every - 1;
+    st = embed(&e, a.images.v[i].path, emb);
+    if (st == ETPU_OK) st = etpu_softmax_regression_add(sr, emb, e.dim, c, val);
+    if (st != ETPU_OK) {
+      free(seen);
+      goto fail;
+    }
+  }
+  free(seen);
+  printf("%u training and %u validation images, %u classes, embedding %u\n", etpu_softmax_regression_count(sr, false),
+         etpu_softmax_regression_count(sr, true), a.classes, e.dim);
+  st = etpu_softmax_regression_train(sr, &o.t);
+  if (st == ETPU_OK) st = etpu_softmax_regression_append(m, sr, &out);
+  if (st != ETPU_OK) goto fail;
+  rc = write_model(out, a.out);
+  goto done;
+fail:
+  rc = cli_report(st);
+done:
+  free(emb);
+  embedder_free(&e);
+  etpu_softmax_regression_free(sr);
+  etpu_model_close(out);
+  etpu_model_close(m);
+  list_free(&a.images);
+  return rc;
+}
