@@ -507,6 +507,12 @@ ETPU_WUR etpu_status etpu_interp_output(const etpu_interp *interp, uint32_t i, c
 ETPU_WUR etpu_status etpu_interp_tensor(const etpu_interp *interp, uint32_t tensor, const void **data_out,
                                         size_t *size_out);
 
+/* A tensor's shape as the interpreter holds it: the model's, or the one an
+ * op set at prepare time for outputs the model leaves unshaped (e.g. the
+ * PosenetDecoderOp's). Valid while the interpreter exists. */
+ETPU_WUR etpu_status etpu_interp_tensor_shape(const etpu_interp *interp, uint32_t tensor, uint32_t *rank_out,
+                                              const int32_t **dims_out);
+
 void etpu_interp_destroy(etpu_interp *interp);
 
 /* The real compiler's version string etpu's reports are formatted after. */

@@ -398,3 +398,11 @@ etpu_status etpu_interp_tensor(const etpu_interp *ip, uint32_t i, const void **d
   *size_out = t->bytes;
   return ETPU_OK;
 }
+
+etpu_status etpu_interp_tensor_shape(const etpu_interp *ip, uint32_t i, uint32_t *rank_out, const int32_t **dims_out) {
+  if (!ip || !rank_out || !dims_out) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_tensor_shape: NULL argument");
+  if (i >= ip->ntensors) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: tensor %u does not exist", ip->model->label, i);
+  *rank_out = ip->t[i].rank;
+  *dims_out = ip->t[i].dims;
+  return ETPU_OK;
+}

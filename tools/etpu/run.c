@@ -331,7 +331,15 @@ static int write_outputs(const run_args *a, run_state *s, uint32_t nout) {
     snprintf(name, sizeof name, "output_%u.npy", k);
     char *path = path_join(a->output_dir, name);
     if (!path) return 3;
-    st = etpu_npy_write(path, t.type, t.rank, t.shape, data, size);
+    /* The interpreter's shape: ops such as PosenetDecoderOp shape outputs
+     * the model leaves empty. */
+    uint32_t rank = t.rank;
+    const int32_t *dims = t.shape;
+    if (etpu_interp_tensor_shape(s->interp, (uint32_t)etpu_interp_output_index(s->interp, k), &rank, &dims) != ETPU_OK) {
+      rank = t.rank;
+      dims = t.shape;
+    }
+    st = etpu_npy_write(path, t.type, rank, dims, data, size);
     free(path);
     if (st != ETPU_OK) return cli_report(st);
   }
@@ -355,7 +363,13 @@ static int dump_tensors(const run_args *a, run_state *s, uint32_t *written, uint
     snprintf(name, sizeof name, "t%u.npy", i);
     char *path = path_join(a->dump_dir, name);
     if (!path) return 3;
-    etpu_status st = etpu_npy_write(path, t.type, t.rank, t.shape, data, size);
+    uint32_t rank = t.rank;
+    const int32_t *dims = t.shape;
+    if (etpu_interp_tensor_shape(s->interp, i, &rank, &dims) != ETPU_OK) {
+      rank = t.rank;
+      dims = t.shape;
+    }
+    etpu_status st = etpu_npy_write(path, t.type, rank, dims, data, size);
     free(path);
     if (st == ETPU_UNSUPPORTED) {
       (*skipped)++;
