@@ -191,7 +191,7 @@ const etpu_kernel_reg etpu_reg_softmax = {OP_SOFTMAX, NULL, softmax_prepare, sof
 /* ---- LOGISTIC and TANH --------------------------------------------------- */
 
 static etpu_status sigmoid_prepare(etpu_interp *ip, etpu_rop *op, bool is_tanh) {
-  etpu_rtensor *in, *out;
+  etpu_rtensor *in = NULL, *out = NULL;
   etpu_status st = unary_prepare(ip, op, &in, &out);
   if (st != ETPU_OK) return st;
   if ((st = check_out_type(ip, op, in, out)) != ETPU_OK) return st;
@@ -258,7 +258,7 @@ const etpu_kernel_reg etpu_reg_tanh = {OP_TANH, NULL, tanh_prepare, tanh_eval, N
 /* ---- L2_NORMALIZATION ---------------------------------------------------- */
 
 static etpu_status l2norm_prepare(etpu_interp *ip, etpu_rop *op) {
-  etpu_rtensor *in, *out;
+  etpu_rtensor *in = NULL, *out = NULL;
   etpu_status st = unary_prepare(ip, op, &in, &out);
   if (st != ETPU_OK) return st;
   if ((st = check_out_type(ip, op, in, out)) != ETPU_OK) return st;
@@ -296,7 +296,7 @@ const etpu_kernel_reg etpu_reg_l2_normalization = {OP_L2_NORMALIZATION, NULL, l2
 /* ---- RELU, RELU6, RELU_N1_TO_1 ------------------------------------------- */
 
 static etpu_status relu_prepare_range(etpu_interp *ip, etpu_rop *op, float lo, float hi) {
-  etpu_rtensor *in, *out;
+  etpu_rtensor *in = NULL, *out = NULL;
   etpu_status st = unary_prepare(ip, op, &in, &out);
   if (st != ETPU_OK) return st;
   if ((st = check_out_type(ip, op, in, out)) != ETPU_OK) return st;
@@ -338,7 +338,7 @@ const etpu_kernel_reg etpu_reg_relu_n1_to_1 = {OP_RELU_N1_TO_1, NULL, relu1_prep
 /* ---- LEAKY_RELU ---------------------------------------------------------- */
 
 static etpu_status leaky_relu_prepare(etpu_interp *ip, etpu_rop *op) {
-  etpu_rtensor *in, *out;
+  etpu_rtensor *in = NULL, *out = NULL;
   etpu_status st = unary_prepare(ip, op, &in, &out);
   if (st != ETPU_OK) return st;
   if ((st = check_out_type(ip, op, in, out)) != ETPU_OK) return st;
@@ -433,7 +433,7 @@ const etpu_kernel_reg etpu_reg_prelu = {OP_PRELU, NULL, prelu_prepare, prelu_eva
 /* ---- HARD_SWISH ---------------------------------------------------------- */
 
 static etpu_status hard_swish_prepare(etpu_interp *ip, etpu_rop *op) {
-  etpu_rtensor *in, *out;
+  etpu_rtensor *in = NULL, *out = NULL;
   etpu_status st = unary_prepare(ip, op, &in, &out);
   if (st != ETPU_OK) return st;
   if ((st = check_out_type(ip, op, in, out)) != ETPU_OK) return st;
