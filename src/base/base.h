@@ -46,6 +46,23 @@ static inline bool etpu_add_size(size_t a, size_t b, size_t *out) {
   return true;
 }
 
+/* Little-endian loads and stores (the .tflite format and etpu's payload). */
+static inline uint16_t etpu_rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static inline uint32_t etpu_rd32(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static inline uint64_t etpu_rd64(const uint8_t *p) { return (uint64_t)etpu_rd32(p) | ((uint64_t)etpu_rd32(p + 4) << 32); }
+static inline void etpu_wr16(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+}
+static inline void etpu_wr32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline void etpu_wr64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
 /* A bump arena: many small allocations freed together. Blocks come from
  * etpu_malloc. */
 typedef struct etpu_arena_block etpu_arena_block;

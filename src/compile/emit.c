@@ -281,13 +281,6 @@ static etpu_status segment_io(const emitter *e, int32_t s, item *it) {
   return ETPU_OK;
 }
 
-static void wr32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void wr64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-
 /* The payload of segment s: header + the segment as a .tflite. */
 static etpu_status make_payload(const emitter *e, int32_t s, item *custom) {
   const etpu_compilation *c = e->c;
@@ -314,13 +307,13 @@ static etpu_status make_payload(const emitter *e, int32_t s, item *custom) {
   }
   memmove(p + ETPU_PAYLOAD_HEADER_BYTES, p, size);
   memcpy(p, ETPU_PAYLOAD_MAGIC, 8);
-  wr32(p + 8, ETPU_PAYLOAD_VERSION);
-  wr32(p + 12, (uint32_t)c->seg_runtime[s]);
-  wr64(p + 16, c->seg_params[s]);
-  wr64(p + 24, c->seg_onchip[s]);
-  wr64(p + 32, c->seg_params[s] - c->seg_onchip[s]);
-  wr32(p + 40, n);
-  wr32(p + 44, (uint32_t)size);
+  etpu_wr32(p + 8, ETPU_PAYLOAD_VERSION);
+  etpu_wr32(p + 12, (uint32_t)c->seg_runtime[s]);
+  etpu_wr64(p + 16, c->seg_params[s]);
+  etpu_wr64(p + 24, c->seg_onchip[s]);
+  etpu_wr64(p + 32, c->seg_params[s] - c->seg_onchip[s]);
+  etpu_wr32(p + 40, n);
+  etpu_wr32(p + 44, (uint32_t)size);
   custom->payload = p;
   custom->payload_size = ETPU_PAYLOAD_HEADER_BYTES + size;
   return ETPU_OK;

@@ -193,11 +193,6 @@ static bool fbv_equal(const etpu_fbv *a, const etpu_fbv *b) {
 
 /* ---- decoding (= verification) ----------------------------------------- */
 
-static inline uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static inline uint32_t rd32(const uint8_t *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static inline uint64_t rd64(const uint8_t *p) { return (uint64_t)rd32(p) | ((uint64_t)rd32(p + 4) << 32); }
 
 #define CORRUPT(d, ...) fb_corrupt((d), __VA_ARGS__)
 
@@ -223,7 +218,7 @@ static etpu_status decode_table(etpu_fb_decoder *d, uint64_t pos, uint16_t desc,
 /* Follow a uoffset stored at `at`; check the target is in range and 4-aligned. */
 static etpu_status follow(etpu_fb_decoder *d, uint64_t at, const char *what, uint64_t *target) {
   if (at + 4 > d->size) return CORRUPT(d, "%s offset at %llu runs past the end", what, (unsigned long long)at);
-  uint32_t off = rd32(d->buf + at);
+  uint32_t off = etpu_rd32(d->buf + at);
   uint64_t t = at + off;
   if (off == 0 || t + 4 > d->size)
     return CORRUPT(d, "%s at offset %llu points to %llu, outside the %zu-byte buffer", what, (unsigned long long)at,
@@ -239,7 +234,7 @@ static etpu_status decode_string(etpu_fb_decoder *d, uint64_t at, const char *wh
   uint64_t s = 0;
   etpu_status st = follow(d, at, what, &s);
   if (st != ETPU_OK) return st;
-  uint32_t len = rd32(d->buf + s);
+  uint32_t len = etpu_rd32(d->buf + s);
   if ((uint64_t)len + 1 > d->size - s - 4)
     return CORRUPT(d, "%s at offset %llu: length %u runs past the end", what, (unsigned long long)s, len);
   if (d->buf[s + 4 + len] != 0)
@@ -256,7 +251,7 @@ static etpu_status decode_vector(etpu_fb_decoder *d, uint64_t at, const struct e
   snprintf(what, sizeof what, "vector %s.%s", tname, fd->name);
   etpu_status st = follow(d, at, what, &s);
   if (st != ETPU_OK) return st;
-  uint32_t n = rd32(d->buf + s);
+  uint32_t n = etpu_rd32(d->buf + s);
   size_t esz = etpu_fb_scalar_size(fd->elem);
   if (fd->elem == ETPU_FB_STRING || fd->elem == ETPU_FB_TABLE) esz = 4;
   if (esz == 0) return CORRUPT(d, "%s has an element type etpu cannot decode", what);
@@ -307,13 +302,13 @@ static etpu_status decode_table(etpu_fb_decoder *d, uint64_t pos, uint16_t desc,
                    ETPU_FB_MAX_DEPTH);
   if (pos % 4 != 0 || pos + 4 > d->size)
     return CORRUPT(d, "table %s at offset %llu is unaligned or outside the buffer", td->name, (unsigned long long)pos);
-  int32_t soff = (int32_t)rd32(d->buf + pos);
+  int32_t soff = (int32_t)etpu_rd32(d->buf + pos);
   int64_t vt = (int64_t)pos - (int64_t)soff;
   if (vt < 0 || vt % 2 != 0 || (uint64_t)vt + 4 > d->size)
     return CORRUPT(d, "table %s at offset %llu: vtable at %lld is outside the buffer or unaligned", td->name,
                    (unsigned long long)pos, (long long)vt);
-  uint16_t vtsize = rd16(d->buf + vt);
-  uint16_t tblsize = rd16(d->buf + vt + 2);
+  uint16_t vtsize = etpu_rd16(d->buf + vt);
+  uint16_t tblsize = etpu_rd16(d->buf + vt + 2);
   if (vtsize < 4 || vtsize % 2 != 0 || (uint64_t)vt + vtsize > d->size)
     return CORRUPT(d, "table %s at offset %llu: vtable size %u is invalid", td->name, (unsigned long long)pos, vtsize);
   if (tblsize < 4 || pos + tblsize > d->size)
@@ -326,7 +321,7 @@ static etpu_status decode_table(etpu_fb_decoder *d, uint64_t pos, uint16_t desc,
   uint16_t present = 0;
   for (uint16_t i = 0; i < td->nfields; i++) {
     uint16_t id = td->fields[i].id;
-    if (id < nslots && rd16(d->buf + vt + 4 + 2 * id) != 0) present++;
+    if (id < nslots && etpu_rd16(d->buf + vt + 4 + 2 * id) != 0) present++;
   }
   /* Each present field occupies at least one byte of the table, so a file
    * without shared sub-objects never spends more units than it has bytes. */
@@ -340,7 +335,7 @@ static etpu_status decode_table(etpu_fb_decoder *d, uint64_t pos, uint16_t desc,
   for (uint16_t i = 0; i < td->nfields; i++) {
     const struct etpu_fb_fdesc *fd = &td->fields[i];
     if (fd->id >= nslots) continue;
-    uint16_t foff = rd16(d->buf + vt + 4 + 2 * fd->id);
+    uint16_t foff = etpu_rd16(d->buf + vt + 4 + 2 * fd->id);
     if (foff == 0) continue;
     size_t fsz = kind_is_offset(fd->kind) ? 4 : etpu_fb_scalar_size(fd->kind);
     if ((uint32_t)foff + fsz > tblsize)
@@ -362,32 +357,32 @@ static etpu_status decode_table(etpu_fb_decoder *d, uint64_t pos, uint16_t desc,
         v.v.i = (int8_t)p[0];
         break;
       case ETPU_FB_I16:
-        v.v.i = (int16_t)rd16(p);
+        v.v.i = (int16_t)etpu_rd16(p);
         break;
       case ETPU_FB_U16:
-        v.v.i = rd16(p);
+        v.v.i = etpu_rd16(p);
         break;
       case ETPU_FB_I32:
-        v.v.i = (int32_t)rd32(p);
+        v.v.i = (int32_t)etpu_rd32(p);
         break;
       case ETPU_FB_U32:
-        v.v.i = rd32(p);
+        v.v.i = etpu_rd32(p);
         break;
       case ETPU_FB_I64:
-        v.v.i = (int64_t)rd64(p);
+        v.v.i = (int64_t)etpu_rd64(p);
         break;
       case ETPU_FB_U64:
-        v.v.u = rd64(p);
+        v.v.u = etpu_rd64(p);
         break;
       case ETPU_FB_F32: {
         float f;
-        uint32_t b = rd32(p);
+        uint32_t b = etpu_rd32(p);
         memcpy(&f, &b, 4);
         v.v.f = f;
         break;
       }
       case ETPU_FB_F64: {
-        uint64_t b = rd64(p);
+        uint64_t b = etpu_rd64(p);
         memcpy(&v.v.f, &b, 8);
         break;
       }
@@ -417,7 +412,7 @@ static etpu_status decode_table(etpu_fb_decoder *d, uint64_t pos, uint16_t desc,
       }
       case ETPU_FB_UNION: {
         /* The type is the previous slot; absent type means NONE. */
-        uint16_t toff = fd->id > 0 && fd->id - 1 < nslots ? rd16(d->buf + vt + 4 + 2 * (fd->id - 1)) : 0;
+        uint16_t toff = fd->id > 0 && fd->id - 1 < nslots ? etpu_rd16(d->buf + vt + 4 + 2 * (fd->id - 1)) : 0;
         uint8_t type = 0;
         if (toff != 0) {
           if ((uint32_t)toff + 1 > tblsize)
@@ -523,16 +518,6 @@ static size_t w_reserve_lead(fb_writer *w, size_t n, size_t lead, size_t align) 
   return w_reserve(w, n, 1);
 }
 
-static void wr16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-static void wr32(uint8_t *p, uint32_t v) {
-  for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
-static void wr64(uint8_t *p, uint64_t v) {
-  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static void put_scalar(uint8_t *p, uint8_t kind, const etpu_fbv *v) {
   switch (kind) {
@@ -544,29 +529,29 @@ static void put_scalar(uint8_t *p, uint8_t kind, const etpu_fbv *v) {
       break;
     case ETPU_FB_I16:
     case ETPU_FB_U16:
-      wr16(p, (uint16_t)v->v.i);
+      etpu_wr16(p, (uint16_t)v->v.i);
       break;
     case ETPU_FB_I32:
     case ETPU_FB_U32:
-      wr32(p, (uint32_t)v->v.i);
+      etpu_wr32(p, (uint32_t)v->v.i);
       break;
     case ETPU_FB_I64:
-      wr64(p, (uint64_t)v->v.i);
+      etpu_wr64(p, (uint64_t)v->v.i);
       break;
     case ETPU_FB_U64:
-      wr64(p, v->v.u);
+      etpu_wr64(p, v->v.u);
       break;
     case ETPU_FB_F32: {
       float f = (float)v->v.f;
       uint32_t b;
       memcpy(&b, &f, 4);
-      wr32(p, b);
+      etpu_wr32(p, b);
       break;
     }
     case ETPU_FB_F64: {
       uint64_t b;
       memcpy(&b, &v->v.f, 8);
-      wr64(p, b);
+      etpu_wr64(p, b);
       break;
     }
     default:
@@ -575,7 +560,7 @@ static void put_scalar(uint8_t *p, uint8_t kind, const etpu_fbv *v) {
 }
 
 static void patch_uoffset(fb_writer *w, size_t at, size_t target) {
-  if (!w->oom) wr32(w->buf + at, (uint32_t)(target - at));
+  if (!w->oom) etpu_wr32(w->buf + at, (uint32_t)(target - at));
 }
 
 static size_t encode_table(fb_writer *w, const etpu_fbt *t, int depth);
@@ -583,7 +568,7 @@ static size_t encode_table(fb_writer *w, const etpu_fbt *t, int depth);
 static size_t encode_string(fb_writer *w, const char *s, uint32_t len) {
   size_t at = w_reserve(w, 4 + (size_t)len + 1, 4);
   if (!w->oom) {
-    wr32(w->buf + at, len);
+    etpu_wr32(w->buf + at, len);
     if (len) memcpy(w->buf + at + 4, s, len);
   }
   return at;
@@ -596,7 +581,7 @@ static size_t encode_vector(fb_writer *w, const etpu_fbv *v, const struct etpu_f
   size_t bytes = (size_t)v->count * esz;
   size_t at = w_reserve_lead(w, 4 + bytes, 4, align);
   if (w->oom) return 0;
-  wr32(w->buf + at, v->count);
+  etpu_wr32(w->buf + at, v->count);
   size_t data = at + 4;
   if (v->elem == ETPU_FB_STRING) {
     for (uint32_t i = 0; i < v->count; i++) {
@@ -650,10 +635,10 @@ static size_t encode_table(fb_writer *w, const etpu_fbt *t, int depth) {
   size_t vt = w_reserve(w, vtbytes, 2);
   size_t tb = w_reserve(w, size, 8);
   if (w->oom) return 0;
-  wr16(w->buf + vt, (uint16_t)vtbytes);
-  wr16(w->buf + vt + 2, (uint16_t)size);
-  for (uint16_t i = 0; i < t->n; i++) wr16(w->buf + vt + 4 + 2 * t->f[i].id, offs[i]);
-  wr32(w->buf + tb, (uint32_t)(int32_t)(tb - vt));
+  etpu_wr16(w->buf + vt, (uint16_t)vtbytes);
+  etpu_wr16(w->buf + vt + 2, (uint16_t)size);
+  for (uint16_t i = 0; i < t->n; i++) etpu_wr16(w->buf + vt + 4 + 2 * t->f[i].id, offs[i]);
+  etpu_wr32(w->buf + tb, (uint32_t)(int32_t)(tb - vt));
   for (uint16_t i = 0; i < t->n; i++)
     if (!kind_is_offset(t->f[i].kind)) put_scalar(w->buf + tb + offs[i], t->f[i].kind, &t->f[i]);
   (void)fsz;

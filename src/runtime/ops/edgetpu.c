@@ -28,10 +28,6 @@ typedef struct edgetpu_params {
   int32_t *in;      /* outer tensor indices */
 } edgetpu_params;
 
-static uint32_t rd32(const uint8_t *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 static bool same_shape(const etpu_rtensor *a, int32_t type, uint32_t rank, const int32_t *shape) {
   if (a->type != type || a->rank != rank) return false;
   for (uint32_t d = 0; d < rank; d++)
@@ -48,7 +44,7 @@ static etpu_status edgetpu_prepare(etpu_interp *ip, etpu_rop *op) {
                         "code that only a physical Edge TPU (with libedgetpu) can run. Run the uncompiled model with "
                         "etpu, or compile it with `etpu compile` to simulate the Edge TPU part");
   if (n < PAYLOAD_HEADER) return etpu_op_fail(ip, op, ETPU_MALFORMED, "etpu payload of %u bytes is truncated", n);
-  uint32_t version = rd32(p + 8), size = rd32(p + 44);
+  uint32_t version = etpu_rd32(p + 8), size = etpu_rd32(p + 44);
   if (version != 1)
     return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "etpu payload format version %u; this etpu reads version 1", version);
   if (size > n - PAYLOAD_HEADER)
