@@ -596,6 +596,8 @@ static void test_training_api(void) {
 
 /* ---- small built extractors ------------------------------------------------- */
 
+static etpu_status run_u8(const etpu_model *m, const void *in, size_t in_size, uint8_t *out, size_t out_size);
+
 /* input [1,D] -> RESHAPE -> output [1,1,1,D] (rank4), or input [1,1,1,D]
  * -> RESHAPE -> [1,D]; quantized `type`, scale 0.05. */
 static etpu_model *tiny_extractor(int32_t type, bool out_rank4, int32_t d) {
@@ -698,6 +700,26 @@ static void test_append_small(void) {
       CHECK(etpu_model_output_count(r, 0) == 1 &&
             etpu_model_output(r, 0, 0) == find_tensor(r, "Imprinting/Softmax/Output"));
       CHECK(strcmp(etpu_model_description(r), "tiny extractor") == 0);
+      /* libcoral stores the FC output as input shape[:-1] + [C]: [1,1,1,3]
+       * here. TFLite resizes it to the [1,3] the op computes; so does etpu
+       * (same element count), giving the same bytes. Another element
+       * count is refused: etpu plans memory from the stored shapes. */
+      if (r4) {
+        const uint8_t in[4] = {3, 40, 77, 200};
+        uint8_t want[3] = {0}, got[3] = {1};
+        CHECK_OK(run_u8(r, in, 4, want, 3));
+        etpu_model *lc = reopen(r);
+        if (lc) {
+          uint32_t fo = (uint32_t)find_tensor(lc, "Appended/FC/Output");
+          CHECK_OK(etpu_learn_set_shape(lc, fo, 4, (const int32_t[]){1, 1, 1, 3}));
+          CHECK_MSG(run_u8(lc, in, 4, got, 3) == ETPU_OK && memcmp(want, got, 3) == 0,
+                    "libcoral's [1,1,1,3] FC output: %s", etpu_errmsg());
+          CHECK_OK(etpu_learn_set_shape(lc, fo, 4, (const int32_t[]){1, 1, 2, 3}));
+          CHECK(run_u8(lc, in, 4, got, 3) == ETPU_MALFORMED && msg_has("Appended/FC/Output") &&
+                msg_has("but the op computes [1,3]"));
+        }
+        etpu_model_close(lc);
+      }
       /* The original is untouched, and appending twice is refused. */
       CHECK(etpu_model_op_count(ex, 0) == 1);
       etpu_model *twice = NULL;

@@ -638,6 +638,14 @@ static etpu_status fc_prepare(etpu_interp *ip, etpu_rop *op) {
     want[0] = batches;
     want[1] = units;
   }
+  /* TFLite's Prepare never reads the stored output shape: it resizes the
+   * output to the shape above (libcoral's retrained models store [1,1,1,C]
+   * for a [1,C] result). etpu plans memory from the stored shapes, so it
+   * takes TFLite's shape when the element count is the same, else refuses. */
+  if (out->elems == (size_t)batches * (size_t)units) {
+    out->rank = rank;
+    memcpy(out->dims, want, rank * sizeof want[0]);
+  }
   if ((st = check_output_shape(ip, op, out, rank, want)) != ETPU_OK) return st;
   c->in_d = (etpu_dims){batches, 1, 1, depth};
   c->f_d = (etpu_dims){units, 1, 1, depth};
