@@ -350,8 +350,10 @@ ETPU_WUR etpu_status etpu_model_validate(const etpu_model *model);
  * ------------------------------------------------------------------------- */
 typedef struct etpu_compile_options {
   int32_t min_runtime_version;      /* 10..14; 0 = 14 (edgetpu_compiler v16's default) */
-  uint32_t intermediate_count;      /* -i: tensor names where the Edge TPU part stops */
-  const char *const *intermediate_tensors;
+  uint32_t intermediate_count;      /* -i: tensor names where the Edge TPU part stops; with none, */
+  const char *const *intermediate_tensors; /* a graph ending in an on-device learning layer (libcoral's
+                                             imprinting tail, or its appended "Appended/FC/Weights" layer)
+                                             stops at that layer's input, which stays on the CPU */
   bool multiple_subgraphs;          /* -a: every run of mappable ops becomes a segment */
   uint32_t num_segments;            /* -n: pipeline segments; 0 or 1 = one model */
 } etpu_compile_options;
@@ -924,7 +926,14 @@ ETPU_WUR etpu_status etpu_calibration_run(etpu_calibration *cal, const float *co
 /* Samples run so far. */
 uint32_t etpu_calibration_samples(const etpu_calibration *cal);
 
-/* Recorded range of a tensor (before extension to 0); false if none. */
+/* Tensors whose range the model itself records (QuantizationParameters min
+ * and max with no scale, as TensorFlow's calibrated float models carry);
+ * such ranges stand for tensors that no sample reached, so a model recording
+ * every range quantizes without samples. */
+uint32_t etpu_calibration_recorded(const etpu_calibration *cal);
+
+/* Range of a tensor (before extension to 0): from the samples, else the
+ * model's recorded range; false if neither. */
 bool etpu_calibration_range(const etpu_calibration *cal, uint32_t tensor, float *min_out, float *max_out);
 
 /* Run the float model and a quantized model made from it by etpu_quantize

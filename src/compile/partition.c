@@ -11,7 +11,8 @@
  *     before the custom op (e.g. a float->int8 QUANTIZE on the input) and
  *     does not taint;
  *   - every other op goes into the Edge TPU op.
- * -i names tensors that are tainted from the start. With -a, ops behind the
+ * -i names tensors that are tainted from the start; without -i, so is the
+ * input of an on-device learning layer ending the graph. With -a, ops behind the
  * cut that pass the rules are mapped too, and each maximal run of mapped ops
  * in op order becomes its own segment (runs are contiguous in a topological
  * order, so each segment is convex). With -n, the single segment is cut into
@@ -53,6 +54,40 @@ static int32_t find_tensor(const etpu_gsubgraph *g, const char *name) {
   return -1;
 }
 
+static int32_t code_at(const etpu_model *m, const etpu_gsubgraph *g, uint32_t o) {
+  return m->opcodes[g->ops[o].opcode].code;
+}
+
+/* The input tensor of an on-device learning layer at the end of the graph,
+ * or -1 (LEARNING.md §3.1, §4.2). libcoral compiles only the base of a
+ * retrained model and keeps the layer on the CPU, where it can be trained
+ * again; without -i etpu cuts there too. Two layouts:
+ *  - imprinting (libcoral's ValidateImprintingModel): the last ops are
+ *    L2_NORMALIZATION, [QUANTIZE], CONV_2D, MUL, RESHAPE, SOFTMAX and the
+ *    graph has no other L2_NORMALIZATION; the cut is the L2Norm's input;
+ *  - softmax regression (AppendFullyConnectedAndSoftmaxLayerToModel): the
+ *    last ops are FULLY_CONNECTED, [RESHAPE], SOFTMAX and the weights are
+ *    named "Appended/FC/Weights" as libcoral names them; the cut is the
+ *    FULLY_CONNECTED's input. */
+static int32_t learned_tail_input(const etpu_model *m, const etpu_gsubgraph *g) {
+  uint32_t n = g->nops;
+  if (n < 3 || code_at(m, g, n - 1) != ETPU_OP_SOFTMAX) return -1;
+  uint32_t fc = code_at(m, g, n - 2) == ETPU_OP_RESHAPE ? n - 3 : n - 2;
+  if (code_at(m, g, fc) == ETPU_OP_FULLY_CONNECTED && fc > 0 && g->ops[fc].ninputs >= 2) {
+    int32_t w = g->ops[fc].inputs[1];
+    if (w >= 0 && !strcmp(g->tensors[w].name, "Appended/FC/Weights")) return g->ops[fc].inputs[0];
+    return -1;
+  }
+  if (n < 6 || code_at(m, g, n - 2) != ETPU_OP_RESHAPE || code_at(m, g, n - 3) != ETPU_OP_MUL ||
+      code_at(m, g, n - 4) != ETPU_OP_CONV_2D)
+    return -1;
+  uint32_t l2 = code_at(m, g, n - 5) == ETPU_OP_QUANTIZE ? n - 6 : n - 5;
+  if (code_at(m, g, l2) != ETPU_OP_L2_NORMALIZATION || l2 == 0 || g->ops[l2].ninputs < 1) return -1;
+  for (uint32_t o = 0; o < l2; o++)
+    if (code_at(m, g, o) == ETPU_OP_L2_NORMALIZATION) return -1;
+  return g->ops[l2].inputs[0];
+}
+
 etpu_status etpu_partition(etpu_compilation *c) {
   const etpu_model *m = c->model;
   const etpu_gsubgraph *g = &m->subgraphs[0];
@@ -70,6 +105,8 @@ etpu_status etpu_partition(etpu_compilation *c) {
       return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: -i: no tensor is named '%s'", m->label, name ? name : "(null)");
     tainted[t] = 1;
   }
+  c->learned_cut = c->opt.intermediate_count ? -1 : learned_tail_input(m, g);
+  if (c->learned_cut >= 0) tainted[c->learned_cut] = 1;
   /* Topological order check: inputs produced by later ops break the cut. */
   for (uint32_t o = 0; o < c->nops; o++) {
     const etpu_gop *op = &g->ops[o];

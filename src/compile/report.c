@@ -198,6 +198,10 @@ static void console(const etpu_compilation *c, const etpu_report_options *o, str
       if (p->blocked_by >= 0)
         sb(s, "      why: it depends on op %d %s, which runs on the CPU; everything after that op stays on the CPU\n",
            p->blocked_by, etpu_graph_op_name(c->model, &c->model->subgraphs[0].ops[p->blocked_by]));
+      else if (c->learned_cut >= 0)
+        sb(s, "      why: it belongs to the on-device learning layer that reads '%s'; as libcoral's retrained models, "
+              "that layer stays on the CPU where it can be trained again (-i chooses another cut)\n",
+           c->model->subgraphs[0].tensors[c->learned_cut].name);
       else
         sb(s, "      why: it depends on a tensor named by -i (the Edge TPU part stops there)\n");
       continue;
