@@ -1,0 +1,22 @@
+# `etpu quantize` from the outside (Python standard library only; exit 77 =
+# skipped without ../shared/data unless ETPU_REQUIRE_SHARED_DATA=1):
+#   quant_cli       errors name the file and the rule, atomic output, input
+#                   model untouched, byte-identical output twice (seconds)
+#   quant_accuracy  issue 6 requirement 3: etpu-quantized MobileNet v1 0.25
+#                   (128, 224) agree with float top-1 at least as often as
+#                   Google's quantized releases on 24 photos; quantized
+#                   DeepLab v3 keeps > 95% of the float mask (about 15 s in
+#                   Release, a few minutes under the sanitizers)
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME quant_cli
+    COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/quant_cli.py
+      --etpu $<TARGET_FILE:etpu> --shared ${ETPU_SHARED_DATA})
+  set_tests_properties(quant_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+  add_test(NAME quant_accuracy
+    COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/quant_accuracy.py
+      --etpu $<TARGET_FILE:etpu> --shared ${ETPU_SHARED_DATA})
+  set_tests_properties(quant_accuracy PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1500)
+else()
+  message(WARNING "Python 3 not found: tests quant_cli and quant_accuracy are not registered")
+endif()
