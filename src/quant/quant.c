@@ -13,7 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/base.h"
+#include "model/fb.h"
 #include "model/graph.h"
+#include "model/schema_gen.h"
 
 #define TRY(x)                      \
   do {                              \
@@ -29,11 +32,42 @@ struct etpu_calibration {
   float *min, *max;  /* per tensor; min > max = no value seen */
   double *sig, *err; /* compare accumulators */
   bool *compared;
+  float *rmin, *rmax; /* per tensor: range recorded in the model (min > max = none) */
+  uint32_t recorded;  /* tensors with a recorded range */
 };
 
 static bool is_activation(const etpu_model *m, const etpu_gtensor *t) {
   size_t sz;
   return t->type == ETPU_FLOAT32 && etpu_graph_tensor_data(m, t, &sz) == NULL && !t->is_variable;
+}
+
+/* A range a converter recorded in the model (QuantizationParameters min and
+ * max without scale: TensorFlow's calibrated float models, e.g. its quantizer
+ * test models), used for tensors no sample reached. */
+static void record_range(etpu_calibration *c, const etpu_gtensor *t, uint32_t i) {
+  if (t->type != ETPU_FLOAT32 || !t->quant || !t->quant->rest) return;
+  const etpu_fbv *mn = etpu_fbt_get(t->quant->rest, ETPU_F_QuantizationParameters_min);
+  const etpu_fbv *mx = etpu_fbt_get(t->quant->rest, ETPU_F_QuantizationParameters_max);
+  if (!mn || !mx || mn->kind != ETPU_FB_VECTOR || mx->kind != ETPU_FB_VECTOR || mn->elem != ETPU_FB_F32 ||
+      mx->elem != ETPU_FB_F32 || mn->count == 0 || mx->count == 0)
+    return;
+  float lo = INFINITY, hi = -INFINITY;
+  for (uint32_t k = 0; k < mn->count; k++) {
+    uint32_t bits = etpu_rd32((const uint8_t *)mn->v.p + 4 * k);
+    float v;
+    memcpy(&v, &bits, 4);
+    if (v < lo) lo = v;
+  }
+  for (uint32_t k = 0; k < mx->count; k++) {
+    uint32_t bits = etpu_rd32((const uint8_t *)mx->v.p + 4 * k);
+    float v;
+    memcpy(&v, &bits, 4);
+    if (v > hi) hi = v;
+  }
+  if (!(lo <= hi)) return;
+  c->rmin[i] = lo;
+  c->rmax[i] = hi;
+  c->recorded++;
 }
 
 etpu_status etpu_calibration_create(const etpu_model *model, etpu_calibration **cal_out) {
@@ -59,20 +93,16 @@ etpu_status etpu_calibration_create(const etpu_model *model, etpu_calibration **
   c->sig = etpu_calloc(g->ntensors, sizeof *c->sig);
   c->err = etpu_calloc(g->ntensors, sizeof *c->err);
   c->compared = etpu_calloc(g->ntensors, sizeof *c->compared);
-  if (!c->min || !c->max || !c->sig || !c->err || !c->compared) {
+  c->rmin = etpu_calloc(g->ntensors, sizeof *c->rmin);
+  c->rmax = etpu_calloc(g->ntensors, sizeof *c->rmax);
+  if (!c->min || !c->max || !c->sig || !c->err || !c->compared || !c->rmin || !c->rmax) {
     etpu_calibration_free(c);
     return etpu_fail(ETPU_OUT_OF_MEMORY, "calibration: out of memory");
   }
   for (uint32_t i = 0; i < g->ntensors; i++) {
-    c->min[i] = INFINITY;
-    c->max[i] = -INFINITY;
-  }
-  etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, true};
-  etpu_status st = etpu_interp_create(model, &o, &c->interp);
-  if (st == ETPU_OK) st = etpu_interp_plan(c->interp, NULL);
-  if (st != ETPU_OK) {
-    etpu_calibration_free(c);
-    return st;
+    c->min[i] = c->rmin[i] = INFINITY;
+    c->max[i] = c->rmax[i] = -INFINITY;
+    record_range(c, &g->tensors[i], i);
   }
   *cal_out = c;
   return ETPU_OK;
@@ -86,16 +116,42 @@ void etpu_calibration_free(etpu_calibration *c) {
   etpu_free(c->sig);
   etpu_free(c->err);
   etpu_free(c->compared);
+  etpu_free(c->rmin);
+  etpu_free(c->rmax);
   etpu_free(c);
 }
 
 uint32_t etpu_calibration_samples(const etpu_calibration *c) { return c ? c->samples : 0; }
 
+uint32_t etpu_calibration_recorded(const etpu_calibration *c) { return c ? c->recorded : 0; }
+
+/* The float interpreter, made on first use (a model whose ranges are all
+ * recorded needs none, and may hold ops etpu cannot run). */
+static etpu_status float_interp(etpu_calibration *c) {
+  if (c->interp) return ETPU_OK;
+  etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, true};
+  etpu_status st = etpu_interp_create(c->model, &o, &c->interp);
+  if (st == ETPU_OK) st = etpu_interp_plan(c->interp, NULL);
+  if (st != ETPU_OK) {
+    etpu_interp_destroy(c->interp);
+    c->interp = NULL;
+  }
+  return st;
+}
+
 bool etpu_calibration_range(const etpu_calibration *c, uint32_t t, float *min_out, float *max_out) {
-  if (!c || t >= c->ntensors || !(c->min[t] <= c->max[t])) return false;
-  *min_out = c->min[t];
-  *max_out = c->max[t];
-  return true;
+  if (!c || t >= c->ntensors) return false;
+  if (c->min[t] <= c->max[t]) {
+    *min_out = c->min[t];
+    *max_out = c->max[t];
+    return true;
+  }
+  if (c->rmin[t] <= c->rmax[t]) {
+    *min_out = c->rmin[t];
+    *max_out = c->rmax[t];
+    return true;
+  }
+  return false;
 }
 
 static etpu_status set_inputs(etpu_interp *it, const etpu_model *m, const float *const *inputs, const size_t *sizes,
@@ -135,6 +191,7 @@ static etpu_status set_inputs(etpu_interp *it, const etpu_model *m, const float 
 
 etpu_status etpu_calibration_run(etpu_calibration *c, const float *const *inputs, const size_t *sizes, uint32_t n) {
   if (!c || (n && (!inputs || !sizes))) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_calibration_run: NULL argument");
+  TRY(float_interp(c));
   TRY(set_inputs(c->interp, c->model, inputs, sizes, n));
   TRY(etpu_interp_invoke(c->interp));
   const etpu_gsubgraph *g = &c->model->subgraphs[0];
@@ -159,6 +216,7 @@ etpu_status etpu_calibration_compare(etpu_calibration *c, const etpu_model *q, c
                                      const size_t *sizes, uint32_t n) {
   if (!c || !q || (n && (!inputs || !sizes)))
     return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_calibration_compare: NULL argument");
+  TRY(float_interp(c));
   TRY(set_inputs(c->interp, c->model, inputs, sizes, n));
   TRY(etpu_interp_invoke(c->interp));
   etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, true};
@@ -221,37 +279,81 @@ static qparam asym_params(float mn, float mx) {
   return p;
 }
 
-/* What an op needs (TFLITE.md §5). */
-typedef enum op_kind { K_UNSUPPORTED, K_WEIGHTS, K_OWN, K_SAME, K_FIXED } op_kind;
+/* What an op needs (TFLITE.md §5; TensorFlow's operator_property.cc):
+ *  K_WEIGHTS  int8 symmetric weights (per channel on wdim, per tensor when
+ *             wdim < 0), int32 bias at input × weight scale, own output;
+ *  K_OWN      own output parameters from calibration (ADD, MUL, MEAN, ...);
+ *  K_SAME     every float input and output shares one (scale, zero point):
+ *             pooling, RESHAPE, CONCATENATION, SPLIT, TRANSPOSE, ...;
+ *  K_FIXED    fixed output parameters (SOFTMAX, LOGISTIC, TANH, ...);
+ *  K_INPUTS   only the inputs are quantized (ARG_MAX: the output is an index).
+ * act/w/b: input positions of the activation, weights and bias. version:
+ * the op version TensorFlow writes for the int8 form (op_version.cc; the
+ * larger of it and the float model's version is kept). */
+typedef enum op_kind { K_WEIGHTS, K_OWN, K_SAME, K_FIXED, K_INPUTS } op_kind;
 
 typedef struct op_rule {
   int32_t code;
   op_kind kind;
-  int32_t version; /* int8 version TensorFlow writes */
+  int32_t version;
   float fixed_scale;
   int32_t fixed_zp;
+  int8_t act, w, b, wdim;
 } op_rule;
 
+#define W_(code, v, act, w, b, dim) {code, K_WEIGHTS, v, 0, 0, act, w, b, dim}
+#define K_(code, kind, v) {code, kind, v, 0, 0, 0, -1, -1, -1}
+#define F_(code, v, s, zp) {code, K_FIXED, v, s, zp, 0, -1, -1, -1}
 static const op_rule RULES[] = {
-    {ETPU_OP_CONV_2D, K_WEIGHTS, 3, 0, 0},
-    {ETPU_OP_DEPTHWISE_CONV_2D, K_WEIGHTS, 3, 0, 0},
-    {ETPU_OP_FULLY_CONNECTED, K_WEIGHTS, 4, 0, 0},
-    {ETPU_OP_ADD, K_OWN, 2, 0, 0},
-    {ETPU_OP_SUB, K_OWN, 2, 0, 0},
-    {ETPU_OP_MUL, K_OWN, 2, 0, 0},
-    {ETPU_OP_MEAN, K_OWN, 2, 0, 0},
-    {ETPU_OP_RELU, K_OWN, 2, 0, 0},
-    {ETPU_OP_RELU6, K_OWN, 2, 0, 0},
-    {ETPU_OP_AVERAGE_POOL_2D, K_SAME, 2, 0, 0},
-    {ETPU_OP_MAX_POOL_2D, K_SAME, 2, 0, 0},
-    {ETPU_OP_RESHAPE, K_SAME, 1, 0, 0},
-    {ETPU_OP_PAD, K_SAME, 2, 0, 0},
-    {ETPU_OP_RESIZE_BILINEAR, K_SAME, 2, 0, 0},
-    {ETPU_OP_SOFTMAX, K_FIXED, 2, 1.0f / 256, -128},
-    {ETPU_OP_LOGISTIC, K_FIXED, 2, 1.0f / 256, -128},
-    {ETPU_OP_TANH, K_FIXED, 2, 1.0f / 128, 0},
-    {ETPU_OP_L2_NORMALIZATION, K_FIXED, 2, 1.0f / 128, 0},
+    W_(ETPU_OP_CONV_2D, 3, 0, 1, 2, 0),
+    W_(ETPU_OP_DEPTHWISE_CONV_2D, 3, 0, 1, 2, 3),
+    W_(ETPU_OP_FULLY_CONNECTED, 4, 0, 1, 2, -1),
+    W_(67 /* TRANSPOSE_CONV */, 2, 2, 1, 3, 0),
+    K_(ETPU_OP_ADD, K_OWN, 2),
+    K_(ETPU_OP_SUB, K_OWN, 2),
+    K_(ETPU_OP_MUL, K_OWN, 2),
+    K_(ETPU_OP_MEAN, K_OWN, 2),
+    K_(74 /* SUM */, K_OWN, 2),
+    K_(ETPU_OP_RELU, K_OWN, 2),
+    K_(21 /* RELU6 */, K_OWN, 2),
+    K_(20 /* RELU_N1_TO_1 */, K_OWN, 2),
+    K_(98 /* LEAKY_RELU */, K_OWN, 2),
+    K_(54 /* PRELU */, K_OWN, 1),
+    K_(117 /* HARD_SWISH */, K_OWN, 1),
+    K_(99 /* SQUARED_DIFFERENCE */, K_OWN, 2),
+    K_(76 /* RSQRT */, K_OWN, 2),
+    K_(1 /* AVERAGE_POOL_2D */, K_SAME, 2),
+    K_(17 /* MAX_POOL_2D */, K_SAME, 2),
+    K_(ETPU_OP_RESHAPE, K_SAME, 1),
+    K_(43 /* SQUEEZE */, K_SAME, 1),
+    K_(70 /* EXPAND_DIMS */, K_SAME, 1),
+    K_(ETPU_OP_PAD, K_SAME, 2),
+    K_(60 /* PADV2 */, K_SAME, 2),
+    K_(ETPU_OP_RESIZE_BILINEAR, K_SAME, 2),
+    K_(97 /* RESIZE_NEAREST_NEIGHBOR */, K_SAME, 2),
+    K_(ETPU_OP_CONCATENATION, K_SAME, 2),
+    K_(49 /* SPLIT */, K_SAME, 2),
+    K_(102 /* SPLIT_V */, K_SAME, 2),
+    K_(83 /* PACK */, K_SAME, 2),
+    K_(88 /* UNPACK */, K_SAME, 2),
+    K_(39 /* TRANSPOSE */, K_SAME, 2),
+    K_(45 /* STRIDED_SLICE */, K_SAME, 2),
+    K_(65 /* SLICE */, K_SAME, 2),
+    K_(36 /* GATHER */, K_SAME, 2),
+    K_(107 /* GATHER_ND */, K_SAME, 2),
+    K_(55 /* MAXIMUM */, K_SAME, 2),
+    K_(57 /* MINIMUM */, K_SAME, 2),
+    K_(82 /* REDUCE_MAX */, K_SAME, 2),
+    K_(89 /* REDUCE_MIN */, K_SAME, 2),
+    K_(56 /* ARG_MAX */, K_INPUTS, 2),
+    F_(ETPU_OP_SOFTMAX, 2, 1.0f / 256, -128),
+    F_(ETPU_OP_LOGISTIC, 2, 1.0f / 256, -128),
+    F_(ETPU_OP_TANH, 2, 1.0f / 128, 0),
+    F_(ETPU_OP_L2_NORMALIZATION, 2, 1.0f / 128, 0),
 };
+#undef W_
+#undef K_
+#undef F_
 
 static const op_rule *find_rule(int32_t code) {
   for (size_t i = 0; i < sizeof RULES / sizeof RULES[0]; i++)
@@ -262,8 +364,16 @@ static const op_rule *find_rule(int32_t code) {
 typedef struct qctx {
   etpu_model *m;
   const etpu_calibration *cal;
-  qparam *p;      /* per tensor: activation params decided */
-  bool *done;     /* constants already rewritten */
+  const etpu_quantize_options *o;
+  uint32_t cap;    /* entries of the per-tensor arrays */
+  qparam *p;       /* per tensor: activation params decided */
+  bool *done;      /* constants already rewritten */
+  bool *fop;       /* per tensor: written by an op kept in float */
+  bool *isq;       /* per tensor: becomes an int8 activation */
+  int32_t *src;    /* per tensor: the float model's tensor whose range it has */
+  int32_t *parent; /* union-find over tensors that share parameters */
+  float *lo, *hi;  /* per class root: union of the members' ranges */
+  qparam *fixed;   /* per class root: fixed parameters, if any */
 } qctx;
 
 static etpu_status set_quant(etpu_model *m, uint32_t t, uint32_t n, const float *scale, const int64_t *zp,
@@ -285,9 +395,24 @@ static etpu_status const_floats(const etpu_model *m, uint32_t t, const float **f
   uint64_t n;
   if (!d || gt->type != ETPU_FLOAT32 || !etpu_shape_elements(gt->rank, gt->shape, &n) || n * 4 != sz)
     return etpu_fail(ETPU_UNSUPPORTED, "%s: tensor %u '%s' is not a float32 constant", m->label, t, gt->name);
+  if (((uintptr_t)d & 3u) != 0)
+    return etpu_fail(ETPU_UNSUPPORTED, "%s: tensor %u '%s': float32 data is not 4-byte aligned", m->label, t,
+                     gt->name);
   *f_out = (const float *)(const void *)d;
   *n_out = n;
   return ETPU_OK;
+}
+
+static bool is_const(const etpu_model *m, int32_t t) {
+  size_t sz;
+  return t >= 0 && etpu_graph_tensor_data(m, &m->subgraphs[0].tensors[t], &sz) != NULL;
+}
+
+/* A float32 tensor computed at run time (not a constant, not a state). */
+static bool is_float_act(const etpu_model *m, int32_t t) {
+  if (t < 0) return false;
+  const etpu_gtensor *gt = &m->subgraphs[0].tensors[t];
+  return gt->type == ETPU_FLOAT32 && !gt->is_variable && !is_const(m, t);
 }
 
 /* Symmetric int8 weights, per channel along dim (or per tensor when dim < 0).
@@ -307,8 +432,8 @@ static etpu_status quant_weights(qctx *q, uint32_t t, int32_t dim, const float *
   uint64_t inner = 1;
   if (dim >= 0)
     for (uint32_t k = (uint32_t)dim + 1; k < gt->rank; k++) inner *= (uint64_t)gt->shape[k];
-  float *scales = etpu_calloc(nch, sizeof *scales);
-  int64_t *zps = etpu_calloc(nch, sizeof *zps);
+  float *scales = etpu_calloc(nch ? nch : 1, sizeof *scales);
+  int64_t *zps = etpu_calloc(nch ? nch : 1, sizeof *zps);
   int8_t *out = etpu_malloc(n ? n : 1);
   etpu_status st = ETPU_OK;
   if (!scales || !zps || !out) st = etpu_fail(ETPU_OUT_OF_MEMORY, "quantize: out of memory");
@@ -371,17 +496,32 @@ static etpu_status quant_bias(qctx *q, uint32_t t, float in_scale, const float *
   return st;
 }
 
-/* Any other float constant an op reads: int8 asymmetric over its values. */
-static etpu_status quant_other_const(qctx *q, uint32_t t) {
+/* Range of a float constant's values. */
+static etpu_status const_range(const etpu_model *m, uint32_t t, float *lo, float *hi) {
   const float *f;
   uint64_t n;
-  TRY(const_floats(q->m, t, &f, &n));
+  TRY(const_floats(m, t, &f, &n));
   float mn = 0, mx = 0;
   for (uint64_t k = 0; k < n; k++) {
     if (f[k] < mn) mn = f[k];
     if (f[k] > mx) mx = f[k];
   }
-  qparam p = asym_params(mn, mx);
+  *lo = mn;
+  *hi = mx;
+  return ETPU_OK;
+}
+
+/* A float constant an op reads as an activation-like input: int8 with the
+ * given parameters (p.set) or asymmetric over its own values. */
+static etpu_status quant_other_const(qctx *q, uint32_t t, qparam p) {
+  const float *f;
+  uint64_t n;
+  TRY(const_floats(q->m, t, &f, &n));
+  if (!p.set) {
+    float mn, mx;
+    TRY(const_range(q->m, t, &mn, &mx));
+    p = asym_params(mn, mx);
+  }
   int8_t *out = etpu_malloc(n ? n : 1);
   if (!out) return etpu_fail(ETPU_OUT_OF_MEMORY, "quantize: out of memory");
   for (uint64_t k = 0; k < n; k++) {
@@ -395,18 +535,6 @@ static etpu_status quant_other_const(qctx *q, uint32_t t) {
   if (st == ETPU_OK) st = set_quant(q->m, t, 1, &s, &z, 0);
   if (st == ETPU_OK) q->done[t] = true;
   return st;
-}
-
-static qparam calib_params(const qctx *q, uint32_t t) {
-  float mn, mx;
-  if (!etpu_calibration_range(q->cal, t, &mn, &mx)) mn = mx = 0;
-  return asym_params(mn, mx);
-}
-
-/* Parameters of an activation tensor, from calibration unless decided. */
-static qparam act(qctx *q, uint32_t t) {
-  if (!q->p[t].set) q->p[t] = calib_params(q, t);
-  return q->p[t];
 }
 
 static etpu_status copy_model(const etpu_model *m, etpu_model **out) {
@@ -430,93 +558,351 @@ static etpu_status insert_op(etpu_model *m, int32_t code, int32_t version, int32
   return ETPU_OK;
 }
 
-static etpu_status add_io_tensor(etpu_model *m, uint32_t like, const char *suffix, int32_t type, qparam p,
-                                 int32_t *idx_out) {
+/* A new tensor shaped like `like`, named like it plus suffix. */
+static etpu_status add_like(etpu_model *m, uint32_t like, const char *suffix, int32_t type, const qparam *p,
+                            int32_t *idx_out) {
   const etpu_gtensor *t = &m->subgraphs[0].tensors[like];
   char name[512];
-  snprintf(name, sizeof name, "%s%s", t->name, suffix);
-  float s = p.scale;
-  int64_t z = p.zp;
+  snprintf(name, sizeof name, "%.480s%s", t->name, suffix);
+  float s = p ? p->scale : 0;
+  int64_t z = p ? p->zp : 0;
   etpu_quant_params qp = {1, &s, &z, 0};
-  return etpu_model_add_tensor(m, 0, name, type, t->rank, t->shape, type == ETPU_FLOAT32 ? NULL : &qp, NULL, 0,
-                               idx_out);
+  return etpu_model_add_tensor(m, 0, name, type, t->rank, t->shape, p ? &qp : NULL, NULL, 0, idx_out);
 }
 
-static etpu_status rewrite(qctx *q, const etpu_quantize_options *o) {
-  etpu_model *m = q->m;
+/* Make room in the per-tensor arrays for tensors added by the rewrite. */
+static etpu_status grow(qctx *q) {
+  uint32_t n = q->m->subgraphs[0].ntensors;
+  if (n <= q->cap) return ETPU_OK;
+  uint32_t cap = n + 64;
+#define GROW_(field)                                                         \
+  do {                                                                       \
+    void *nv = etpu_realloc(q->field, (size_t)cap * sizeof *q->field);      \
+    if (!nv) return etpu_fail(ETPU_OUT_OF_MEMORY, "quantize: out of memory"); \
+    q->field = nv;                                                           \
+    memset(q->field + q->cap, 0, (size_t)(cap - q->cap) * sizeof *q->field); \
+  } while (0)
+  GROW_(p);
+  GROW_(done);
+  GROW_(fop);
+  GROW_(isq);
+  GROW_(src);
+  GROW_(parent);
+  GROW_(lo);
+  GROW_(hi);
+  GROW_(fixed);
+#undef GROW_
+  for (uint32_t t = q->cap; t < cap; t++) {
+    q->src[t] = (int32_t)t;
+    q->parent[t] = (int32_t)t;
+  }
+  q->cap = cap;
+  return ETPU_OK;
+}
+
+/* Rewire input k of op i to tensor t. */
+static etpu_status set_op_input(etpu_model *m, uint32_t i, uint32_t k, int32_t t) {
+  etpu_gop *op = &m->subgraphs[0].ops[i];
+  int32_t *v = etpu_arena_dup(&m->arena, op->inputs, op->ninputs * sizeof(int32_t));
+  if (!v) return etpu_fail(ETPU_OUT_OF_MEMORY, "quantize: out of memory");
+  v[k] = t;
+  op->inputs = v;
+  etpu_graph_link(m, 0);
+  return ETPU_OK;
+}
+
+static float half_to_float(uint16_t h) {
+  uint32_t sign = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 31u, mant = h & 1023u;
+  float v;
+  if (e == 0) v = ldexpf((float)mant, -24);
+  else if (e == 31) v = mant ? NAN : INFINITY;
+  else v = ldexpf((float)(mant | 1024u), (int)e - 25);
+  return sign ? -v : v;
+}
+
+/* float16 weights (TensorFlow's float16 quantization: a FLOAT16 constant
+ * read through DEQUANTIZE): the DEQUANTIZE goes, its output becomes the
+ * float32 constant, which is then quantized like any float weight. */
+static etpu_status fold_fp16(etpu_model *m) {
   etpu_gsubgraph *g = &m->subgraphs[0];
+  for (uint32_t i = g->nops; i-- > 0;) {
+    const etpu_gop *op = &g->ops[i];
+    if (etpu_graph_op_code(m, op) != ETPU_OP_DEQUANTIZE || op->ninputs != 1 || op->noutputs != 1) continue;
+    int32_t in = op->inputs[0], out = op->outputs[0];
+    const etpu_gtensor *ti = &g->tensors[in];
+    size_t sz;
+    const uint8_t *d = etpu_graph_tensor_data(m, ti, &sz);
+    uint64_t n;
+    if (ti->type != ETPU_FLOAT16 || !d || g->tensors[out].type != ETPU_FLOAT32 ||
+        !etpu_shape_elements(ti->rank, ti->shape, &n) || n * 2 != sz)
+      continue;
+    float *f = etpu_malloc(n ? n * sizeof *f : 1);
+    if (!f) return etpu_fail(ETPU_OUT_OF_MEMORY, "quantize: out of memory");
+    for (uint64_t k = 0; k < n; k++) f[k] = half_to_float(etpu_rd16(d + 2 * k));
+    etpu_status st = etpu_model_remove_op(m, 0, i);
+    if (st == ETPU_OK) st = etpu_model_set_tensor_data(m, 0, (uint32_t)out, f, (size_t)n * sizeof *f);
+    etpu_free(f);
+    TRY(st);
+    g = &m->subgraphs[0];
+  }
+  return ETPU_OK;
+}
+
+/* Why op i cannot be quantized to int8, or NULL if it can. */
+static const char *why_float(const qctx *q, uint32_t i) {
+  const etpu_model *m = q->m;
+  const etpu_gsubgraph *g = &m->subgraphs[0];
+  const etpu_gop *op = &g->ops[i];
+  int32_t code = etpu_graph_op_code(m, op);
+  const op_rule *r = find_rule(code);
+  bool any_float = false;
+  for (uint32_t k = 0; k < op->ninputs; k++) {
+    int32_t t = op->inputs[k];
+    if (t < 0) continue;
+    if (g->tensors[t].is_variable) return "it keeps state in a variable tensor, which etpu's quantizer does not handle";
+    any_float |= g->tensors[t].type == ETPU_FLOAT32;
+  }
+  for (uint32_t k = 0; k < op->noutputs; k++) any_float |= g->tensors[op->outputs[k]].type == ETPU_FLOAT32;
+  if (!any_float) return NULL; /* nothing to quantize (an int32 shape op, ...) */
+  if (!r) return "no int8 rule for this op in etpu's quantizer (TFLITE.md §5 lists the int8 ops)";
+  if (r->kind == K_WEIGHTS) {
+    if ((uint32_t)r->act >= op->ninputs || (uint32_t)r->w >= op->ninputs || op->inputs[r->act] < 0 ||
+        op->inputs[r->w] < 0)
+      return "missing input or weights";
+    if (!is_float_act(m, op->inputs[r->act])) return "its input is not a float32 activation";
+    int32_t w = op->inputs[r->w];
+    if (g->tensors[w].type != ETPU_FLOAT32)
+      return "weights are not float32 (a hybrid, dynamic-range quantized model: quantize its float original)";
+    if (!is_const(m, w)) return "weights are not constant (computed at run time)";
+    if ((uint32_t)r->b < op->ninputs && op->inputs[r->b] >= 0 &&
+        (g->tensors[op->inputs[r->b]].type != ETPU_FLOAT32 || !is_const(m, op->inputs[r->b])))
+      return "the bias is not a float32 constant";
+  }
+  for (uint32_t k = 0; k < op->noutputs; k++) {
+    int32_t t = op->outputs[k];
+    if (r->kind != K_INPUTS && g->tensors[t].type != ETPU_FLOAT32)
+      return "an output is not float32";
+  }
+  return NULL;
+}
+
+/* Parameters-sharing classes (union-find with path halving). */
+static int32_t find(qctx *q, int32_t t) {
+  while (q->parent[t] != t) {
+    q->parent[t] = q->parent[q->parent[t]];
+    t = q->parent[t];
+  }
+  return t;
+}
+
+static bool same_param(qparam a, qparam b) { return a.scale == b.scale && a.zp == b.zp; }
+
+/* Join the classes of a and b; false (nothing joined) if both carry
+ * different fixed parameters. */
+static bool join(qctx *q, int32_t a, int32_t b) {
+  a = find(q, a);
+  b = find(q, b);
+  if (a == b) return true;
+  if (q->fixed[a].set && q->fixed[b].set && !same_param(q->fixed[a], q->fixed[b])) return false;
+  q->parent[b] = a;
+  if (q->lo[b] < q->lo[a]) q->lo[a] = q->lo[b];
+  if (q->hi[b] > q->hi[a]) q->hi[a] = q->hi[b];
+  if (!q->fixed[a].set) q->fixed[a] = q->fixed[b];
+  return true;
+}
+
+static void range_of(const qctx *q, uint32_t t, float *lo, float *hi) {
+  int32_t s = q->src[t];
+  float mn = 0, mx = 0;
+  if (s >= 0 && !etpu_calibration_range(q->cal, (uint32_t)s, &mn, &mx)) mn = mx = 0;
+  *lo = mn;
+  *hi = mx;
+}
+
+/* Insert `code` (QUANTIZE or DEQUANTIZE) reading tensor t before op `at`,
+ * into a new tensor of `type`; return the new tensor. */
+static etpu_status convert_before(qctx *q, uint32_t at, int32_t t, int32_t code, int32_t type, const char *suffix,
+                                  int32_t *nt_out) {
+  int32_t nt;
+  TRY(add_like(q->m, (uint32_t)t, suffix, type, NULL, &nt));
+  TRY(grow(q));
+  TRY(insert_op(q->m, code, code == ETPU_OP_DEQUANTIZE ? 2 : 1, t, nt, at));
+  q->src[nt] = q->src[t];
+  *nt_out = nt;
+  return ETPU_OK;
+}
+
+/* Op domains during the rewrite. */
+enum { D_INT8 = 0, D_FLOAT = 1, D_CONVERT = 2 };
+
+/* Insert a conversion op before op *i (dom shifted to match, *i and *n
+ * advanced past it). */
+static etpu_status convert_at(qctx *q, uint8_t *dom, uint32_t *n, uint32_t *i, int32_t t, int32_t code,
+                              const char *suffix, int32_t *nt_out) {
+  TRY(convert_before(q, *i, t, code, ETPU_FLOAT32, suffix, nt_out));
+  memmove(&dom[*i + 1], &dom[*i], (size_t)(*n - *i) * sizeof *dom);
+  dom[*i] = D_CONVERT;
+  (*n)++;
+  (*i)++;
+  return ETPU_OK;
+}
+
+/* --allow-float: ops kept in float read float copies of int8 tensors
+ * (DEQUANTIZE inserted), int8 ops read int8 copies of float results
+ * (QUANTIZE inserted); each copy is made once and shared by the later
+ * readers of the same domain. */
+static etpu_status insert_boundaries(qctx *q, uint8_t *dom, uint32_t *nops_io) {
+  etpu_model *m = q->m;
+  uint32_t n = *nops_io;
+  for (uint32_t i = 0; i < n; i++) {
+    if (dom[i] == D_CONVERT) continue;
+    bool fl = dom[i] == D_FLOAT;
+    for (uint32_t k = 0; k < m->subgraphs[0].ops[i].ninputs; k++) {
+      int32_t t = m->subgraphs[0].ops[i].inputs[k];
+      if (!is_float_act(m, t) || fl == q->fop[t]) continue;
+      int32_t nt;
+      TRY(convert_at(q, dom, &n, &i, t, fl ? ETPU_OP_DEQUANTIZE : ETPU_OP_QUANTIZE,
+                     fl ? "_dequantized" : "_quantized", &nt));
+      q->fop[nt] = fl;
+      for (uint32_t j = i; j < n; j++) {
+        if (dom[j] != (fl ? D_FLOAT : D_INT8)) continue;
+        for (uint32_t kk = 0; kk < m->subgraphs[0].ops[j].ninputs; kk++)
+          if (m->subgraphs[0].ops[j].inputs[kk] == t) TRY(set_op_input(m, j, kk, nt));
+      }
+    }
+    if (fl)
+      for (uint32_t k = 0; k < m->subgraphs[0].ops[i].noutputs; k++) q->fop[m->subgraphs[0].ops[i].outputs[k]] = true;
+  }
+  *nops_io = n;
+  return ETPU_OK;
+}
+
+static qparam class_param(qctx *q, int32_t t) {
+  int32_t r = find(q, t);
+  return q->fixed[r].set ? q->fixed[r] : asym_params(q->lo[r], q->hi[r]);
+}
+
+static etpu_status rewrite(qctx *q, uint8_t **dom_out) {
+  etpu_model *m = q->m;
+  const etpu_quantize_options *o = q->o;
+  TRY(fold_fp16(m));
+  etpu_gsubgraph *g = &m->subgraphs[0];
+  uint32_t nops = g->nops;
+  size_t cap = (size_t)nops + 1;
+  for (uint32_t i = 0; i < nops; i++) cap += g->ops[i].ninputs;
+  uint8_t *dom = etpu_calloc(cap, 1);
+  if (!dom) return etpu_fail(ETPU_OUT_OF_MEMORY, "quantize: out of memory");
+  *dom_out = dom;
   /* 1. Decide every op, collecting all the ops that cannot be quantized. */
   char list[4096];
   size_t len = 0;
   uint32_t bad = 0;
-  for (uint32_t i = 0; i < g->nops; i++) {
-    const etpu_gop *op = &g->ops[i];
-    int32_t code = etpu_graph_op_code(m, op);
-    const op_rule *r = find_rule(code);
-    const char *why = NULL;
-    if (!r)
-      why = "no int8 rule for this op in etpu's quantizer yet";
-    else if (op->noutputs != 1 || op->ninputs < 1 || op->inputs[0] < 0)
-      why = "unexpected inputs/outputs";
-    else if (g->tensors[op->outputs[0]].type != ETPU_FLOAT32 || g->tensors[op->inputs[0]].type != ETPU_FLOAT32)
-      why = "input or output is not float32";
-    else if (r->kind == K_WEIGHTS && (op->ninputs < 2 || op->inputs[1] < 0 ||
-                                      g->tensors[op->inputs[1]].type != ETPU_FLOAT32))
-      why = "weights are not float32 (a hybrid, dynamic-range quantized model: quantize its float original)";
+  for (uint32_t i = 0; i < nops; i++) {
+    const char *why = why_float(q, i);
     if (!why) continue;
+    dom[i] = D_FLOAT;
     bad++;
     if (len < sizeof list - 200)
-      len += (size_t)snprintf(list + len, sizeof list - len, "\n  op %u %s: %s", i, etpu_graph_op_name(m, op), why);
+      len += (size_t)snprintf(list + len, sizeof list - len, "\n  op %u %s: %s", i,
+                              etpu_graph_op_name(m, &g->ops[i]), why);
   }
-  if (bad)
-    return etpu_fail(ETPU_UNSUPPORTED, "%s: %u op(s) cannot be quantized to int8%s%s", m->label, bad,
-                     o->allow_float ? " (--allow-float is not implemented yet)" : "", list);
-  /* 2. Activation parameters, op by op (inputs are decided before outputs). */
-  for (uint32_t i = 0; i < g->nops; i++) {
-    const etpu_gop *op = &g->ops[i];
-    const op_rule *r = find_rule(etpu_graph_op_code(m, op));
-    uint32_t in = (uint32_t)op->inputs[0], out = (uint32_t)op->outputs[0];
-    qparam pin = act(q, in);
-    if (r->kind == K_SAME && !q->p[out].set)
-      q->p[out] = pin;
-    else if (r->kind == K_FIXED)
-      q->p[out] = (qparam){true, r->fixed_scale, r->fixed_zp};
-    else
-      (void)act(q, out);
+  if (bad && !o->allow_float)
+    return etpu_fail(ETPU_UNSUPPORTED,
+                     "%s: %u op(s) cannot be quantized to int8 (integer-only mode; --allow-float keeps them in "
+                     "float between DEQUANTIZE and QUANTIZE):%s",
+                     m->label, bad, list);
+  if (bad) TRY(insert_boundaries(q, dom, &nops));
+  g = &m->subgraphs[0];
+  TRY(grow(q));
+  /* 2. int8 activations, fixed outputs, classes of shared parameters. */
+  for (uint32_t t = 0; t < g->ntensors; t++) {
+    q->isq[t] = is_float_act(m, (int32_t)t) && !q->fop[t];
+    if (q->isq[t]) range_of(q, t, &q->lo[t], &q->hi[t]);
   }
-  /* 3. Constants: weights and bias of conv/depthwise/FC, then any other. */
-  for (uint32_t i = 0; i < g->nops; i++) {
+  for (uint32_t i = 0; i < nops; i++) {
+    const op_rule *r = dom[i] == D_INT8 ? find_rule(etpu_graph_op_code(m, &g->ops[i])) : NULL;
+    if (r && r->kind == K_FIXED)
+      for (uint32_t k = 0; k < g->ops[i].noutputs; k++)
+        q->fixed[g->ops[i].outputs[k]] = (qparam){true, r->fixed_scale, r->fixed_zp};
+  }
+  for (uint32_t i = 0; i < nops; i++) {
+    const op_rule *r = dom[i] == D_INT8 ? find_rule(etpu_graph_op_code(m, &g->ops[i])) : NULL;
+    if (!r || r->kind != K_SAME) continue;
+    int32_t first = -1;
+    for (uint32_t k = 0; k < g->ops[i].noutputs; k++) {
+      int32_t t = g->ops[i].outputs[k];
+      if (!q->isq[t]) continue;
+      if (first < 0) first = t;
+      else (void)join(q, first, t); /* outputs are never fixed here */
+    }
+    for (uint32_t k = 0; k < g->ops[i].ninputs; k++) {
+      int32_t t = g->ops[i].inputs[k];
+      if (t < 0 || g->tensors[t].type != ETPU_FLOAT32 || g->tensors[t].is_variable) continue;
+      if (is_const(m, t)) {
+        TRY(const_range(m, (uint32_t)t, &q->lo[t], &q->hi[t]));
+      } else if (!q->isq[t]) {
+        continue;
+      }
+      if (first < 0) {
+        first = t;
+      } else if (!join(q, first, t)) {
+        /* Two fixed parameter sets meet (e.g. SOFTMAX and TANH outputs
+         * concatenated): the one place a requantization is unavoidable. */
+        int32_t nt;
+        TRY(convert_at(q, dom, &nops, &i, t, ETPU_OP_QUANTIZE, "_requantized", &nt));
+        g = &m->subgraphs[0];
+        TRY(grow(q));
+        q->isq[nt] = true;
+        q->lo[nt] = q->lo[find(q, t)];
+        q->hi[nt] = q->hi[find(q, t)];
+        (void)join(q, first, nt);
+        TRY(set_op_input(m, i, k, nt));
+        g = &m->subgraphs[0];
+      }
+    }
+  }
+  for (uint32_t t = 0; t < g->ntensors; t++)
+    if (q->isq[t]) q->p[t] = class_param(q, (int32_t)t);
+  /* 3. Constants: weights and bias of conv/depthwise/FC/transpose conv, then
+   * any other float constant an int8 op reads; op versions. */
+  for (uint32_t i = 0; i < nops; i++) {
+    if (dom[i] != D_INT8) continue;
     const etpu_gop *op = &g->ops[i];
     int32_t code = etpu_graph_op_code(m, op);
     const op_rule *r = find_rule(code);
-    if (r->kind == K_WEIGHTS && op->ninputs >= 2 && op->inputs[1] >= 0 && !q->done[op->inputs[1]]) {
-      int32_t dim = code == ETPU_OP_CONV_2D ? 0 : code == ETPU_OP_DEPTHWISE_CONV_2D ? 3 : -1;
+    if (!r) continue; /* touches no float tensor */
+    if (r->kind == K_WEIGHTS && !q->done[op->inputs[r->w]]) {
+      int32_t bt = (uint32_t)r->b < op->ninputs ? op->inputs[r->b] : -1;
       float *ws = NULL;
       uint32_t nws = 0;
       const float *bias = NULL;
       uint64_t nbias = 0;
-      if (op->ninputs >= 3 && op->inputs[2] >= 0 && !q->done[op->inputs[2]])
-        TRY(const_floats(m, (uint32_t)op->inputs[2], &bias, &nbias));
-      TRY(quant_weights(q, (uint32_t)op->inputs[1], dim, bias, nbias, q->p[op->inputs[0]].scale, &ws, &nws));
+      if (bt >= 0 && !q->done[bt]) TRY(const_floats(m, (uint32_t)bt, &bias, &nbias));
+      float in_scale = q->p[op->inputs[r->act]].scale;
+      TRY(quant_weights(q, (uint32_t)op->inputs[r->w], r->wdim, bias, nbias, in_scale, &ws, &nws));
       etpu_status st = ETPU_OK;
-      if (op->ninputs >= 3 && op->inputs[2] >= 0 && !q->done[op->inputs[2]])
-        st = quant_bias(q, (uint32_t)op->inputs[2], q->p[op->inputs[0]].scale, ws, nws);
+      if (bt >= 0 && !q->done[bt]) st = quant_bias(q, (uint32_t)bt, in_scale, ws, nws);
       etpu_free(ws);
       TRY(st);
+      g = &m->subgraphs[0];
+      op = &g->ops[i];
     }
     for (uint32_t k = 0; k < op->ninputs; k++) {
       int32_t t = op->inputs[k];
-      if (t < 0 || q->done[t] || g->tensors[t].type != ETPU_FLOAT32) continue;
-      size_t sz;
-      if (etpu_graph_tensor_data(m, &g->tensors[t], &sz)) TRY(quant_other_const(q, (uint32_t)t));
+      if (t < 0 || q->done[t] || g->tensors[t].type != ETPU_FLOAT32 || !is_const(m, t)) continue;
+      qparam none = {false, 0, 0};
+      TRY(quant_other_const(q, (uint32_t)t, r->kind == K_SAME ? class_param(q, t) : none));
+      g = &m->subgraphs[0];
+      op = &g->ops[i];
     }
+    int32_t version = m->opcodes[op->opcode].version;
     uint32_t idx;
-    TRY(etpu_graph_opcode(m, code, NULL, r->version, &idx));
+    TRY(etpu_graph_opcode(m, code, NULL, version > r->version ? version : r->version, &idx));
     g->ops[i].opcode = idx;
   }
   /* 4. Activations become int8. */
   for (uint32_t t = 0; t < g->ntensors; t++) {
-    if (!q->p[t].set || q->done[t]) continue;
+    if (!q->isq[t] || q->done[t]) continue;
     float s = q->p[t].scale;
     int64_t z = q->p[t].zp;
     g->tensors[t].type = ETPU_INT8;
@@ -526,54 +912,72 @@ static etpu_status rewrite(qctx *q, const etpu_quantize_options *o) {
    * batch, which TensorFlow's converter writes as shape_signature -1; the
    * shapes themselves (batch 1) are kept. */
   for (uint32_t t = 0; t < g->ntensors; t++) g->tensors[t].has_signature = false;
-  /* 6. Graph inputs and outputs. */
+  /* 6. Graph inputs and outputs (outputs of float ops stay float). */
   if (o->io == ETPU_QUANT_IO_INT8) return ETPU_OK;
   uint32_t nin = g->ninputs, nout = g->noutputs;
-  int32_t ins[64], outs[64];
-  if (nin > 64 || nout > 64) return etpu_fail(ETPU_UNSUPPORTED, "%s: more than 64 graph inputs or outputs", m->label);
+  int32_t *ins = etpu_calloc(nin + nout + 1, sizeof *ins);
+  if (!ins) return etpu_fail(ETPU_OUT_OF_MEMORY, "quantize: out of memory");
+  int32_t *outs = ins + nin;
   int32_t io_type = o->io == ETPU_QUANT_IO_FLOAT ? ETPU_FLOAT32 : ETPU_UINT8;
-  for (uint32_t i = 0; i < nin; i++) {
-    int32_t t = g->inputs[i], nt;
-    qparam p = q->p[t];
-    if (io_type == ETPU_UINT8) p.zp += 128;
-    TRY(add_io_tensor(m, (uint32_t)t, io_type == ETPU_FLOAT32 ? "_float" : "_uint8", io_type, p, &nt));
-    g = &m->subgraphs[0];
-    TRY(insert_op(m, ETPU_OP_QUANTIZE, 1, nt, t, i));
-    g = &m->subgraphs[0];
+  const char *suffix = io_type == ETPU_FLOAT32 ? "_float" : "_uint8";
+  etpu_status st = ETPU_OK;
+  for (uint32_t i = 0; st == ETPU_OK && i < nin; i++) {
+    int32_t t = m->subgraphs[0].inputs[i], nt = t;
+    if (q->isq[t]) {
+      qparam p = q->p[t];
+      if (io_type == ETPU_UINT8) p.zp += 128;
+      st = add_like(m, (uint32_t)t, suffix, io_type, io_type == ETPU_FLOAT32 ? NULL : &p, &nt);
+      if (st == ETPU_OK) st = insert_op(m, ETPU_OP_QUANTIZE, 1, nt, t, i);
+    }
     ins[i] = nt;
   }
-  for (uint32_t i = 0; i < nout; i++) {
-    int32_t t = g->outputs[i], nt;
-    qparam p = q->p[t];
-    if (io_type == ETPU_UINT8) p.zp += 128;
-    TRY(add_io_tensor(m, (uint32_t)t, io_type == ETPU_FLOAT32 ? "_float" : "_uint8", io_type, p, &nt));
-    g = &m->subgraphs[0];
-    int32_t code = io_type == ETPU_FLOAT32 ? ETPU_OP_DEQUANTIZE : ETPU_OP_QUANTIZE;
-    TRY(insert_op(m, code, code == ETPU_OP_DEQUANTIZE ? 2 : 1, t, nt, g->nops));
-    g = &m->subgraphs[0];
+  for (uint32_t i = 0; st == ETPU_OK && i < nout; i++) {
+    int32_t t = m->subgraphs[0].outputs[i], nt = t;
+    if (q->isq[t]) {
+      qparam p = q->p[t];
+      if (io_type == ETPU_UINT8) p.zp += 128;
+      st = add_like(m, (uint32_t)t, suffix, io_type, io_type == ETPU_FLOAT32 ? NULL : &p, &nt);
+      int32_t code = io_type == ETPU_FLOAT32 ? ETPU_OP_DEQUANTIZE : ETPU_OP_QUANTIZE;
+      if (st == ETPU_OK) st = insert_op(m, code, code == ETPU_OP_DEQUANTIZE ? 2 : 1, t, nt, m->subgraphs[0].nops);
+    }
     outs[i] = nt;
   }
-  return etpu_model_set_io(m, 0, nin, ins, nout, outs);
+  if (st == ETPU_OK) st = etpu_model_set_io(m, 0, nin, ins, nout, outs);
+  etpu_free(ins);
+  return st;
 }
 
 etpu_status etpu_quantize(const etpu_model *model, const etpu_calibration *cal, const etpu_quantize_options *o,
                           etpu_model **model_out) {
   if (!model || !cal || !o || !model_out || cal->model != model)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_quantize: NULL argument, or a calibration of another model");
-  if (cal->samples == 0)
-    return etpu_fail(ETPU_INVALID_STATE, "%s: no calibration sample was run", model->label);
+  if (cal->samples == 0 && cal->recorded == 0)
+    return etpu_fail(ETPU_INVALID_STATE, "%s: no calibration sample was run, and the model records no ranges",
+                     model->label);
   if (model->nsubgraphs != 1)
     return etpu_fail(ETPU_UNSUPPORTED, "%s: %u subgraphs; only single-subgraph models are quantized", model->label,
                      model->nsubgraphs);
   etpu_model *m = NULL;
   TRY(copy_model(model, &m));
-  uint32_t n = m->subgraphs[0].ntensors;
-  qctx q = {m, cal, etpu_calloc(n, sizeof(qparam)), etpu_calloc(n, sizeof(bool))};
-  etpu_status st = q.p && q.done ? ETPU_OK : etpu_fail(ETPU_OUT_OF_MEMORY, "quantize: out of memory");
-  if (st == ETPU_OK) st = rewrite(&q, o);
+  qctx q;
+  memset(&q, 0, sizeof q);
+  q.m = m;
+  q.cal = cal;
+  q.o = o;
+  uint8_t *dom = NULL;
+  etpu_status st = grow(&q);
+  if (st == ETPU_OK) st = rewrite(&q, &dom);
   if (st == ETPU_OK) st = etpu_model_validate(m);
+  etpu_free(dom);
   etpu_free(q.p);
   etpu_free(q.done);
+  etpu_free(q.fop);
+  etpu_free(q.isq);
+  etpu_free(q.src);
+  etpu_free(q.parent);
+  etpu_free(q.lo);
+  etpu_free(q.hi);
+  etpu_free(q.fixed);
   if (st != ETPU_OK) {
     etpu_model_close(m);
     return st;
