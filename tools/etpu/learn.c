@@ -295,6 +295,22 @@ bad:
   return 2;
 }
 
+/* Every class id from `first` to the highest given needs an image: ids
+ * name rows in order, so a gap would leave an empty class. Returns an exit
+ * code (0 ok), having printed why. */
+static int check_classes(const char *cmd, const common_args *a, uint32_t first) {
+  for (uint32_t c = first; c < a->classes; c++) {
+    size_t count = 0;
+    for (size_t i = 0; i < a->images.n; i++) count += a->images.v[i].label == c;
+    if (count == 0) {
+      fprintf(stderr, "etpu: error: %s: class %u has no images; new class ids run from %u to %u without gaps\n", cmd,
+              c, first, a->classes - 1);
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* ---- etpu extract ------------------------------------------------------------ */
 
 static void extract_usage(FILE *f) {
@@ -410,6 +426,8 @@ int etpu_cmd_imprint(int argc, char **argv) {
     goto done;
   }
   uint32_t first = etpu_imprint_class_count(im);
+  rc = check_classes("imprint", &a, first);
+  if (rc) goto done;
   if (first) printf("kept %u classes (%s)\n", first, a.model);
   emb = malloc((size_t)e.dim * sizeof *emb);
   if (!emb) {
@@ -518,6 +536,11 @@ int etpu_cmd_train(int argc, char **argv) {
     fprintf(stderr, "etpu: error: train: needs at least two classes (--class 0 ... --class 1 ...)\n");
     list_free(&a.images);
     return 2;
+  }
+  rc = check_classes("train", &a, 0);
+  if (rc) {
+    list_free(&a.images);
+    return rc;
   }
   o.t.learning_rate = o.lr;
   etpu_model *m = NULL, *out = NULL;
