@@ -936,6 +936,34 @@ uint32_t etpu_calibration_recorded(const etpu_calibration *cal);
  * model's recorded range; false if neither. */
 bool etpu_calibration_range(const etpu_calibration *cal, uint32_t tensor, float *min_out, float *max_out);
 
+/* How a tensor's range is chosen from the samples. Append-only.
+ *  MINMAX      global min and max (TensorFlow's converter; the default).
+ *  PERCENTILE  drop the values above the p-th percentile (and, for a signed
+ *              range, as many below): outliers no longer stretch the scale.
+ *  MSE         shrink [min, max] towards 0 by a common factor (1/128 steps)
+ *              to the range whose int8 quantization has the least squared
+ *              error over the samples' histogram (rounding vs clipping).
+ * PERCENTILE and MSE read histograms of ETPU_CALIB_BINS bins over each
+ * tensor's [min, max], filled by a second pass over the samples. */
+typedef enum etpu_calib_method {
+  ETPU_CALIB_MINMAX = 0,
+  ETPU_CALIB_PERCENTILE = 1,
+  ETPU_CALIB_MSE = 2,
+} etpu_calib_method;
+
+#define ETPU_CALIB_BINS 2048
+
+/* Second pass: run one sample again (after every sample went through
+ * etpu_calibration_run) and add its values to the histograms.
+ * ETPU_INVALID_STATE before a first pass; memory: ETPU_CALIB_BINS x 4 bytes
+ * per tensor. */
+ETPU_WUR etpu_status etpu_calibration_run_histogram(etpu_calibration *cal, const float *const *inputs,
+                                                    const size_t *sizes, uint32_t input_count);
+
+/* Choose the method (percentile in (50, 100], read by PERCENTILE only).
+ * ETPU_INVALID_STATE for PERCENTILE or MSE without histograms. */
+ETPU_WUR etpu_status etpu_calibration_set_method(etpu_calibration *cal, etpu_calib_method method, float percentile);
+
 /* Run the float model and a quantized model made from it by etpu_quantize
  * on one sample (float32 inputs, quantized here when the quantized model's
  * inputs are integer) and accumulate, for every tensor float in one and

@@ -24,6 +24,27 @@
     if (st_ != ETPU_OK) return st_; \
   } while (0)
 
+typedef struct qparam {
+  bool set;
+  float scale;
+  int32_t zp;
+} qparam;
+
+/* GetAsymmetricQuantizationParams with int8 (TFLITE.md §6). */
+static qparam asym_params(float mn, float mx) {
+  qparam p = {true, 1.0f, 0};
+  if (mn > 0) mn = 0;
+  if (mx < 0) mx = 0;
+  double scale = ((double)mx - (double)mn) / 255.0;
+  /* An all-zero range gives scale 0, which no kernel accepts: keep 1 (every
+   * value is 0 and quantizes to the zero point). */
+  if (scale == 0) return (qparam){true, 1.0f, -128};
+  p.scale = (float)scale;
+  double zp = -128.0 - (double)mn / p.scale;
+  p.zp = zp <= -128 ? -128 : zp >= 127 ? 127 : (int32_t)round(zp);
+  return p;
+}
+
 struct etpu_calibration {
   const etpu_model *model;
   etpu_interp *interp;
@@ -33,6 +54,10 @@ struct etpu_calibration {
   double *sig, *err; /* compare accumulators */
   bool *compared;
   float *rmin, *rmax; /* per tensor: range recorded in the model (min > max = none) */
+  uint32_t *hist;     /* ETPU_CALIB_BINS per tensor over [min, max] of pass 1, or NULL */
+  uint32_t hist_samples;
+  etpu_calib_method method;
+  float percentile;
   uint32_t recorded;  /* tensors with a recorded range */
 };
 
@@ -116,6 +141,7 @@ void etpu_calibration_free(etpu_calibration *c) {
   etpu_free(c->sig);
   etpu_free(c->err);
   etpu_free(c->compared);
+  etpu_free(c->hist);
   etpu_free(c->rmin);
   etpu_free(c->rmax);
   etpu_free(c);
@@ -139,11 +165,15 @@ static etpu_status float_interp(etpu_calibration *c) {
   return st;
 }
 
+/* Clip [*lo, *hi] by the chosen method, from tensor t's histogram. */
+static void clip_range(const etpu_calibration *c, uint32_t t, float *lo, float *hi);
+
 bool etpu_calibration_range(const etpu_calibration *c, uint32_t t, float *min_out, float *max_out) {
   if (!c || t >= c->ntensors) return false;
   if (c->min[t] <= c->max[t]) {
     *min_out = c->min[t];
     *max_out = c->max[t];
+    clip_range(c, t, min_out, max_out);
     return true;
   }
   if (c->rmin[t] <= c->rmax[t]) {
@@ -212,6 +242,120 @@ etpu_status etpu_calibration_run(etpu_calibration *c, const float *const *inputs
   return ETPU_OK;
 }
 
+/* ---- clipping: histograms of a second pass (percentile, MSE) ---------- */
+
+etpu_status etpu_calibration_run_histogram(etpu_calibration *c, const float *const *inputs, const size_t *sizes,
+                                           uint32_t n) {
+  if (!c || (n && (!inputs || !sizes)))
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_calibration_run_histogram: NULL argument");
+  if (c->samples == 0)
+    return etpu_fail(ETPU_INVALID_STATE, "%s: histograms need the ranges of a first pass (etpu_calibration_run)",
+                     c->model->label);
+  if (!c->hist) {
+    size_t cells;
+    if (!etpu_mul_size(c->ntensors, ETPU_CALIB_BINS, &cells) || !(c->hist = etpu_calloc(cells, sizeof *c->hist)))
+      return etpu_fail(ETPU_OUT_OF_MEMORY, "calibration: out of memory for %u histograms", c->ntensors);
+  }
+  TRY(float_interp(c));
+  TRY(set_inputs(c->interp, c->model, inputs, sizes, n));
+  TRY(etpu_interp_invoke(c->interp));
+  const etpu_gsubgraph *g = &c->model->subgraphs[0];
+  for (uint32_t i = 0; i < g->ntensors; i++) {
+    if (!is_activation(c->model, &g->tensors[i]) || !(c->min[i] < c->max[i])) continue;
+    const void *d;
+    size_t sz;
+    if (etpu_interp_tensor(c->interp, i, &d, &sz) != ETPU_OK) continue;
+    const float *f = d;
+    uint32_t *h = c->hist + (size_t)i * ETPU_CALIB_BINS;
+    double lo = c->min[i], w = ((double)c->max[i] - lo) / ETPU_CALIB_BINS;
+    for (size_t k = 0; k < sz / sizeof(float); k++) {
+      if (isnan(f[k])) continue;
+      double b = floor(((double)f[k] - lo) / w);
+      uint32_t bin = b < 0 ? 0 : b >= ETPU_CALIB_BINS ? ETPU_CALIB_BINS - 1 : (uint32_t)b;
+      if (h[bin] < UINT32_MAX) h[bin]++;
+    }
+  }
+  c->hist_samples++;
+  return ETPU_OK;
+}
+
+etpu_status etpu_calibration_set_method(etpu_calibration *c, etpu_calib_method method, float percentile) {
+  if (!c) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_calibration_set_method: NULL argument");
+  if (method != ETPU_CALIB_MINMAX && method != ETPU_CALIB_PERCENTILE && method != ETPU_CALIB_MSE)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "calibration: unknown method %d", (int)method);
+  if (method == ETPU_CALIB_PERCENTILE && !(percentile > 50.0f && percentile <= 100.0f))
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "calibration: percentile %g is not in (50, 100]", (double)percentile);
+  if (method != ETPU_CALIB_MINMAX && !c->hist_samples)
+    return etpu_fail(ETPU_INVALID_STATE, "%s: %s clipping needs histograms (etpu_calibration_run_histogram)",
+                     c->model->label, method == ETPU_CALIB_MSE ? "MSE" : "percentile");
+  c->method = method;
+  c->percentile = percentile;
+  return ETPU_OK;
+}
+
+/* Squared error, summed over the histogram (bin centres), of quantizing
+ * with the int8 parameters of [lo, hi]. */
+static double hist_mse(const uint32_t *h, double mn, double w, float lo, float hi) {
+  qparam p = asym_params(lo, hi);
+  double err = 0;
+  for (uint32_t b = 0; b < ETPU_CALIB_BINS; b++) {
+    if (!h[b]) continue;
+    double x = mn + ((double)b + 0.5) * w;
+    double q = round(x / p.scale) + p.zp;
+    q = q < -128 ? -128 : q > 127 ? 127 : q;
+    double d = (q - p.zp) * p.scale - x;
+    err += (double)h[b] * d * d;
+  }
+  return err;
+}
+
+static void clip_range(const etpu_calibration *c, uint32_t t, float *lo, float *hi) {
+  if (c->method == ETPU_CALIB_MINMAX || !c->hist || !(*lo < *hi)) return;
+  const uint32_t *h = c->hist + (size_t)t * ETPU_CALIB_BINS;
+  double mn = *lo, w = ((double)*hi - mn) / ETPU_CALIB_BINS;
+  uint64_t total = 0;
+  for (uint32_t b = 0; b < ETPU_CALIB_BINS; b++) total += h[b];
+  if (!total) return;
+  if (c->method == ETPU_CALIB_PERCENTILE) {
+    /* Drop (100 - p)% of the values from the top, and as much from the
+     * bottom when the range is signed. */
+    double tail = (double)total * (100.0 - c->percentile) / 100.0;
+    uint64_t acc = 0;
+    uint32_t top = ETPU_CALIB_BINS;
+    while (top > 1 && (double)(acc + h[top - 1]) <= tail) acc += h[--top];
+    float nhi = (float)(mn + top * w);
+    float nlo = *lo;
+    if (*lo < 0) {
+      acc = 0;
+      uint32_t bot = 0;
+      while (bot + 1 < top && (double)(acc + h[bot]) <= tail) acc += h[bot++];
+      nlo = (float)(mn + bot * w);
+    }
+    if (nlo < nhi) {
+      *lo = nlo;
+      *hi = nhi;
+    }
+    return;
+  }
+  /* MSE: shrink the range towards 0 by a common factor (only the top when
+   * the range is not signed) and keep the one of least squared error. */
+  float best_lo = *lo, best_hi = *hi;
+  double best = hist_mse(h, mn, w, *lo, *hi);
+  for (uint32_t k = 1; k < 128; k++) {
+    double f = 1.0 - (double)k / 128.0;
+    float nlo = *lo < 0 ? (float)(*lo * f) : *lo, nhi = *hi > 0 ? (float)(*hi * f) : *hi;
+    if (!(nlo < nhi)) break;
+    double e = hist_mse(h, mn, w, nlo, nhi);
+    if (e < best) {
+      best = e;
+      best_lo = nlo;
+      best_hi = nhi;
+    }
+  }
+  *lo = best_lo;
+  *hi = best_hi;
+}
+
 etpu_status etpu_calibration_compare(etpu_calibration *c, const etpu_model *q, const float *const *inputs,
                                      const size_t *sizes, uint32_t n) {
   if (!c || !q || (n && (!inputs || !sizes)))
@@ -257,27 +401,6 @@ bool etpu_calibration_sqnr(const etpu_calibration *c, uint32_t t, double *out) {
 }
 
 /* ---- quantization -------------------------------------------------------- */
-
-typedef struct qparam {
-  bool set;
-  float scale;
-  int32_t zp;
-} qparam;
-
-/* GetAsymmetricQuantizationParams with int8 (TFLITE.md §6). */
-static qparam asym_params(float mn, float mx) {
-  qparam p = {true, 1.0f, 0};
-  if (mn > 0) mn = 0;
-  if (mx < 0) mx = 0;
-  double scale = ((double)mx - (double)mn) / 255.0;
-  /* An all-zero range gives scale 0, which no kernel accepts: keep 1 (every
-   * value is 0 and quantizes to the zero point). */
-  if (scale == 0) return (qparam){true, 1.0f, -128};
-  p.scale = (float)scale;
-  double zp = -128.0 - (double)mn / p.scale;
-  p.zp = zp <= -128 ? -128 : zp >= 127 ? 127 : (int32_t)round(zp);
-  return p;
-}
 
 /* What an op needs (TFLITE.md §5; TensorFlow's operator_property.cc):
  *  K_WEIGHTS  int8 symmetric weights (per channel on wdim, per tensor when

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -27,12 +28,19 @@ static void usage(FILE *f) {
           "activations from the calibrated ranges.\n"
           "\n"
           "options:\n"
-          "  --calib DIR            calibration samples (one file per sample; single-input models)\n"
+          "  --calib DIR            calibration samples, one file per sample (sorted by name); a model\n"
+          "                         with N inputs takes N folders, in input order, paired by name order.\n"
+          "                         Optional when the model records every range (TensorFlow's\n"
+          "                         calibrated float models)\n"
+          "  --calib-method M       how ranges are chosen: minmax (TensorFlow's converter, the default),\n"
+          "                         percentile=P (drop values beyond the P-th percentile, e.g. 99.99),\n"
+          "                         mse (the clipped range of least int8 squared error); the last two\n"
+          "                         run the samples twice to build histograms\n"
           "  --mean M --std S       images: real = (pixel - M) / S (default 0 and 1: raw pixels)\n"
           "  --io float|int8|uint8  type of the model's inputs and outputs (default float: QUANTIZE\n"
           "                         first, DEQUANTIZE last)\n"
           "  --integer-only         fail, listing each op that cannot be quantized (the default)\n"
-          "  --allow-float          keep such ops in float (not implemented yet)\n"
+          "  --allow-float          keep such ops in float, between DEQUANTIZE and QUANTIZE ops\n"
           "  -o OUT.tflite          output (written atomically)\n"
           "  -q, --quiet            print only the summary lines\n");
 }
@@ -92,6 +100,8 @@ typedef struct args {
   int ncalib;
   etpu_input_options in_opts;
   etpu_quantize_options q;
+  etpu_calib_method method;
+  float percentile;
   bool quiet;
 } args;
 
@@ -113,7 +123,7 @@ static int parse(int argc, char **argv, args *a) {
     } else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
       a->quiet = true;
     } else if (!strcmp(s, "--calib") || !strcmp(s, "-o") || !strcmp(s, "--mean") || !strcmp(s, "--std") ||
-               !strcmp(s, "--io")) {
+               !strcmp(s, "--io") || !strcmp(s, "--calib-method")) {
       if (i + 1 >= argc) return bad_usage("%s needs a value", s);
       const char *v = argv[++i];
       char *end;
@@ -122,6 +132,20 @@ static int parse(int argc, char **argv, args *a) {
         a->calib[a->ncalib++] = v;
       } else if (!strcmp(s, "-o")) {
         a->out = v;
+      } else if (!strcmp(s, "--calib-method")) {
+        if (!strcmp(v, "minmax")) {
+          a->method = ETPU_CALIB_MINMAX;
+        } else if (!strcmp(v, "mse")) {
+          a->method = ETPU_CALIB_MSE;
+        } else if (!strncmp(v, "percentile=", 11)) {
+          float pc = strtof(v + 11, &end);
+          if (end == v + 11 || *end || !(pc > 50.0f && pc <= 100.0f))
+            return bad_usage("--calib-method percentile=P needs P in (50, 100], not '%s'", v);
+          a->method = ETPU_CALIB_PERCENTILE;
+          a->percentile = pc;
+        } else {
+          return bad_usage("--calib-method must be minmax, percentile=P or mse, not '%s'", v);
+        }
       } else if (!strcmp(s, "--io")) {
         if (!strcmp(v, "float")) a->q.io = ETPU_QUANT_IO_FLOAT;
         else if (!strcmp(v, "int8")) a->q.io = ETPU_QUANT_IO_INT8;
@@ -149,7 +173,6 @@ static int parse(int argc, char **argv, args *a) {
   }
   a->in_opts.normalize = has_mean || has_std;
   if (!a->model) return bad_usage("no model given%s", "");
-  if (!a->ncalib) return bad_usage("--calib DIR is required%s", "");
   if (!a->out) return bad_usage("-o OUT.tflite is required%s", "");
   return 0;
 }
@@ -157,17 +180,147 @@ static int parse(int argc, char **argv, args *a) {
 typedef struct state {
   etpu_model *model, *qmodel;
   etpu_calibration *cal;
-  char **files;
-  size_t nfiles;
-  float **samples;
-  size_t sample_bytes;
+  uint32_t ninputs;
+  char **files;       /* nsamples x ninputs paths, sample-major */
+  size_t nsamples;
+  float **samples;    /* nsamples x ninputs buffers */
+  size_t *bytes;      /* per input */
   void *qbytes;
   etpu_compilation *comp;
 } state;
 
+/* A progress line on a terminal (nothing when stderr is redirected). */
+static void progress(const char *what, size_t done, size_t total) {
+  static int tty = -1;
+  if (tty < 0) tty = isatty(fileno(stderr));
+  if (!tty || total == 0) return;
+  int width = 30, fill = (int)((double)done / (double)total * width);
+  fprintf(stderr, "\r%-12s [%.*s%*s] %zu/%zu", what, fill, "##############################", width - fill, "", done,
+          total);
+  if (done == total) fputc('\n', stderr);
+  fflush(stderr);
+}
+
+/* Run every sample through fn (calibration pass, histogram pass, compare). */
+typedef etpu_status (*sample_fn)(state *s, const float *const *inputs);
+
+static etpu_status pass_run(state *s, const float *const *in) {
+  return etpu_calibration_run(s->cal, in, s->bytes, s->ninputs);
+}
+static etpu_status pass_hist(state *s, const float *const *in) {
+  return etpu_calibration_run_histogram(s->cal, in, s->bytes, s->ninputs);
+}
+static etpu_status pass_compare(state *s, const float *const *in) {
+  return etpu_calibration_compare(s->cal, s->qmodel, in, s->bytes, s->ninputs);
+}
+
+static int each_sample(state *s, const char *what, sample_fn fn) {
+  for (size_t k = 0; k < s->nsamples; k++) {
+    progress(what, k, s->nsamples);
+    etpu_status st = fn(s, (const float *const *)(s->samples + k * s->ninputs));
+    if (st != ETPU_OK) {
+      if (isatty(fileno(stderr))) fputc('\n', stderr);
+      fprintf(stderr, "etpu: error: quantize: sample %s%s: %s\n", s->files[k * s->ninputs],
+              s->ninputs > 1 ? " (and its pair)" : "", etpu_errmsg());
+      return st == ETPU_OUT_OF_MEMORY ? 3 : 1;
+    }
+  }
+  progress(what, s->nsamples, s->nsamples);
+  return 0;
+}
+
+/* List the folders: one per input (paired by name order), or, for a single
+ * input, all folders together. */
+static int gather_files(const args *a, state *s) {
+  if (s->ninputs > 1 && (uint32_t)a->ncalib != s->ninputs) {
+    fprintf(stderr,
+            "etpu: error: quantize: %s has %u inputs, and %d --calib folder(s) were given: give one folder per "
+            "input, in input order\n",
+            a->model, s->ninputs, a->ncalib);
+    return 2;
+  }
+  char **lists[16] = {0};
+  size_t counts[16] = {0};
+  int rc = 0;
+  for (int c = 0; c < a->ncalib && rc == 0; c++) rc = list_dir(a->calib[c], &lists[c], &counts[c]);
+  size_t total = 0;
+  for (int c = 0; c < a->ncalib; c++) total += counts[c];
+  if (rc == 0 && s->ninputs > 1) {
+    for (int c = 1; c < a->ncalib && rc == 0; c++)
+      if (counts[c] != counts[0]) {
+        fprintf(stderr, "etpu: error: quantize: %s holds %zu sample(s) and %s %zu: folders of a %u-input model "
+                "must pair up file for file\n", a->calib[0], counts[0], a->calib[c], counts[c], s->ninputs);
+        rc = 2;
+      }
+    total = counts[0];
+  }
+  if (rc == 0 && total == 0) {
+    fprintf(stderr, "etpu: error: quantize: no calibration sample in %s\n", a->calib[0]);
+    rc = 2;
+  }
+  if (rc == 0 && total > MAX_SAMPLES) total = MAX_SAMPLES;
+  if (rc == 0 && !(s->files = calloc(total * s->ninputs, sizeof *s->files))) rc = 3;
+  if (rc == 0) {
+    s->nsamples = total;
+    if (s->ninputs > 1) {
+      for (size_t k = 0; k < total; k++)
+        for (uint32_t i = 0; i < s->ninputs; i++) {
+          s->files[k * s->ninputs + i] = lists[i][k];
+          lists[i][k] = NULL;
+        }
+    } else {
+      size_t k = 0;
+      for (int c = 0; c < a->ncalib; c++)
+        for (size_t j = 0; j < counts[c]; j++)
+          if (k < total) {
+            s->files[k++] = lists[c][j];
+            lists[c][j] = NULL;
+          }
+    }
+  }
+  for (int c = 0; c < a->ncalib; c++) {
+    for (size_t j = 0; lists[c] && j < counts[c]; j++) free(lists[c][j]);
+    free(lists[c]);
+  }
+  return rc;
+}
+
+static int load_samples(const args *a, state *s) {
+  uint32_t n = s->ninputs;
+  if (!(s->bytes = calloc(n, sizeof *s->bytes)) || !(s->samples = calloc(s->nsamples * n, sizeof *s->samples))) {
+    fprintf(stderr, "etpu: error: out of memory\n");
+    return 3;
+  }
+  etpu_tensor_info in[16];
+  for (uint32_t i = 0; i < n; i++) {
+    etpu_status st = etpu_model_tensor(s->model, 0, (uint32_t)etpu_model_input(s->model, 0, i), &in[i]);
+    if (st != ETPU_OK) return cli_report(st);
+    s->bytes[i] = sizeof(float);
+    for (uint32_t d = 0; d < in[i].rank; d++) s->bytes[i] *= in[i].shape[d] > 0 ? (size_t)in[i].shape[d] : 0u;
+  }
+  for (size_t k = 0; k < s->nsamples; k++) {
+    progress("loading", k, s->nsamples);
+    for (uint32_t i = 0; i < n; i++) {
+      float **slot = &s->samples[k * n + i];
+      if (!(*slot = malloc(s->bytes[i] ? s->bytes[i] : 1))) {
+        fprintf(stderr, "etpu: error: out of memory\n");
+        return 3;
+      }
+      etpu_status st = etpu_tensor_load(s->files[k * n + i], &in[i], &a->in_opts, *slot, s->bytes[i], NULL);
+      if (st != ETPU_OK) {
+        fprintf(stderr, "etpu: error: quantize: calibration sample %s: %s\n", s->files[k * n + i], etpu_errmsg());
+        return st == ETPU_IO_ERROR || st == ETPU_OUT_OF_MEMORY ? 3 : 1;
+      }
+    }
+  }
+  progress("loading", s->nsamples, s->nsamples);
+  return 0;
+}
+
 static void print_report(const args *a, const state *s) {
   uint32_t n = etpu_model_tensor_count(s->model, 0);
-  printf("%-5s %-12s %-12s %-12s %-5s %-9s %s\n", "t", "min", "max", "scale", "zp", "SQNR dB", "name");
+  if (!a->quiet)
+    printf("%-5s %-12s %-12s %-12s %-5s %-9s %s\n", "t", "min", "max", "scale", "zp", "SQNR dB", "name");
   double worst = INFINITY;
   uint32_t worst_t = 0, measured = 0;
   for (uint32_t t = 0; t < n; t++) {
@@ -209,7 +362,6 @@ int etpu_cmd_quantize(int argc, char **argv) {
   state s;
   memset(&s, 0, sizeof s);
   etpu_status st;
-  etpu_tensor_info in;
   if ((st = etpu_model_open(a.model, &s.model)) != ETPU_OK) {
     rc = cli_report(st);
     goto done;
@@ -218,74 +370,34 @@ int etpu_cmd_quantize(int argc, char **argv) {
     rc = cli_report(st);
     goto done;
   }
-  if (etpu_model_input_count(s.model, 0) != 1) {
-    fprintf(stderr, "etpu: error: quantize: %s has %u inputs; calibration folders feed single-input models only\n",
-            a.model, etpu_model_input_count(s.model, 0));
+  s.ninputs = etpu_model_input_count(s.model, 0);
+  if (s.ninputs == 0 || s.ninputs > 16) {
+    fprintf(stderr, "etpu: error: quantize: %s has %u inputs; etpu quantizes models of 1 to 16 inputs\n", a.model,
+            s.ninputs);
     rc = 1;
     goto done;
   }
-  if ((st = etpu_model_tensor(s.model, 0, (uint32_t)etpu_model_input(s.model, 0, 0), &in)) != ETPU_OK) {
+  if (!a.ncalib) {
+    if (!etpu_calibration_recorded(s.cal)) {
+      rc = bad_usage("--calib DIR is required (%s records no calibrated ranges)", a.model);
+      goto done;
+    }
+    if (!a.quiet)
+      printf("no --calib: using the %u range(s) %s records\n", etpu_calibration_recorded(s.cal), a.model);
+  } else {
+    if ((rc = gather_files(&a, &s)) != 0 || (rc = load_samples(&a, &s)) != 0) goto done;
+    if ((rc = each_sample(&s, "calibrating", pass_run)) != 0) goto done;
+    if (a.method != ETPU_CALIB_MINMAX && (rc = each_sample(&s, "histograms", pass_hist)) != 0) goto done;
+  }
+  if ((st = etpu_calibration_set_method(s.cal, a.method, a.percentile)) != ETPU_OK) {
     rc = cli_report(st);
     goto done;
-  }
-  s.sample_bytes = sizeof(float);
-  for (uint32_t d = 0; d < in.rank; d++) s.sample_bytes *= in.shape[d] > 0 ? (size_t)in.shape[d] : 0u;
-  for (int c = 0; c < a.ncalib; c++) {
-    char **f = NULL;
-    size_t nf = 0;
-    if ((rc = list_dir(a.calib[c], &f, &nf)) != 0) goto done;
-    char **nv = realloc(s.files, (s.nfiles + nf + 1) * sizeof *nv);
-    if (!nv) {
-      for (size_t k = 0; k < nf; k++) free(f[k]);
-      free(f);
-      rc = 3;
-      goto done;
-    }
-    s.files = nv;
-    memcpy(s.files + s.nfiles, f, nf * sizeof *f);
-    s.nfiles += nf;
-    free(f);
-  }
-  if (s.nfiles == 0) {
-    fprintf(stderr, "etpu: error: quantize: no calibration sample in %s\n", a.calib[0]);
-    rc = 2;
-    goto done;
-  }
-  if (s.nfiles > MAX_SAMPLES) s.nfiles = MAX_SAMPLES;
-  s.samples = calloc(s.nfiles, sizeof *s.samples);
-  if (!s.samples) {
-    rc = 3;
-    goto done;
-  }
-  for (size_t k = 0; k < s.nfiles; k++) {
-    s.samples[k] = malloc(s.sample_bytes ? s.sample_bytes : 1);
-    if (!s.samples[k]) {
-      fprintf(stderr, "etpu: error: out of memory\n");
-      rc = 3;
-      goto done;
-    }
-    if ((st = etpu_tensor_load(s.files[k], &in, &a.in_opts, s.samples[k], s.sample_bytes, NULL)) != ETPU_OK) {
-      fprintf(stderr, "etpu: error: quantize: calibration sample %s: %s\n", s.files[k], etpu_errmsg());
-      rc = st == ETPU_IO_ERROR || st == ETPU_OUT_OF_MEMORY ? 3 : 1;
-      goto done;
-    }
-    const float *const inputs[1] = {s.samples[k]};
-    if ((st = etpu_calibration_run(s.cal, inputs, &s.sample_bytes, 1)) != ETPU_OK) {
-      rc = cli_report(st);
-      goto done;
-    }
   }
   if ((st = etpu_quantize(s.model, s.cal, &a.q, &s.qmodel)) != ETPU_OK) {
     rc = cli_report(st);
     goto done;
   }
-  for (size_t k = 0; k < s.nfiles; k++) {
-    const float *const inputs[1] = {s.samples[k]};
-    if ((st = etpu_calibration_compare(s.cal, s.qmodel, inputs, &s.sample_bytes, 1)) != ETPU_OK) {
-      rc = cli_report(st);
-      goto done;
-    }
-  }
+  if ((rc = each_sample(&s, "comparing", pass_compare)) != 0) goto done;
   size_t qsize = 0;
   if ((st = etpu_model_write_buffer(s.qmodel, ETPU_WRITE_COMPACT, &s.qbytes, &qsize)) != ETPU_OK ||
       (st = etpu_write_file_atomic(a.out, s.qbytes, qsize)) != ETPU_OK) {
@@ -315,10 +427,12 @@ done:
   etpu_compilation_free(s.comp);
   etpu_free(s.qbytes);
   if (s.samples)
-    for (size_t k = 0; k < s.nfiles; k++) free(s.samples[k]);
+    for (size_t k = 0; k < s.nsamples * s.ninputs; k++) free(s.samples[k]);
   free(s.samples);
-  for (size_t k = 0; k < s.nfiles; k++) free(s.files[k]);
+  if (s.files)
+    for (size_t k = 0; k < s.nsamples * s.ninputs; k++) free(s.files[k]);
   free(s.files);
+  free(s.bytes);
   etpu_calibration_free(s.cal);
   etpu_model_close(s.qmodel);
   etpu_model_close(s.model);
