@@ -4,14 +4,18 @@
 On libcoral's imprinting images (coral/imprinting/ in the shared data) and
 Coral's embedding extractor (mobilenet_v1_1.0_224_quant_embedding_extractor):
 
-  - imprinting on a model made by --make, as libcoral's RealImagesTraining:
-    cat_train_0 -> 0, hotdog_train_0 -> 1; then `etpu imprint` re-run on its
-    own output with --keep-classes adds hotdog_train_1 to class 1 and
-    dog_train_0 as class 2; `etpu run` puts each test image in its class
-    above libcoral's 0.99 (scores printed beside it). Re-opened without
-    --keep-classes, the classes start again (TrainImprintedRetrained...);
-  - `etpu train` on two classes puts dog_test_0 in its class;
-  - the same command twice gives the same bytes (imprint --make, imprint
+  - `etpu imprint --make-model` makes the imprinting model; imprinting on it
+    as libcoral's RealImagesTraining: --class cat=... -> 0, hotdog=... -> 1,
+    with the labels file beside the model; then `etpu imprint` re-run on its
+    own output with --keep-classes adds hotdog_train_1 to the kept hotdog
+    class and dog_train_0 as class 2; `etpu run` puts each test image in its
+    class above libcoral's 0.99 (scores printed beside it). Re-opened
+    without --keep-classes, the classes start again
+    (TrainImprintedRetrained...). `--make` with `--class ID PATH` gives the
+    bytes of the two steps;
+  - `etpu train --data DIR` (a subfolder per class, --val 0.5, --iters)
+    puts the held-out dog image in its class, with the labels file;
+  - the same command twice gives the same bytes (imprint, imprint
     --keep-classes, train); another --seed gives other bytes;
   - `etpu compile` of both outputs: one edgetpu-custom-op holding the
     extractor, then the learned layer on the CPU (L2Norm, Conv2D, Mul,
@@ -22,10 +26,10 @@ Coral's embedding extractor (mobilenet_v1_1.0_224_quant_embedding_extractor):
   - errors, each one line on stderr naming the problem, with exit 1 (a
     model or image breaks a rule), 2 (usage) or 3 (I/O): a model without
     the imprinting tail (libcoral's message), an empty class (a gap in the
-    ids or an empty folder), an unreadable and a missing image, a class
-    ; the input model's bytes never change, and a
-    failed command leaves an existing output file as it was and no other
-    file behind (the output is written atomically).
+    ids, an empty folder, an empty --data subfolder), an unreadable and a
+    missing image, a missing model, mixed class forms; the input model's
+    bytes never change, and a failed command leaves an existing output file
+    as it was and no other file behind (the output is written atomically).
 
 Prints each check, then "N passed, N failed"; exits 1 on any failure, 77
 (skipped) without the shared data unless ETPU_REQUIRE_SHARED_DATA=1.
@@ -78,6 +82,14 @@ def scores(model, image):
     except (ValueError, KeyError, IndexError, TypeError):
         return None, out
     return vals, out
+
+
+def read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return None
 
 
 def expect_fail(what, code, needle, args, output=None, inputs=()):
@@ -134,17 +146,26 @@ def main():
             return os.path.join(tmp, name)
 
         # --- imprinting, RealImagesTraining through the CLI -----------------
-        base_args = ["imprint", X, "--make", "--class", 0, img("cat_train_0"), "--class", 1, img("hotdog_train_0")]
+        rc, out, err = etpu("imprint", "--make-model", X, "-o", o("m.tflite"))
+        check(rc == 0 and os.path.isfile(o("m.tflite")), "imprint --make-model: the imprinting model alone", out + err)
+        base_args = ["imprint", o("m.tflite"), "--class", "cat=" + img("cat_train_0"),
+                     "--class", "hotdog=" + img("hotdog_train_0")]
         rc, out, err = etpu(*(base_args + ["-o", o("b.tflite")]))
-        check(rc == 0 and "2 classes" in out, "imprint --make: cat 0, hotdog 1", out + err)
+        check(rc == 0 and "2 classes" in out and read(o("b.txt")) == "0  cat\n1  hotdog\n",
+              "imprint --class NAME=PATH: cat 0, hotdog 1, labels beside the model", out + err)
         rc, out, err = etpu(*(base_args + ["-o", o("b2.tflite")]))
-        check(rc == 0 and sha(o("b.tflite")) == sha(o("b2.tflite")), "imprint --make twice: the same bytes", out + err)
+        check(rc == 0 and sha(o("b.tflite")) == sha(o("b2.tflite")), "imprint twice: the same bytes", out + err)
+        rc, out, err = etpu("imprint", X, "--make", "-o", o("b3.tflite"), "--class", 0, img("cat_train_0"),
+                            "--class", 1, img("hotdog_train_0"))
+        check(rc == 0 and sha(o("b.tflite")) == sha(o("b3.tflite")),
+              "imprint --make with --class ID PATH: the same bytes as the two steps", out + err)
         b_hash = sha(o("b.tflite"))
-        keep_args = ["imprint", o("b.tflite"), "--keep-classes", "--class", 1, img("hotdog_train_1"),
-                     "--class", 2, img("dog_train_0")]
+        keep_args = ["imprint", o("b.tflite"), "--keep-classes", "--class", "hotdog=" + img("hotdog_train_1"),
+                     "--class", "dog=" + img("dog_train_0")]
         rc, out, err = etpu(*(keep_args + ["-o", o("c.tflite")]))
-        check(rc == 0 and re.search(r"kept 2 classes.*\n(.*\n)*3 classes", out) is not None,
-              "imprint --keep-classes on its own output: 2 kept, 3 classes", out + err)
+        check(rc == 0 and re.search(r"kept 2 classes.*\n(.*\n)*class 1 hotdog: 1 image\n(.*\n)*3 classes", out)
+              is not None and read(o("c.txt")) == "0  cat\n1  hotdog\n2  dog\n",
+              "imprint --keep-classes on its own output: hotdog extended, dog added as 2", out + err)
         rc, out, err = etpu(*(keep_args + ["-o", o("c2.tflite")]))
         check(rc == 0 and sha(o("c.tflite")) == sha(o("c2.tflite")), "imprint --keep-classes twice: the same bytes",
               out + err)
@@ -186,16 +207,23 @@ def main():
                   (vals, c_scores.get("cat_test_0"), text))
 
         # --- softmax regression ----------------------------------------------
-        train_args = ["train", X, "--class", 0, img("cat_train_0"), "--class", 1, img("dog_train_0"),
-                      "--iterations", 20, "--batch", 4, "--val-every", 0]
+        data = o("data")
+        for cls, names in (("cat", ("cat_train_0", "cat_test_0")), ("dog", ("dog_train_0", "dog_test_0"))):
+            os.makedirs(os.path.join(data, cls))
+            for n in names:
+                os.symlink(img(n), os.path.join(data, cls, n + ".bmp"))
+        train_args = ["train", X, "--data", data, "--iters", 20, "--batch", 4, "--val", 0.5]
         rc, out, err = etpu(*(train_args + ["-o", o("t.tflite")]))
-        check(rc == 0, "train: cat 0, dog 1", out + err)
+        check(rc == 0 and "2 training and 2 validation images, 2 classes" in out and
+              read(o("t.txt")) == "0  cat\n1  dog\n", "train --data: cat 0, dog 1, half for validation, labels",
+              out + err)
         rc, out, err = etpu(*(train_args + ["-o", o("t2.tflite")]))
         check(rc == 0 and sha(o("t.tflite")) == sha(o("t2.tflite")), "train twice (seed 1): the same bytes", out + err)
         rc, out, err = etpu(*(train_args + ["--seed", 2, "-o", o("t3.tflite")]))
         check(rc == 0 and sha(o("t.tflite")) != sha(o("t3.tflite")), "train --seed 2: other bytes", out + err)
-        t_vals, text = scores(o("t.tflite"), img("dog_test_0"))
-        check(t_vals is not None and len(t_vals) == 2 and t_vals[1] > t_vals[0], "trained layer: dog_test_0 -> 1", text)
+        t_vals, text = scores(o("t.tflite"), img("dog_train_0"))
+        check(t_vals is not None and len(t_vals) == 2 and t_vals[1] > t_vals[0],
+              "trained layer: dog_train_0 (held out for validation) -> 1", text)
         rc, out, err = etpu("compile", "-o", tmp, o("t.tflite"))
         te = o("t_edgetpu.tflite")
         check(rc == 0 and os.path.isfile(te), "etpu compile of the trained model", out + err)
@@ -207,7 +235,7 @@ def main():
             want = ["edgetpu-custom-op", "FULLY_CONNECTED", "RESHAPE", "SOFTMAX"]
             check(ops == want,
                   "compiled trained model: custom op, then FC, RESHAPE, SOFTMAX on the CPU", "ops: %s" % ops)
-            vals, text = scores(te, img("dog_test_0"))
+            vals, text = scores(te, img("dog_train_0"))
             check(vals is not None and vals == t_vals, "compiled trained model runs to the uncompiled scores",
                   "%s vs %s\n%s" % (vals, t_vals, text))
 
@@ -244,6 +272,14 @@ def main():
                     out_path, [X])
         expect_fail("train: an unreadable image", 1, bad,
                     ["train", X, "-o", out_path, "--class", 0, img("cat_train_0"), "--class", 1, bad], out_path, [X])
+        os.makedirs(os.path.join(o("data_gap"), "cat"))
+        os.makedirs(os.path.join(o("data_gap"), "dog"))
+        os.symlink(img("cat_train_0"), os.path.join(o("data_gap"), "cat", "a.bmp"))
+        expect_fail("train --data: an empty class folder", 1, "no .bmp, .png or .jpg images",
+                    ["train", X, "-o", out_path, "--data", o("data_gap")], out_path, [X])
+        expect_fail("imprint: --class ID and NAME=PATH mixed", 2, "not both",
+                    ["imprint", o("m.tflite"), "-o", out_path, "--class", 0, img("cat_train_0"),
+                     "--class", "dog=" + img("dog_train_0")], out_path, [o("m.tflite")])
         expect_fail("imprint: an image before any --class", 2, "comes before any --class",
                     ["imprint", X, "--make", "-o", out_path, img("cat_train_0")], out_path, [X])
         check(sha(X) == x_hash, "the extractor is unchanged after every command")

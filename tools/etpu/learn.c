@@ -2,8 +2,12 @@
  * learn.c — on-device learning from the command line (LEARNING.md):
  *
  *   etpu extract MODEL PATH... -o OUT.npy      embeddings of images, float32 [N, D]
- *   etpu imprint MODEL -o OUT --class ID PATH... [--keep-classes] [--make [--scale S]]
- *   etpu train   MODEL -o OUT --class ID PATH... [SGD options]
+ *   etpu imprint --make-model EXTRACTOR [--scale S] -o MODEL
+ *   etpu imprint MODEL -o OUT --class NAME=DIR... [--keep-classes]
+ *   etpu train   EXTRACTOR -o OUT --data DIR [SGD options]
+ * Classes are NAME=PATH (or --data's subfolders), numbered in the order
+ * given after any kept ones, with OUT's labels written beside it (.txt); or
+ * --class ID PATH... with explicit ids.
  *
  * PATH is an image (BMP, PNG, JPEG) or a folder, whose images are taken in
  * name order. Embeddings are the model's output, dequantized, computed with
@@ -25,6 +29,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -227,21 +232,164 @@ static int write_model(const etpu_model *m, const char *path) {
   return 0;
 }
 
+/* The labels file beside OUT: OUT with .tflite replaced by .txt (as
+ * pycoral's examples name it), or OUT.txt. */
+static char *labels_path(const char *out) {
+  size_t n = strlen(out);
+  if (n > 7 && !strcmp(out + n - 7, ".tflite")) n -= 7;
+  char *p = malloc(n + 5);
+  if (p) {
+    memcpy(p, out, n);
+    memcpy(p + n, ".txt", 5);
+  }
+  return p;
+}
+
+/* Write the model and, beside it, its labels ("ID  NAME" per line, which
+ * `etpu run --labels` reads); name[k] NULL gives the id as the name. Both
+ * go through a temporary file and a rename, so a failure leaves neither
+ * half-written. Returns an exit code. */
+static int write_model_labels(const etpu_model *m, const char *out, const char *const *name, uint32_t classes) {
+  char *lp = labels_path(out);
+  char *tmp = lp ? malloc(strlen(lp) + 8) : NULL;
+  int rc = 0;
+  if (!tmp) {
+    fprintf(stderr, "etpu: error: out of memory\n");
+    free(lp);
+    return 3;
+  }
+  sprintf(tmp, "%s.XXXXXX", lp);
+  int fd = mkstemp(tmp);
+  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  if (!f) {
+    fprintf(stderr, "etpu: error: %s: %s\n", lp, strerror(errno));
+    if (fd >= 0) {
+      close(fd);
+      remove(tmp);
+    }
+    free(tmp);
+    free(lp);
+    return 3;
+  }
+  for (uint32_t k = 0; k < classes; k++) {
+    if (name && name[k])
+      fprintf(f, "%u  %s\n", k, name[k]);
+    else
+      fprintf(f, "%u  %u\n", k, k);
+  }
+  if (fclose(f) != 0) {
+    fprintf(stderr, "etpu: error: %s: %s\n", lp, strerror(errno));
+    rc = 3;
+  }
+  if (rc == 0) rc = write_model(m, out);
+  if (rc == 0 && rename(tmp, lp) != 0) {
+    fprintf(stderr, "etpu: error: %s: %s\n", lp, strerror(errno));
+    rc = 3;
+  }
+  if (rc == 0)
+    printf("wrote %s\n", lp);
+  else
+    remove(tmp);
+  free(tmp);
+  free(lp);
+  return rc;
+}
+
 /* Shared parsing of MODEL -o OUT --class ID PATH... and the options each
  * command adds (returned in rest). */
 typedef struct common_args {
   const char *model, *out;
   image_list images;
   uint32_t classes; /* highest id + 1 */
+  bool named;       /* classes given as NAME=PATH or --data: labels count from the first new class */
+  char **names;     /* named: names[k] of class k (owned) */
 } common_args;
+
+static void args_free(common_args *a) {
+  list_free(&a->images);
+  for (uint32_t k = 0; a->named && k < a->classes; k++) free(a->names[k]);
+  free(a->names);
+  a->names = NULL;
+}
+
+/* The index of class `name`, added if new; UINT32_MAX when out of memory. */
+static uint32_t class_named(common_args *a, const char *name, size_t len) {
+  for (uint32_t k = 0; k < a->classes; k++)
+    if (strlen(a->names[k]) == len && !strncmp(a->names[k], name, len)) return k;
+  char **nn = realloc(a->names, (a->classes + 1) * sizeof *nn);
+  if (!nn) return UINT32_MAX;
+  a->names = nn;
+  if (!(nn[a->classes] = malloc(len + 1))) return UINT32_MAX;
+  memcpy(nn[a->classes], name, len);
+  nn[a->classes][len] = 0;
+  return a->classes++;
+}
+
+/* --data DIR: one class per subfolder, in name order, named after it. */
+static int add_data(common_args *a, const char *dir) {
+  DIR *d = opendir(dir);
+  if (!d) {
+    fprintf(stderr, "etpu: error: --data %s: %s\n", dir, strerror(errno));
+    return 3;
+  }
+  char **subs = NULL;
+  size_t n = 0, cap = 0;
+  int rc = 0;
+  struct dirent *e;
+  while (rc == 0 && (e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.') continue;
+    size_t len = strlen(dir) + strlen(e->d_name) + 2;
+    char *full = malloc(len);
+    struct stat st;
+    if (!full) {
+      rc = 3;
+      break;
+    }
+    snprintf(full, len, "%s/%s", dir, e->d_name);
+    if (stat(full, &st) != 0 || !S_ISDIR(st.st_mode)) {
+      free(full);
+      continue;
+    }
+    if (n == cap) {
+      size_t ncap = cap ? cap * 2 : 16;
+      char **ns = realloc(subs, ncap * sizeof *ns);
+      if (!ns) {
+        free(full);
+        rc = 3;
+        break;
+      }
+      subs = ns;
+      cap = ncap;
+    }
+    subs[n++] = full;
+  }
+  closedir(d);
+  if (rc == 0 && n == 0) {
+    fprintf(stderr, "etpu: error: --data %s: no class subfolders (one folder of images per class)\n", dir);
+    rc = 1;
+  }
+  if (subs) qsort(subs, n, sizeof *subs, cmp_str);
+  for (size_t i = 0; i < n; i++) {
+    if (rc == 0) {
+      const char *name = subs[i] + strlen(dir) + 1;
+      uint32_t k = class_named(a, name, strlen(name));
+      rc = k == UINT32_MAX ? 3 : add_path(&a->images, subs[i], k);
+    }
+    free(subs[i]);
+  }
+  free(subs);
+  if (rc == 3) fprintf(stderr, "etpu: error: out of memory listing %s\n", dir);
+  return rc;
+}
 
 /* Parse argv; `extra` handles command options (returns 1 consumed, 2 with a
  * value, 0 unknown, -1 bad value). Returns an exit code, or -1 to go on. */
-static int parse_common(int argc, char **argv, bool need_classes,
+static int parse_common(int argc, char **argv, bool need_classes, bool need_images,
                         int (*extra)(void *ctx, const char *opt, const char *val), void *ctx, void (*usage)(FILE *),
                         common_args *a) {
   memset(a, 0, sizeof *a);
   long cls = -1;
+  bool numbered = false;
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
     if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
@@ -253,15 +401,36 @@ static int parse_common(int argc, char **argv, bool need_classes,
       a->out = argv[++i];
       continue;
     }
-    if (need_classes && !strcmp(s, "--class")) {
-      unsigned long v;
-      if (i + 1 >= argc || !parse_ulong(argv[i + 1], 65535, &v)) {
-        fprintf(stderr, "etpu: error: %s: --class needs a class id (0..65535)\n", argv[0]);
+    if (need_classes && (!strcmp(s, "--class") || !strcmp(s, "--data"))) {
+      const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+      const char *eq = v && s[2] == 'c' ? strchr(v, '=') : NULL;
+      unsigned long id;
+      if (v && (s[2] == 'd' || (eq && eq != v && eq[1]))) {
+        /* --data DIR, or --class NAME=PATH: named classes, numbered in order. */
+        if (numbered) goto mixed;
+        a->named = true;
+        int rc = 0;
+        if (s[2] == 'd') {
+          rc = add_data(a, v);
+        } else {
+          uint32_t k = class_named(a, v, (size_t)(eq - v));
+          rc = k == UINT32_MAX ? 3 : add_path(&a->images, eq + 1, k);
+          cls = -1; /* a NAME=PATH takes one path */
+        }
+        if (rc) return rc;
+        i++;
+        continue;
+      }
+      if (!v || s[2] == 'd' || !parse_ulong(v, 65535, &id)) {
+        fprintf(stderr, "etpu: error: %s: --class needs a class id (0..65535) followed by images, or NAME=PATH\n",
+                argv[0]);
         usage(stderr);
         return 2;
       }
-      cls = (long)v;
-      if ((uint32_t)v + 1 > a->classes) a->classes = (uint32_t)v + 1;
+      if (a->named) goto mixed;
+      numbered = true;
+      cls = (long)id;
+      if ((uint32_t)id + 1 > a->classes) a->classes = (uint32_t)id + 1;
       i++;
       continue;
     }
@@ -287,8 +456,14 @@ static int parse_common(int argc, char **argv, bool need_classes,
     int rc = add_path(&a->images, s, cls < 0 ? 0 : (uint32_t)cls);
     if (rc) return rc;
   }
-  if (!a->model || !a->out || a->images.n == 0) goto bad;
+  if (!a->model || !a->out || (need_images && a->images.n == 0)) goto bad;
   return -1;
+mixed:
+  fprintf(stderr, "etpu: error: %s: give classes either as --class ID PATH... or as --class NAME=PATH / --data DIR, "
+                  "not both\n",
+          argv[0]);
+  usage(stderr);
+  return 2;
 bad:
   fprintf(stderr, "etpu: error: %s: needs MODEL, -o OUT and at least one image\n", argv[0]);
   usage(stderr);
@@ -322,9 +497,9 @@ static void extract_usage(FILE *f) {
 
 int etpu_cmd_extract(int argc, char **argv) {
   common_args a;
-  int rc = parse_common(argc, argv, false, NULL, NULL, extract_usage, &a);
+  int rc = parse_common(argc, argv, false, true, NULL, NULL, extract_usage, &a);
   if (rc >= 0) {
-    list_free(&a.images);
+    args_free(&a);
     return rc;
   }
   etpu_model *m = NULL;
@@ -359,7 +534,7 @@ out:
   free(all);
   embedder_free(&e);
   etpu_model_close(m);
-  list_free(&a.images);
+  args_free(&a);
   return rc;
 }
 
@@ -373,46 +548,64 @@ typedef struct imprint_opts {
 static int imprint_extra(void *ctx, const char *opt, const char *val) {
   imprint_opts *o = ctx;
   if (!strcmp(opt, "--keep-classes")) return o->keep = true, 1;
-  if (!strcmp(opt, "--make")) return o->make = true, 1;
+  if (!strcmp(opt, "--make") || !strcmp(opt, "--make-model")) return o->make = true, 1;
   if (!strcmp(opt, "--scale")) return val && parse_float(val, &o->scale) && o->scale > 0 ? 2 : -1;
   return 0;
 }
 
 static void imprint_usage(FILE *f) {
   fprintf(f,
-          "usage: etpu imprint MODEL -o OUT.tflite --class ID IMAGE|DIR... [--class ID ...] [options]\n"
+          "usage: etpu imprint --make-model EXTRACTOR.tflite [--scale S] -o MODEL.tflite\n"
+          "       etpu imprint MODEL -o OUT.tflite --class NAME=DIR [--class NAME=DIR]... [--keep-classes]\n"
+          "       etpu imprint MODEL -o OUT.tflite --class ID IMAGE|DIR... [--class ID ...] [--keep-classes]\n"
           "  weight imprinting (libcoral's ImprintingEngine): each class's weights are the normalized sum of its\n"
           "  images' L2-normalized embeddings. MODEL ends L2Norm -> Conv2D 1x1 -> Mul -> Reshape -> Softmax.\n"
+          "  NAME=DIR classes are numbered in the order given, after any kept ones; OUT's labels go to OUT\n"
+          "  with .tflite replaced by .txt (kept classes take their names from MODEL's .txt when present).\n"
           "  --keep-classes  keep MODEL's classes: ones imprinted before (listed in its description) can take\n"
-          "                  more images, the others are frozen; new ids continue after them\n"
-          "  --make          MODEL is an embedding extractor: append etpu's imprinting tail first\n"
-          "  --scale S       the tail's logit scale with --make (default %g)\n",
+          "                  more images, the others are frozen; new classes follow them\n"
+          "  --make-model    MODEL is an embedding extractor: append etpu's imprinting tail (L2Norm, Conv2D 1x1,\n"
+          "                  Mul by the scale, Reshape, Softmax); without images, write that model (also --make)\n"
+          "  --scale S       the tail's logit scale: scores are softmax(S x cosine) (default %g)\n",
           (double)ETPU_IMPRINT_DEFAULT_SCALE);
 }
 
 int etpu_cmd_imprint(int argc, char **argv) {
   imprint_opts o = {false, false, 0.0f};
   common_args a;
-  int rc = parse_common(argc, argv, true, imprint_extra, &o, imprint_usage, &a);
+  int rc = parse_common(argc, argv, true, false, imprint_extra, &o, imprint_usage, &a);
   if (rc >= 0) {
-    list_free(&a.images);
+    args_free(&a);
     return rc;
   }
   if (o.scale > 0 && !o.make) {
-    fprintf(stderr, "etpu: error: imprint: --scale only applies with --make\n");
-    list_free(&a.images);
+    fprintf(stderr, "etpu: error: imprint: --scale only applies with --make-model\n");
+    args_free(&a);
+    return 2;
+  }
+  if (a.images.n == 0 && !o.make) {
+    fprintf(stderr, "etpu: error: imprint: needs images (--class NAME=DIR), or --make-model to only make the model\n");
+    imprint_usage(stderr);
+    args_free(&a);
     return 2;
   }
   etpu_model *m = NULL, *made = NULL, *ex = NULL, *out = NULL;
   etpu_imprint *im = NULL;
   embedder e = {0};
   float *emb = NULL;
+  const char **names = NULL;
+  uint32_t *ids = NULL;
+  etpu_labels *kept_labels = NULL;
   etpu_status st;
   rc = open_model(a.model, &m);
   if (rc) goto done;
   if (o.make) {
     st = etpu_imprint_make_model(m, o.scale, &made);
     if (st != ETPU_OK) goto fail;
+    if (a.images.n == 0) {
+      rc = write_model(made, a.out);
+      goto done;
+    }
   }
   st = etpu_imprint_create(made ? made : m, o.keep, &im);
   if (st == ETPU_OK) st = etpu_imprint_extractor(im, &ex);
@@ -426,34 +619,66 @@ int etpu_cmd_imprint(int argc, char **argv) {
     goto done;
   }
   uint32_t first = etpu_imprint_class_count(im);
-  rc = check_classes("imprint", &a, first);
+  rc = a.named ? 0 : check_classes("imprint", &a, first);
   if (rc) goto done;
   if (first) printf("kept %u classes (%s)\n", first, a.model);
+  /* Kept classes take their names from MODEL's labels file, when it has
+   * one; a NAME=DIR class whose name is a kept class's adds to it, others
+   * get new ids in the order given. ids[c] is the class id of label c. */
+  char *mlp = first ? labels_path(a.model) : NULL;
+  struct stat lst;
+  if (mlp && stat(mlp, &lst) == 0) st = etpu_labels_read(mlp, &kept_labels);
+  free(mlp);
+  if (st != ETPU_OK) goto fail;
+  ids = malloc((a.classes ? a.classes : 1) * sizeof *ids);
   emb = malloc((size_t)e.dim * sizeof *emb);
-  if (!emb) {
+  if (!ids || !emb) {
     rc = 3;
     goto done;
   }
-  /* Classes in id order, so new ids are appended in turn. */
+  uint32_t next = first;
   for (uint32_t c = 0; c < a.classes; c++) {
-    uint32_t count = 0;
-    for (size_t i = 0; i < a.images.n; i++) {
-      if (a.images.v[i].label != c) continue;
-      st = embed(&e, a.images.v[i].path, emb);
-      if (st == ETPU_OK) st = etpu_imprint_train(im, emb, e.dim, c);
-      if (st != ETPU_OK) goto fail;
-      count++;
-    }
-    if (count) printf("class %u: %u image%s\n", c, count, count == 1 ? "" : "s");
+    ids[c] = a.named ? UINT32_MAX : c;
+    for (uint32_t k = 0; a.named && kept_labels && k < first && ids[c] == UINT32_MAX; k++)
+      if (!strcmp(etpu_labels_get(kept_labels, first, k), a.names[c])) ids[c] = k;
+    if (ids[c] == UINT32_MAX) ids[c] = next++;
   }
+  /* New ids are appended in turn: train classes in id order. */
+  for (uint32_t id = 0; id < (next > a.classes ? next : a.classes); id++)
+    for (uint32_t c = 0; c < a.classes; c++) {
+      if (ids[c] != id) continue;
+      uint32_t count = 0;
+      for (size_t i = 0; i < a.images.n; i++) {
+        if (a.images.v[i].label != c) continue;
+        st = embed(&e, a.images.v[i].path, emb);
+        if (st == ETPU_OK) st = etpu_imprint_train(im, emb, e.dim, id);
+        if (st != ETPU_OK) goto fail;
+        count++;
+      }
+      if (count)
+        printf("class %u%s%s: %u image%s\n", id, a.named ? " " : "", a.named ? a.names[c] : "", count,
+               count == 1 ? "" : "s");
+    }
   st = etpu_imprint_build(im, &out);
   if (st != ETPU_OK) goto fail;
-  printf("%u class%s\n", etpu_imprint_class_count(im), etpu_imprint_class_count(im) == 1 ? "" : "es");
-  rc = write_model(out, a.out);
+  uint32_t total = etpu_imprint_class_count(im);
+  printf("%u class%s\n", total, total == 1 ? "" : "es");
+  names = calloc(total, sizeof *names);
+  if (!names) {
+    rc = 3;
+    goto done;
+  }
+  for (uint32_t k = 0; k < first && kept_labels; k++) names[k] = etpu_labels_get(kept_labels, first, k);
+  for (uint32_t c = 0; a.named && c < a.classes; c++)
+    if (ids[c] < total) names[ids[c]] = a.names[c];
+  rc = write_model_labels(out, a.out, names, total);
   goto done;
 fail:
   rc = cli_report(st);
 done:
+  free(ids);
+  free(names);
+  etpu_labels_free(kept_labels);
   free(emb);
   embedder_free(&e);
   etpu_imprint_free(im);
@@ -461,7 +686,7 @@ done:
   etpu_model_close(ex);
   etpu_model_close(made);
   etpu_model_close(m);
-  list_free(&a.images);
+  args_free(&a);
   return rc;
 }
 
@@ -471,12 +696,29 @@ typedef struct train_opts {
   etpu_sr_train_options t;
   float lr, l2, weight_scale;
   unsigned long seed, val_every;
+  double val; /* --val fraction, or < 0: every val_every-th image */
 } train_opts;
+
+/* Whether the i-th image (0-based) of a class goes to validation: every
+ * val_every-th, or with a fraction F the images where floor((i+1)F) steps
+ * up, spread evenly (F = 0.1 and val_every 10 choose the same images). */
+static bool is_validation(const train_opts *o, uint32_t i) {
+  if (o->val < 0) return o->val_every && i % o->val_every == o->val_every - 1;
+  return (uint64_t)((double)(i + 1) * o->val + 1e-9) > (uint64_t)((double)i * o->val + 1e-9);
+}
 
 static int train_extra(void *ctx, const char *opt, const char *val) {
   train_opts *o = ctx;
   unsigned long v;
-  if (!strcmp(opt, "--iterations"))
+  if (!strcmp(opt, "--val")) {
+    char *end;
+    errno = 0;
+    double f = val ? strtod(val, &end) : -1;
+    if (!val || errno || end == val || *end || !(f >= 0 && f < 1)) return -1;
+    o->val = f;
+    return 2;
+  }
+  if (!strcmp(opt, "--iterations") || !strcmp(opt, "--iters"))
     return val && parse_ulong(val, 100000000, &v) ? (o->t.iterations = (uint32_t)v, 2) : -1;
   if (!strcmp(opt, "--batch"))
     return val && parse_ulong(val, 1u << 20, &v) && v ? (o->t.batch_size = (uint32_t)v, 2) : -1;
@@ -492,16 +734,21 @@ static int train_extra(void *ctx, const char *opt, const char *val) {
 
 static void train_usage(FILE *f) {
   fprintf(f,
-          "usage: etpu train MODEL -o OUT.tflite --class ID IMAGE|DIR... [--class ID ...] [options]\n"
-          "  last-layer backpropagation (libcoral's SoftmaxRegression): train a softmax layer on MODEL's\n"
-          "  embeddings by mini-batch SGD and append it to MODEL as FULLY_CONNECTED (+ RESHAPE) + SOFTMAX\n"
-          "  --iterations N    SGD steps (default 500)\n"
+          "usage: etpu train EXTRACTOR -o OUT.tflite --data DIR [options]\n"
+          "       etpu train EXTRACTOR -o OUT.tflite --class NAME=DIR [--class NAME=DIR]... [options]\n"
+          "       etpu train EXTRACTOR -o OUT.tflite --class ID IMAGE|DIR... [--class ID ...] [options]\n"
+          "  last-layer backpropagation (libcoral's SoftmaxRegression): train a softmax layer on EXTRACTOR's\n"
+          "  embeddings by mini-batch SGD and append it to EXTRACTOR as FULLY_CONNECTED (+ RESHAPE) + SOFTMAX.\n"
+          "  --data DIR has one subfolder of images per class, classes in name order; the labels go to OUT\n"
+          "  with .tflite replaced by .txt.\n"
+          "  --iters N         SGD steps (default 500; also --iterations)\n"
           "  --batch N         examples per step, drawn with replacement (default 100)\n"
           "  --lr X            learning rate (default 0.01)\n"
           "  --l2 X            L2 regularisation (default 0)\n"
           "  --weight-scale X  initial weights X * N(0,1) (default 0.01)\n"
           "  --seed N          random seed; the same seed and images give the same bytes (default 1)\n"
-          "  --val-every K     every K-th image of each class is kept for validation (default 10; 0: none)\n"
+          "  --val F           fraction of each class's images kept for validation, spread evenly (default 0.1)\n"
+          "  --val-every K     instead, every K-th image of each class (0: none)\n"
           "  --report N        print progress every N steps (default 100; 0: at the end)\n");
 }
 
@@ -526,20 +773,21 @@ int etpu_cmd_train(int argc, char **argv) {
   o.weight_scale = 0.01f;
   o.seed = 1;
   o.val_every = 10;
+  o.val = -1;
   common_args a;
-  int rc = parse_common(argc, argv, true, train_extra, &o, train_usage, &a);
+  int rc = parse_common(argc, argv, true, true, train_extra, &o, train_usage, &a);
   if (rc >= 0) {
-    list_free(&a.images);
+    args_free(&a);
     return rc;
   }
   if (a.classes < 2) {
-    fprintf(stderr, "etpu: error: train: needs at least two classes (--class 0 ... --class 1 ...)\n");
-    list_free(&a.images);
+    fprintf(stderr, "etpu: error: train: needs at least two classes (--data DIR with two subfolders, or --class twice)\n");
+    args_free(&a);
     return 2;
   }
   rc = check_classes("train", &a, 0);
   if (rc) {
-    list_free(&a.images);
+    args_free(&a);
     return rc;
   }
   o.t.learning_rate = o.lr;
@@ -572,7 +820,7 @@ int etpu_cmd_train(int argc, char **argv) {
   }
   for (size_t i = 0; i < a.images.n; i++) {
     uint32_t c = a.images.v[i].label;
-    bool val = o.val_every && (seen[c]++ % o.val_every) == o.val_every - 1;
+    bool val = is_validation(&o, seen[c]++);
     st = embed(&e, a.images.v[i].path, emb);
     if (st == ETPU_OK) st = etpu_softmax_regression_add(sr, emb, e.dim, c, val);
     if (st != ETPU_OK) {
@@ -586,7 +834,7 @@ int etpu_cmd_train(int argc, char **argv) {
   st = etpu_softmax_regression_train(sr, &o.t);
   if (st == ETPU_OK) st = etpu_softmax_regression_append(m, sr, &out);
   if (st != ETPU_OK) goto fail;
-  rc = write_model(out, a.out);
+  rc = write_model_labels(out, a.out, a.named ? (const char *const *)a.names : NULL, a.classes);
   goto done;
 fail:
   rc = cli_report(st);
@@ -596,6 +844,6 @@ done:
   etpu_softmax_regression_free(sr);
   etpu_model_close(out);
   etpu_model_close(m);
-  list_free(&a.images);
+  args_free(&a);
   return rc;
 }
