@@ -994,8 +994,15 @@ static etpu_status rewrite(qctx *q, uint8_t **dom_out) {
     int32_t code = etpu_graph_op_code(m, op);
     const op_rule *r = find_rule(code);
     if (!r) continue; /* touches no float tensor */
+    int32_t bt = r->kind == K_WEIGHTS && (uint32_t)r->b < op->ninputs ? op->inputs[r->b] : -1;
+    if (r->kind == K_WEIGHTS && q->done[op->inputs[r->w]] && bt >= 0 && !q->done[bt]) {
+      /* Weights shared with an earlier op: the bias follows their scales. */
+      const etpu_gquant *wq = g->tensors[op->inputs[r->w]].quant;
+      TRY(quant_bias(q, (uint32_t)bt, q->p[op->inputs[r->act]].scale, wq->scale, wq->count));
+      g = &m->subgraphs[0];
+      op = &g->ops[i];
+    }
     if (r->kind == K_WEIGHTS && !q->done[op->inputs[r->w]]) {
-      int32_t bt = (uint32_t)r->b < op->ninputs ? op->inputs[r->b] : -1;
       float *ws = NULL;
       uint32_t nws = 0;
       const float *bias = NULL;
