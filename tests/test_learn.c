@@ -20,9 +20,12 @@
  *    error messages; keep_classes and the description.
  * `test_learn models` (shared data): the same on Coral's mobilenet embedding
  * extractor (CPU and _edgetpu), the 1001-class keep_classes cases of
- * libcoral's tests, what etpu_compile does with the retrained models, and
- * libcoral's/pycoral's imprinting tests on their seven images (every score
- * > 0.99) once the interpreter runs every op of the extractor.
+ * libcoral's tests, what etpu_compile does with the retrained models (base
+ * in the Edge TPU op, the learned layer on the CPU, the API's scores), and
+ * libcoral's/pycoral's imprinting tests on their seven images, with and
+ * without keep_classes (also on a 1001-class base made from Coral's
+ * classifier head), each score printed beside libcoral's threshold.
+ * A libcoral-shaped FC output ([1,1,1,C]) runs as TFLite runs it (math).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -1632,6 +1635,16 @@ static void test_shared_imprinting_images(const char *dir) {
     if (fm) CHECK_OK(run_u8(fm, pixels, sizeof pixels, a, 3));
     if (tm) CHECK_OK(run_u8(tm, b.avgpool[IMG_CAT_TEST], 1024, c, 3));
     CHECK_MSG(memcmp(a, c, 3) == 0, "full model %u %u %u, tail %u %u %u", a[0], a[1], a[2], c[0], c[1], c[2]);
+    /* Compiled without -i: the base in the Edge TPU op, the imprinting tail
+     * on the CPU, and the scores of the model the API wrote. */
+    uint32_t mapped = 0;
+    etpu_model *cm = fm ? compile_model(fm, NULL, &mapped, NULL) : NULL;
+    const int32_t tail5[5] = {ETPU_OP_L2_NORMALIZATION, ETPU_OP_CONV_2D, ETPU_OP_MUL, ETPU_OP_RESHAPE, ETPU_OP_SOFTMAX};
+    CHECK(cm && mapped == 28 && is_tail_sequence(cm, tail5, 5));
+    uint8_t d[3] = {2};
+    if (cm) CHECK_OK(run_u8(cm, pixels, sizeof pixels, d, 3));
+    CHECK_MSG(memcmp(a, d, 3) == 0, "imprinted %u %u %u, compiled %u %u %u", a[0], a[1], a[2], d[0], d[1], d[2]);
+    etpu_model_close(cm);
     etpu_model_close(fm);
     etpu_model_close(tm);
     etpu_imprint_free(fi);
