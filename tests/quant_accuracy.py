@@ -34,6 +34,9 @@ for more than 95% of pixels (that photo is not in the calibration set).
 Agreement of float and etpu masks with segmentation_golden_rotation0.png
 (tflite-support's expected mask, class x 10 per pixel) is reported.
 
+Calibration uses `--calib-method minmax` (TensorFlow's default; the
+script's --calib-method option tries another).
+
 A model whose quantization etpu refuses (an op without an int8 rule) is a
 failure, reported with etpu's reason. Prints "N passed, N failed"; exit 1
 on any failure, 77 (skipped) without the shared data unless
@@ -101,10 +104,14 @@ def etpu_cmd(etpu, *args, timeout=1200):
     return subprocess.run([etpu] + [str(a) for a in args], capture_output=True, text=True, timeout=timeout)
 
 
+CALIB_METHOD = "minmax"  # --calib-method of this script: TensorFlow's converter's choice by default
+
+
 def quantize(etpu, model, calib, out):
     """etpu quantize MODEL --calib DIR --io uint8; returns (ok, message)."""
     t0 = time.monotonic()
-    p = etpu_cmd(etpu, "quantize", model, "--calib", calib, *NORM, "--io", "uint8", "-q", "-o", out)
+    p = etpu_cmd(etpu, "quantize", model, "--calib", calib, "--calib-method", CALIB_METHOD, *NORM, "--io", "uint8",
+                 "-q", "-o", out)
     secs = time.monotonic() - t0
     if p.returncode != 0 or not os.path.isfile(out):
         return False, "etpu quantize %s: exit %d: %s" % (os.path.basename(model), p.returncode,
@@ -257,7 +264,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--etpu", required=True)
     ap.add_argument("--shared", default="")
+    ap.add_argument("--calib-method", default="minmax", help="passed to etpu quantize (minmax, percentile=P, mse)")
     args = ap.parse_args()
+    global CALIB_METHOD
+    CALIB_METHOD = args.calib_method
+    print("calibration: %d photos, --calib-method %s; evaluation: %d other photos" %
+          (len(CALIB), CALIB_METHOD, len(EVAL)))
     etpu = os.path.abspath(args.etpu)
     shared = os.environ.get("ETPU_SHARED_DATA") or args.shared
     required = os.environ.get("ETPU_REQUIRE_SHARED_DATA", "") == "1"

@@ -12,16 +12,18 @@ script). The cases:
   - a corrupt image (text named .jpg) and a truncated BMP in the folder;
   - a .npy sample of the wrong shape, and a raw sample of the wrong size;
   - a two-input model (float/ops/add.float32.tflite) given one or three
-    --calib folders (one folder per input is issue 6's multi-input rule;
-    the case with the right number of folders, which must succeed, is
-    skipped with a note while etpu still takes single-input models only);
+    --calib folders, or two folders holding different numbers of samples
+    (one folder per input, paired by name order); with two matching
+    folders it must succeed;
   - bad flags: --io bogus, --std 0, --std -1, --mean abc, no -o, no --calib,
     no model, an unknown option (exit 2, usage on stderr);
   - an output folder that does not exist, and -o naming a folder (exit 3).
 
 Then the successes: vww_96_float quantized twice from the same three photos
-gives byte-identical models (determinism) that open in `etpu inspect`, and a
-run that succeeds over an existing OUT replaces it.
+gives byte-identical models (determinism) with each --calib-method (minmax,
+percentile=99.9, mse), and they open in `etpu inspect`; percentile=100 gives
+the same bytes as minmax; a run that succeeds over an existing OUT replaces
+it. Bad --calib-method values are usage errors.
 
 Exit codes are the CLI's: 1 bad model or input, 2 usage, 3 I/O; where the
 issue leaves the code open (already quantized, empty folder) any non-zero
@@ -194,14 +196,14 @@ def main():
         with open(r.out, "wb") as f:
             f.write(SENTINEL)
         rc, out, err = r.run(two, "--calib", ina, "--calib", inb, "-q", "-o", r.out)
-        if rc != 0 and "single-input" in err:
-            print("note: skipped: two inputs with two --calib folders: etpu still takes single-input models only")
-        else:
-            check(rc == 0, "two inputs, two --calib folders: exit %d: %s" % (rc, err.strip()))
-            if rc == 0:
-                with open(r.out, "rb") as f:
-                    check(f.read(4) != SENTINEL[:4], "two inputs, two --calib folders: OUT not replaced")
-            print("%-44s exit %d" % ("two inputs, two --calib folders", rc))
+        check(rc == 0, "two inputs, two --calib folders: exit %d: %s" % (rc, err.strip()))
+        if rc == 0:
+            with open(r.out, "rb") as f:
+                check(f.read() != SENTINEL, "two inputs, two --calib folders: OUT not replaced")
+        print("%-44s exit %d" % ("two inputs, two --calib folders", rc))
+        # Paired by name order: a folder with fewer samples than the other is refused.
+        write_npy(os.path.join(inb, "s1.npy"), (1, 32, 64, 128), 0.25)
+        r.refused("two inputs, 1 and 2 samples", [two, "--calib", ina, "--calib", inb], [1, 2], [ina, inb])
 
         # ---- flags ----
         base = [fmodel, "--calib", photos]
@@ -209,6 +211,8 @@ def main():
         r.usage("--std 0", base + ["--std", "0", "-o", r.out], ["--std"])
         r.usage("--std -1", base + ["--std", "-1", "-o", r.out], ["--std"])
         r.usage("--mean abc", base + ["--mean", "abc", "-o", r.out], ["--mean"])
+        for m in ("bogus", "percentile=0", "percentile=101", "percentile=abc", "percentile=", "mse=3"):
+            r.usage("--calib-method " + m, base + ["--calib-method", m, "-o", r.out], ["--calib-method", m])
         r.usage("no -o", base, ["-o"])
         r.usage("-o without a value", base + ["-o"], ["-o"])
         r.usage("no --calib", [fmodel, "-o", r.out], ["--calib"])
@@ -234,24 +238,31 @@ def main():
         os.rmdir(asdir)
 
         # ---- successes: determinism, and replacing an existing OUT ----
-        outs = []
-        for k in range(2):
-            o = os.path.join(r.outdir, "det%d.tflite" % k)
+        def quantize_to(name, *extra):
+            o = os.path.join(r.outdir, name)
             rc, out, err = r.run(fmodel, "--calib", photos, "--mean", "0", "--std", "255", "--io", "int8", "-q",
-                                 "-o", o)
-            check(rc == 0 and os.path.isfile(o), "vww_96_float run %d: exit %d: %s" % (k, rc, err.strip()))
-            outs.append(o)
-        if all(os.path.isfile(o) for o in outs):
-            a, b = open(outs[0], "rb").read(), open(outs[1], "rb").read()
-            check(a == b, "determinism: two runs on the same inputs differ (%d and %d bytes)" % (len(a), len(b)))
-            print("determinism: two runs -> %s %d bytes, identical: %s" % (sha256(outs[0])[:16], len(a), a == b))
-            p = subprocess.run([etpu, "inspect", outs[0]], capture_output=True, text=True, timeout=120)
-            check(p.returncode == 0, "etpu inspect of the quantized model: exit %d: %s" % (p.returncode, p.stderr))
+                                 *extra, "-o", o)
+            check(rc == 0 and os.path.isfile(o), "vww_96_float %s: exit %d: %s" % (" ".join(extra), rc, err.strip()))
+            return open(o, "rb").read() if os.path.isfile(o) else b""
+
+        outs = [os.path.join(r.outdir, "det%d.tflite" % k) for k in range(2)]
+        for method in ("minmax", "percentile=99.9", "mse"):
+            a = quantize_to("det0.tflite", "--calib-method", method)
+            b = quantize_to("det1.tflite", "--calib-method", method)
+            check(a and a == b, "determinism (%s): two runs on the same inputs differ (%d and %d bytes)" %
+                  (method, len(a), len(b)))
+            print("determinism (%s): two runs -> %s %d bytes, identical: %s" %
+                  (method, hashlib.sha256(a).hexdigest()[:16], len(a), a == b))
+        p = subprocess.run([etpu, "inspect", outs[0]], capture_output=True, text=True, timeout=120)
+        check(p.returncode == 0, "etpu inspect of the quantized model: exit %d: %s" % (p.returncode, p.stderr))
+        # percentile=100 keeps every value: the same ranges, so the same bytes, as minmax (the default).
+        check(quantize_to("det0.tflite", "--calib-method", "percentile=100") == quantize_to("det1.tflite"),
+              "percentile=100 and the default minmax give different models")
         with open(r.out, "wb") as f:
             f.write(SENTINEL)
         rc, out, err = r.run(fmodel, "--calib", photos, "--mean", "0", "--std", "255", "--io", "int8", "-q",
                              "-o", r.out)
-        check(rc == 0 and outs and os.path.isfile(outs[0]) and open(r.out, "rb").read() == open(outs[0], "rb").read(),
+        check(rc == 0 and open(r.out, "rb").read() == open(outs[1], "rb").read(),
               "a successful run over an existing OUT: exit %d, OUT not the quantized model" % rc)
         left = sorted(os.listdir(r.outdir))
         check(left == ["det0.tflite", "det1.tflite", "out.tflite"], "files left in the output folder: %r" % left)
