@@ -58,6 +58,7 @@
 #include <string.h>
 
 #include "kernels/kernels.h"
+#include "kernels/opt/opt.h"
 #include "runtime/interp.h"
 
 #define ETPU_OP_TRANSPOSE_CONV 67
@@ -87,6 +88,11 @@ typedef struct conv_op {
   bool xnnpack;                  /* litert: the op runs as XNNPACK would */
   bool xnn_option_refused;       /* litert: an option XNNPACK's delegate rejects (depth_multiplier 0) */
   bool hybrid;                   /* float32 activations with constant int8 weights (dequantized in prepare) */
+  bool opt;                      /* integer CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED: optimized kernel */
+  etpu_opt_conv_desc opt_desc;   /* its layer */
+  int16_t *opt_packed;           /* its packed weights */
+  void *opt_scratch;             /* its scratch, opt_scratch_bytes */
+  size_t opt_scratch_bytes;
 } conv_op;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -438,6 +444,78 @@ static conv_op *new_state(etpu_interp *ip, etpu_rop *op, conv_kind kind) {
   return c;
 }
 
+/* The optimized kernel (src/kernels/opt/) for an integer CONV_2D,
+ * DEPTHWISE_CONV_2D or FULLY_CONNECTED, chosen once here when it computes
+ * exactly what the reference does: constant weights and bias (packed now),
+ * and no possible int32 overflow. Otherwise eval runs the reference. */
+static etpu_status prepare_opt(etpu_interp *ip, const etpu_rop *op, conv_op *c) {
+  if (c->dtype == ETPU_FLOAT32 || !c->weights || (c->b_i >= 0 && !c->bias)) return ETPU_OK;
+  const bool u8 = c->dtype == ETPU_UINT8;
+  etpu_opt_conv_desc d = {.is_u8 = u8, .in_d = c->in_d, .f_d = c->f_d, .out_d = c->out_d, .stride_h = 1,
+                          .stride_w = 1, .dilation_h = 1, .dilation_w = 1, .depth_multiplier = 1};
+  switch (c->kind) {
+    case KIND_CONV:
+      d.kind = ETPU_OPT_CONV;
+      if (u8) {
+        const etpu_conv_u8_params *p = &c->u8;
+        d.stride_h = p->stride_h, d.stride_w = p->stride_w, d.pad_h = p->pad_h, d.pad_w = p->pad_w;
+        d.dilation_h = p->dilation_h, d.dilation_w = p->dilation_w;
+        d.input_offset = p->input_offset, d.filter_offset = p->filter_offset, d.output_offset = p->output_offset;
+        d.activation_min = p->activation_min, d.activation_max = p->activation_max;
+      } else {
+        const etpu_conv_params *p = &c->s8;
+        d.stride_h = p->stride_h, d.stride_w = p->stride_w, d.pad_h = p->pad_h, d.pad_w = p->pad_w;
+        d.dilation_h = p->dilation_h, d.dilation_w = p->dilation_w;
+        d.input_offset = p->input_offset, d.output_offset = p->output_offset;
+        d.activation_min = p->activation_min, d.activation_max = p->activation_max;
+      }
+      break;
+    case KIND_DW:
+      d.kind = ETPU_OPT_DW;
+      if (u8) {
+        const etpu_dw_conv_u8_params *p = &c->dw_u8;
+        d.stride_h = p->stride_h, d.stride_w = p->stride_w, d.pad_h = p->pad_h, d.pad_w = p->pad_w;
+        d.dilation_h = p->dilation_h, d.dilation_w = p->dilation_w, d.depth_multiplier = p->depth_multiplier;
+        d.input_offset = p->input_offset, d.filter_offset = p->filter_offset, d.output_offset = p->output_offset;
+        d.activation_min = p->activation_min, d.activation_max = p->activation_max;
+      } else {
+        const etpu_dw_conv_params *p = &c->dw_s8;
+        d.stride_h = p->stride_h, d.stride_w = p->stride_w, d.pad_h = p->pad_h, d.pad_w = p->pad_w;
+        d.dilation_h = p->dilation_h, d.dilation_w = p->dilation_w, d.depth_multiplier = p->depth_multiplier;
+        d.input_offset = p->input_offset, d.output_offset = p->output_offset;
+        d.activation_min = p->activation_min, d.activation_max = p->activation_max;
+      }
+      break;
+    case KIND_FC:
+      d.kind = ETPU_OPT_FC;
+      if (u8) {
+        const etpu_fc_u8_params *p = &c->fc_u8;
+        d.input_offset = p->input_offset, d.filter_offset = p->filter_offset, d.output_offset = p->output_offset;
+        d.activation_min = p->activation_min, d.activation_max = p->activation_max;
+      } else {
+        const etpu_fc_params *p = &c->fc_s8;
+        d.input_offset = p->input_offset, d.filter_offset = p->filter_offset, d.output_offset = p->output_offset;
+        d.activation_min = p->activation_min, d.activation_max = p->activation_max;
+      }
+      break;
+    default:
+      return ETPU_OK;
+  }
+  if (!etpu_opt_conv_supported(&d, c->bias)) return ETPU_OK;
+  const size_t count = etpu_opt_conv_packed_count(&d);
+  c->opt_packed = etpu_op_alloc(ip, count * sizeof *c->opt_packed);
+  c->opt_scratch_bytes = etpu_opt_conv_get_buffer_size(&d);
+  c->opt_scratch = etpu_op_alloc(ip, c->opt_scratch_bytes);
+  if (!c->opt_packed || !c->opt_scratch)
+    return etpu_op_fail(ip, op, ETPU_OUT_OF_MEMORY, "out of memory for %zu packed weights and a %zu-byte scratch",
+                        count, c->opt_scratch_bytes);
+  etpu_status st = etpu_opt_conv_pack(&d, c->weights, c->opt_packed);
+  if (st != ETPU_OK) return etpu_op_fail(ip, op, st, "%s", etpu_errmsg());
+  c->opt_desc = d;
+  c->opt = true;
+  return ETPU_OK;
+}
+
 /* ---- CONV_2D and DEPTHWISE_CONV_2D -------------------------------------- */
 
 static etpu_status conv_dw_prepare(etpu_interp *ip, etpu_rop *op, conv_kind kind) {
@@ -522,7 +600,7 @@ static etpu_status conv_dw_prepare(etpu_interp *ip, etpu_rop *op, conv_kind kind
     c->dw_u8 = (etpu_dw_conv_u8_params){-in->zero_point, -wzp, out->zero_point, sh, sw, gh.pad_before,
                                         gw.pad_before, dh, dwf, depth_multiplier, amin, amax};
   }
-  return ETPU_OK;
+  return prepare_opt(ip, op, c);
 }
 
 static etpu_status conv_prepare(etpu_interp *ip, etpu_rop *op) { return conv_dw_prepare(ip, op, KIND_CONV); }
@@ -660,7 +738,7 @@ static etpu_status fc_prepare(etpu_interp *ip, etpu_rop *op) {
     c->fc_s8 = (etpu_fc_params){-in->zero_point, -wzp, out->zero_point, amin, amax};
   else
     c->fc_u8 = (etpu_fc_u8_params){-in->zero_point, -wzp, out->zero_point, amin, amax};
-  return ETPU_OK;
+  return prepare_opt(ip, op, c);
 }
 
 /* ---- eval --------------------------------------------------------------- */
@@ -672,6 +750,11 @@ static etpu_status conv_eval(etpu_interp *ip, etpu_rop *op) {
   void *y = ip->t[c->out_i].data;
   const etpu_requant_params *q = &c->quant;
   etpu_status st = ETPU_INVALID_STATE;
+  if (c->opt) {
+    st = etpu_opt_conv_run(&c->opt_desc, q, x, c->opt_packed, b, y, c->opt_scratch, c->opt_scratch_bytes);
+    if (st != ETPU_OK) return etpu_op_fail(ip, op, st, "%s", etpu_errmsg());
+    return ETPU_OK;
+  }
   switch (c->kind) {
     case KIND_CONV:
       if (c->dtype == ETPU_INT8)

@@ -1,0 +1,226 @@
+/*
+ * conv_opt.c — the optimized integer CONV_2D and FULLY_CONNECTED (a GEMM on
+ * int16 im2col rows) and the shared part of opt.h: which layers may run
+ * optimized, weight packing, scratch size and the run entry point.
+ *
+ * GEMM: output pixels are taken in tiles of `tile` pixels. For each tile and
+ * each group, im2col writes one int16 row of K = KH·KW·C_f values
+ * x + input_offset per pixel (0 where the window leaves the input: the
+ * reference skips those positions, which adds the same 0), then a 4-pixel ×
+ * 2-channel micro-kernel takes the dot products with the packed weight rows
+ * ([C_out][KH][KW][C_f], the same order) in int32, and each sum plus bias is
+ * requantized at once. FULLY_CONNECTED is the 1×1 case with batches as
+ * pixels. Scratch: the tile of rows.
+ */
+#include "kernels/opt/opt.h"
+
+#include <string.h>
+
+#include "base/base.h"
+#include "kernels/kernel_util.h"
+#include "kernels/opt/opt_internal.h"
+
+enum { MR = 4, NR = 2, TILE_ELEMS = 16384, TILE_MAX = 64 };
+
+static int64_t dims_count(const etpu_dims *d) { return (int64_t)d->n * d->h * d->w * d->c; }
+
+static bool dims_ok(const etpu_dims *d) {
+  return d->n >= 1 && d->h >= 1 && d->w >= 1 && d->c >= 1 && dims_count(d) <= ((int64_t)1 << 40);
+}
+
+/* Products summed into one output value. */
+static int64_t products_per_output(const etpu_opt_conv_desc *d) { return (int64_t)d->f_d.h * d->f_d.w * d->f_d.c; }
+
+bool etpu_opt_conv_supported(const etpu_opt_conv_desc *d, const int32_t *bias) {
+  if (!d || !dims_ok(&d->in_d) || !dims_ok(&d->f_d) || !dims_ok(&d->out_d)) return false;
+  if (d->stride_h < 1 || d->stride_w < 1 || d->dilation_h < 1 || d->dilation_w < 1 || d->pad_h < 0 || d->pad_w < 0)
+    return false;
+  const int32_t lo = d->is_u8 ? 0 : -128, hi = d->is_u8 ? 255 : 127;
+  const int32_t io_lo = d->is_u8 ? -255 : -127, io_hi = d->is_u8 ? 0 : 128;
+  if (d->input_offset < io_lo || d->input_offset > io_hi) return false;
+  if (d->is_u8 ? (d->filter_offset < -255 || d->filter_offset > 0) : (d->filter_offset < -127 || d->filter_offset > 128))
+    return false;
+  if (d->output_offset < lo || d->output_offset > hi || d->activation_min < lo || d->activation_max > hi ||
+      d->activation_min > d->activation_max)
+    return false;
+  if (d->out_d.n != d->in_d.n) return false;
+  int32_t out_c;
+  switch (d->kind) {
+    case ETPU_OPT_CONV:
+      out_c = d->f_d.n;
+      if (d->in_d.c % d->f_d.c != 0 || out_c % (d->in_d.c / d->f_d.c) != 0) return false;
+      break;
+    case ETPU_OPT_DW:
+      out_c = d->f_d.c;
+      if (d->f_d.n != 1 || d->depth_multiplier < 1 || (int64_t)d->in_d.c * d->depth_multiplier != out_c) return false;
+      break;
+    case ETPU_OPT_FC:
+      out_c = d->f_d.n;
+      if (d->in_d.h != 1 || d->in_d.w != 1 || d->f_d.h != 1 || d->f_d.w != 1 || d->out_d.h != 1 ||
+          d->out_d.w != 1 || d->f_d.c != d->in_d.c || d->stride_h != 1 || d->stride_w != 1 || d->pad_h != 0 ||
+          d->pad_w != 0)
+        return false;
+      break;
+    default:
+      return false;
+  }
+  if (d->out_d.c != out_c) return false;
+  /* No int32 overflow: |bias| + K·255·255 <= INT32_MAX. */
+  int64_t max_bias = 0;
+  for (int32_t c = 0; bias && c < out_c; c++) {
+    const int64_t b = bias[c] < 0 ? -(int64_t)bias[c] : bias[c];
+    if (b > max_bias) max_bias = b;
+  }
+  const int64_t k = d->kind == ETPU_OPT_DW ? (int64_t)d->f_d.h * d->f_d.w : products_per_output(d);
+  return k <= 40000 && max_bias + k * 255 * 255 <= INT32_MAX;
+}
+
+size_t etpu_opt_conv_packed_count(const etpu_opt_conv_desc *d) { return (size_t)dims_count(&d->f_d); }
+
+etpu_status etpu_opt_conv_pack(const etpu_opt_conv_desc *d, const void *filter, int16_t *packed) {
+  if (!d || !filter || !packed) return etpu_fail(ETPU_INVALID_ARGUMENT, "opt conv pack: NULL descriptor or data");
+  if (!etpu_opt_conv_supported(d, NULL))
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "opt conv pack: the layer is not one the optimized kernels take");
+  const size_t n = etpu_opt_conv_packed_count(d);
+  const int32_t off = d->filter_offset;
+  if (d->is_u8) {
+    const uint8_t *f = filter;
+    for (size_t i = 0; i < n; i++) packed[i] = (int16_t)(f[i] + off);
+  } else {
+    const int8_t *f = filter;
+    for (size_t i = 0; i < n; i++) packed[i] = (int16_t)(f[i] + off);
+  }
+  return ETPU_OK;
+}
+
+/* Pixels per GEMM tile: a multiple of MR, the tile about TILE_ELEMS values. */
+static int32_t gemm_tile(const etpu_opt_conv_desc *d) {
+  int64_t t = TILE_ELEMS / products_per_output(d);
+  if (t > TILE_MAX) t = TILE_MAX;
+  t -= t % MR;
+  return t < MR ? MR : (int32_t)t;
+}
+
+size_t etpu_opt_conv_get_buffer_size(const etpu_opt_conv_desc *d) {
+  if (d->kind == ETPU_OPT_DW) return etpu_opt_dw_buffer_size(d);
+  return (size_t)gemm_tile(d) * (size_t)products_per_output(d) * sizeof(int16_t);
+}
+
+/* dst[i] = src[i] + off for n int8 or uint8 values. */
+static void widen(int16_t *restrict dst, const void *src, int32_t n, int32_t off, bool is_u8) {
+  if (is_u8) {
+    const uint8_t *restrict s = src;
+    for (int32_t i = 0; i < n; i++) dst[i] = (int16_t)(s[i] + off);
+  } else {
+    const int8_t *restrict s = src;
+    for (int32_t i = 0; i < n; i++) dst[i] = (int16_t)(s[i] + off);
+  }
+}
+
+/* The 4 × 2 dot products of rows a0..a3 with weight rows w0, w1 over k. */
+static void dot_4x2(const int16_t *restrict a0, const int16_t *restrict a1, const int16_t *restrict a2,
+                    const int16_t *restrict a3, const int16_t *restrict w0, const int16_t *restrict w1, int32_t k,
+                    int32_t out[8]) {
+  int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+  for (int32_t i = 0; i < k; i++) {
+    const int32_t x0 = w0[i], x1 = w1[i];
+    s00 += a0[i] * x0;
+    s01 += a0[i] * x1;
+    s10 += a1[i] * x0;
+    s11 += a1[i] * x1;
+    s20 += a2[i] * x0;
+    s21 += a2[i] * x1;
+    s30 += a3[i] * x0;
+    s31 += a3[i] * x1;
+  }
+  out[0] = s00, out[1] = s01, out[2] = s10, out[3] = s11;
+  out[4] = s20, out[5] = s21, out[6] = s30, out[7] = s31;
+}
+
+/* One im2col row: pixel (b, oy, ox), input channels [ic0, ic0 + f_c). */
+static void im2col_row(const etpu_opt_conv_desc *d, const void *input, int32_t b, int32_t oy, int32_t ox,
+                       int32_t ic0, int16_t *row) {
+  const int32_t k_h = d->f_d.h, k_w = d->f_d.w, f_c = d->f_d.c;
+  const int32_t y0 = oy * d->stride_h - d->pad_h, x0 = ox * d->stride_w - d->pad_w;
+  for (int32_t ky = 0; ky < k_h; ky++) {
+    const int32_t iy = y0 + ky * d->dilation_h;
+    for (int32_t kx = 0; kx < k_w; kx++, row += f_c) {
+      const int32_t ix = x0 + kx * d->dilation_w;
+      if (iy < 0 || iy >= d->in_d.h || ix < 0 || ix >= d->in_d.w) {
+        memset(row, 0, (size_t)f_c * sizeof *row);
+        continue;
+      }
+      const char *src = (const char *)input + (etpu_nhwc_offset(&d->in_d, b, iy, ix) + (size_t)ic0);
+      widen(row, src, f_c, d->input_offset, d->is_u8);
+    }
+  }
+}
+
+/* Store one requantized value: int8 and uint8 share the low byte. */
+static inline void put8(void *out, size_t i, int32_t v) { ((uint8_t *)out)[i] = (uint8_t)(v & 0xff); }
+
+static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, const void *input,
+                     const int16_t *packed, const int32_t *bias, void *output, int16_t *tile_buf) {
+  const int32_t out_c = d->out_d.c, f_c = d->f_d.c;
+  const int32_t groups = d->kind == ETPU_OPT_CONV ? d->in_d.c / f_c : 1;
+  const int32_t per_group = out_c / groups;
+  const int32_t k = (int32_t)products_per_output(d);
+  const int32_t tile = gemm_tile(d);
+  const int64_t pixels = (int64_t)d->out_d.n * d->out_d.h * d->out_d.w;
+  const int32_t hw = d->out_d.h * d->out_d.w;
+  const etpu_requant_mode mode = q->mode;
+  const bool per_tensor = q->count == 1;
+  const int32_t zp = d->output_offset, amin = d->activation_min, amax = d->activation_max;
+  for (int64_t p0 = 0; p0 < pixels; p0 += tile) {
+    const int32_t np = (int32_t)(pixels - p0 < tile ? pixels - p0 : tile);
+    for (int32_t g = 0; g < groups; g++) {
+      for (int32_t p = 0; p < np; p++) {
+        const int64_t pix = p0 + p;
+        const int32_t b = (int32_t)(pix / hw), r = (int32_t)(pix % hw);
+        im2col_row(d, input, b, r / d->out_d.w, r % d->out_d.w, g * f_c, tile_buf + (size_t)p * (size_t)k);
+      }
+      for (int32_t oc0 = g * per_group; oc0 < (g + 1) * per_group; oc0 += NR) {
+        const int32_t nc = (g + 1) * per_group - oc0 < NR ? (g + 1) * per_group - oc0 : NR;
+        const int16_t *w0 = packed + (size_t)oc0 * (size_t)k;
+        const int16_t *w1 = nc > 1 ? w0 + k : w0;
+        for (int32_t p = 0; p < np; p += MR) {
+          const int16_t *a[MR];
+          for (int32_t i = 0; i < MR; i++)
+            a[i] = tile_buf + (size_t)(p + i < np ? p + i : np - 1) * (size_t)k;
+          int32_t s[MR * NR];
+          dot_4x2(a[0], a[1], a[2], a[3], w0, w1, k, s);
+          for (int32_t i = 0; i < MR && p + i < np; i++) {
+            const size_t o = (size_t)(p0 + p + i) * (size_t)out_c + (size_t)oc0;
+            for (int32_t j = 0; j < nc; j++) {
+              const int32_t oc = oc0 + j;
+              const int32_t acc = s[i * NR + j] + (bias ? bias[oc] : 0);
+              put8(output, o + (size_t)j,
+                   etpu_opt_requant(acc, &q->channels[per_tensor ? 0 : oc], mode, zp, amin, amax));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+etpu_status etpu_opt_conv_run(const etpu_opt_conv_desc *d, const etpu_requant_params *quant, const void *input,
+                              const int16_t *packed, const int32_t *bias, void *output, void *scratch,
+                              size_t scratch_bytes) {
+  static const char kname[] = "opt conv";
+  if (!d || !quant || !input || !packed || !output || !scratch)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: NULL descriptor or data pointer", kname);
+  if (!etpu_opt_conv_supported(d, bias))
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: the layer is not one the optimized kernels take", kname);
+  etpu_status st = etpu_kcheck_quant(kname, quant, d->out_d.c);
+  if (st != ETPU_OK) return st;
+  const size_t need = etpu_opt_conv_get_buffer_size(d);
+  if (scratch_bytes < need)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: scratch of %zu bytes, the layer needs %zu", kname, scratch_bytes,
+                     need);
+  if (d->kind == ETPU_OPT_DW)
+    etpu_opt_dw_run(d, quant, input, packed, bias, output, scratch);
+  else
+    gemm_run(d, quant, input, packed, bias, output, scratch);
+  return ETPU_OK;
+}

@@ -1,0 +1,95 @@
+/*
+ * opt.h — etpu's optimized portable-C integer kernels for CONV_2D,
+ * DEPTHWISE_CONV_2D and FULLY_CONNECTED, int8 and uint8, bit-exact with the
+ * reference kernels of src/kernels/ref/ in every requantization mode.
+ *
+ * One kernel serves both 8-bit types: at prepare time the weights are packed
+ * once as int16 values w + filter_offset (the packed layout is the filter's
+ * own: CONV_2D [C_out][KH][KW][C_f], DEPTHWISE_CONV_2D [KH][KW][C_out],
+ * FULLY_CONNECTED [units][depth]), and at run time the input is widened to
+ * int16 x + input_offset. Every product then fits int16 × int16 → int32 and
+ * compilers vectorize the sums (pmaddwd on x86, vmlal on Arm) without any
+ * ISA-specific code. CONV_2D and FULLY_CONNECTED are a GEMM over a tile of
+ * im2col rows (1×1 convolutions included); DEPTHWISE_CONV_2D runs over
+ * channels (NHWC) on int16 copies of the input rows, padded with zeros.
+ *
+ * Exactness: the reference sums in int64 and wraps to int32 at the end. The
+ * optimized kernels sum in int32, which gives the same value whenever no
+ * partial sum can leave the int32 range; etpu_opt_conv_supported() admits
+ * only layers where |bias| + K·255·255 <= INT32_MAX (K = products per output),
+ * so there is no overflow at all. Each accumulator is requantized exactly as
+ * etpu_requant_output() does (requant.h). Summation order differs from the
+ * reference, which integer arithmetic makes irrelevant.
+ *
+ * Lifecycle (XNNPACK-style, chosen once by the caller at prepare time):
+ *   etpu_opt_conv_supported(desc, bias)        → may this layer run here?
+ *   etpu_opt_conv_packed_count(desc)           → int16 weights to allocate
+ *   etpu_opt_conv_pack(desc, filter, packed)   → fill them, once
+ *   etpu_opt_conv_get_buffer_size(desc)        → scratch bytes
+ *   etpu_opt_conv_run(desc, ..., scratch)      → every invoke; never allocates
+ */
+#ifndef ETPU_KERNELS_OPT_OPT_H
+#define ETPU_KERNELS_OPT_OPT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/kernels.h"
+
+/* Which op a descriptor describes. Append-only. */
+typedef enum etpu_opt_kind {
+  ETPU_OPT_CONV = 0, /* CONV_2D, with groups */
+  ETPU_OPT_DW = 1,   /* DEPTHWISE_CONV_2D */
+  ETPU_OPT_FC = 2,   /* FULLY_CONNECTED */
+} etpu_opt_kind;
+
+/* One integer layer, as the reference kernels see it. */
+typedef struct etpu_opt_conv_desc {
+  etpu_opt_kind kind;
+  bool is_u8;               /* uint8 activations and weights; else int8 */
+  etpu_dims in_d;           /* input, as the reference kernel (FC: [batches, 1, 1, depth]) */
+  etpu_dims f_d;            /* filter, as the reference kernel (FC: [units, 1, 1, depth]) */
+  etpu_dims out_d;          /* output, as the reference kernel (FC: [batches, 1, 1, units]) */
+  int32_t stride_h;         /* >= 1 (FC: 1) */
+  int32_t stride_w;         /* >= 1 (FC: 1) */
+  int32_t pad_h;            /* top padding, >= 0 */
+  int32_t pad_w;            /* left padding, >= 0 */
+  int32_t dilation_h;       /* >= 1 */
+  int32_t dilation_w;       /* >= 1 */
+  int32_t depth_multiplier; /* DW: >= 1; others 1 */
+  int32_t input_offset;     /* −input zero point: int8 [−127, 128], uint8 [−255, 0] */
+  int32_t filter_offset;    /* −weight zero point: int8 CONV/DW 0, FC [−127, 128]; uint8 [−255, 0] */
+  int32_t output_offset;    /* output zero point, in the type's range */
+  int32_t activation_min;   /* clamp, in the type's range, <= activation_max */
+  int32_t activation_max;
+} etpu_opt_conv_desc;
+
+/* True if the optimized kernel computes exactly what the reference does for
+ * this layer: consistent dims and ranges (as the reference checks them) and
+ * no possible int32 overflow given the bias (NULL: none; else C_out values).
+ * False means: call the reference kernel. Never fails. */
+bool etpu_opt_conv_supported(const etpu_opt_conv_desc *desc, const int32_t *bias);
+
+/* Number of int16 values etpu_opt_conv_pack() writes (the filter's count). */
+size_t etpu_opt_conv_packed_count(const etpu_opt_conv_desc *desc);
+
+/* packed[i] = filter[i] + filter_offset, filter int8 or uint8 as desc says.
+ * packed must hold etpu_opt_conv_packed_count(desc) values.
+ * ETPU_INVALID_ARGUMENT on a NULL pointer or a descriptor not supported. */
+ETPU_WUR etpu_status etpu_opt_conv_pack(const etpu_opt_conv_desc *desc, const void *filter, int16_t *packed);
+
+/* Scratch bytes etpu_opt_conv_run() needs for this layer (> 0). */
+size_t etpu_opt_conv_get_buffer_size(const etpu_opt_conv_desc *desc);
+
+/* Run the layer: input and output are int8 or uint8 NHWC as desc says,
+ * packed from etpu_opt_conv_pack(), bias C_out int32 or NULL (the one given
+ * to etpu_opt_conv_supported), quant as the reference kernel's. scratch must
+ * be int32-aligned and hold etpu_opt_conv_get_buffer_size(desc) bytes.
+ * ETPU_INVALID_ARGUMENT (nothing written) on a NULL pointer, a scratch too
+ * small or a bad quant table. */
+ETPU_WUR etpu_status etpu_opt_conv_run(const etpu_opt_conv_desc *desc, const etpu_requant_params *quant,
+                                       const void *input, const int16_t *packed, const int32_t *bias, void *output,
+                                       void *scratch, size_t scratch_bytes);
+
+#endif /* ETPU_KERNELS_OPT_OPT_H */
