@@ -14,10 +14,14 @@
  *                calibration runs, arena shared between tensors);
  *   calibration  etpu_calibration_run per photo (the same float kernels with
  *                every tensor kept, plus the min/max of every tensor);
- * and prints images per second for both and their ratio (the calibration
- * overhead: 1.00x would be free). Then etpu_quantize (ranges -> int8 model,
- * int8 output) is timed, median of 3, beside the time of one calibration
- * pass. A model etpu cannot run or quantize yet is reported with etpu's
+ *   histogram    etpu_calibration_run_histogram per photo (the second pass
+ *                of --calib-method percentile / mse: the float model again,
+ *                each value into its tensor's 2048-bin histogram);
+ * and prints images per second for each and its ratio to the peer (the
+ * calibration overhead: 1.00x would be free). Then etpu_quantize (ranges ->
+ * int8 model, int8 I/O) is timed, median of 3, with each range method
+ * (minmax, percentile=99.99, mse: the MSE search is part of it), beside the
+ * time of one calibration pass. A model etpu cannot run or quantize yet is reported with etpu's
  * reason; the program still exits 0: benchmarks are not tests.
  *
  * Usage: bench_quant [R] [MODEL.tflite...]     (R: timed passes, default 5)
@@ -104,12 +108,13 @@ static void free_inputs(inputs *in) {
 static void bench_model(const char *path, float mean, float std, const char *dir, int passes) {
   etpu_model *m = NULL, *q = NULL;
   etpu_interp *ip = NULL;
-  etpu_calibration *cal = NULL;
-  double *peer = calloc((size_t)passes, sizeof *peer), *calib = calloc((size_t)passes, sizeof *calib);
+  etpu_calibration *cal = NULL, *hcal = NULL;
+  double *peer = calloc((size_t)passes, sizeof *peer), *calib = calloc((size_t)passes, sizeof *calib),
+         *hist = calloc((size_t)passes, sizeof *hist);
   inputs in;
   memset(&in, 0, sizeof in);
   printf("%s\n", path);
-  if (!peer || !calib) goto done;
+  if (!peer || !calib || !hist) goto done;
   if (etpu_model_open(path, &m) != ETPU_OK) {
     printf("  skipped: %s\n", etpu_errmsg());
     goto done;
@@ -131,8 +136,18 @@ static void bench_model(const char *path, float mean, float std, const char *dir
     goto done;
   }
   t_create = now_ms() - t_create;
-  /* Peer and calibration passes alternate, so a change in the machine's
-   * load reaches both; pass -1 is a warm-up of each. */
+  /* A second calibration, whose first pass is done here untimed, for the
+   * histogram passes of --calib-method percentile / mse. */
+  if (etpu_calibration_create(m, &hcal) != ETPU_OK) goto done;
+  for (int k = 0; k < in.n; k++) {
+    const float *const one[1] = {in.data[k]};
+    if (etpu_calibration_run(hcal, one, &in.bytes, 1) != ETPU_OK) {
+      printf("  calibration failed: %s\n", etpu_errmsg());
+      goto done;
+    }
+  }
+  /* Peer, calibration and histogram passes alternate, so a change in the
+   * machine's load reaches all three; pass -1 is a warm-up of each. */
   for (int r = -1; r < passes; r++) {
     double t0 = now_ms();
     for (int k = 0; k < in.n; k++)
@@ -148,41 +163,67 @@ static void bench_model(const char *path, float mean, float std, const char *dir
         goto done;
       }
     }
+    double t2 = now_ms();
+    for (int k = 0; k < in.n; k++) {
+      const float *const one[1] = {in.data[k]};
+      if (etpu_calibration_run_histogram(hcal, one, &in.bytes, 1) != ETPU_OK) {
+        printf("  histogram pass failed: %s\n", etpu_errmsg());
+        goto done;
+      }
+    }
     if (r >= 0) {
       peer[r] = t1 - t0;
-      calib[r] = now_ms() - t1;
+      calib[r] = t2 - t1;
+      hist[r] = now_ms() - t2;
     }
   }
-  double peer_ms = median(peer, passes) / in.n, calib_ms = median(calib, passes) / in.n;
+  double peer_ms = median(peer, passes) / in.n, calib_ms = median(calib, passes) / in.n,
+         hist_ms = median(hist, passes) / in.n;
   printf("  peer: float invoke   %8.3f ms/image  %8.1f images/s\n", peer_ms, 1e3 / peer_ms);
   printf("  calibration run      %8.3f ms/image  %8.1f images/s  (%.2fx the float invoke; create %.2f ms)\n",
          calib_ms, 1e3 / calib_ms, calib_ms / peer_ms, t_create);
+  printf("  histogram run        %8.3f ms/image  %8.1f images/s  (%.2fx the float invoke; percentile/mse's 2nd pass)\n",
+         hist_ms, 1e3 / hist_ms, hist_ms / peer_ms);
 
   etpu_quantize_options qo;
   memset(&qo, 0, sizeof qo);
   qo.io = ETPU_QUANT_IO_INT8;
-  double tq[QUANT_REPS];
-  for (int r = 0; r < QUANT_REPS; r++) {
-    double t0 = now_ms();
-    if (etpu_quantize(m, cal, &qo, &q) != ETPU_OK) {
-      printf("  etpu_quantize: %s\n", etpu_errmsg());
-      goto done;
+  static const struct {
+    const char *name;
+    etpu_calib_method method;
+    float percentile;
+  } methods[] = {{"minmax", ETPU_CALIB_MINMAX, 0}, {"percentile=99.99", ETPU_CALIB_PERCENTILE, 99.99f},
+                 {"mse", ETPU_CALIB_MSE, 0}};
+  for (size_t k = 0; k < sizeof methods / sizeof *methods; k++) {
+    if (etpu_calibration_set_method(hcal, methods[k].method, methods[k].percentile) != ETPU_OK) {
+      printf("  %s: %s\n", methods[k].name, etpu_errmsg());
+      continue;
     }
-    tq[r] = now_ms() - t0;
-    etpu_model_close(q);
-    q = NULL;
+    double tq[QUANT_REPS];
+    for (int r = 0; r < QUANT_REPS; r++) {
+      double t0 = now_ms();
+      if (etpu_quantize(m, hcal, &qo, &q) != ETPU_OK) {
+        printf("  etpu_quantize: %s\n", etpu_errmsg());
+        goto done;
+      }
+      tq[r] = now_ms() - t0;
+      etpu_model_close(q);
+      q = NULL;
+    }
+    double quant_ms = median(tq, QUANT_REPS);
+    printf("  etpu_quantize %-16s %8.3f ms  (%.2fx one calibration pass of %d photos)\n", methods[k].name, quant_ms,
+           quant_ms / (calib_ms * in.n), in.n);
   }
-  double quant_ms = median(tq, QUANT_REPS);
-  printf("  etpu_quantize        %8.3f ms          (%.2fx one calibration pass of %d photos)\n", quant_ms,
-         quant_ms / (calib_ms * in.n), in.n);
 done:
   etpu_model_close(q);
   etpu_calibration_free(cal);
+  etpu_calibration_free(hcal);
   etpu_interp_destroy(ip);
   free_inputs(&in);
   etpu_model_close(m);
   free(peer);
   free(calib);
+  free(hist);
 }
 
 int main(int argc, char **argv) {
