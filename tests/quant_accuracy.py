@@ -216,11 +216,14 @@ def classification(etpu, shared, tmp, calib):
             continue
         agree_e = agree_g = 0
         rows = []
-        for img in EVAL:
-            ipath = os.path.join(shared, img)
-            f = top1(etpu, fpath, ipath, NORM)
-            e = top1(etpu, qpath, ipath, NORM)
-            g = top1(etpu, gpath, ipath, [])
+        try:
+            tops = [(img, top1(etpu, fpath, os.path.join(shared, img), NORM),
+                     top1(etpu, qpath, os.path.join(shared, img), NORM),
+                     top1(etpu, gpath, os.path.join(shared, img), [])) for img in EVAL]
+        except (RuntimeError, ValueError, KeyError, IndexError) as ex:
+            check(False, "%s: %s" % (name, ex))
+            continue
+        for img, f, e, g in tops:
             agree_e += e == f
             agree_g += g == f
             rows.append("  %-46s float %4d  etpu %4d%s  google %4d%s" %
