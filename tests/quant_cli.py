@@ -7,7 +7,12 @@ existing OUT byte-identical, leave no temporary file beside OUT, and never
 touch the input model (its SHA-256 is compared before and after the whole
 script). The cases:
 
-  - a model that is already quantized (float/vww_96_int8.tflite);
+  - a model that is already quantized (float/vww_96_int8.tflite), a
+    missing model and a file that is not a model;
+  - integer-only mode (the default) on models with ops it cannot quantize
+    (quantizer_cases/custom_op.bin, lstm_calibrated.bin: both record their
+    ranges, so no --calib): each op listed with its reason; --allow-float
+    then succeeds with the custom op kept in float;
   - an empty calibration folder, and a folder that does not exist;
   - a corrupt image (text named .jpg) and a truncated BMP in the folder;
   - a .npy sample of the wrong shape, and a raw sample of the wrong size;
@@ -34,6 +39,7 @@ ETPU_REQUIRE_SHARED_DATA=1. Standard library only.
 
 import argparse
 import hashlib
+import json
 import os
 import struct
 import subprocess
@@ -46,6 +52,8 @@ FAILED = 0
 FLOAT_MODEL = "float/vww_96_float.tflite"  # FLOAT32[1,96,96,3] input
 QUANT_MODEL = "float/vww_96_int8.tflite"
 TWO_INPUT = "float/ops/add.float32.tflite"  # two FLOAT32[1,32,64,128] inputs
+CUSTOM_OP = "float/quantizer_cases/custom_op.bin"  # records its ranges; a custom op
+LSTM = "float/quantizer_cases/lstm_calibrated.bin"  # records its ranges; LSTM state
 PHOTOS = ["coral/cat.bmp", "coral/bird.bmp", "float/images/sparrow.png"]
 
 SENTINEL = b"previous OUT contents: must survive every failed run\n"
@@ -130,7 +138,7 @@ def main():
     etpu = os.path.abspath(args.etpu)
     shared = os.environ.get("ETPU_SHARED_DATA") or args.shared
     required = os.environ.get("ETPU_REQUIRE_SHARED_DATA", "") == "1"
-    needed = [FLOAT_MODEL, QUANT_MODEL, TWO_INPUT] + PHOTOS
+    needed = [FLOAT_MODEL, QUANT_MODEL, TWO_INPUT, CUSTOM_OP, LSTM] + PHOTOS
     missing = [p for p in needed if not shared or not os.path.isfile(os.path.join(shared, p))]
     if missing:
         print("quant_cli: shared data incomplete at '%s' (first missing: %s)%s" %
@@ -139,7 +147,8 @@ def main():
     fmodel = os.path.join(shared, FLOAT_MODEL)
     qmodel = os.path.join(shared, QUANT_MODEL)
     two = os.path.join(shared, TWO_INPUT)
-    hashes = {p: sha256(p) for p in (fmodel, qmodel, two)}
+    custom, lstm = os.path.join(shared, CUSTOM_OP), os.path.join(shared, LSTM)
+    hashes = {p: sha256(p) for p in (fmodel, qmodel, two, custom, lstm)}
 
     with tempfile.TemporaryDirectory(prefix="etpu-qcli-") as tmp:
         r = Runner(etpu, tmp)
@@ -155,6 +164,17 @@ def main():
 
         # ---- refusals ----
         r.refused("already quantized", [qmodel, "--calib", photos], None, [qmodel, "already quantized"])
+
+        nomodel = os.path.join(tmp, "no-such-model.tflite")
+        r.refused("model missing", [nomodel, "--calib", photos], [3], [nomodel])
+        notmodel = os.path.join(tmp, "notes.tflite")
+        with open(notmodel, "w") as f:
+            f.write("not a model\n")
+        r.refused("model not a flatbuffer", [notmodel, "--calib", photos], [1], [notmodel])
+
+        # Integer-only (the default) lists each op it cannot quantize, with the reason.
+        r.refused("integer-only: custom op", [custom], [1], [custom, "op 0 CustomTestOp", "no int8 rule"])
+        r.refused("integer-only: LSTM", [lstm, "--integer-only"], [1], [lstm, "op 0 LSTM", "variable tensor"])
 
         empty = folder("empty")
         r.refused("empty calibration folder", [fmodel, "--calib", empty], None, [empty, "no calibration sample"])
@@ -264,6 +284,14 @@ def main():
                              "-o", r.out)
         check(rc == 0 and open(r.out, "rb").read() == open(outs[1], "rb").read(),
               "a successful run over an existing OUT: exit %d, OUT not the quantized model" % rc)
+        # --allow-float keeps the custom op in float, behind a DEQUANTIZE.
+        rc, out, err = r.run(custom, "--allow-float", "-q", "-o", r.out)
+        check(rc == 0, "--allow-float with a custom op: exit %d: %s" % (rc, err.strip()))
+        p = subprocess.run([etpu, "inspect", "--json", r.out], capture_output=True, text=True, timeout=120)
+        ops = [o.get("custom_code") or o.get("type") for o in json.loads(p.stdout)["subgraphs"][0]["ops"]] \
+            if p.returncode == 0 else []
+        check("CustomTestOp" in ops and "DEQUANTIZE" in ops and ops.index("DEQUANTIZE") < ops.index("CustomTestOp"),
+              "--allow-float with a custom op: ops %r, wanted CustomTestOp after a DEQUANTIZE" % ops)
         left = sorted(os.listdir(r.outdir))
         check(left == ["det0.tflite", "det1.tflite", "out.tflite"], "files left in the output folder: %r" % left)
 
