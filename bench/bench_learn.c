@@ -7,7 +7,7 @@
  * under coral/imprinting/ in the shared data), fitted to the extractor's
  * input once, before any timing. Three measurements over P passes of the
  * seven images (one image = one labelled example), taken in turn within
- * each pass after one warm-up invoke:
+ * each pass (in a rotating order) after one warm-up invoke:
  *   embed    the peer: etpu_interp_invoke of
  *            mobilenet_v1_1.0_224_quant_embedding_extractor.tflite per image
  *            (tflite-ref profile, as `etpu imprint` and `etpu train` use);
@@ -150,34 +150,27 @@ int main(int argc, char **argv) {
     goto out;
   }
   if (!runner_embed(&er, pixels, n, emb, dim) || !runner_embed(&ir, pixels, n, emb, dim)) goto out;
-  /* Pass by pass, the three in turn, so that a machine busy with other work
-   * slows all three alike. */
-  double embed_s = 0, imprint_s = 0, train_s = 0;
-  for (int p = 0; p < passes; p++) {
-    double t0 = now_s();
-    for (uint32_t k = 0; k < NIMG; k++)
-      if (!runner_embed(&er, pixels + (size_t)k * n, n, emb, dim)) goto out;
-    double t1 = now_s();
-    for (uint32_t k = 0; k < NIMG; k++) {
-      if (!runner_embed(&ir, pixels + (size_t)k * n, n, emb, dim)) goto out;
-      if (etpu_imprint_train(im, emb, dim, k_class[k]) != ETPU_OK) {
-        printf("  imprint: %s\n", etpu_errmsg());
-        goto out;
+  /* Pass by pass, the three in turn, starting with a different one each
+   * pass, so that a machine busy with other work (and whatever the previous
+   * one left in the caches) weighs on all three alike. */
+  double spent[3] = {0, 0, 0}; /* embed, imprint, train */
+  for (int p = 0; p < passes; p++)
+    for (int j = 0; j < 3; j++) {
+      const int which = (p + j) % 3;
+      double t0 = now_s();
+      for (uint32_t k = 0; k < NIMG; k++) {
+        if (!runner_embed(which == 1 ? &ir : &er, pixels + (size_t)k * n, n, emb, dim)) goto out;
+        etpu_status st = ETPU_OK;
+        if (which == 1) st = etpu_imprint_train(im, emb, dim, k_class[k]);
+        if (which == 2) st = etpu_softmax_regression_add(sr, emb, dim, k_class[k], false);
+        if (st != ETPU_OK) {
+          printf("  %s: %s\n", which == 1 ? "imprint" : "train", etpu_errmsg());
+          goto out;
+        }
       }
+      spent[which] += now_s() - t0;
     }
-    double t2 = now_s();
-    for (uint32_t k = 0; k < NIMG; k++) {
-      if (!runner_embed(&er, pixels + (size_t)k * n, n, emb, dim)) goto out;
-      if (etpu_softmax_regression_add(sr, emb, dim, k_class[k], false) != ETPU_OK) {
-        printf("  train: %s\n", etpu_errmsg());
-        goto out;
-      }
-    }
-    double t3 = now_s();
-    embed_s += t1 - t0;
-    imprint_s += t2 - t1;
-    train_s += t3 - t2;
-  }
+  double embed_s = spent[0], imprint_s = spent[1], train_s = spent[2];
   /* Then what each does once: write the imprinted model; train and append. */
   double t0 = now_s();
   if (etpu_imprint_build(im, &built) != ETPU_OK) {
