@@ -271,8 +271,6 @@ def main():
     args = ap.parse_args()
     global CALIB_METHOD
     CALIB_METHOD = args.calib_method
-    print("calibration: %d photos, --calib-method %s; evaluation: %d other photos" %
-          (len(CALIB), CALIB_METHOD, len(EVAL)))
     etpu = os.path.abspath(args.etpu)
     shared = os.environ.get("ETPU_SHARED_DATA") or args.shared
     required = os.environ.get("ETPU_REQUIRE_SHARED_DATA", "") == "1"
@@ -282,6 +280,8 @@ def main():
         print("quant_accuracy: shared data incomplete at '%s' (first missing: %s)%s" %
               (shared, missing[0], "" if required else "; skipped"))
         return 1 if required else 77
+    print("calibration: %d photos, --calib-method %s; evaluation: %d other photos" %
+          (len(CALIB), CALIB_METHOD, len(EVAL)))
     with tempfile.TemporaryDirectory(prefix="etpu-qacc-") as tmp:
         calib = os.path.join(tmp, "calib")
         os.mkdir(calib)
