@@ -103,7 +103,10 @@ static int32_t gemm_tile(const etpu_opt_conv_desc *d) {
 
 size_t etpu_opt_conv_get_buffer_size(const etpu_opt_conv_desc *d) {
   if (d->kind == ETPU_OPT_DW) return etpu_opt_dw_buffer_size(d);
-  return (size_t)gemm_tile(d) * (size_t)products_per_output(d) * sizeof(int16_t);
+  /* int32 accumulators [tile][C_out], float scales [C_out], int16 rows [tile][K] */
+  const size_t tile = (size_t)gemm_tile(d), out_c = (size_t)d->out_d.c;
+  return tile * out_c * sizeof(int32_t) + out_c * sizeof(float) +
+         tile * (size_t)products_per_output(d) * sizeof(int16_t);
 }
 
 /* dst[i] = src[i] + off for n int8 or uint8 values. */
@@ -156,11 +159,37 @@ static void im2col_row(const etpu_opt_conv_desc *d, const void *input, int32_t b
   }
 }
 
-/* Store one requantized value: int8 and uint8 share the low byte. */
-static inline void put8(void *out, size_t i, int32_t v) { ((uint8_t *)out)[i] = (uint8_t)(v & 0xff); }
+void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n, float *scale) {
+  for (int32_t c = 0; c < n; c++) scale[c] = q->channels[q->count == 1 ? 0 : c].scale;
+}
+
+void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params *q, const float *restrict scale,
+                          int32_t n, int32_t zp, int32_t amin, int32_t amax, uint8_t *restrict out) {
+  if (q->mode == ETPU_REQUANT_FP32) {
+    /* etpu_requantize_fp32, branch-free so that it vectorizes: clamp in
+     * float, then round half to even as etpu_opt_round_half_even. */
+    const float lo = (float)(amin - zp), hi = (float)(amax - zp);
+    for (int32_t c = 0; c < n; c++) {
+      float f = (float)acc[c] * scale[c];
+      f = f < lo ? lo : f;
+      f = f > hi ? hi : f;
+      const int32_t t = (int32_t)f;
+      const float frac = f - (float)t;
+      const int32_t odd = t & 1;
+      const int32_t up = (frac > 0.5f) | ((frac == 0.5f) & odd);
+      const int32_t down = (frac < -0.5f) | ((frac == -0.5f) & odd);
+      out[c] = (uint8_t)((t + up - down + zp) & 0xff);
+    }
+    return;
+  }
+  const etpu_requant_mode mode = q->mode;
+  const bool per_tensor = q->count == 1;
+  for (int32_t c = 0; c < n; c++)
+    out[c] = (uint8_t)(etpu_opt_requant(acc[c], &q->channels[per_tensor ? 0 : c], mode, zp, amin, amax) & 0xff);
+}
 
 static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, const void *input,
-                     const int16_t *packed, const int32_t *bias, void *output, int16_t *tile_buf) {
+                     const int16_t *packed, const int32_t *bias, void *output, void *scratch) {
   const int32_t out_c = d->out_d.c, f_c = d->f_d.c;
   const int32_t groups = d->kind == ETPU_OPT_CONV ? d->in_d.c / f_c : 1;
   const int32_t per_group = out_c / groups;
@@ -168,9 +197,11 @@ static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
   const int32_t tile = gemm_tile(d);
   const int64_t pixels = (int64_t)d->out_d.n * d->out_d.h * d->out_d.w;
   const int32_t hw = d->out_d.h * d->out_d.w;
-  const etpu_requant_mode mode = q->mode;
-  const bool per_tensor = q->count == 1;
   const int32_t zp = d->output_offset, amin = d->activation_min, amax = d->activation_max;
+  int32_t *acc_tile = scratch;
+  float *scale = (float *)(acc_tile + (size_t)tile * (size_t)out_c);
+  int16_t *tile_buf = (int16_t *)(scale + out_c);
+  etpu_opt_requant_scales(q, out_c, scale);
   for (int64_t p0 = 0; p0 < pixels; p0 += tile) {
     const int32_t np = (int32_t)(pixels - p0 < tile ? pixels - p0 : tile);
     for (int32_t g = 0; g < groups; g++) {
@@ -190,17 +221,15 @@ static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
           int32_t s[MR * NR];
           dot_4x2(a[0], a[1], a[2], a[3], w0, w1, k, s);
           for (int32_t i = 0; i < MR && p + i < np; i++) {
-            const size_t o = (size_t)(p0 + p + i) * (size_t)out_c + (size_t)oc0;
-            for (int32_t j = 0; j < nc; j++) {
-              const int32_t oc = oc0 + j;
-              const int32_t acc = s[i * NR + j] + (bias ? bias[oc] : 0);
-              put8(output, o + (size_t)j,
-                   etpu_opt_requant(acc, &q->channels[per_tensor ? 0 : oc], mode, zp, amin, amax));
-            }
+            int32_t *a_row = acc_tile + (size_t)(p + i) * (size_t)out_c + (size_t)oc0;
+            for (int32_t j = 0; j < nc; j++) a_row[j] = s[i * NR + j] + (bias ? bias[oc0 + j] : 0);
           }
         }
       }
     }
+    for (int32_t p = 0; p < np; p++)
+      etpu_opt_requant_row(acc_tile + (size_t)p * (size_t)out_c, q, scale, out_c, zp, amin, amax,
+                           (uint8_t *)output + (size_t)(p0 + p) * (size_t)out_c);
   }
 }
 

@@ -12,8 +12,8 @@
  * bias + Σ taps x·w over contiguous int16 channels, in int32, requantized
  * per value exactly as the reference.
  *
- * Scratch, int32 first: acc[C_out], tag[KH], used[KH], slot_of[KH], then
- * KH int16 rows of PW·C_out.
+ * Scratch, 32-bit words first: acc[C_out], tag[KH], used[KH], slot_of[KH],
+ * float scale[C_out], then KH int16 rows of PW·C_out.
  */
 #include <string.h>
 
@@ -24,7 +24,7 @@ static int32_t padded_width(const etpu_opt_conv_desc *d) {
   return (d->out_d.w - 1) * d->stride_w + (d->f_d.w - 1) * d->dilation_w + 1;
 }
 
-static size_t int32_words(const etpu_opt_conv_desc *d) { return (size_t)d->out_d.c + 3 * (size_t)d->f_d.h; }
+static size_t int32_words(const etpu_opt_conv_desc *d) { return 2 * (size_t)d->out_d.c + 3 * (size_t)d->f_d.h; }
 
 size_t etpu_opt_dw_buffer_size(const etpu_opt_conv_desc *d) {
   return int32_words(d) * sizeof(int32_t) +
@@ -76,10 +76,10 @@ void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
   const size_t row_vals = (size_t)pw * (size_t)out_c;
   int32_t *acc = scratch;
   int32_t *tag = acc + out_c, *used = tag + k_h, *slot_of = used + k_h;
+  float *scale = (float *)(slot_of + k_h);
+  etpu_opt_requant_scales(q, out_c, scale);
   int16_t *rows = (int16_t *)(acc + int32_words(d));
   for (int32_t s = 0; s < k_h; s++) tag[s] = -1;
-  const etpu_requant_mode mode = q->mode;
-  const bool per_tensor = q->count == 1;
   const int32_t zp = d->output_offset, amin = d->activation_min, amax = d->activation_max;
   const int32_t xstep = d->stride_w * out_c, kstep = d->dilation_w * out_c;
   uint8_t *out = output;
@@ -122,8 +122,7 @@ void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
                   w + (size_t)(kx + 1) * (size_t)out_c, w + (size_t)(kx + 2) * (size_t)out_c, out_c);
           for (; kx < k_w; kx++) taps1(acc, x + (size_t)kx * (size_t)kstep, w + (size_t)kx * (size_t)out_c, out_c);
         }
-        for (int32_t c = 0; c < out_c; c++)
-          out[c] = (uint8_t)(etpu_opt_requant(acc[c], &q->channels[per_tensor ? 0 : c], mode, zp, amin, amax) & 0xff);
+        etpu_opt_requant_row(acc, q, scale, out_c, zp, amin, amax, out);
         out += out_c;
       }
     }
