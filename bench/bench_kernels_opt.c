@@ -1,0 +1,154 @@
+/*
+ * bench_kernels_opt.c — the optimized integer kernels (src/kernels/opt/)
+ * against their scalar references, in the same run, on layers shaped like
+ * MobileNet v2's (uint8, fp32 requantization as the litert profile uses for
+ * XNNPACK ops, and int8 double rounding as tflite-ref): a 1×1 expansion, a
+ * 1×1 projection, a 3×3 depthwise (stride 1 and 2), the 3×3 stride-2 stem
+ * and a FULLY_CONNECTED. Prints the median time of each and the ratio
+ * optimized / reference. A benchmark, not a test: never registered with
+ * ctest; the outputs are compared once so a wrong kernel is noticed.
+ *
+ * Usage: bench_kernels_opt [N]      (N: timed runs per kernel, default 15)
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kernels/kernels.h"
+#include "kernels/opt/opt.h"
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+typedef struct layer {
+  const char *name;
+  etpu_opt_kind kind;
+  int32_t h, w, in_c, out_c, k, stride, pad;
+} layer;
+
+static const layer k_layers[] = {
+    {"conv 1x1 expand 56x56x24->144", ETPU_OPT_CONV, 56, 56, 24, 144, 1, 1, 0},
+    {"conv 1x1 project 28x28x192->32", ETPU_OPT_CONV, 28, 28, 192, 32, 1, 1, 0},
+    {"conv 1x1 project 7x7x960->320", ETPU_OPT_CONV, 7, 7, 960, 320, 1, 1, 0},
+    {"conv 3x3/2 stem 224x224x3->32", ETPU_OPT_CONV, 224, 224, 3, 32, 3, 2, 0},
+    {"dw 3x3/1 56x56x144", ETPU_OPT_DW, 56, 56, 144, 144, 3, 1, 1},
+    {"dw 3x3/2 112x112x96", ETPU_OPT_DW, 112, 112, 96, 96, 3, 2, 0},
+    {"fc 1280->1001", ETPU_OPT_FC, 1, 1, 1280, 1001, 1, 1, 0},
+};
+
+static uint32_t rng = 12345;
+static uint8_t rnd8(void) {
+  rng = rng * 1103515245u + 12345u;
+  return (uint8_t)(rng >> 16);
+}
+
+static etpu_status run_ref(const etpu_opt_conv_desc *d, const etpu_requant_params *q, const void *x, const void *w,
+                           const int32_t *b, void *y) {
+  if (d->is_u8) {
+    if (d->kind == ETPU_OPT_CONV) {
+      const etpu_conv_u8_params p = {d->input_offset, d->filter_offset, d->output_offset, d->stride_h, d->stride_w,
+                                     d->pad_h, d->pad_w, 1, 1, d->activation_min, d->activation_max};
+      return etpu_conv2d_u8(&p, q, &d->in_d, x, &d->f_d, w, b, &d->out_d, y);
+    }
+    if (d->kind == ETPU_OPT_DW) {
+      const etpu_dw_conv_u8_params p = {d->input_offset, d->filter_offset, d->output_offset, d->stride_h,
+                                        d->stride_w, d->pad_h, d->pad_w, 1, 1, 1, d->activation_min,
+                                        d->activation_max};
+      return etpu_depthwise_conv2d_u8(&p, q, &d->in_d, x, &d->f_d, w, b, &d->out_d, y);
+    }
+    const etpu_fc_u8_params p = {d->input_offset, d->filter_offset, d->output_offset, d->activation_min,
+                                 d->activation_max};
+    return etpu_fully_connected_u8(&p, q, &d->in_d, x, &d->f_d, w, b, &d->out_d, y);
+  }
+  if (d->kind == ETPU_OPT_CONV) {
+    const etpu_conv_params p = {d->input_offset, d->output_offset, d->stride_h, d->stride_w, d->pad_h, d->pad_w,
+                                1, 1, d->activation_min, d->activation_max};
+    return etpu_conv2d_s8(&p, q, &d->in_d, x, &d->f_d, w, b, &d->out_d, y);
+  }
+  if (d->kind == ETPU_OPT_DW) {
+    const etpu_dw_conv_params p = {d->input_offset, d->output_offset, d->stride_h, d->stride_w, d->pad_h, d->pad_w,
+                                   1, 1, 1, d->activation_min, d->activation_max};
+    return etpu_depthwise_conv2d_s8(&p, q, &d->in_d, x, &d->f_d, w, b, &d->out_d, y);
+  }
+  const etpu_fc_params p = {d->input_offset, 0, d->output_offset, d->activation_min, d->activation_max};
+  return etpu_fully_connected_s8(&p, q, &d->in_d, x, &d->f_d, w, b, &d->out_d, y);
+}
+
+static double median(double *t, int n) {
+  qsort(t, (size_t)n, sizeof *t, cmp_double);
+  return t[n / 2];
+}
+
+static void bench_layer(const layer *l, bool u8, etpu_requant_mode mode, int reps) {
+  etpu_opt_conv_desc d;
+  memset(&d, 0, sizeof d);
+  d.kind = l->kind;
+  d.is_u8 = u8;
+  const int32_t oh = (l->h + 2 * l->pad - l->k) / l->stride + 1, ow = (l->w + 2 * l->pad - l->k) / l->stride + 1;
+  d.in_d = (etpu_dims){1, l->h, l->w, l->in_c};
+  d.f_d = l->kind == ETPU_OPT_DW ? (etpu_dims){1, l->k, l->k, l->out_c} : (etpu_dims){l->out_c, l->k, l->k, l->in_c};
+  d.out_d = (etpu_dims){1, oh, ow, l->out_c};
+  d.stride_h = d.stride_w = l->stride;
+  d.pad_h = d.pad_w = l->pad;
+  d.dilation_h = d.dilation_w = d.depth_multiplier = 1;
+  d.input_offset = u8 ? -128 : 5;
+  d.filter_offset = u8 ? -120 : 0;
+  d.output_offset = u8 ? 0 : -128;
+  d.activation_min = u8 ? 0 : -128;
+  d.activation_max = u8 ? 255 : 127;
+  etpu_requant rq;
+  if (etpu_requant_init(0.02f, 0.005f, 0.1f, mode, &rq) != ETPU_OK) return;
+  const etpu_requant_params q = {&rq, 1, mode};
+  const size_t nx = (size_t)l->h * (size_t)l->w * (size_t)l->in_c;
+  const size_t nw = (size_t)d.f_d.n * (size_t)d.f_d.h * (size_t)d.f_d.w * (size_t)d.f_d.c;
+  const size_t ny = (size_t)oh * (size_t)ow * (size_t)l->out_c;
+  uint8_t *x = malloc(nx), *w = malloc(nw), *y0 = malloc(ny), *y1 = malloc(ny);
+  int32_t *b = malloc((size_t)l->out_c * sizeof *b);
+  int16_t *packed = malloc(etpu_opt_conv_packed_count(&d) * sizeof *packed);
+  const size_t sb = etpu_opt_conv_get_buffer_size(&d);
+  void *scratch = malloc(sb);
+  double *t_ref = malloc((size_t)reps * sizeof(double)), *t_opt = malloc((size_t)reps * sizeof(double));
+  if (!x || !w || !y0 || !y1 || !b || !packed || !scratch || !t_ref || !t_opt) goto done;
+  for (size_t i = 0; i < nx; i++) x[i] = rnd8();
+  for (size_t i = 0; i < nw; i++) w[i] = u8 ? rnd8() : (uint8_t)(rnd8() % 255 - 127);
+  for (int32_t c = 0; c < l->out_c; c++) b[c] = (int32_t)(rnd8() * 50) - 6000;
+  if (!etpu_opt_conv_supported(&d, b) || etpu_opt_conv_pack(&d, w, packed) != ETPU_OK) {
+    printf("  %-34s not supported by the optimized kernels\n", l->name);
+    goto done;
+  }
+  for (int r = 0; r < reps; r++) {
+    double t0 = now_ms();
+    if (run_ref(&d, &q, x, w, b, y0) != ETPU_OK) goto done;
+    t_ref[r] = now_ms() - t0;
+    t0 = now_ms();
+    if (etpu_opt_conv_run(&d, &q, x, packed, b, y1, scratch, sb) != ETPU_OK) goto done;
+    t_opt[r] = now_ms() - t0;
+  }
+  const double mr = median(t_ref, reps), mo = median(t_opt, reps);
+  printf("  %-34s %s %-12s ref %9.3f ms  opt %8.3f ms  opt/ref %.3f%s\n", l->name, u8 ? "u8" : "s8",
+         etpu_requant_mode_name(mode), mr, mo, mo / mr, memcmp(y0, y1, ny) ? "  OUTPUTS DIFFER" : "");
+done:
+  free(x), free(w), free(y0), free(y1), free(b), free(packed), free(scratch), free(t_ref), free(t_opt);
+}
+
+int main(int argc, char **argv) {
+  int reps = argc > 1 ? atoi(argv[1]) : 15;
+  if (reps < 1 || reps > 100000) reps = 15;
+  printf("bench_kernels_opt: median of %d runs, optimized vs reference kernel\n", reps);
+  for (size_t i = 0; i < sizeof k_layers / sizeof k_layers[0]; i++) {
+    bench_layer(&k_layers[i], true, ETPU_REQUANT_FP32, reps);
+    bench_layer(&k_layers[i], false, ETPU_REQUANT_DOUBLE_ROUND, reps);
+  }
+  return 0;
+}
