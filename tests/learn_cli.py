@@ -192,7 +192,8 @@ def main():
         # --- compiled imprinted model ----------------------------------------
         rc, out, err = etpu("compile", "-o", tmp, o("c.tflite"))
         ce = o("c_edgetpu.tflite")
-        check(rc == 0 and os.path.isfile(ce), "etpu compile of the imprinted model", out + err)
+        check(rc == 0 and os.path.isfile(ce) and "it belongs to the on-device learning layer that reads" in out,
+              "etpu compile of the imprinted model: says why the layer stays on the CPU", out + err)
         if os.path.isfile(ce):
             rc, out, err = etpu("inspect", "--json", ce)
             ops = []
@@ -226,7 +227,8 @@ def main():
               "trained layer: dog_train_0 (held out for validation) -> 1", text)
         rc, out, err = etpu("compile", "-o", tmp, o("t.tflite"))
         te = o("t_edgetpu.tflite")
-        check(rc == 0 and os.path.isfile(te), "etpu compile of the trained model", out + err)
+        check(rc == 0 and os.path.isfile(te) and "it belongs to the on-device learning layer that reads" in out,
+              "etpu compile of the trained model: says why the layer stays on the CPU", out + err)
         if os.path.isfile(te):
             rc, out, err = etpu("inspect", "--json", te)
             ops = []
