@@ -14,6 +14,7 @@
  */
 #include "kernels/opt/opt.h"
 
+#include <fenv.h>
 #include <string.h>
 
 #include "base/base.h"
@@ -140,6 +141,17 @@ static void dot_4x2(const int16_t *restrict a0, const int16_t *restrict a1, cons
   out[4] = s20, out[5] = s21, out[6] = s30, out[7] = s31;
 }
 
+/* The 1 × 2 dot products of row a with weight rows w0, w1 over k. */
+static void dot_1x2(const int16_t *restrict a, const int16_t *restrict w0, const int16_t *restrict w1, int32_t k,
+                    int32_t out[2]) {
+  int32_t s0 = 0, s1 = 0;
+  for (int32_t i = 0; i < k; i++) {
+    s0 += a[i] * w0[i];
+    s1 += a[i] * w1[i];
+  }
+  out[0] = s0, out[1] = s1;
+}
+
 /* One im2col row: pixel (b, oy, ox), input channels [ic0, ic0 + f_c). */
 static void im2col_row(const etpu_opt_conv_desc *d, const void *input, int32_t b, int32_t oy, int32_t ox,
                        int32_t ic0, int16_t *row) {
@@ -167,8 +179,24 @@ void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params
                           int32_t n, int32_t zp, int32_t amin, int32_t amax, uint8_t *restrict out) {
   if (q->mode == ETPU_REQUANT_FP32) {
     /* etpu_requantize_fp32, branch-free so that it vectorizes: clamp in
-     * float, then round half to even as etpu_opt_round_half_even. */
+     * float, then round half to even. The clamped |f| <= 510, so under the
+     * default round-to-nearest mode f + 1.5·2^23 − 1.5·2^23 is exactly that
+     * rounding (the sum lies where the float spacing is 1); under another
+     * mode the exact truncate-and-compare form of etpu_opt_round_half_even
+     * runs instead, so the result never depends on the mode, as the
+     * reference's does not. */
     const float lo = (float)(amin - zp), hi = (float)(amax - zp);
+    if (fegetround() == FE_TONEAREST) {
+      const float magic = 12582912.0f; /* 1.5·2^23 */
+      for (int32_t c = 0; c < n; c++) {
+        float f = (float)acc[c] * scale[c];
+        f = f < lo ? lo : f;
+        f = f > hi ? hi : f;
+        const float r = (f + magic) - magic;
+        out[c] = (uint8_t)(((int32_t)r + zp) & 0xff);
+      }
+      return;
+    }
     for (int32_t c = 0; c < n; c++) {
       float f = (float)acc[c] * scale[c];
       f = f < lo ? lo : f;
@@ -198,6 +226,8 @@ static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
   const int64_t pixels = (int64_t)d->out_d.n * d->out_d.h * d->out_d.w;
   const int32_t hw = d->out_d.h * d->out_d.w;
   const int32_t zp = d->output_offset, amin = d->activation_min, amax = d->activation_max;
+  const bool direct = d->f_d.h == 1 && d->f_d.w == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 &&
+                      d->pad_w == 0 && groups == 1 && d->out_d.h == d->in_d.h && d->out_d.w == d->in_d.w;
   int32_t *acc_tile = scratch;
   float *scale = (float *)(acc_tile + (size_t)tile * (size_t)out_c);
   int16_t *tile_buf = (int16_t *)(scale + out_c);
@@ -205,24 +235,40 @@ static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
   for (int64_t p0 = 0; p0 < pixels; p0 += tile) {
     const int32_t np = (int32_t)(pixels - p0 < tile ? pixels - p0 : tile);
     for (int32_t g = 0; g < groups; g++) {
-      for (int32_t p = 0; p < np; p++) {
-        const int64_t pix = p0 + p;
-        const int32_t b = (int32_t)(pix / hw), r = (int32_t)(pix % hw);
-        im2col_row(d, input, b, r / d->out_d.w, r % d->out_d.w, g * f_c, tile_buf + (size_t)p * (size_t)k);
+      if (direct) {
+        /* 1×1, stride 1, no padding, one group: the rows are the input's */
+        widen(tile_buf, (const uint8_t *)input + (size_t)p0 * (size_t)k, np * k, d->input_offset, d->is_u8);
+      } else {
+        for (int32_t p = 0; p < np; p++) {
+          const int64_t pix = p0 + p;
+          const int32_t b = (int32_t)(pix / hw), r = (int32_t)(pix % hw);
+          im2col_row(d, input, b, r / d->out_d.w, r % d->out_d.w, g * f_c, tile_buf + (size_t)p * (size_t)k);
+        }
       }
       for (int32_t oc0 = g * per_group; oc0 < (g + 1) * per_group; oc0 += NR) {
         const int32_t nc = (g + 1) * per_group - oc0 < NR ? (g + 1) * per_group - oc0 : NR;
         const int16_t *w0 = packed + (size_t)oc0 * (size_t)k;
         const int16_t *w1 = nc > 1 ? w0 + k : w0;
         for (int32_t p = 0; p < np; p += MR) {
-          const int16_t *a[MR];
-          for (int32_t i = 0; i < MR; i++)
-            a[i] = tile_buf + (size_t)(p + i < np ? p + i : np - 1) * (size_t)k;
           int32_t s[MR * NR];
-          dot_4x2(a[0], a[1], a[2], a[3], w0, w1, k, s);
-          for (int32_t i = 0; i < MR && p + i < np; i++) {
-            int32_t *a_row = acc_tile + (size_t)(p + i) * (size_t)out_c + (size_t)oc0;
-            for (int32_t j = 0; j < nc; j++) a_row[j] = s[i * NR + j] + (bias ? bias[oc0 + j] : 0);
+          if (p + MR <= np) {
+            const int16_t *a0 = tile_buf + (size_t)p * (size_t)k;
+            dot_4x2(a0, a0 + k, a0 + 2 * (size_t)k, a0 + 3 * (size_t)k, w0, w1, k, s);
+          } else { /* the last pixels of the layer (a FULLY_CONNECTED's one batch) */
+            memset(s, 0, sizeof s);
+            for (int32_t i = 0; p + i < np; i++) dot_1x2(tile_buf + (size_t)(p + i) * (size_t)k, w0, w1, k, s + i * NR);
+          }
+          /* Rows past np are scratch the tile has room for (tile % MR == 0). */
+          int32_t *a_row = acc_tile + (size_t)p * (size_t)out_c + (size_t)oc0;
+          if (nc == NR) {
+            const int32_t b0 = bias ? bias[oc0] : 0, b1 = bias ? bias[oc0 + 1] : 0;
+            for (int32_t i = 0; i < MR; i++, a_row += out_c) {
+              a_row[0] = s[i * NR] + b0;
+              a_row[1] = s[i * NR + 1] + b1;
+            }
+          } else {
+            for (int32_t i = 0; i < MR; i++, a_row += out_c)
+              for (int32_t j = 0; j < nc; j++) a_row[j] = s[i * NR + j] + (bias ? bias[oc0 + j] : 0);
           }
         }
       }
