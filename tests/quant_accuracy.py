@@ -105,13 +105,15 @@ def etpu_cmd(etpu, *args, timeout=1200):
 
 
 CALIB_METHOD = "minmax"  # --calib-method of this script: TensorFlow's converter's choice by default
+EXTRA = []  # --quantize-arg of this script: more etpu quantize options
+KNOWN_SHORTFALL = []  # --known-shortfall of this script: models whose agreement is known to fall short
 
 
 def quantize(etpu, model, calib, out):
     """etpu quantize MODEL --calib DIR --io uint8; returns (ok, message)."""
     t0 = time.monotonic()
     p = etpu_cmd(etpu, "quantize", model, "--calib", calib, "--calib-method", CALIB_METHOD, *NORM, "--io", "uint8",
-                 "-q", "-o", out)
+                 *EXTRA, "-q", "-o", out)
     secs = time.monotonic() - t0
     if p.returncode != 0 or not os.path.isfile(out):
         return False, "etpu quantize %s: exit %d: %s" % (os.path.basename(model), p.returncode,
@@ -229,9 +231,17 @@ def classification(etpu, shared, tmp, calib):
             rows.append("  %-46s float %4d  etpu %4d%s  google %4d%s" %
                         (img, f, e, " " if e == f else "*", g, " " if g == f else "*"))
         print("%s top-1 (* = differs from float):\n%s" % (name, "\n".join(rows)))
-        check(agree_e >= agree_g,
-              "%s: top-1 agreement with float: etpu %d/%d, Google's release %d/%d" %
-              (name, agree_e, len(EVAL), agree_g, len(EVAL)))
+        what = ("%s: top-1 agreement with float: etpu %d/%d, Google's release %d/%d" %
+                (name, agree_e, len(EVAL), agree_g, len(EVAL)))
+        if name in KNOWN_SHORTFALL:
+            # Strict expected failure: reported on every run, and the run fails
+            # the day it passes, so that the marker cannot outlive the fault.
+            if agree_e < agree_g:
+                print("KNOWN SHORTFALL (issue 6 stays open): %s" % what)
+            check(agree_e < agree_g, "%s is marked --known-shortfall but no longer falls short: drop the marker"
+                  % what if agree_e >= agree_g else "%s: still the known shortfall" % name)
+        else:
+            check(agree_e >= agree_g, what)
 
 
 def segmentation(etpu, shared, tmp, calib):
@@ -268,9 +278,15 @@ def main():
     ap.add_argument("--etpu", required=True)
     ap.add_argument("--shared", default="")
     ap.add_argument("--calib-method", default="minmax", help="passed to etpu quantize (minmax, percentile=P, mse)")
+    ap.add_argument("--quantize-arg", action="append", default=[], help="another etpu quantize option (repeatable)")
+    ap.add_argument("--known-shortfall", action="append", default=[],
+                    help="a classifier whose agreement is known to fall short: reported, and the test fails if it "
+                         "passes (repeatable)")
     args = ap.parse_args()
-    global CALIB_METHOD
+    global CALIB_METHOD, EXTRA, KNOWN_SHORTFALL
     CALIB_METHOD = args.calib_method
+    EXTRA = args.quantize_arg
+    KNOWN_SHORTFALL = args.known_shortfall
     etpu = os.path.abspath(args.etpu)
     shared = os.environ.get("ETPU_SHARED_DATA") or args.shared
     required = os.environ.get("ETPU_REQUIRE_SHARED_DATA", "") == "1"
