@@ -367,7 +367,10 @@ int etpu_cmd_quantize(int argc, char **argv) {
     goto done;
   }
   if ((st = etpu_calibration_create(s.model, &s.cal)) != ETPU_OK) {
+    /* An already quantized model, or one with nothing float: the model's
+     * fault (exit 1), not the command line's. */
     rc = cli_report(st);
+    if (st == ETPU_INVALID_ARGUMENT) rc = 1;
     goto done;
   }
   s.ninputs = etpu_model_input_count(s.model, 0);
