@@ -877,6 +877,15 @@ static etpu_status convert_at(qctx *q, uint8_t *dom, uint32_t *n, uint32_t *i, i
 static etpu_status insert_boundaries(qctx *q, uint8_t *dom, uint32_t *nops_io) {
   etpu_model *m = q->m;
   uint32_t n = *nops_io;
+  /* A graph input only float ops read stays float (no int8 round trip). */
+  for (uint32_t k = 0; k < m->subgraphs[0].ninputs; k++) {
+    int32_t t = m->subgraphs[0].inputs[k];
+    bool float_only = is_float_act(m, t);
+    for (uint32_t i = 0; float_only && i < n; i++)
+      for (uint32_t j = 0; j < m->subgraphs[0].ops[i].ninputs; j++)
+        if (m->subgraphs[0].ops[i].inputs[j] == t && dom[i] != D_FLOAT) float_only = false;
+    if (float_only) q->fop[t] = true;
+  }
   for (uint32_t i = 0; i < n; i++) {
     if (dom[i] == D_CONVERT) continue;
     bool fl = dom[i] == D_FLOAT;
