@@ -32,6 +32,10 @@ static bool dims_ok(const etpu_dims *d) {
 /* Products summed into one output value. */
 static int64_t products_per_output(const etpu_opt_conv_desc *d) { return (int64_t)d->f_d.h * d->f_d.w * d->f_d.c; }
 
+/* CONV_2D / FULLY_CONNECTED: the packed row length, K rounded up to 8 so the
+ * vectorized dot products have no scalar tail (the extra values are 0). */
+static int64_t row_stride(const etpu_opt_conv_desc *d) { return (products_per_output(d) + 7) & ~(int64_t)7; }
+
 bool etpu_opt_conv_supported(const etpu_opt_conv_desc *d, const int32_t *bias) {
   if (!d || !dims_ok(&d->in_d) || !dims_ok(&d->f_d) || !dims_ok(&d->out_d)) return false;
   if (d->stride_h < 1 || d->stride_w < 1 || d->dilation_h < 1 || d->dilation_w < 1 || d->pad_h < 0 || d->pad_w < 0)
@@ -76,27 +80,37 @@ bool etpu_opt_conv_supported(const etpu_opt_conv_desc *d, const int32_t *bias) {
   return k <= 40000 && max_bias + k * 255 * 255 <= INT32_MAX;
 }
 
-size_t etpu_opt_conv_packed_count(const etpu_opt_conv_desc *d) { return (size_t)dims_count(&d->f_d); }
+size_t etpu_opt_conv_packed_count(const etpu_opt_conv_desc *d) {
+  if (d->kind == ETPU_OPT_DW) return (size_t)dims_count(&d->f_d);
+  return (size_t)d->f_d.n * (size_t)row_stride(d);
+}
 
 etpu_status etpu_opt_conv_pack(const etpu_opt_conv_desc *d, const void *filter, int16_t *packed) {
   if (!d || !filter || !packed) return etpu_fail(ETPU_INVALID_ARGUMENT, "opt conv pack: NULL descriptor or data");
   if (!etpu_opt_conv_supported(d, NULL))
     return etpu_fail(ETPU_INVALID_ARGUMENT, "opt conv pack: the layer is not one the optimized kernels take");
-  const size_t n = etpu_opt_conv_packed_count(d);
   const int32_t off = d->filter_offset;
-  if (d->is_u8) {
-    const uint8_t *f = filter;
-    for (size_t i = 0; i < n; i++) packed[i] = (int16_t)(f[i] + off);
-  } else {
-    const int8_t *f = filter;
-    for (size_t i = 0; i < n; i++) packed[i] = (int16_t)(f[i] + off);
+  /* DW: [KH][KW][C_out] as is. CONV/FC: rows of K, each padded to row_stride. */
+  const size_t rows = d->kind == ETPU_OPT_DW ? 1 : (size_t)d->f_d.n;
+  const size_t k = d->kind == ETPU_OPT_DW ? (size_t)dims_count(&d->f_d) : (size_t)products_per_output(d);
+  const size_t stride = d->kind == ETPU_OPT_DW ? k : (size_t)row_stride(d);
+  for (size_t r = 0; r < rows; r++) {
+    int16_t *dst = packed + r * stride;
+    if (d->is_u8) {
+      const uint8_t *f = (const uint8_t *)filter + r * k;
+      for (size_t i = 0; i < k; i++) dst[i] = (int16_t)(f[i] + off);
+    } else {
+      const int8_t *f = (const int8_t *)filter + r * k;
+      for (size_t i = 0; i < k; i++) dst[i] = (int16_t)(f[i] + off);
+    }
+    for (size_t i = k; i < stride; i++) dst[i] = 0;
   }
   return ETPU_OK;
 }
 
 /* Pixels per GEMM tile: a multiple of MR, the tile about TILE_ELEMS values. */
 static int32_t gemm_tile(const etpu_opt_conv_desc *d) {
-  int64_t t = TILE_ELEMS / products_per_output(d);
+  int64_t t = TILE_ELEMS / row_stride(d);
   if (t > TILE_MAX) t = TILE_MAX;
   t -= t % MR;
   return t < MR ? MR : (int32_t)t;
@@ -107,7 +121,7 @@ size_t etpu_opt_conv_get_buffer_size(const etpu_opt_conv_desc *d) {
   /* int32 accumulators [tile][C_out], float scales [C_out], int16 rows [tile][K] */
   const size_t tile = (size_t)gemm_tile(d), out_c = (size_t)d->out_d.c;
   return tile * out_c * sizeof(int32_t) + out_c * sizeof(float) +
-         tile * (size_t)products_per_output(d) * sizeof(int16_t);
+         tile * (size_t)row_stride(d) * sizeof(int16_t);
 }
 
 /* dst[i] = src[i] + off for n int8 or uint8 values. */
@@ -152,9 +166,12 @@ static void dot_1x2(const int16_t *restrict a, const int16_t *restrict w0, const
   out[0] = s0, out[1] = s1;
 }
 
-/* One im2col row: pixel (b, oy, ox), input channels [ic0, ic0 + f_c). */
+/* One im2col row: pixel (b, oy, ox), input channels [ic0, ic0 + f_c), then
+ * zeros up to row_stride. */
 static void im2col_row(const etpu_opt_conv_desc *d, const void *input, int32_t b, int32_t oy, int32_t ox,
                        int32_t ic0, int16_t *row) {
+  const int32_t k = (int32_t)products_per_output(d), ks = (int32_t)row_stride(d);
+  for (int32_t i = k; i < ks; i++) row[i] = 0;
   const int32_t k_h = d->f_d.h, k_w = d->f_d.w, f_c = d->f_d.c;
   const int32_t y0 = oy * d->stride_h - d->pad_h, x0 = ox * d->stride_w - d->pad_w;
   for (int32_t ky = 0; ky < k_h; ky++) {
@@ -175,8 +192,10 @@ void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n, float *sca
   for (int32_t c = 0; c < n; c++) scale[c] = q->channels[q->count == 1 ? 0 : c].scale;
 }
 
+bool etpu_opt_round_to_nearest(void) { return fegetround() == FE_TONEAREST; }
+
 void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params *q, const float *restrict scale,
-                          int32_t n, int32_t zp, int32_t amin, int32_t amax, uint8_t *restrict out) {
+                          bool nearest, int32_t n, int32_t zp, int32_t amin, int32_t amax, uint8_t *restrict out) {
   if (q->mode == ETPU_REQUANT_FP32) {
     /* etpu_requantize_fp32, branch-free so that it vectorizes: clamp in
      * float, then round half to even. The clamped |f| <= 510, so under the
@@ -186,7 +205,7 @@ void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params
      * runs instead, so the result never depends on the mode, as the
      * reference's does not. */
     const float lo = (float)(amin - zp), hi = (float)(amax - zp);
-    if (fegetround() == FE_TONEAREST) {
+    if (nearest) {
       const float magic = 12582912.0f; /* 1.5·2^23 */
       for (int32_t c = 0; c < n; c++) {
         float f = (float)acc[c] * scale[c];
@@ -221,17 +240,19 @@ static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
   const int32_t out_c = d->out_d.c, f_c = d->f_d.c;
   const int32_t groups = d->kind == ETPU_OPT_CONV ? d->in_d.c / f_c : 1;
   const int32_t per_group = out_c / groups;
-  const int32_t k = (int32_t)products_per_output(d);
+  const int32_t k = (int32_t)row_stride(d);
   const int32_t tile = gemm_tile(d);
   const int64_t pixels = (int64_t)d->out_d.n * d->out_d.h * d->out_d.w;
   const int32_t hw = d->out_d.h * d->out_d.w;
   const int32_t zp = d->output_offset, amin = d->activation_min, amax = d->activation_max;
-  const bool direct = d->f_d.h == 1 && d->f_d.w == 1 && d->stride_h == 1 && d->stride_w == 1 && d->pad_h == 0 &&
-                      d->pad_w == 0 && groups == 1 && d->out_d.h == d->in_d.h && d->out_d.w == d->in_d.w;
+  const bool direct = k == products_per_output(d) && d->f_d.h == 1 && d->f_d.w == 1 && d->stride_h == 1 &&
+                      d->stride_w == 1 && d->pad_h == 0 && d->pad_w == 0 && groups == 1 &&
+                      d->out_d.h == d->in_d.h && d->out_d.w == d->in_d.w;
   int32_t *acc_tile = scratch;
   float *scale = (float *)(acc_tile + (size_t)tile * (size_t)out_c);
   int16_t *tile_buf = (int16_t *)(scale + out_c);
   etpu_opt_requant_scales(q, out_c, scale);
+  const bool nearest = etpu_opt_round_to_nearest();
   for (int64_t p0 = 0; p0 < pixels; p0 += tile) {
     const int32_t np = (int32_t)(pixels - p0 < tile ? pixels - p0 : tile);
     for (int32_t g = 0; g < groups; g++) {
@@ -274,7 +295,7 @@ static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
       }
     }
     for (int32_t p = 0; p < np; p++)
-      etpu_opt_requant_row(acc_tile + (size_t)p * (size_t)out_c, q, scale, out_c, zp, amin, amax,
+      etpu_opt_requant_row(acc_tile + (size_t)p * (size_t)out_c, q, scale, nearest, out_c, zp, amin, amax,
                            (uint8_t *)output + (size_t)(p0 + p) * (size_t)out_c);
   }
 }

@@ -78,6 +78,7 @@ void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
   int32_t *tag = acc + out_c, *used = tag + k_h, *slot_of = used + k_h;
   float *scale = (float *)(slot_of + k_h);
   etpu_opt_requant_scales(q, out_c, scale);
+  const bool nearest = etpu_opt_round_to_nearest();
   int16_t *rows = (int16_t *)(acc + int32_words(d));
   for (int32_t s = 0; s < k_h; s++) tag[s] = -1;
   const int32_t zp = d->output_offset, amin = d->activation_min, amax = d->activation_max;
@@ -122,7 +123,7 @@ void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
                   w + (size_t)(kx + 1) * (size_t)out_c, w + (size_t)(kx + 2) * (size_t)out_c, out_c);
           for (; kx < k_w; kx++) taps1(acc, x + (size_t)kx * (size_t)kstep, w + (size_t)kx * (size_t)out_c, out_c);
         }
-        etpu_opt_requant_row(acc, q, scale, out_c, zp, amin, amax, out);
+        etpu_opt_requant_row(acc, q, scale, nearest, out_c, zp, amin, amax, out);
         out += out_c;
       }
     }
