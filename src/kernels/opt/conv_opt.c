@@ -174,8 +174,16 @@ static void im2col_row(const etpu_opt_conv_desc *d, const void *input, int32_t b
   for (int32_t i = k; i < ks; i++) row[i] = 0;
   const int32_t k_h = d->f_d.h, k_w = d->f_d.w, f_c = d->f_d.c;
   const int32_t y0 = oy * d->stride_h - d->pad_h, x0 = ox * d->stride_w - d->pad_w;
+  /* A window row inside the input, undilated, all channels: contiguous. */
+  const bool whole_rows = d->dilation_w == 1 && f_c == d->in_d.c && x0 >= 0 && x0 + k_w <= d->in_d.w;
   for (int32_t ky = 0; ky < k_h; ky++) {
     const int32_t iy = y0 + ky * d->dilation_h;
+    if (whole_rows && iy >= 0 && iy < d->in_d.h) {
+      widen(row, (const uint8_t *)input + etpu_nhwc_offset(&d->in_d, b, iy, x0), k_w * f_c, d->input_offset,
+            d->is_u8);
+      row += (size_t)k_w * (size_t)f_c;
+      continue;
+    }
     for (int32_t kx = 0; kx < k_w; kx++, row += f_c) {
       const int32_t ix = x0 + kx * d->dilation_w;
       if (iy < 0 || iy >= d->in_d.h || ix < 0 || ix >= d->in_d.w) {
