@@ -27,4 +27,21 @@ void cli_json_string(FILE *f, const char *s);
 /* "error: <message>" on stderr; returns the exit code for status. */
 int cli_report(etpu_status st);
 
+/* Which entries of a folder cli_list_dir keeps (dotfiles never). */
+typedef enum cli_entries {
+  CLI_ENTRIES_ALL,     /* every entry */
+  CLI_ENTRIES_IMAGES,  /* names ending in .bmp, .png, .jpg or .jpeg (any case) */
+  CLI_ENTRIES_SUBDIRS, /* folders */
+} cli_entries;
+
+/* True for a name ending in .bmp, .png, .jpg or .jpeg (any case). */
+int cli_is_image_name(const char *name);
+
+/* The "DIR/NAME" paths of dir's entries of the given kind, sorted by name
+ * (so runs are reproducible). Returns 0, or 3 after printing
+ * "etpu: error: <what> DIR: <reason>" (cannot open) or an out-of-memory line.
+ * Free the list with cli_free_list. */
+int cli_list_dir(const char *what, const char *dir, cli_entries kind, char ***out, size_t *n_out);
+void cli_free_list(char **list, size_t n);
+
 #endif

@@ -22,7 +22,6 @@
  * of memory.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,14 +67,6 @@ static bool list_push(image_list *l, const char *path, uint32_t label) {
   return true;
 }
 
-static bool is_image_name(const char *name) {
-  const char *dot = strrchr(name, '.');
-  if (!dot) return false;
-  return !strcasecmp(dot, ".bmp") || !strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg");
-}
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 /* Add a file, or a folder's images in name order. Returns an exit code. */
 static int add_path(image_list *l, const char *path, uint32_t label) {
   struct stat st;
@@ -84,48 +75,19 @@ static int add_path(image_list *l, const char *path, uint32_t label) {
     return 3;
   }
   if (!S_ISDIR(st.st_mode)) return list_push(l, path, label) ? 0 : 3;
-  DIR *d = opendir(path);
-  if (!d) {
-    fprintf(stderr, "etpu: error: %s: %s\n", path, strerror(errno));
-    return 3;
-  }
   char **names = NULL;
-  size_t n = 0, cap = 0;
-  int rc = 0;
-  struct dirent *e;
-  while (rc == 0 && (e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.' || !is_image_name(e->d_name)) continue;
-    if (n == cap) {
-      size_t ncap = cap ? cap * 2 : 64;
-      char **nn = realloc(names, ncap * sizeof *nn);
-      if (!nn) {
-        rc = 3;
-        break;
-      }
-      names = nn;
-      cap = ncap;
-    }
-    size_t len = strlen(path) + strlen(e->d_name) + 2;
-    names[n] = malloc(len);
-    if (!names[n]) {
-      rc = 3;
-      break;
-    }
-    snprintf(names[n], len, "%s/%s", path, e->d_name);
-    n++;
-  }
-  closedir(d);
+  size_t n = 0;
+  int rc = cli_list_dir("", path, CLI_ENTRIES_IMAGES, &names, &n);
   if (rc == 0 && n == 0) {
     fprintf(stderr, "etpu: error: %s: no .bmp, .png or .jpg images in this folder\n", path);
     rc = 1;
   }
-  if (names) qsort(names, n, sizeof *names, cmp_str);
-  for (size_t i = 0; i < n; i++) {
-    if (rc == 0 && !list_push(l, names[i], label)) rc = 3;
-    free(names[i]);
-  }
-  free(names);
-  if (rc == 3) fprintf(stderr, "etpu: error: out of memory listing %s\n", path);
+  for (size_t i = 0; rc == 0 && i < n; i++)
+    if (!list_push(l, names[i], label)) {
+      fprintf(stderr, "etpu: error: out of memory listing %s\n", path);
+      rc = 3;
+    }
+  cli_free_list(names, n);
   return rc;
 }
 
@@ -327,58 +289,19 @@ static uint32_t class_named(common_args *a, const char *name, size_t len) {
 
 /* --data DIR: one class per subfolder, in name order, named after it. */
 static int add_data(common_args *a, const char *dir) {
-  DIR *d = opendir(dir);
-  if (!d) {
-    fprintf(stderr, "etpu: error: --data %s: %s\n", dir, strerror(errno));
-    return 3;
-  }
   char **subs = NULL;
-  size_t n = 0, cap = 0;
-  int rc = 0;
-  struct dirent *e;
-  while (rc == 0 && (e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.') continue;
-    size_t len = strlen(dir) + strlen(e->d_name) + 2;
-    char *full = malloc(len);
-    struct stat st;
-    if (!full) {
-      rc = 3;
-      break;
-    }
-    snprintf(full, len, "%s/%s", dir, e->d_name);
-    if (stat(full, &st) != 0 || !S_ISDIR(st.st_mode)) {
-      free(full);
-      continue;
-    }
-    if (n == cap) {
-      size_t ncap = cap ? cap * 2 : 16;
-      char **ns = realloc(subs, ncap * sizeof *ns);
-      if (!ns) {
-        free(full);
-        rc = 3;
-        break;
-      }
-      subs = ns;
-      cap = ncap;
-    }
-    subs[n++] = full;
-  }
-  closedir(d);
+  size_t n = 0;
+  int rc = cli_list_dir("--data", dir, CLI_ENTRIES_SUBDIRS, &subs, &n);
   if (rc == 0 && n == 0) {
     fprintf(stderr, "etpu: error: --data %s: no class subfolders (one folder of images per class)\n", dir);
     rc = 1;
   }
-  if (subs) qsort(subs, n, sizeof *subs, cmp_str);
-  for (size_t i = 0; i < n; i++) {
-    if (rc == 0) {
-      const char *name = subs[i] + strlen(dir) + 1;
-      uint32_t k = class_named(a, name, strlen(name));
-      rc = k == UINT32_MAX ? 3 : add_path(&a->images, subs[i], k);
-    }
-    free(subs[i]);
+  for (size_t i = 0; rc == 0 && i < n; i++) {
+    const char *name = subs[i] + strlen(dir) + 1;
+    uint32_t k = class_named(a, name, strlen(name));
+    rc = k == UINT32_MAX ? 3 : add_path(&a->images, subs[i], k);
   }
-  free(subs);
-  if (rc == 3) fprintf(stderr, "etpu: error: out of memory listing %s\n", dir);
+  cli_free_list(subs, n);
   return rc;
 }
 

@@ -4,8 +4,14 @@
  * Exit codes: 0 success; 1 the input broke a rule (malformed, unsupported);
  * 2 usage error; 3 I/O or out of memory.
  */
+#define _POSIX_C_SOURCE 200809L
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 
@@ -83,4 +89,68 @@ int main(int argc, char **argv) {
   fprintf(stderr, "etpu: error: unknown command '%s'\n", cmd);
   usage(stderr);
   return 2;
+}
+
+int cli_is_image_name(const char *name) {
+  const char *dot = strrchr(name, '.');
+  return dot && (!strcasecmp(dot, ".bmp") || !strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") ||
+                 !strcasecmp(dot, ".jpeg"));
+}
+
+static int cmp_path(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+void cli_free_list(char **list, size_t n) {
+  for (size_t i = 0; list && i < n; i++) free(list[i]);
+  free(list);
+}
+
+int cli_list_dir(const char *what, const char *dir, cli_entries kind, char ***out, size_t *n_out) {
+  *out = NULL;
+  *n_out = 0;
+  DIR *d = opendir(dir);
+  if (!d) {
+    fprintf(stderr, "etpu: error: %s%s%s: %s\n", what, *what ? " " : "", dir, strerror(errno));
+    return 3;
+  }
+  char **v = NULL;
+  size_t n = 0, cap = 0;
+  int rc = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.' || (kind == CLI_ENTRIES_IMAGES && !cli_is_image_name(e->d_name))) continue;
+    size_t len = strlen(dir) + strlen(e->d_name) + 2;
+    char *full = malloc(len);
+    if (!full) {
+      rc = 3;
+      break;
+    }
+    snprintf(full, len, "%s/%s", dir, e->d_name);
+    struct stat st;
+    if (kind == CLI_ENTRIES_SUBDIRS && (stat(full, &st) != 0 || !S_ISDIR(st.st_mode))) {
+      free(full);
+      continue;
+    }
+    if (n == cap) {
+      size_t ncap = cap ? cap * 2 : 64;
+      char **nv = realloc(v, ncap * sizeof *nv);
+      if (!nv) {
+        free(full);
+        rc = 3;
+        break;
+      }
+      v = nv;
+      cap = ncap;
+    }
+    v[n++] = full;
+  }
+  closedir(d);
+  if (rc) {
+    cli_free_list(v, n);
+    fprintf(stderr, "etpu: error: out of memory listing %s\n", dir);
+    return rc;
+  }
+  if (n) qsort(v, n, sizeof *v, cmp_path);
+  *out = v;
+  *n_out = n;
+  return 0;
 }

@@ -8,7 +8,6 @@
  * ranges, scales and errors, then the `etpu compile` summary of the result.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,45 +56,9 @@ static int bad_usage(const char *msg, const char *arg) {
   return 2;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* Sorted paths of the regular-looking files in dir (dotfiles skipped). */
+/* Sorted paths of the files in a calibration folder (dotfiles skipped). */
 static int list_dir(const char *dir, char ***out, size_t *n_out) {
-  DIR *d = opendir(dir);
-  if (!d) {
-    fprintf(stderr, "etpu: error: quantize: cannot open calibration folder %s\n", dir);
-    return 3;
-  }
-  char **v = NULL;
-  size_t n = 0, cap = 0;
-  struct dirent *e;
-  int rc = 0;
-  while ((e = readdir(d)) != NULL) {
-    if (e->d_name[0] == '.') continue;
-    if (n == cap) {
-      cap = cap ? cap * 2 : 64;
-      char **nv = realloc(v, cap * sizeof *v);
-      if (!nv) {
-        rc = 3;
-        break;
-      }
-      v = nv;
-    }
-    size_t len = strlen(dir) + strlen(e->d_name) + 2;
-    v[n] = malloc(len);
-    if (!v[n]) {
-      rc = 3;
-      break;
-    }
-    snprintf(v[n], len, "%s/%s", dir, e->d_name);
-    n++;
-  }
-  closedir(d);
-  if (n) qsort(v, n, sizeof *v, cmp_str);
-  *out = v;
-  *n_out = n;
-  if (rc) fprintf(stderr, "etpu: error: out of memory\n");
-  return rc;
+  return cli_list_dir("quantize: cannot open calibration folder", dir, CLI_ENTRIES_ALL, out, n_out);
 }
 
 typedef struct args {
