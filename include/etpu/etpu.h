@@ -206,6 +206,23 @@ uint32_t etpu_model_metadata_count(const etpu_model *model);
 /* Metadata entry i: name and its buffer's bytes. */
 ETPU_WUR etpu_status etpu_model_metadata(const etpu_model *model, uint32_t index, const char **name_out,
                                          const void **data_out, size_t *size_out);
+/* The normalization that the model's TensorFlow Lite metadata (the
+ * "TFLITE_METADATA" entry tflite-support writes, schema "M001") records for
+ * graph input `input` of subgraph 0: the first NormalizationOptions among
+ * that input's process units, meaning real = (x - mean[c]) / std[c] for
+ * channel c. mean and std are broadcast to one count (a single value stands
+ * for every channel): *count_out values are written to mean_out[] and
+ * std_out[], each with room for cap. Returns ETPU_OK with *count_out = 0 when
+ * the model has no such metadata or it records no normalization for the
+ * input (no error message is set). Errors: ETPU_INVALID_ARGUMENT (no such
+ * input; more than cap values, the message says how many), ETPU_MALFORMED
+ * (the metadata buffer breaks a FlatBuffer bounds or offset rule on the path
+ * read, or holds mean and std of different lengths, a std <= 0 or a value
+ * that is not finite), ETPU_UNSUPPORTED (a metadata file identifier other
+ * than "M001"). The metadata is advisory: a model whose metadata fails here
+ * still opens and runs. */
+ETPU_WUR etpu_status etpu_model_input_normalization(const etpu_model *model, uint32_t input, uint32_t cap,
+                                                    float *mean_out, float *std_out, uint32_t *count_out);
 
 /* Subgraph-level facts. */
 uint32_t etpu_model_tensor_count(const etpu_model *model, uint32_t subgraph);
