@@ -35,7 +35,8 @@ static void usage(FILE *f) {
           "                         percentile=P (drop values beyond the P-th percentile, e.g. 99.99),\n"
           "                         mse (the clipped range of least int8 squared error); the last two\n"
           "                         run the samples twice to build histograms\n"
-          "  --mean M --std S       images: real = (pixel - M) / S (default 0 and 1: raw pixels)\n"
+          "  --mean M --std S       images: real = (pixel - M) / S (default: the normalization the model's\n"
+          "                         metadata records, else 0 and 1: raw pixels)\n"
           "  --io float|int8|uint8  type of the model's inputs and outputs (default float: QUANTIZE\n"
           "                         first, DEQUANTIZE last)\n"
           "  --integer-only         fail, listing each op that cannot be quantized (the default)\n"
@@ -155,6 +156,7 @@ typedef struct state {
   size_t nsamples;
   float **samples;    /* nsamples x ninputs buffers */
   size_t *bytes;      /* per input */
+  etpu_input_options in_opts[16]; /* per input: --mean/--std, or the model metadata's normalization */
   void *qbytes;
   etpu_compilation *comp;
 } state;
@@ -255,7 +257,43 @@ static int gather_files(const args *a, state *s) {
   return rc;
 }
 
-static int load_samples(const args *a, state *s) {
+/* Each input's image options: --mean/--std when either is given; else the
+ * normalization the model's metadata records for the input (tflite-support's
+ * NormalizationOptions), when it has one; else the defaults (raw pixels).
+ * etpu normalizes every channel alike, so per-channel metadata values that
+ * differ are refused (give --mean/--std). Metadata that cannot be read is
+ * advisory: a warning, then the defaults. */
+static int input_options(const args *a, state *s) {
+  for (uint32_t i = 0; i < s->ninputs; i++) s->in_opts[i] = a->in_opts;
+  if (a->in_opts.normalize) return 0;
+  for (uint32_t i = 0; i < s->ninputs; i++) {
+    float mean[64], std[64];
+    uint32_t count = 0;
+    etpu_status st = etpu_model_input_normalization(s->model, i, 64, mean, std, &count);
+    if (st != ETPU_OK) {
+      fprintf(stderr, "etpu: warning: quantize: not using the model's metadata: %s\n", etpu_errmsg());
+      continue;
+    }
+    if (count == 0) continue;
+    bool same = true;
+    for (uint32_t c = 1; c < count; c++) same &= mean[c] == mean[0] && std[c] == std[0];
+    if (!same) {
+      fprintf(stderr,
+              "etpu: error: quantize: %s: input %u: the model's metadata gives per-channel normalization "
+              "(mean %g, %g, ...; std %g, %g, ...); etpu normalizes every channel alike: give --mean and --std\n",
+              a->model, i, mean[0], mean[1], std[0], std[1]);
+      return 1;
+    }
+    s->in_opts[i].normalize = true;
+    s->in_opts[i].mean = mean[0];
+    s->in_opts[i].std = std[0];
+    if (s->ninputs > 1) printf("input %u: ", i);
+    printf("normalization from the model's metadata: mean %g, std %g\n", mean[0], std[0]);
+  }
+  return 0;
+}
+
+static int load_samples(state *s) {
   uint32_t n = s->ninputs;
   if (!(s->bytes = calloc(n, sizeof *s->bytes)) || !(s->samples = calloc(s->nsamples * n, sizeof *s->samples))) {
     fprintf(stderr, "etpu: error: out of memory\n");
@@ -276,7 +314,7 @@ static int load_samples(const args *a, state *s) {
         fprintf(stderr, "etpu: error: out of memory\n");
         return 3;
       }
-      etpu_status st = etpu_tensor_load(s->files[k * n + i], &in[i], &a->in_opts, *slot, s->bytes[i], NULL);
+      etpu_status st = etpu_tensor_load(s->files[k * n + i], &in[i], &s->in_opts[i], *slot, s->bytes[i], NULL);
       if (st != ETPU_OK) {
         fprintf(stderr, "etpu: error: quantize: calibration sample %s: %s\n", s->files[k * n + i], etpu_errmsg());
         return st == ETPU_IO_ERROR || st == ETPU_OUT_OF_MEMORY ? 3 : 1;
@@ -358,7 +396,8 @@ int etpu_cmd_quantize(int argc, char **argv) {
     if (!a.quiet)
       printf("no --calib: using the %u range(s) %s records\n", etpu_calibration_recorded(s.cal), a.model);
   } else {
-    if ((rc = gather_files(&a, &s)) != 0 || (rc = load_samples(&a, &s)) != 0) goto done;
+    if ((rc = gather_files(&a, &s)) != 0 || (rc = input_options(&a, &s)) != 0 || (rc = load_samples(&s)) != 0)
+      goto done;
     if ((rc = each_sample(&s, "calibrating", pass_run)) != 0) goto done;
     if (a.method != ETPU_CALIB_MINMAX && (rc = each_sample(&s, "histograms", pass_hist)) != 0) goto done;
   }

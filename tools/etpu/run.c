@@ -43,7 +43,8 @@ static void usage(FILE *f) {
           "  --json                       print JSON for scripts\n"
           "  --repeat N                   run N times; print min and median invoke time (default 1)\n"
           "  --mean M --std S             images: real = (pixel - M) / S (default: the input's quantization,\n"
-          "                               i.e. raw pixels for uint8 models; 0 and 1 for float inputs)\n"
+          "                               i.e. raw pixels for uint8 models; for float inputs the\n"
+          "                               normalization the model's metadata records, else 0 and 1)\n"
           "  --resize bilinear|nearest    how images are fitted to the input (default bilinear)\n",
           DEFAULT_TOP);
 }
@@ -306,8 +307,42 @@ typedef struct run_state {
   void *in_buf[MAX_INPUTS];
   size_t in_size[MAX_INPUTS];
   etpu_input_kind in_kind[MAX_INPUTS];
+  etpu_input_options in_opts[MAX_INPUTS]; /* .normalize set from the model's metadata: printed */
+  bool from_meta[MAX_INPUTS];
   double *times;
 } run_state;
+
+/* Input i's image options: --mean/--std when given; for a FLOAT32 input,
+ * else the normalization the model's metadata records for it (quantized
+ * inputs keep their quantization's default: raw pixels for Coral's uint8
+ * models). etpu normalizes every channel alike: per-channel metadata values
+ * that differ are refused (exit 1; give --mean/--std). Unreadable metadata
+ * is advisory: a warning, then the defaults. */
+static int input_options(const run_args *a, run_state *s, uint32_t i, const etpu_tensor_info *t) {
+  s->in_opts[i] = a->in_opts;
+  if (a->in_opts.normalize || t->type != ETPU_FLOAT32) return 0;
+  float mean[64], std[64];
+  uint32_t count = 0;
+  etpu_status st = etpu_model_input_normalization(s->model, i, 64, mean, std, &count);
+  if (st != ETPU_OK) {
+    fprintf(stderr, "etpu: warning: run: not using the model's metadata: %s\n", etpu_errmsg());
+    return 0;
+  }
+  if (count == 0) return 0;
+  for (uint32_t c = 1; c < count; c++)
+    if (mean[c] != mean[0] || std[c] != std[0]) {
+      fprintf(stderr,
+              "etpu: error: run: %s: input %u: the model's metadata gives per-channel normalization "
+              "(mean %g, %g, ...; std %g, %g, ...); etpu normalizes every channel alike: give --mean and --std\n",
+              a->model, i, mean[0], mean[1], std[0], std[1]);
+      return 1;
+    }
+  s->in_opts[i].normalize = true;
+  s->in_opts[i].mean = mean[0];
+  s->in_opts[i].std = std[0];
+  s->from_meta[i] = true;
+  return 0;
+}
 
 static void run_free(run_state *s) {
   for (uint32_t i = 0; i < MAX_INPUTS; i++) free(s->in_buf[i]);
@@ -465,7 +500,10 @@ static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t ar
     if (etpu_model_tensor(s->model, 0, (uint32_t)ti, &t) != ETPU_OK) continue;
     printf("input %u '%s' %s", i, t.name, etpu_dtype_name(t.type));
     print_shape(stdout, &t, false);
-    printf(" <- %s (%s)\n", a->inputs[i], kind_name(s->in_kind[i]));
+    printf(" <- %s (%s", a->inputs[i], kind_name(s->in_kind[i]));
+    if (s->from_meta[i] && s->in_kind[i] == ETPU_INPUT_IMAGE)
+      printf("; normalization from the model's metadata: mean %g, std %g", s->in_opts[i].mean, s->in_opts[i].std);
+    printf(")\n");
   }
   for (uint32_t k = 0; k < nout; k++) {
     etpu_tensor_info t;
@@ -553,7 +591,8 @@ int etpu_cmd_run(int argc, char **argv) {
       rc = 3;
       goto done;
     }
-    if ((st = etpu_tensor_load(a.inputs[i], &t, &a.in_opts, s.in_buf[i], bytes, &s.in_kind[i])) != ETPU_OK) {
+    if ((rc = input_options(&a, &s, i, &t)) != 0) goto done;
+    if ((st = etpu_tensor_load(a.inputs[i], &t, &s.in_opts[i], s.in_buf[i], bytes, &s.in_kind[i])) != ETPU_OK) {
       rc = report_input(st);
       goto done;
     }
