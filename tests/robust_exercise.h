@@ -136,6 +136,22 @@ static inline int robust_exercise(const etpu_model *m) {
       h = robust_mix(h, need);
     }
   }
+  /* Metadata normalization: advisory, so a damaged metadata buffer may fail
+   * (malformed / unsupported) but must not crash; no input past the last. */
+  uint32_t nin0 = etpu_model_input_count(m, 0);
+  for (uint32_t i = 0; i <= nin0; i++) {
+    float mean[8], std[8];
+    uint32_t count = 0;
+    etpu_status st = etpu_model_input_normalization(m, i, 8, mean, std, &count);
+    if (i == nin0) {
+      bad += st != ETPU_INVALID_ARGUMENT;
+    } else if (st == ETPU_OK) {
+      bad += count > 8;
+      for (uint32_t c = 0; c < count && c < 8; c++) h = robust_mix(h, (uint64_t)(int64_t)(mean[c] + std[c]));
+    } else {
+      bad += st != ETPU_MALFORMED && st != ETPU_UNSUPPORTED && st != ETPU_INVALID_ARGUMENT;
+    }
+  }
   if (etpu_model_validate(m) != ETPU_OK) bad++;
   robust_sink = h;
   return bad;

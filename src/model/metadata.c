@@ -117,7 +117,7 @@ static etpu_status follow(const mreader *r, uint64_t p, const char *what, uint64
 
 /* The target of a uoffset field, or 0 when absent. */
 static etpu_status ref_field(const mreader *r, const mtable *t, unsigned id, const char *what, uint64_t *target_out) {
-  uint64_t p;
+  uint64_t p = 0;
   TRY(field_at(r, t, id, 4, what, &p));
   *target_out = 0;
   return p ? follow(r, p, what, target_out) : ETPU_OK;
@@ -137,7 +137,7 @@ static etpu_status vector_at(const mreader *r, uint64_t v, unsigned elem, const 
 
 /* Element i (< the verified count) of the table vector at v. */
 static etpu_status vector_table(const mreader *r, uint64_t v, uint32_t i, const char *what, mtable *out) {
-  uint64_t t;
+  uint64_t t = 0;
   TRY(follow(r, v + 4 + 4 * (uint64_t)i, what, &t));
   return table_at(r, t, what, out);
 }
@@ -172,10 +172,10 @@ etpu_status etpu_meta_input_normalization(const uint8_t *buf, size_t size, const
                      "%s: " ETPU_TFLITE_METADATA_NAME ": file identifier '%s', not 'M001' (the metadata schema etpu reads)",
                      r.label, id);
   }
-  mtable mm, sg, tm;
+  mtable mm = {0}, sg = {0}, tm = {0};
   TRY(table_at(&r, etpu_rd32(buf), "ModelMetadata", &mm));
-  uint64_t v;
-  uint32_t n;
+  uint64_t v = 0;
+  uint32_t n = 0;
   TRY(table_vector(&r, &mm, F_ModelMetadata_subgraph_metadata, "subgraph_metadata", &v, &n));
   if (n == 0) goto absent;
   TRY(vector_table(&r, v, 0, "subgraph_metadata[0]", &sg));
@@ -184,15 +184,15 @@ etpu_status etpu_meta_input_normalization(const uint8_t *buf, size_t size, const
   TRY(vector_table(&r, v, input, "input_tensor_metadata[i]", &tm));
   TRY(table_vector(&r, &tm, F_TensorMetadata_process_units, "process_units", &v, &n));
   for (uint32_t k = 0; k < n; k++) {
-    mtable pu, no;
-    uint64_t tp, opt;
+    mtable pu = {0}, no = {0};
+    uint64_t tp = 0, opt = 0;
     TRY(vector_table(&r, v, k, "process_units[k]", &pu));
     TRY(field_at(&r, &pu, F_ProcessUnit_options_type, 1, "ProcessUnit.options_type", &tp));
     if (!tp || r.b[tp] != U_ProcessUnitOptions_NormalizationOptions) continue;
     TRY(ref_field(&r, &pu, F_ProcessUnit_options, "ProcessUnit.options", &opt));
     if (!opt) return bad(&r, "ProcessUnit", pu.t, "NormalizationOptions type without a value");
     TRY(table_at(&r, opt, "NormalizationOptions", &no));
-    uint64_t mv, sv;
+    uint64_t mv = 0, sv = 0;
     uint32_t mn = 0, sn = 0;
     TRY(ref_field(&r, &no, F_NormalizationOptions_mean, "NormalizationOptions.mean", &mv));
     if (mv) TRY(vector_at(&r, mv, 4, "NormalizationOptions.mean", &mn));
