@@ -43,8 +43,8 @@ bool etpu_opt_conv_supported(const etpu_opt_conv_desc *d, const int32_t *bias) {
   const int32_t lo = d->is_u8 ? 0 : -128, hi = d->is_u8 ? 255 : 127;
   const int32_t io_lo = d->is_u8 ? -255 : -127, io_hi = d->is_u8 ? 0 : 128;
   if (d->input_offset < io_lo || d->input_offset > io_hi) return false;
-  if (d->is_u8 ? (d->filter_offset < -255 || d->filter_offset > 0) : (d->filter_offset < -127 || d->filter_offset > 128))
-    return false;
+  const int32_t fo_lo = d->is_u8 ? -255 : -127, fo_hi = d->is_u8 ? 0 : 128;
+  if (d->filter_offset < fo_lo || d->filter_offset > fo_hi) return false;
   if (d->output_offset < lo || d->output_offset > hi || d->activation_min < lo || d->activation_max > hi ||
       d->activation_min > d->activation_max)
     return false;
