@@ -237,10 +237,26 @@ void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params
     }
     return;
   }
-  const etpu_requant_mode mode = q->mode;
-  const bool per_tensor = q->count == 1;
-  for (int32_t c = 0; c < n; c++)
-    out[c] = (uint8_t)(etpu_opt_requant(acc[c], &q->channels[per_tensor ? 0 : c], mode, zp, amin, amax) & 0xff);
+  /* The integer modes: one loop per mode (the switch of etpu_opt_requant
+   * folds away), and a per-tensor table read once. */
+  const etpu_requant *ch = q->channels;
+  const size_t step = q->count == 1 ? 0 : 1;
+  switch (q->mode) {
+    case ETPU_REQUANT_DOUBLE_ROUND:
+      for (int32_t c = 0; c < n; c++)
+        out[c] = (uint8_t)(etpu_opt_requant(acc[c], &ch[(size_t)c * step], ETPU_REQUANT_DOUBLE_ROUND, zp, amin,
+                                            amax) & 0xff);
+      return;
+    case ETPU_REQUANT_SINGLE_ROUND:
+      for (int32_t c = 0; c < n; c++)
+        out[c] = (uint8_t)(etpu_opt_requant(acc[c], &ch[(size_t)c * step], ETPU_REQUANT_SINGLE_ROUND, zp, amin,
+                                            amax) & 0xff);
+      return;
+    default:
+      for (int32_t c = 0; c < n; c++)
+        out[c] = (uint8_t)(etpu_opt_requant(acc[c], &ch[(size_t)c * step], q->mode, zp, amin, amax) & 0xff);
+      return;
+  }
 }
 
 static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, const void *input,
