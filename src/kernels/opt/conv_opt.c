@@ -118,9 +118,9 @@ static int32_t gemm_tile(const etpu_opt_conv_desc *d) {
 
 size_t etpu_opt_conv_get_buffer_size(const etpu_opt_conv_desc *d) {
   if (d->kind == ETPU_OPT_DW) return etpu_opt_dw_buffer_size(d);
-  /* int32 accumulators [tile][C_out], float scales [C_out], int16 rows [tile][K] */
+  /* int32 accumulators [tile][C_out], float scales [tile][C_out], int16 rows [tile][K] */
   const size_t tile = (size_t)gemm_tile(d), out_c = (size_t)d->out_d.c;
-  return tile * out_c * sizeof(int32_t) + out_c * sizeof(float) +
+  return tile * out_c * (sizeof(int32_t) + sizeof(float)) +
          tile * (size_t)row_stride(d) * sizeof(int16_t);
 }
 
@@ -196,14 +196,17 @@ static void im2col_row(const etpu_opt_conv_desc *d, const void *input, int32_t b
   }
 }
 
-void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n, float *scale) {
-  for (int32_t c = 0; c < n; c++) scale[c] = q->channels[q->count == 1 ? 0 : c].scale;
+void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n_ch, int32_t reps, float *scale) {
+  for (int32_t p = 0; p < reps; p++)
+    for (int32_t c = 0; c < n_ch; c++)
+      scale[(size_t)p * (size_t)n_ch + (size_t)c] = q->channels[q->count == 1 ? 0 : c].scale;
 }
 
 bool etpu_opt_round_to_nearest(void) { return fegetround() == FE_TONEAREST; }
 
 void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params *q, const float *restrict scale,
-                          bool nearest, int32_t n, int32_t zp, int32_t amin, int32_t amax, uint8_t *restrict out) {
+                          bool nearest, int32_t n, int32_t n_ch, int32_t zp, int32_t amin, int32_t amax,
+                          uint8_t *restrict out) {
   if (q->mode == ETPU_REQUANT_FP32) {
     /* etpu_requantize_fp32, branch-free so that it vectorizes: clamp in
      * float, then round half to even. The clamped |f| <= 510, so under the
@@ -241,21 +244,23 @@ void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params
    * folds away), and a per-tensor table read once. */
   const etpu_requant *ch = q->channels;
   const size_t step = q->count == 1 ? 0 : 1;
-  switch (q->mode) {
-    case ETPU_REQUANT_DOUBLE_ROUND:
-      for (int32_t c = 0; c < n; c++)
-        out[c] = (uint8_t)(etpu_opt_requant(acc[c], &ch[(size_t)c * step], ETPU_REQUANT_DOUBLE_ROUND, zp, amin,
-                                            amax) & 0xff);
-      return;
-    case ETPU_REQUANT_SINGLE_ROUND:
-      for (int32_t c = 0; c < n; c++)
-        out[c] = (uint8_t)(etpu_opt_requant(acc[c], &ch[(size_t)c * step], ETPU_REQUANT_SINGLE_ROUND, zp, amin,
-                                            amax) & 0xff);
-      return;
-    default:
-      for (int32_t c = 0; c < n; c++)
-        out[c] = (uint8_t)(etpu_opt_requant(acc[c], &ch[(size_t)c * step], q->mode, zp, amin, amax) & 0xff);
-      return;
+  for (int32_t p0 = 0; p0 < n; p0 += n_ch, acc += n_ch, out += n_ch) {
+    switch (q->mode) {
+      case ETPU_REQUANT_DOUBLE_ROUND:
+        for (int32_t c = 0; c < n_ch; c++)
+          out[c] = (uint8_t)(etpu_opt_requant(acc[c], &ch[(size_t)c * step], ETPU_REQUANT_DOUBLE_ROUND, zp, amin,
+                                              amax) & 0xff);
+        break;
+      case ETPU_REQUANT_SINGLE_ROUND:
+        for (int32_t c = 0; c < n_ch; c++)
+          out[c] = (uint8_t)(etpu_opt_requant(acc[c], &ch[(size_t)c * step], ETPU_REQUANT_SINGLE_ROUND, zp, amin,
+                                              amax) & 0xff);
+        break;
+      default:
+        for (int32_t c = 0; c < n_ch; c++)
+          out[c] = (uint8_t)(etpu_opt_requant(acc[c], &ch[(size_t)c * step], q->mode, zp, amin, amax) & 0xff);
+        break;
+    }
   }
 }
 
@@ -274,8 +279,8 @@ static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
                       d->out_d.h == d->in_d.h && d->out_d.w == d->in_d.w;
   int32_t *acc_tile = scratch;
   float *scale = (float *)(acc_tile + (size_t)tile * (size_t)out_c);
-  int16_t *tile_buf = (int16_t *)(scale + out_c);
-  etpu_opt_requant_scales(q, out_c, scale);
+  int16_t *tile_buf = (int16_t *)(scale + (size_t)tile * (size_t)out_c);
+  etpu_opt_requant_scales(q, out_c, tile, scale);
   const bool nearest = etpu_opt_round_to_nearest();
   for (int64_t p0 = 0; p0 < pixels; p0 += tile) {
     const int32_t np = (int32_t)(pixels - p0 < tile ? pixels - p0 : tile);
@@ -318,9 +323,8 @@ static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
         }
       }
     }
-    for (int32_t p = 0; p < np; p++)
-      etpu_opt_requant_row(acc_tile + (size_t)p * (size_t)out_c, q, scale, nearest, out_c, zp, amin, amax,
-                           (uint8_t *)output + (size_t)(p0 + p) * (size_t)out_c);
+    etpu_opt_requant_row(acc_tile, q, scale, nearest, np * out_c, out_c, zp, amin, amax,
+                         (uint8_t *)output + (size_t)p0 * (size_t)out_c);
   }
 }
 

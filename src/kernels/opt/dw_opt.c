@@ -12,8 +12,11 @@
  * bias + Σ taps x·w over contiguous int16 channels, in int32, requantized
  * per value exactly as the reference.
  *
- * Scratch, 32-bit words first: acc[C_out], tag[KH], used[KH], slot_of[KH],
- * float scale[C_out], then KH int16 rows of PW·C_out.
+ * A whole output row is summed, then requantized at once (a flat loop that
+ * vectorizes even for few channels).
+ *
+ * Scratch, 32-bit words first: acc[out_w·C_out], tag[KH], used[KH],
+ * slot_of[KH], float scale[out_w·C_out], then KH int16 rows of PW·C_out.
  */
 #include <string.h>
 
@@ -24,7 +27,9 @@ static int32_t padded_width(const etpu_opt_conv_desc *d) {
   return (d->out_d.w - 1) * d->stride_w + (d->f_d.w - 1) * d->dilation_w + 1;
 }
 
-static size_t int32_words(const etpu_opt_conv_desc *d) { return 2 * (size_t)d->out_d.c + 3 * (size_t)d->f_d.h; }
+static size_t int32_words(const etpu_opt_conv_desc *d) {
+  return 2 * (size_t)d->out_d.w * (size_t)d->out_d.c + 3 * (size_t)d->f_d.h;
+}
 
 size_t etpu_opt_dw_buffer_size(const etpu_opt_conv_desc *d) {
   return int32_words(d) * sizeof(int32_t) +
@@ -74,12 +79,13 @@ void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
                      const int16_t *packed, const int32_t *bias, void *output, void *scratch) {
   const int32_t out_c = d->out_d.c, k_h = d->f_d.h, k_w = d->f_d.w, pw = padded_width(d);
   const size_t row_vals = (size_t)pw * (size_t)out_c;
-  int32_t *acc = scratch;
-  int32_t *tag = acc + out_c, *used = tag + k_h, *slot_of = used + k_h;
+  const int32_t row_n = d->out_d.w * out_c; /* values of an output row */
+  int32_t *acc_row = scratch;
+  int32_t *tag = acc_row + row_n, *used = tag + k_h, *slot_of = used + k_h;
   float *scale = (float *)(slot_of + k_h);
-  etpu_opt_requant_scales(q, out_c, scale);
+  etpu_opt_requant_scales(q, out_c, d->out_d.w, scale);
   const bool nearest = etpu_opt_round_to_nearest();
-  int16_t *rows = (int16_t *)(acc + int32_words(d));
+  int16_t *rows = (int16_t *)(acc_row + int32_words(d));
   for (int32_t s = 0; s < k_h; s++) tag[s] = -1;
   const int32_t zp = d->output_offset, amin = d->activation_min, amax = d->activation_max;
   const int32_t xstep = d->stride_w * out_c, kstep = d->dilation_w * out_c;
@@ -108,6 +114,7 @@ void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
         slot_of[ky] = s;
       }
       for (int32_t ox = 0; ox < d->out_d.w; ox++) {
+        int32_t *acc = acc_row + (size_t)ox * (size_t)out_c;
         if (bias)
           memcpy(acc, bias, (size_t)out_c * sizeof *acc);
         else
@@ -123,9 +130,9 @@ void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
                   w + (size_t)(kx + 1) * (size_t)out_c, w + (size_t)(kx + 2) * (size_t)out_c, out_c);
           for (; kx < k_w; kx++) taps1(acc, x + (size_t)kx * (size_t)kstep, w + (size_t)kx * (size_t)out_c, out_c);
         }
-        etpu_opt_requant_row(acc, q, scale, nearest, out_c, zp, amin, amax, out);
-        out += out_c;
       }
+      etpu_opt_requant_row(acc_row, q, scale, nearest, row_n, out_c, zp, amin, amax, out);
+      out += row_n;
     }
   }
 }

@@ -77,15 +77,17 @@ static inline int32_t etpu_opt_requant(int32_t acc, const etpu_requant *rq, etpu
  * program changes it; asked once per kernel run. */
 bool etpu_opt_round_to_nearest(void);
 
-/* out[c] = etpu_requant_output(acc[c], channel c, ...) for c in [0, n), the
- * low byte stored (int8 and uint8 alike). scale: n float32 scales of the
- * channels (used by ETPU_REQUANT_FP32, whose loop the compiler vectorizes);
- * nearest: etpu_opt_round_to_nearest(). */
+/* out[i] = etpu_requant_output(acc[i], channel i % n_ch, ...) for i in
+ * [0, n), n a multiple of n_ch (whole pixels of n_ch channels), the low byte
+ * stored (int8 and uint8 alike). scale: n float32 scales, scale[i] that of
+ * channel i % n_ch (used by ETPU_REQUANT_FP32, whose flat loop the compiler
+ * vectorizes however few the channels); nearest: etpu_opt_round_to_nearest(). */
 void etpu_opt_requant_row(const int32_t *acc, const etpu_requant_params *q, const float *scale, bool nearest,
-                          int32_t n, int32_t zero_point, int32_t act_min, int32_t act_max, uint8_t *out);
+                          int32_t n, int32_t n_ch, int32_t zero_point, int32_t act_min, int32_t act_max,
+                          uint8_t *out);
 
-/* scale[c] = the float32 scale of channel c, c in [0, n). */
-void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n, float *scale);
+/* scale[p·n_ch + c] = the float32 scale of channel c, for reps pixels. */
+void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n_ch, int32_t reps, float *scale);
 
 /* Scratch of the depthwise kernel, and the kernel; desc already checked by
  * etpu_opt_conv_run(). */
