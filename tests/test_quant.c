@@ -220,10 +220,94 @@ done:
   etpu_model_close(tf);
 }
 
+/* With TensorFlow's own activation ranges (read back from its int8 model:
+ * [(-128 - zp)·s, (127 - zp)·s]) given through etpu_calibration_set_range,
+ * etpu's quantizer must reproduce TensorFlow's whole model: activation
+ * parameters, weights within 1, and every int32 bias within 1 (within two
+ * float32 steps for the dead channels TensorFlow widens to about 2^30).
+ * This checks the bias arithmetic that calibration differences hide in
+ * check_pair. */
+static void check_with_tf_ranges(const char *shared, const char *float_name, const char *tf_name) {
+  char fpath[1024], qpath[1024];
+  snprintf(fpath, sizeof fpath, "%s/float/%s", shared, float_name);
+  snprintf(qpath, sizeof qpath, "%s/float/%s", shared, tf_name);
+  etpu_model *fm = NULL, *tf = NULL, *q = NULL;
+  etpu_calibration *cal = NULL;
+  CHECK_OK(etpu_model_open(fpath, &fm));
+  CHECK_OK(etpu_model_open(qpath, &tf));
+  if (fm) CHECK_OK(etpu_calibration_create(fm, &cal));
+  if (!fm || !tf || !cal) goto done;
+  uint32_t n = etpu_model_tensor_count(fm, 0), given = 0;
+  for (uint32_t t = 0; t < n && t < etpu_model_tensor_count(tf, 0); t++) {
+    etpu_tensor_info f, b;
+    if (etpu_model_tensor(fm, 0, t, &f) != ETPU_OK || etpu_model_tensor(tf, 0, t, &b) != ETPU_OK) continue;
+    if (f.type != ETPU_FLOAT32 || f.data || b.type != ETPU_INT8 || b.quant_count != 1) continue;
+    double s = b.scale[0], zp = (double)b.zero_point[0];
+    CHECK_OK(etpu_calibration_set_range(cal, t, (float)((-128.0 - zp) * s), (float)((127.0 - zp) * s)));
+    given++;
+  }
+  CHECK_MSG(etpu_calibration_set_range(cal, n, 0, 1) == ETPU_INVALID_ARGUMENT, "set_range accepted tensor %u", n);
+  CHECK_MSG(etpu_calibration_set_range(cal, 0, 1, 0) == ETPU_INVALID_ARGUMENT, "set_range accepted [1, 0]");
+  etpu_quantize_options qo = {ETPU_QUANT_IO_INT8, false};
+  CHECK_OK(etpu_quantize(fm, cal, &qo, &q));
+  if (!q) goto done;
+  uint32_t acts = 0, acts_equal = 0, wvals = 0, wbad = 0, bvals = 0, bbad = 0, widened_n = 0, widened_far = 0;
+  long long worst = 0;
+  for (uint32_t t = 0; t < n && t < etpu_model_tensor_count(tf, 0); t++) {
+    etpu_tensor_info a, b;
+    if (etpu_model_tensor(q, 0, t, &a) != ETPU_OK || etpu_model_tensor(tf, 0, t, &b) != ETPU_OK) continue;
+    if (a.type != b.type || a.quant_count != b.quant_count) continue;
+    if (!a.data && a.type == ETPU_INT8 && a.quant_count == 1) {
+      acts++;
+      acts_equal += fabsf(a.scale[0] - b.scale[0]) <= 1e-6f * b.scale[0] && a.zero_point[0] == b.zero_point[0];
+    } else if (a.data && b.data && a.type == ETPU_INT8 && a.data_size == b.data_size) {
+      const int8_t *x = a.data, *y = b.data;
+      for (size_t k = 0; k < a.data_size; k++, wvals++) wbad += abs(x[k] - y[k]) > 1;
+    } else if (a.data && b.data && a.type == ETPU_INT32 && a.data_size == b.data_size) {
+      const int32_t *x = a.data, *y = b.data;
+      for (size_t k = 0; k < a.data_size / 4; k++, bvals++) {
+        long long d = llabs((long long)x[k] - y[k]);
+        /* Channels TensorFlow widens for their bias (dead channels, all
+         * weights 0) quantize to about 2^30, where float32, in which both
+         * quantizers compute, steps by 64-128: there etpu and TensorFlow land
+         * within two steps (widened_far counts them); elsewhere within 1. */
+        bool widened = llabs((long long)y[k]) >= (1LL << 29);
+        if (widened) {
+          widened_n++;
+          widened_far += d > 1;
+          bbad += d > 256;
+        } else {
+          if (d > worst) worst = d;
+          bbad += d > 1;
+        }
+        if (d > 1 && getenv("ETPU_TEST_VERBOSE"))
+          printf("  t%u '%s'[%zu]: etpu %d (scale %g), TensorFlow %d (scale %g)\n", t, a.name, k, x[k],
+                 a.scale[a.quant_count == 1 ? 0 : k], y[k], b.scale[b.quant_count == 1 ? 0 : k]);
+      }
+    }
+  }
+  CHECK_MSG(acts == given && acts_equal == acts, "%s: %u of %u activation parameters equal TensorFlow's (%u given)",
+            float_name, acts_equal, acts, given);
+  CHECK_MSG(wvals > 0 && wbad == 0, "%s: %u of %u weights off by more than 1", float_name, wbad, wvals);
+  CHECK_MSG(bvals > 0 && bbad == 0, "%s: %u of %u biases off by more than 1 (256 near 2^30; worst elsewhere %lld)",
+            float_name, bbad, bvals, worst);
+  printf("%s with TensorFlow's activation ranges: %u/%u activation parameters equal; %u weights within 1; %u "
+         "biases: %u within 1 (largest difference %lld), %u of widened dead channels near 2^30 (%u of them 1-2 "
+         "float32 steps off)\n",
+         float_name, acts_equal, acts, wvals, bvals, bvals - widened_n, worst, widened_n, widened_far);
+done:
+  etpu_calibration_free(cal);
+  etpu_model_close(q);
+  etpu_model_close(tf);
+  etpu_model_close(fm);
+}
+
 int main(void) {
   const char *shared = tu_shared_dir();
   if (!shared) return tu_skip_code();
   check_pair(shared, "vww_96_float.tflite", "vww_96_int8.tflite", 255.0f);
   check_pair(shared, "pretrainedResnet.tflite", "pretrainedResnet_quant.tflite", 1.0f);
+  check_with_tf_ranges(shared, "vww_96_float.tflite", "vww_96_int8.tflite");
+  check_with_tf_ranges(shared, "pretrainedResnet.tflite", "pretrainedResnet_quant.tflite");
   return tu_finish("quant");
 }

@@ -949,6 +949,12 @@ uint32_t etpu_calibration_samples(const etpu_calibration *cal);
  * every range quantizes without samples. */
 uint32_t etpu_calibration_recorded(const etpu_calibration *cal);
 
+/* Give a tensor's range directly (from another tool, or a quantization-aware
+ * trained model): it counts as a recorded range, so samples, when run, take
+ * precedence. ETPU_INVALID_ARGUMENT for a bad index or a range that is not
+ * finite and ordered. */
+ETPU_WUR etpu_status etpu_calibration_set_range(etpu_calibration *cal, uint32_t tensor, float min, float max);
+
 /* Range of a tensor (before extension to 0): from the samples, else the
  * model's recorded range; false if neither. */
 bool etpu_calibration_range(const etpu_calibration *cal, uint32_t tensor, float *min_out, float *max_out);

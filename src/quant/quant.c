@@ -151,6 +151,19 @@ uint32_t etpu_calibration_samples(const etpu_calibration *c) { return c ? c->sam
 
 uint32_t etpu_calibration_recorded(const etpu_calibration *c) { return c ? c->recorded : 0; }
 
+etpu_status etpu_calibration_set_range(etpu_calibration *c, uint32_t t, float min, float max) {
+  if (!c) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_calibration_set_range: NULL calibration");
+  if (t >= c->ntensors)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: no tensor %u (the model has %u)", c->model->label, t, c->ntensors);
+  if (!isfinite(min) || !isfinite(max) || min > max)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: tensor %u: range [%g, %g] is not finite and ordered",
+                     c->model->label, t, (double)min, (double)max);
+  if (!(c->rmin[t] <= c->rmax[t])) c->recorded++;
+  c->rmin[t] = min;
+  c->rmax[t] = max;
+  return ETPU_OK;
+}
+
 /* The float interpreter, made on first use (a model whose ranges are all
  * recorded needs none, and may hold ops etpu cannot run). */
 static etpu_status float_interp(etpu_calibration *c) {
@@ -714,7 +727,12 @@ static etpu_status quant_bias(qctx *q, uint32_t t, float in_scale, const float *
   if (!scales || !zps || !out) st = etpu_fail(ETPU_OUT_OF_MEMORY, "quantize: out of memory");
   for (uint32_t c = 0; st == ETPU_OK && c < ns; c++) scales[c] = in_scale * ws[c];
   for (uint64_t k = 0; st == ETPU_OK && k < n; k++) {
-    double v = round((double)f[k] / scales[ns == 1 ? 0 : k]);
+    /* In float32, by the reciprocal, as TensorFlow's bias quantizer does:
+     * near the 2^30 a widened dead channel's bias reaches, float32's step is
+     * 128, and a double division would land elsewhere. */
+    const float inv = (float)(1.0 / (double)scales[ns == 1 ? 0 : k]);
+    const float fv = f[k] * inv;
+    double v = round((double)fv);
     out[k] = (int32_t)(v < -INT32_MAX ? -INT32_MAX : v > INT32_MAX ? INT32_MAX : v);
   }
   if (st == ETPU_OK) st = set_const(m, t, ETPU_INT32, out, (size_t)n * 4);
