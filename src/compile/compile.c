@@ -71,7 +71,14 @@ etpu_status etpu_compilation_op(const etpu_compilation *c, uint32_t i, etpu_op_m
   mp.before_cut = p->before_cut;
   mp.segment = p->on_tpu ? p->segment : -1;
   mp.blocked_by = p->blocked_by;
-  if (p->status == ETPU_NOT_MAPPED_AFTER_CUT) {
+  if (p->status == ETPU_NOT_MAPPED_AFTER_CUT && p->blocked_by < 0 && c->learned_cut >= 0) {
+    mp.reason = "it belongs to the on-device learning layer at the end of the graph; as in libcoral's retrained "
+                "models, that layer stays on the CPU where it can be trained again";
+    mp.fix = "compile with -i to choose another cut";
+  } else if (p->status == ETPU_NOT_MAPPED_AFTER_CUT && p->blocked_by < 0) {
+    mp.reason = "it depends on a tensor named by -i (the Edge TPU part stops there)";
+    mp.fix = "name a later tensor with -i";
+  } else if (p->status == ETPU_NOT_MAPPED_AFTER_CUT) {
     mp.reason = "supported, but it reads the output of an op that runs on the CPU behind the cut; the real compiler "
                 "makes one Edge TPU subgraph only";
     mp.fix = "fix the CPU op that starts the cut, or compile with -a (several Edge TPU subgraphs)";
