@@ -3,11 +3,20 @@
  *
  * Calibration runs the float model with every tensor kept and records each
  * float32 tensor's global min/max over all samples (NaN skipped), as
- * TensorFlow's MinMax logger does. etpu_quantize then copies the model and
- * rewrites it in place, keeping tensor indices: activations become int8
- * asymmetric, weights int8 symmetric, biases int32, and each op's version is
- * set to the one TensorFlow writes for its int8 form (read from the shared
- * vww_96_int8, pretrainedResnet_quant and kws_ref_model models).
+ * TensorFlow's MinMax logger does; ranges the model records (or the caller
+ * sets) stand in for tensors no sample reached; an optional second pass
+ * fills histograms for percentile or MSE clipping.
+ *
+ * etpu_quantize copies the model and rewrites it in place, keeping tensor
+ * indices: float16 weights behind DEQUANTIZE are folded; every op is decided
+ * (int8 rule, or kept in float with --allow-float, with DEQUANTIZE/QUANTIZE
+ * at the boundaries); ops whose inputs and outputs must share parameters
+ * join union-find classes that take the union of their members' ranges;
+ * activations become int8 asymmetric, weights int8 symmetric (per channel
+ * for convs), biases int32 at input x weight scale; each op's version is
+ * the larger of the float model's and the one TensorFlow writes for its int8
+ * form. etpu_quantize_correct_bias is the optional empirical bias correction
+ * that runs after it.
  */
 #include <math.h>
 #include <stdio.h>
