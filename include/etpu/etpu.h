@@ -919,7 +919,7 @@ ETPU_WUR etpu_status etpu_imprint_make_model(const etpu_model *extractor, float 
  *     etpu_calibration *cal;
  *     etpu_calibration_create(float_model, &cal);
  *     for (each sample) etpu_calibration_run(cal, inputs, 1);  // float32 inputs
- *     etpu_quantize_options o = {ETPU_QUANT_IO_FLOAT, false};
+ *     etpu_quantize_options o = {ETPU_QUANT_IO_FLOAT, false};  // float I/O, integer-only
  *     etpu_model *q;
  *     etpu_quantize(float_model, cal, &o, &q);
  *     for (each sample) etpu_calibration_compare(cal, q, inputs, 1);  // SQNR
@@ -1008,20 +1008,25 @@ typedef enum etpu_quant_io {
 
 typedef struct etpu_quantize_options {
   etpu_quant_io io;  /* graph input/output type */
-  bool allow_float;  /* keep ops that cannot be quantized in float (not yet: must be false) */
+  bool allow_float;  /* keep ops that cannot be quantized in float, between DEQUANTIZE and QUANTIZE ops;
+                        false (integer-only): refuse the model, listing them */
 } etpu_quantize_options;
 
-/* A new int8 model: weights int8 symmetric (CONV_2D per channel on dim 0,
- * DEPTHWISE_CONV_2D per channel on dim 3, FULLY_CONNECTED per tensor), bias
- * int32 at input x weight scale, activations int8 asymmetric from the
- * calibrated ranges extended to 0, fixed outputs for SOFTMAX, LOGISTIC,
- * TANH and L2_NORMALIZATION, equal in/out parameters for pooling, RESHAPE,
- * PAD, ... and op versions as TensorFlow writes them for int8. Tensor indices
- * of the float model are kept (float I/O adds tensors at the end). Shape
- * signatures are dropped (a dynamic batch becomes the static shape), as the
- * Edge TPU needs static shapes.
- * ETPU_UNSUPPORTED lists every op that cannot be quantized and why;
- * ETPU_INVALID_STATE without calibration samples. */
+/* A new int8 model: weights int8 symmetric (CONV_2D and TRANSPOSE_CONV per
+ * channel on dim 0, DEPTHWISE_CONV_2D on dim 3, FULLY_CONNECTED per tensor),
+ * float16 weights behind DEQUANTIZE folded first; bias int32 at input x
+ * weight scale; activations int8 asymmetric from the calibrated ranges
+ * extended to 0; fixed outputs for SOFTMAX, LOGISTIC, TANH and
+ * L2_NORMALIZATION; one set of parameters for every input and output of
+ * pooling, RESHAPE, CONCATENATION, SPLIT, PACK, TRANSPOSE, MAXIMUM, slicing
+ * ... (the union of their ranges); op versions as TensorFlow writes them for
+ * int8. Tensor indices of the float model are kept (I/O conversions and
+ * --allow-float boundaries add tensors at the end). Shape signatures are
+ * dropped (a dynamic batch becomes the static shape), as the Edge TPU needs
+ * static shapes.
+ * ETPU_UNSUPPORTED lists every op that cannot be quantized and why (unless
+ * allow_float); ETPU_INVALID_STATE without calibration samples or recorded
+ * ranges. */
 ETPU_WUR etpu_status etpu_quantize(const etpu_model *model, const etpu_calibration *cal,
                                    const etpu_quantize_options *options, etpu_model **model_out);
 /* Empirical bias correction of a model etpu_quantize made from cal's model:
