@@ -197,6 +197,7 @@ static void im2col_row(const etpu_opt_conv_desc *d, const void *input, int32_t b
 }
 
 void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n_ch, int32_t reps, float *scale) {
+  if (q->count == 1) return; /* per tensor: etpu_opt_requant_row reads the one scale itself */
   for (int32_t p = 0; p < reps; p++)
     for (int32_t c = 0; c < n_ch; c++)
       scale[(size_t)p * (size_t)n_ch + (size_t)c] = q->channels[q->count == 1 ? 0 : c].scale;
@@ -218,6 +219,17 @@ void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params
     const float lo = (float)(amin - zp), hi = (float)(amax - zp);
     if (nearest) {
       const float magic = 12582912.0f; /* 1.5·2^23 */
+      if (q->count == 1) { /* per tensor: one scale, no table to read */
+        const float s = q->channels[0].scale;
+        for (int32_t c = 0; c < n; c++) {
+          float f = (float)acc[c] * s;
+          f = f < lo ? lo : f;
+          f = f > hi ? hi : f;
+          const float r = (f + magic) - magic;
+          out[c] = (uint8_t)(((int32_t)r + zp) & 0xff);
+        }
+        return;
+      }
       for (int32_t c = 0; c < n; c++) {
         float f = (float)acc[c] * scale[c];
         f = f < lo ? lo : f;
@@ -227,8 +239,10 @@ void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params
       }
       return;
     }
+    const float *restrict s1 = q->count == 1 ? &q->channels[0].scale : scale;
+    const size_t s_step = q->count == 1 ? 0 : 1;
     for (int32_t c = 0; c < n; c++) {
-      float f = (float)acc[c] * scale[c];
+      float f = (float)acc[c] * s1[(size_t)c * s_step];
       f = f < lo ? lo : f;
       f = f > hi ? hi : f;
       const int32_t t = (int32_t)f;

@@ -81,12 +81,14 @@ bool etpu_opt_round_to_nearest(void);
  * [0, n), n a multiple of n_ch (whole pixels of n_ch channels), the low byte
  * stored (int8 and uint8 alike). scale: n float32 scales, scale[i] that of
  * channel i % n_ch (used by ETPU_REQUANT_FP32, whose flat loop the compiler
- * vectorizes however few the channels); nearest: etpu_opt_round_to_nearest(). */
+ * vectorizes however few the channels; unread when q has one channel, whose
+ * scale is used directly); nearest: etpu_opt_round_to_nearest(). */
 void etpu_opt_requant_row(const int32_t *acc, const etpu_requant_params *q, const float *scale, bool nearest,
                           int32_t n, int32_t n_ch, int32_t zero_point, int32_t act_min, int32_t act_max,
                           uint8_t *out);
 
-/* scale[p·n_ch + c] = the float32 scale of channel c, for reps pixels. */
+/* scale[p·n_ch + c] = the float32 scale of channel c, for reps pixels;
+ * nothing when q has one channel (etpu_opt_requant_row does not read it). */
 void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n_ch, int32_t reps, float *scale);
 
 /* Scratch of the depthwise kernel, and the kernel; desc already checked by
