@@ -6,8 +6,8 @@
  * GEMM: output pixels are taken in tiles of `tile` pixels. For each tile and
  * each group, im2col writes one int16 row of K = KH·KW·C_f values
  * x + input_offset per pixel (0 where the window leaves the input: the
- * reference skips those positions, which adds the same 0), then a 4-pixel ×
- * 2-channel micro-kernel takes the dot products with the packed weight rows
+ * reference skips those positions, which adds the same 0), then a 2-pixel ×
+ * 4-channel micro-kernel takes the dot products with the packed weight rows
  * ([C_out][KH][KW][C_f], the same order) in int32, and each sum plus bias is
  * requantized at once. FULLY_CONNECTED is the 1×1 case with batches as
  * pixels. Scratch: the tile of rows.
@@ -21,7 +21,7 @@
 #include "kernels/kernel_util.h"
 #include "kernels/opt/opt_internal.h"
 
-enum { MR = 4, NR = 2, TILE_ELEMS = 16384, TILE_MAX = 64 };
+enum { MR = 2, NR = 4, TILE_ELEMS = 16384, TILE_MAX = 64 };
 
 static int64_t dims_count(const etpu_dims *d) { return (int64_t)d->n * d->h * d->w * d->c; }
 
@@ -135,35 +135,38 @@ static void widen(int16_t *restrict dst, const void *src, int32_t n, int32_t off
   }
 }
 
-/* The 4 × 2 dot products of rows a0..a3 with weight rows w0, w1 over k. */
-static void dot_4x2(const int16_t *restrict a0, const int16_t *restrict a1, const int16_t *restrict a2,
-                    const int16_t *restrict a3, const int16_t *restrict w0, const int16_t *restrict w1, int32_t k,
+/* The 2 × 4 dot products of rows a0, a1 with weight rows w0..w3 over k. */
+static void dot_2x4(const int16_t *restrict a0, const int16_t *restrict a1, const int16_t *restrict w0,
+                    const int16_t *restrict w1, const int16_t *restrict w2, const int16_t *restrict w3, int32_t k,
                     int32_t out[8]) {
-  int32_t s00 = 0, s01 = 0, s10 = 0, s11 = 0, s20 = 0, s21 = 0, s30 = 0, s31 = 0;
+  int32_t s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
   for (int32_t i = 0; i < k; i++) {
-    const int32_t x0 = w0[i], x1 = w1[i];
-    s00 += a0[i] * x0;
-    s01 += a0[i] * x1;
-    s10 += a1[i] * x0;
-    s11 += a1[i] * x1;
-    s20 += a2[i] * x0;
-    s21 += a2[i] * x1;
-    s30 += a3[i] * x0;
-    s31 += a3[i] * x1;
+    const int32_t x0 = a0[i], x1 = a1[i];
+    s00 += w0[i] * x0;
+    s01 += w1[i] * x0;
+    s02 += w2[i] * x0;
+    s03 += w3[i] * x0;
+    s10 += w0[i] * x1;
+    s11 += w1[i] * x1;
+    s12 += w2[i] * x1;
+    s13 += w3[i] * x1;
   }
-  out[0] = s00, out[1] = s01, out[2] = s10, out[3] = s11;
-  out[4] = s20, out[5] = s21, out[6] = s30, out[7] = s31;
+  out[0] = s00, out[1] = s01, out[2] = s02, out[3] = s03;
+  out[4] = s10, out[5] = s11, out[6] = s12, out[7] = s13;
 }
 
-/* The 1 × 2 dot products of row a with weight rows w0, w1 over k. */
-static void dot_1x2(const int16_t *restrict a, const int16_t *restrict w0, const int16_t *restrict w1, int32_t k,
-                    int32_t out[2]) {
-  int32_t s0 = 0, s1 = 0;
+/* The 1 × 4 dot products of row a with weight rows w0..w3 over k. */
+static void dot_1x4(const int16_t *restrict a, const int16_t *restrict w0, const int16_t *restrict w1,
+                    const int16_t *restrict w2, const int16_t *restrict w3, int32_t k, int32_t out[4]) {
+  int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   for (int32_t i = 0; i < k; i++) {
-    s0 += a[i] * w0[i];
-    s1 += a[i] * w1[i];
+    const int32_t x = a[i];
+    s0 += w0[i] * x;
+    s1 += w1[i] * x;
+    s2 += w2[i] * x;
+    s3 += w3[i] * x;
   }
-  out[0] = s0, out[1] = s1;
+  out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
 }
 
 /* One im2col row: pixel (b, oy, ox), input channels [ic0, ic0 + f_c), then
@@ -312,23 +315,28 @@ static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
       for (int32_t oc0 = g * per_group; oc0 < (g + 1) * per_group; oc0 += NR) {
         const int32_t nc = (g + 1) * per_group - oc0 < NR ? (g + 1) * per_group - oc0 : NR;
         const int16_t *w0 = packed + (size_t)oc0 * (size_t)k;
-        const int16_t *w1 = nc > 1 ? w0 + k : w0;
+        /* Past the group's last channel, repeat its first (results unused). */
+        const int16_t *w1 = nc > 1 ? w0 + k : w0, *w2 = nc > 2 ? w0 + 2 * (size_t)k : w0;
+        const int16_t *w3 = nc > 3 ? w0 + 3 * (size_t)k : w0;
         for (int32_t p = 0; p < np; p += MR) {
           int32_t s[MR * NR];
+          const int16_t *a0 = tile_buf + (size_t)p * (size_t)k;
           if (p + MR <= np) {
-            const int16_t *a0 = tile_buf + (size_t)p * (size_t)k;
-            dot_4x2(a0, a0 + k, a0 + 2 * (size_t)k, a0 + 3 * (size_t)k, w0, w1, k, s);
-          } else { /* the last pixels of the layer (a FULLY_CONNECTED's one batch) */
+            dot_2x4(a0, a0 + k, w0, w1, w2, w3, k, s);
+          } else { /* the last pixel of the layer (a FULLY_CONNECTED's one batch) */
             memset(s, 0, sizeof s);
-            for (int32_t i = 0; p + i < np; i++) dot_1x2(tile_buf + (size_t)(p + i) * (size_t)k, w0, w1, k, s + i * NR);
+            dot_1x4(a0, w0, w1, w2, w3, k, s);
           }
           /* Rows past np are scratch the tile has room for (tile % MR == 0). */
           int32_t *a_row = acc_tile + (size_t)p * (size_t)out_c + (size_t)oc0;
           if (nc == NR) {
             const int32_t b0 = bias ? bias[oc0] : 0, b1 = bias ? bias[oc0 + 1] : 0;
+            const int32_t b2 = bias ? bias[oc0 + 2] : 0, b3 = bias ? bias[oc0 + 3] : 0;
             for (int32_t i = 0; i < MR; i++, a_row += out_c) {
               a_row[0] = s[i * NR] + b0;
               a_row[1] = s[i * NR + 1] + b1;
+              a_row[2] = s[i * NR + 2] + b2;
+              a_row[3] = s[i * NR + 3] + b3;
             }
           } else {
             for (int32_t i = 0; i < MR; i++, a_row += out_c)
