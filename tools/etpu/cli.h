@@ -5,6 +5,7 @@
 #ifndef ETPU_CLI_H
 #define ETPU_CLI_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "etpu/etpu.h"
@@ -43,5 +44,14 @@ int cli_is_image_name(const char *name);
  * Free the list with cli_free_list. */
 int cli_list_dir(const char *what, const char *dir, cli_entries kind, char ***out, size_t *n_out);
 void cli_free_list(char **list, size_t n);
+
+/* Apply the normalization the model's metadata records for input `input`
+ * (tflite-support's NormalizationOptions) to *opts, setting *applied. No
+ * metadata: nothing changes. Unreadable metadata is advisory: a warning
+ * "etpu: warning: CMD: ...", nothing changes. Per-channel values that differ
+ * are refused (etpu normalizes every channel alike): returns 1 after the
+ * error line naming the model and input; else 0. */
+int cli_metadata_normalization(const char *cmd, const char *model_path, const etpu_model *model, uint32_t input,
+                               etpu_input_options *opts, bool *applied);
 
 #endif

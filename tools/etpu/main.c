@@ -154,3 +154,28 @@ int cli_list_dir(const char *what, const char *dir, cli_entries kind, char ***ou
   *n_out = n;
   return 0;
 }
+
+int cli_metadata_normalization(const char *cmd, const char *model_path, const etpu_model *model, uint32_t input,
+                               etpu_input_options *opts, bool *applied) {
+  *applied = false;
+  float mean[64], std[64];
+  uint32_t count = 0;
+  if (etpu_model_input_normalization(model, input, 64, mean, std, &count) != ETPU_OK) {
+    fprintf(stderr, "etpu: warning: %s: not using the model's metadata: %s\n", cmd, etpu_errmsg());
+    return 0;
+  }
+  if (count == 0) return 0;
+  for (uint32_t c = 1; c < count; c++)
+    if (mean[c] != mean[0] || std[c] != std[0]) {
+      fprintf(stderr,
+              "etpu: error: %s: %s: input %u: the model's metadata gives per-channel normalization "
+              "(mean %g, %g, ...; std %g, %g, ...); etpu normalizes every channel alike: give --mean and --std\n",
+              cmd, model_path, input, mean[0], mean[1], std[0], std[1]);
+      return 1;
+    }
+  opts->normalize = true;
+  opts->mean = mean[0];
+  opts->std = std[0];
+  *applied = true;
+  return 0;
+}

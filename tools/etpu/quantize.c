@@ -267,28 +267,11 @@ static int input_options(const args *a, state *s) {
   for (uint32_t i = 0; i < s->ninputs; i++) s->in_opts[i] = a->in_opts;
   if (a->in_opts.normalize) return 0;
   for (uint32_t i = 0; i < s->ninputs; i++) {
-    float mean[64], std[64];
-    uint32_t count = 0;
-    etpu_status st = etpu_model_input_normalization(s->model, i, 64, mean, std, &count);
-    if (st != ETPU_OK) {
-      fprintf(stderr, "etpu: warning: quantize: not using the model's metadata: %s\n", etpu_errmsg());
-      continue;
-    }
-    if (count == 0) continue;
-    bool same = true;
-    for (uint32_t c = 1; c < count; c++) same &= mean[c] == mean[0] && std[c] == std[0];
-    if (!same) {
-      fprintf(stderr,
-              "etpu: error: quantize: %s: input %u: the model's metadata gives per-channel normalization "
-              "(mean %g, %g, ...; std %g, %g, ...); etpu normalizes every channel alike: give --mean and --std\n",
-              a->model, i, mean[0], mean[1], std[0], std[1]);
-      return 1;
-    }
-    s->in_opts[i].normalize = true;
-    s->in_opts[i].mean = mean[0];
-    s->in_opts[i].std = std[0];
+    bool applied;
+    if (cli_metadata_normalization("quantize", a->model, s->model, i, &s->in_opts[i], &applied)) return 1;
+    if (!applied) continue;
     if (s->ninputs > 1) printf("input %u: ", i);
-    printf("normalization from the model's metadata: mean %g, std %g\n", mean[0], std[0]);
+    printf("normalization from the model's metadata: mean %g, std %g\n", s->in_opts[i].mean, s->in_opts[i].std);
   }
   return 0;
 }

@@ -321,27 +321,7 @@ typedef struct run_state {
 static int input_options(const run_args *a, run_state *s, uint32_t i, const etpu_tensor_info *t) {
   s->in_opts[i] = a->in_opts;
   if (a->in_opts.normalize || t->type != ETPU_FLOAT32) return 0;
-  float mean[64], std[64];
-  uint32_t count = 0;
-  etpu_status st = etpu_model_input_normalization(s->model, i, 64, mean, std, &count);
-  if (st != ETPU_OK) {
-    fprintf(stderr, "etpu: warning: run: not using the model's metadata: %s\n", etpu_errmsg());
-    return 0;
-  }
-  if (count == 0) return 0;
-  for (uint32_t c = 1; c < count; c++)
-    if (mean[c] != mean[0] || std[c] != std[0]) {
-      fprintf(stderr,
-              "etpu: error: run: %s: input %u: the model's metadata gives per-channel normalization "
-              "(mean %g, %g, ...; std %g, %g, ...); etpu normalizes every channel alike: give --mean and --std\n",
-              a->model, i, mean[0], mean[1], std[0], std[1]);
-      return 1;
-    }
-  s->in_opts[i].normalize = true;
-  s->in_opts[i].mean = mean[0];
-  s->in_opts[i].std = std[0];
-  s->from_meta[i] = true;
-  return 0;
+  return cli_metadata_normalization("run", a->model, s->model, i, &s->in_opts[i], &s->from_meta[i]);
 }
 
 static void run_free(run_state *s) {
