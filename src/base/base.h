@@ -34,6 +34,13 @@ etpu_status etpu_fail_prefix(etpu_status status, const char *prefix);
 /* Clear the thread's message. */
 void etpu_clear_error(void);
 
+/* Evaluate an etpu_status expression; return it from the caller unless OK. */
+#define ETPU_TRY(x)                 \
+  do {                              \
+    etpu_status st_ = (x);          \
+    if (st_ != ETPU_OK) return st_; \
+  } while (0)
+
 /* Checked arithmetic: false on overflow. */
 static inline bool etpu_mul_size(size_t a, size_t b, size_t *out) {
   if (a != 0 && b > SIZE_MAX / a) return false;

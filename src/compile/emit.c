@@ -33,12 +33,6 @@ typedef struct emitter {
   etpu_arena *a;
 } emitter;
 
-#define TRY(x)                      \
-  do {                              \
-    etpu_status st_ = (x);          \
-    if (st_ != ETPU_OK) return st_; \
-  } while (0)
-
 static etpu_status oom(const emitter *e) { return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory while compiling", e->src->label); }
 
 static void item_io(const emitter *e, const item *it, uint32_t *nin, const int32_t **in, uint32_t *nout,
@@ -98,7 +92,7 @@ static etpu_status build(const emitter *e, item *items, uint32_t n, const int32_
                          const int32_t *gout, uint32_t ngout, bool keep_metadata, void **data_out, size_t *size_out) {
   const etpu_model *src = e->src;
   const etpu_gsubgraph *g = e->g;
-  TRY(order_items(e, items, n));
+  ETPU_TRY(order_items(e, items, n));
   uint32_t nt = g->ntensors;
   int32_t *map = etpu_arena_array(e->a, nt + 1, sizeof(int32_t));
   uint8_t *used = etpu_arena_alloc(e->a, nt + 1);
@@ -119,7 +113,7 @@ static etpu_status build(const emitter *e, item *items, uint32_t n, const int32_
   for (uint32_t k = 0; k < ngout; k++) used[gout[k]] = 1;
 
   etpu_model *m = NULL;
-  TRY(etpu_model_create(&m));
+  ETPU_TRY(etpu_model_create(&m));
   etpu_status st = ETPU_OK;
   etpu_gsubgraph *ng = &m->subgraphs[0];
   ng->name = g->name;
@@ -297,7 +291,7 @@ static etpu_status make_payload(const emitter *e, int32_t s, item *custom) {
     if (!e->g->tensors[custom->in[i]].is_variable) gin[ngin++] = custom->in[i];
   void *model;
   size_t size;
-  TRY(build(e, items, n, gin, ngin, custom->out, custom->nout, false, &model, &size));
+  ETPU_TRY(build(e, items, n, gin, ngin, custom->out, custom->nout, false, &model, &size));
   /* The header goes in front of the model in place: no second copy. The
    * payload is heap memory, freed by etpu_emit_model. */
   uint8_t *p = etpu_realloc(model, ETPU_PAYLOAD_HEADER_BYTES + size);

@@ -12,12 +12,6 @@
 
 #include "model/graph.h"
 
-#define TRY(x)                      \
-  do {                              \
-    etpu_status st_ = (x);          \
-    if (st_ != ETPU_OK) return st_; \
-  } while (0)
-
 static etpu_status bad_sg(const etpu_model *m, uint32_t sg) {
   return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: subgraph %u does not exist (model has %u)", m->label, sg, m->nsubgraphs);
 }
@@ -171,7 +165,7 @@ etpu_status etpu_model_op_option_int(const etpu_model *m, uint32_t sg, uint32_t 
                                      int64_t *value_out) {
   const etpu_gop *op = NULL;
   const struct etpu_fb_fdesc *fd = NULL;
-  TRY(option_field(m, sg, index, field, &op, &fd));
+  ETPU_TRY(option_field(m, sg, index, field, &op, &fd));
   if (fd->kind == ETPU_FB_F32 || fd->kind == ETPU_FB_F64)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: option '%s' is a float", m->label, field);
   *value_out = op->options ? etpu_fbt_int(op->options, fd->id) : fd->def_int;
@@ -182,7 +176,7 @@ etpu_status etpu_model_op_option_float(const etpu_model *m, uint32_t sg, uint32_
                                        double *value_out) {
   const etpu_gop *op = NULL;
   const struct etpu_fb_fdesc *fd = NULL;
-  TRY(option_field(m, sg, index, field, &op, &fd));
+  ETPU_TRY(option_field(m, sg, index, field, &op, &fd));
   if (fd->kind != ETPU_FB_F32 && fd->kind != ETPU_FB_F64)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: option '%s' is not a float", m->label, field);
   *value_out = op->options ? etpu_fbt_float(op->options, fd->id) : fd->def_float;
@@ -330,7 +324,7 @@ static etpu_status edit_sg(etpu_model *m, uint32_t sg, etpu_gsubgraph **g) {
 }
 
 static etpu_status add_buffer(etpu_model *m, const void *data, size_t size, uint32_t *index_out) {
-  TRY(etpu_graph_grow(m, (void **)&m->buffers, m->nbuffers, &m->cap_buffers, sizeof *m->buffers));
+  ETPU_TRY(etpu_graph_grow(m, (void **)&m->buffers, m->nbuffers, &m->cap_buffers, sizeof *m->buffers));
   etpu_gbuffer *b = &m->buffers[m->nbuffers];
   memset(b, 0, sizeof *b);
   if (size) {
@@ -364,7 +358,7 @@ etpu_status etpu_model_add_tensor(etpu_model *m, uint32_t sg, const char *name, 
                                   const int32_t *shape, const etpu_quant_params *quant, const void *data, size_t size,
                                   int32_t *index_out) {
   etpu_gsubgraph *g = NULL;
-  TRY(edit_sg(m, sg, &g));
+  ETPU_TRY(edit_sg(m, sg, &g));
   if ((rank && !shape) || (size && !data))
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: add tensor '%s': NULL shape or data", m->label, name ? name : "");
   uint64_t need;
@@ -373,7 +367,7 @@ etpu_status etpu_model_add_tensor(etpu_model *m, uint32_t sg, const char *name, 
   if (size && need != size)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: add tensor '%s': %zu data bytes but %s of this shape needs %llu",
                      m->label, name ? name : "", size, etpu_dtype_name(type), (unsigned long long)need);
-  TRY(etpu_graph_grow(m, (void **)&g->tensors, g->ntensors, &g->cap_tensors, sizeof *g->tensors));
+  ETPU_TRY(etpu_graph_grow(m, (void **)&g->tensors, g->ntensors, &g->cap_tensors, sizeof *g->tensors));
   etpu_gtensor t = {0};
   t.name = etpu_arena_strdup(&m->arena, name ? name : "");
   t.shape = etpu_arena_dup(&m->arena, shape, rank * sizeof(int32_t));
@@ -381,8 +375,8 @@ etpu_status etpu_model_add_tensor(etpu_model *m, uint32_t sg, const char *name, 
   t.type = type;
   t.rank = rank;
   t.producer = -1;
-  TRY(make_quant(m, quant, &t.quant));
-  if (size) TRY(add_buffer(m, data, size, &t.buffer));
+  ETPU_TRY(make_quant(m, quant, &t.quant));
+  if (size) ETPU_TRY(add_buffer(m, data, size, &t.buffer));
   g->tensors[g->ntensors] = t;
   if (index_out) *index_out = (int32_t)g->ntensors;
   g->ntensors++;
@@ -391,7 +385,7 @@ etpu_status etpu_model_add_tensor(etpu_model *m, uint32_t sg, const char *name, 
 
 static etpu_status edit_tensor(etpu_model *m, uint32_t sg, uint32_t tensor, etpu_gtensor **t) {
   etpu_gsubgraph *g = NULL;
-  TRY(edit_sg(m, sg, &g));
+  ETPU_TRY(edit_sg(m, sg, &g));
   if (tensor >= g->ntensors)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: tensor %u does not exist (subgraph %u has %u)", m->label, tensor, sg,
                      g->ntensors);
@@ -401,7 +395,7 @@ static etpu_status edit_tensor(etpu_model *m, uint32_t sg, uint32_t tensor, etpu
 
 etpu_status etpu_model_set_tensor_data(etpu_model *m, uint32_t sg, uint32_t tensor, const void *data, size_t size) {
   etpu_gtensor *t = NULL;
-  TRY(edit_tensor(m, sg, tensor, &t));
+  ETPU_TRY(edit_tensor(m, sg, tensor, &t));
   uint64_t need;
   if (!etpu_tensor_bytes(t->type, t->rank, t->shape, &need) || need != size || (size && !data))
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: tensor %u '%s': %zu bytes given, %s of its shape needs %llu", m->label,
@@ -415,16 +409,16 @@ etpu_status etpu_model_set_tensor_data(etpu_model *m, uint32_t sg, uint32_t tens
 
 etpu_status etpu_model_set_tensor_quant(etpu_model *m, uint32_t sg, uint32_t tensor, const etpu_quant_params *q) {
   etpu_gtensor *t = NULL;
-  TRY(edit_tensor(m, sg, tensor, &t));
+  ETPU_TRY(edit_tensor(m, sg, tensor, &t));
   etpu_gquant *gq;
-  TRY(make_quant(m, q, &gq));
+  ETPU_TRY(make_quant(m, q, &gq));
   t->quant = gq;
   return ETPU_OK;
 }
 
 etpu_status etpu_model_set_tensor_variable(etpu_model *m, uint32_t sg, uint32_t tensor, bool is_variable) {
   etpu_gtensor *t = NULL;
-  TRY(edit_tensor(m, sg, tensor, &t));
+  ETPU_TRY(edit_tensor(m, sg, tensor, &t));
   t->is_variable = is_variable;
   return ETPU_OK;
 }
@@ -438,7 +432,7 @@ etpu_status etpu_graph_opcode(etpu_model *m, int32_t code, const char *custom_co
     *index_out = i;
     return ETPU_OK;
   }
-  TRY(etpu_graph_grow(m, (void **)&m->opcodes, m->nopcodes, &m->cap_opcodes, sizeof *m->opcodes));
+  ETPU_TRY(etpu_graph_grow(m, (void **)&m->opcodes, m->nopcodes, &m->cap_opcodes, sizeof *m->opcodes));
   etpu_gopcode *oc = &m->opcodes[m->nopcodes];
   memset(oc, 0, sizeof *oc);
   oc->code = code;
@@ -465,16 +459,16 @@ etpu_status etpu_model_add_op(etpu_model *m, uint32_t sg, int32_t code, const ch
                               const int32_t *outputs, uint32_t option_count, const etpu_option *options,
                               const void *custom_options, size_t custom_options_size, int32_t *index_out) {
   etpu_gsubgraph *g = NULL;
-  TRY(edit_sg(m, sg, &g));
+  ETPU_TRY(edit_sg(m, sg, &g));
   if (code < 0 || (code == ETPU_OP_CUSTOM && !custom_code) || version < 1)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: add op: bad code %d, version %d or missing custom code", m->label, code,
                      version);
   const char *name = code == ETPU_OP_CUSTOM ? custom_code : etpu_op_code_name(code);
   char what[96];
   snprintf(what, sizeof what, "add op %s inputs", name);
-  TRY(check_tensor_list(m, g, what, input_count, inputs, true));
+  ETPU_TRY(check_tensor_list(m, g, what, input_count, inputs, true));
   snprintf(what, sizeof what, "add op %s outputs", name);
-  TRY(check_tensor_list(m, g, what, output_count, outputs, false));
+  ETPU_TRY(check_tensor_list(m, g, what, output_count, outputs, false));
   for (uint32_t k = 0; k < output_count; k++) {
     const etpu_gtensor *t = &g->tensors[outputs[k]];
     if (t->producer >= 0)
@@ -485,7 +479,7 @@ etpu_status etpu_model_add_op(etpu_model *m, uint32_t sg, int32_t code, const ch
                        outputs[k], t->name);
   }
   etpu_gop op = {0};
-  TRY(etpu_graph_opcode(m, code, custom_code, version, &op.opcode));
+  ETPU_TRY(etpu_graph_opcode(m, code, custom_code, version, &op.opcode));
   op.inputs = etpu_arena_dup(&m->arena, inputs, input_count * sizeof(int32_t));
   op.outputs = etpu_arena_dup(&m->arena, outputs, output_count * sizeof(int32_t));
   if ((input_count && !op.inputs) || (output_count && !op.outputs))
@@ -514,11 +508,11 @@ etpu_status etpu_model_add_op(etpu_model *m, uint32_t sg, int32_t code, const ch
         if (options[i].count && !copy) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", m->label);
         etpu_fbv v = {.id = fd->id, .kind = ETPU_FB_VECTOR, .elem = ETPU_FB_I32, .count = options[i].count};
         v.v.p = copy;
-        TRY(etpu_fbt_put(&m->arena, op.options, &v));
+        ETPU_TRY(etpu_fbt_put(&m->arena, op.options, &v));
       } else if (fd->kind == ETPU_FB_F32 || fd->kind == ETPU_FB_F64) {
-        TRY(etpu_fbt_put_float(&m->arena, op.options, fd->id, options[i].f));
+        ETPU_TRY(etpu_fbt_put_float(&m->arena, op.options, fd->id, options[i].f));
       } else {
-        TRY(etpu_fbt_put_int(&m->arena, op.options, fd->id, options[i].i));
+        ETPU_TRY(etpu_fbt_put_int(&m->arena, op.options, fd->id, options[i].i));
       }
     }
   }
@@ -529,7 +523,7 @@ etpu_status etpu_model_add_op(etpu_model *m, uint32_t sg, int32_t code, const ch
     if (!op.custom) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", m->label);
     op.custom_size = (uint32_t)custom_options_size;
   }
-  TRY(etpu_graph_grow(m, (void **)&g->ops, g->nops, &g->cap_ops, sizeof *g->ops));
+  ETPU_TRY(etpu_graph_grow(m, (void **)&g->ops, g->nops, &g->cap_ops, sizeof *g->ops));
   g->ops[g->nops] = op;
   if (index_out) *index_out = (int32_t)g->nops;
   g->nops++;
@@ -539,7 +533,7 @@ etpu_status etpu_model_add_op(etpu_model *m, uint32_t sg, int32_t code, const ch
 
 etpu_status etpu_model_remove_op(etpu_model *m, uint32_t sg, uint32_t index) {
   etpu_gsubgraph *g = NULL;
-  TRY(edit_sg(m, sg, &g));
+  ETPU_TRY(edit_sg(m, sg, &g));
   if (index >= g->nops) return bad_op(m, sg, index);
   memmove(&g->ops[index], &g->ops[index + 1], (g->nops - index - 1) * sizeof *g->ops);
   g->nops--;
@@ -557,7 +551,7 @@ static int32_t *renumber(etpu_model *m, const int32_t *v, uint32_t n, uint32_t r
 
 etpu_status etpu_model_remove_tensor(etpu_model *m, uint32_t sg, uint32_t tensor) {
   etpu_gtensor *t = NULL;
-  TRY(edit_tensor(m, sg, tensor, &t));
+  ETPU_TRY(edit_tensor(m, sg, tensor, &t));
   etpu_gsubgraph *g = &m->subgraphs[sg];
   bool io = false;
   for (uint32_t i = 0; i < g->ninputs; i++) io |= g->inputs[i] == (int32_t)tensor;
@@ -594,9 +588,9 @@ etpu_status etpu_model_remove_tensor(etpu_model *m, uint32_t sg, uint32_t tensor
 etpu_status etpu_model_set_io(etpu_model *m, uint32_t sg, uint32_t input_count, const int32_t *inputs,
                               uint32_t output_count, const int32_t *outputs) {
   etpu_gsubgraph *g = NULL;
-  TRY(edit_sg(m, sg, &g));
-  TRY(check_tensor_list(m, g, "graph inputs", input_count, inputs, false));
-  TRY(check_tensor_list(m, g, "graph outputs", output_count, outputs, false));
+  ETPU_TRY(edit_sg(m, sg, &g));
+  ETPU_TRY(check_tensor_list(m, g, "graph inputs", input_count, inputs, false));
+  ETPU_TRY(check_tensor_list(m, g, "graph outputs", output_count, outputs, false));
   const int32_t *ni = etpu_arena_dup(&m->arena, inputs, input_count * sizeof(int32_t));
   const int32_t *no = etpu_arena_dup(&m->arena, outputs, output_count * sizeof(int32_t));
   if ((input_count && !ni) || (output_count && !no)) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", m->label);

@@ -42,12 +42,6 @@
 #include "base/base.h"
 #include "model/metadata.h"
 
-#define TRY(x)                      \
-  do {                              \
-    etpu_status st_ = (x);          \
-    if (st_ != ETPU_OK) return st_; \
-  } while (0)
-
 /* Field ids and union values of metadata_schema.fbs (see the table above). */
 enum {
   F_ModelMetadata_subgraph_metadata = 3,
@@ -118,7 +112,7 @@ static etpu_status follow(const mreader *r, uint64_t p, const char *what, uint64
 /* The target of a uoffset field, or 0 when absent. */
 static etpu_status ref_field(const mreader *r, const mtable *t, unsigned id, const char *what, uint64_t *target_out) {
   uint64_t p = 0;
-  TRY(field_at(r, t, id, 4, what, &p));
+  ETPU_TRY(field_at(r, t, id, 4, what, &p));
   *target_out = 0;
   return p ? follow(r, p, what, target_out) : ETPU_OK;
 }
@@ -138,7 +132,7 @@ static etpu_status vector_at(const mreader *r, uint64_t v, unsigned elem, const 
 /* Element i (< the verified count) of the table vector at v. */
 static etpu_status vector_table(const mreader *r, uint64_t v, uint32_t i, const char *what, mtable *out) {
   uint64_t t = 0;
-  TRY(follow(r, v + 4 + 4 * (uint64_t)i, what, &t));
+  ETPU_TRY(follow(r, v + 4 + 4 * (uint64_t)i, what, &t));
   return table_at(r, t, what, out);
 }
 
@@ -146,7 +140,7 @@ static etpu_status vector_table(const mreader *r, uint64_t v, uint32_t i, const 
  * 0 when absent). */
 static etpu_status table_vector(const mreader *r, const mtable *t, unsigned id, const char *what, uint64_t *v_out,
                                 uint32_t *n_out) {
-  TRY(ref_field(r, t, id, what, v_out));
+  ETPU_TRY(ref_field(r, t, id, what, v_out));
   *n_out = 0;
   return *v_out ? vector_at(r, *v_out, 4, what, n_out) : ETPU_OK;
 }
@@ -173,31 +167,31 @@ etpu_status etpu_meta_input_normalization(const uint8_t *buf, size_t size, const
                      r.label, id);
   }
   mtable mm = {0}, sg = {0}, tm = {0};
-  TRY(table_at(&r, etpu_rd32(buf), "ModelMetadata", &mm));
+  ETPU_TRY(table_at(&r, etpu_rd32(buf), "ModelMetadata", &mm));
   uint64_t v = 0;
   uint32_t n = 0;
-  TRY(table_vector(&r, &mm, F_ModelMetadata_subgraph_metadata, "subgraph_metadata", &v, &n));
+  ETPU_TRY(table_vector(&r, &mm, F_ModelMetadata_subgraph_metadata, "subgraph_metadata", &v, &n));
   if (n == 0) goto absent;
-  TRY(vector_table(&r, v, 0, "subgraph_metadata[0]", &sg));
-  TRY(table_vector(&r, &sg, F_SubGraphMetadata_input_tensor_metadata, "input_tensor_metadata", &v, &n));
+  ETPU_TRY(vector_table(&r, v, 0, "subgraph_metadata[0]", &sg));
+  ETPU_TRY(table_vector(&r, &sg, F_SubGraphMetadata_input_tensor_metadata, "input_tensor_metadata", &v, &n));
   if (input >= n) goto absent;
-  TRY(vector_table(&r, v, input, "input_tensor_metadata[i]", &tm));
-  TRY(table_vector(&r, &tm, F_TensorMetadata_process_units, "process_units", &v, &n));
+  ETPU_TRY(vector_table(&r, v, input, "input_tensor_metadata[i]", &tm));
+  ETPU_TRY(table_vector(&r, &tm, F_TensorMetadata_process_units, "process_units", &v, &n));
   for (uint32_t k = 0; k < n; k++) {
     mtable pu = {0}, no = {0};
     uint64_t tp = 0, opt = 0;
-    TRY(vector_table(&r, v, k, "process_units[k]", &pu));
-    TRY(field_at(&r, &pu, F_ProcessUnit_options_type, 1, "ProcessUnit.options_type", &tp));
+    ETPU_TRY(vector_table(&r, v, k, "process_units[k]", &pu));
+    ETPU_TRY(field_at(&r, &pu, F_ProcessUnit_options_type, 1, "ProcessUnit.options_type", &tp));
     if (!tp || r.b[tp] != U_ProcessUnitOptions_NormalizationOptions) continue;
-    TRY(ref_field(&r, &pu, F_ProcessUnit_options, "ProcessUnit.options", &opt));
+    ETPU_TRY(ref_field(&r, &pu, F_ProcessUnit_options, "ProcessUnit.options", &opt));
     if (!opt) return bad(&r, "ProcessUnit", pu.t, "NormalizationOptions type without a value");
-    TRY(table_at(&r, opt, "NormalizationOptions", &no));
+    ETPU_TRY(table_at(&r, opt, "NormalizationOptions", &no));
     uint64_t mv = 0, sv = 0;
     uint32_t mn = 0, sn = 0;
-    TRY(ref_field(&r, &no, F_NormalizationOptions_mean, "NormalizationOptions.mean", &mv));
-    if (mv) TRY(vector_at(&r, mv, 4, "NormalizationOptions.mean", &mn));
-    TRY(ref_field(&r, &no, F_NormalizationOptions_std, "NormalizationOptions.std", &sv));
-    if (sv) TRY(vector_at(&r, sv, 4, "NormalizationOptions.std", &sn));
+    ETPU_TRY(ref_field(&r, &no, F_NormalizationOptions_mean, "NormalizationOptions.mean", &mv));
+    if (mv) ETPU_TRY(vector_at(&r, mv, 4, "NormalizationOptions.mean", &mn));
+    ETPU_TRY(ref_field(&r, &no, F_NormalizationOptions_std, "NormalizationOptions.std", &sv));
+    if (sv) ETPU_TRY(vector_at(&r, sv, 4, "NormalizationOptions.std", &sn));
     if (mn == 0 || sn == 0) return bad(&r, "NormalizationOptions", no.t, "mean or std missing or empty");
     if (mn != sn && mn != 1 && sn != 1) {
       return etpu_fail(ETPU_MALFORMED,
@@ -246,7 +240,7 @@ etpu_status etpu_model_input_normalization(const etpu_model *model, uint32_t inp
     const char *name;
     const void *data;
     size_t size;
-    TRY(etpu_model_metadata(model, i, &name, &data, &size));
+    ETPU_TRY(etpu_model_metadata(model, i, &name, &data, &size));
     if (strcmp(name, ETPU_TFLITE_METADATA_NAME) != 0) continue;
     return etpu_meta_input_normalization(data, size, etpu_model_label(model), input, cap, mean_out, std_out,
                                          count_out);

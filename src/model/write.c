@@ -70,32 +70,27 @@ static etpu_status put_tables(lower_ctx *c, etpu_fbt *t, uint16_t id, etpu_fbt *
   return etpu_fbt_put(c->a, t, &v);
 }
 
-#define TRY(x)                         \
-  do {                                 \
-    etpu_status st_ = (x);             \
-    if (st_ != ETPU_OK) return st_;    \
-  } while (0)
-
 static etpu_status lower_tensor(lower_ctx *c, const etpu_gtensor *gt, etpu_fbt **out) {
   etpu_fbt *t = clone_rest(c, gt->rest, ETPU_T_Tensor);
   if (!t) return oom();
-  TRY(put_vec(c, t, ETPU_F_Tensor_shape, ETPU_FB_I32, gt->shape, gt->rank));
-  if (gt->type != 0) TRY(etpu_fbt_put_int(c->a, t, ETPU_F_Tensor_type, gt->type));
+  ETPU_TRY(put_vec(c, t, ETPU_F_Tensor_shape, ETPU_FB_I32, gt->shape, gt->rank));
+  if (gt->type != 0) ETPU_TRY(etpu_fbt_put_int(c->a, t, ETPU_F_Tensor_type, gt->type));
   uint32_t b = c->buf_map ? c->buf_map[gt->buffer] : gt->buffer;
-  if (b != 0) TRY(etpu_fbt_put_int(c->a, t, ETPU_F_Tensor_buffer, b));
-  TRY(put_str(c, t, ETPU_F_Tensor_name, gt->name));
-  if (gt->is_variable) TRY(etpu_fbt_put_int(c->a, t, ETPU_F_Tensor_is_variable, 1));
-  if (gt->has_signature) TRY(put_vec(c, t, ETPU_F_Tensor_shape_signature, ETPU_FB_I32, gt->shape_signature, gt->sig_rank));
+  if (b != 0) ETPU_TRY(etpu_fbt_put_int(c->a, t, ETPU_F_Tensor_buffer, b));
+  ETPU_TRY(put_str(c, t, ETPU_F_Tensor_name, gt->name));
+  if (gt->is_variable) ETPU_TRY(etpu_fbt_put_int(c->a, t, ETPU_F_Tensor_is_variable, 1));
+  if (gt->has_signature)
+    ETPU_TRY(put_vec(c, t, ETPU_F_Tensor_shape_signature, ETPU_FB_I32, gt->shape_signature, gt->sig_rank));
   if (gt->quant) {
     const etpu_gquant *q = gt->quant;
     etpu_fbt *qt = clone_rest(c, q->rest, ETPU_T_QuantizationParameters);
     if (!qt) return oom();
-    if (q->scale) TRY(put_vec(c, qt, ETPU_F_QuantizationParameters_scale, ETPU_FB_F32, q->scale, q->count));
+    if (q->scale) ETPU_TRY(put_vec(c, qt, ETPU_F_QuantizationParameters_scale, ETPU_FB_F32, q->scale, q->count));
     if (q->zero_point)
-      TRY(put_vec(c, qt, ETPU_F_QuantizationParameters_zero_point, ETPU_FB_I64, q->zero_point, q->zp_count));
+      ETPU_TRY(put_vec(c, qt, ETPU_F_QuantizationParameters_zero_point, ETPU_FB_I64, q->zero_point, q->zp_count));
     if (q->quantized_dimension != 0)
-      TRY(etpu_fbt_put_int(c->a, qt, ETPU_F_QuantizationParameters_quantized_dimension, q->quantized_dimension));
-    TRY(put_table(c, t, ETPU_F_Tensor_quantization, ETPU_FB_TABLE, qt));
+      ETPU_TRY(etpu_fbt_put_int(c->a, qt, ETPU_F_QuantizationParameters_quantized_dimension, q->quantized_dimension));
+    ETPU_TRY(put_table(c, t, ETPU_F_Tensor_quantization, ETPU_FB_TABLE, qt));
   }
   *out = t;
   return ETPU_OK;
@@ -104,16 +99,16 @@ static etpu_status lower_tensor(lower_ctx *c, const etpu_gtensor *gt, etpu_fbt *
 static etpu_status lower_op(lower_ctx *c, const etpu_gop *go, etpu_fbt **out) {
   etpu_fbt *t = clone_rest(c, go->rest, ETPU_T_Operator);
   if (!t) return oom();
-  if (go->opcode != 0) TRY(etpu_fbt_put_int(c->a, t, ETPU_F_Operator_opcode_index, go->opcode));
-  TRY(put_vec(c, t, ETPU_F_Operator_inputs, ETPU_FB_I32, go->inputs, go->ninputs));
-  TRY(put_vec(c, t, ETPU_F_Operator_outputs, ETPU_FB_I32, go->outputs, go->noutputs));
+  if (go->opcode != 0) ETPU_TRY(etpu_fbt_put_int(c->a, t, ETPU_F_Operator_opcode_index, go->opcode));
+  ETPU_TRY(put_vec(c, t, ETPU_F_Operator_inputs, ETPU_FB_I32, go->inputs, go->ninputs));
+  ETPU_TRY(put_vec(c, t, ETPU_F_Operator_outputs, ETPU_FB_I32, go->outputs, go->noutputs));
   if (go->options) {
-    TRY(etpu_fbt_put_int(c->a, t, ETPU_F_Operator_builtin_options_type, go->options_type));
-    TRY(put_table(c, t, ETPU_F_Operator_builtin_options, ETPU_FB_UNION, go->options));
+    ETPU_TRY(etpu_fbt_put_int(c->a, t, ETPU_F_Operator_builtin_options_type, go->options_type));
+    ETPU_TRY(put_table(c, t, ETPU_F_Operator_builtin_options, ETPU_FB_UNION, go->options));
   }
-  if (go->custom) TRY(put_vec(c, t, ETPU_F_Operator_custom_options, ETPU_FB_U8, go->custom, go->custom_size));
+  if (go->custom) ETPU_TRY(put_vec(c, t, ETPU_F_Operator_custom_options, ETPU_FB_U8, go->custom, go->custom_size));
   if (go->nintermediates)
-    TRY(put_vec(c, t, ETPU_F_Operator_intermediates, ETPU_FB_I32, go->intermediates, go->nintermediates));
+    ETPU_TRY(put_vec(c, t, ETPU_F_Operator_intermediates, ETPU_FB_I32, go->intermediates, go->nintermediates));
   *out = t;
   return ETPU_OK;
 }
@@ -122,8 +117,8 @@ static etpu_status lower_model(lower_ctx *c, uint32_t nbuf_out, const uint32_t *
   const etpu_model *m = c->m;
   etpu_fbt *root = clone_rest(c, m->rest, ETPU_T_Model);
   if (!root) return oom();
-  TRY(etpu_fbt_put_int(c->a, root, ETPU_F_Model_version, m->version ? m->version : 3));
-  if (m->description) TRY(put_str(c, root, ETPU_F_Model_description, m->description));
+  ETPU_TRY(etpu_fbt_put_int(c->a, root, ETPU_F_Model_version, m->version ? m->version : 3));
+  if (m->description) ETPU_TRY(put_str(c, root, ETPU_F_Model_description, m->description));
   /* operator codes */
   etpu_fbt **ocs = etpu_arena_array(c->a, m->nopcodes + 1, sizeof *ocs);
   if (!ocs) return oom();
@@ -132,13 +127,13 @@ static etpu_status lower_model(lower_ctx *c, uint32_t nbuf_out, const uint32_t *
     etpu_fbt *t = clone_rest(c, g->rest, ETPU_T_OperatorCode);
     if (!t) return oom();
     int32_t dep = g->code < 127 ? g->code : 127;
-    if (dep != 0) TRY(etpu_fbt_put_int(c->a, t, ETPU_F_OperatorCode_deprecated_builtin_code, dep));
-    if (g->custom_code) TRY(put_str(c, t, ETPU_F_OperatorCode_custom_code, g->custom_code));
-    TRY(etpu_fbt_put_int(c->a, t, ETPU_F_OperatorCode_version, g->version));
-    if (g->code != 0) TRY(etpu_fbt_put_int(c->a, t, ETPU_F_OperatorCode_builtin_code, g->code));
+    if (dep != 0) ETPU_TRY(etpu_fbt_put_int(c->a, t, ETPU_F_OperatorCode_deprecated_builtin_code, dep));
+    if (g->custom_code) ETPU_TRY(put_str(c, t, ETPU_F_OperatorCode_custom_code, g->custom_code));
+    ETPU_TRY(etpu_fbt_put_int(c->a, t, ETPU_F_OperatorCode_version, g->version));
+    if (g->code != 0) ETPU_TRY(etpu_fbt_put_int(c->a, t, ETPU_F_OperatorCode_builtin_code, g->code));
     ocs[i] = t;
   }
-  TRY(put_tables(c, root, ETPU_F_Model_operator_codes, ocs, m->nopcodes));
+  ETPU_TRY(put_tables(c, root, ETPU_F_Model_operator_codes, ocs, m->nopcodes));
   /* subgraphs */
   etpu_fbt **sgs = etpu_arena_array(c->a, m->nsubgraphs + 1, sizeof *sgs);
   if (!sgs) return oom();
@@ -149,16 +144,16 @@ static etpu_status lower_model(lower_ctx *c, uint32_t nbuf_out, const uint32_t *
     etpu_fbt **ts = etpu_arena_array(c->a, g->ntensors + 1, sizeof *ts);
     etpu_fbt **os = etpu_arena_array(c->a, g->nops + 1, sizeof *os);
     if (!ts || !os) return oom();
-    for (uint32_t i = 0; i < g->ntensors; i++) TRY(lower_tensor(c, &g->tensors[i], &ts[i]));
-    for (uint32_t i = 0; i < g->nops; i++) TRY(lower_op(c, &g->ops[i], &os[i]));
-    TRY(put_tables(c, t, ETPU_F_SubGraph_tensors, ts, g->ntensors));
-    TRY(put_vec(c, t, ETPU_F_SubGraph_inputs, ETPU_FB_I32, g->inputs, g->ninputs));
-    TRY(put_vec(c, t, ETPU_F_SubGraph_outputs, ETPU_FB_I32, g->outputs, g->noutputs));
-    TRY(put_tables(c, t, ETPU_F_SubGraph_operators, os, g->nops));
-    if (g->name[0]) TRY(put_str(c, t, ETPU_F_SubGraph_name, g->name));
+    for (uint32_t i = 0; i < g->ntensors; i++) ETPU_TRY(lower_tensor(c, &g->tensors[i], &ts[i]));
+    for (uint32_t i = 0; i < g->nops; i++) ETPU_TRY(lower_op(c, &g->ops[i], &os[i]));
+    ETPU_TRY(put_tables(c, t, ETPU_F_SubGraph_tensors, ts, g->ntensors));
+    ETPU_TRY(put_vec(c, t, ETPU_F_SubGraph_inputs, ETPU_FB_I32, g->inputs, g->ninputs));
+    ETPU_TRY(put_vec(c, t, ETPU_F_SubGraph_outputs, ETPU_FB_I32, g->outputs, g->noutputs));
+    ETPU_TRY(put_tables(c, t, ETPU_F_SubGraph_operators, os, g->nops));
+    if (g->name[0]) ETPU_TRY(put_str(c, t, ETPU_F_SubGraph_name, g->name));
     sgs[s] = t;
   }
-  TRY(put_tables(c, root, ETPU_F_Model_subgraphs, sgs, m->nsubgraphs));
+  ETPU_TRY(put_tables(c, root, ETPU_F_Model_subgraphs, sgs, m->nsubgraphs));
   /* buffers */
   etpu_fbt **bs = etpu_arena_array(c->a, nbuf_out + 1, sizeof *bs);
   if (!bs) return oom();
@@ -170,17 +165,17 @@ static etpu_status lower_model(lower_ctx *c, uint32_t nbuf_out, const uint32_t *
       if (c->external) {
         etpu_fbv v = {.id = ETPU_F_Buffer_offset, .kind = ETPU_FB_U64};
         v.v.u = c->ext_off ? c->ext_off[i] : 2;
-        TRY(etpu_fbt_put(c->a, t, &v));
+        ETPU_TRY(etpu_fbt_put(c->a, t, &v));
         etpu_fbv z = {.id = ETPU_F_Buffer_size, .kind = ETPU_FB_U64};
         z.v.u = gb->size;
-        TRY(etpu_fbt_put(c->a, t, &z));
+        ETPU_TRY(etpu_fbt_put(c->a, t, &z));
       } else {
-        TRY(put_vec(c, t, ETPU_F_Buffer_data, ETPU_FB_U8, gb->data, (uint32_t)gb->size));
+        ETPU_TRY(put_vec(c, t, ETPU_F_Buffer_data, ETPU_FB_U8, gb->data, (uint32_t)gb->size));
       }
     }
     bs[i] = t;
   }
-  TRY(put_tables(c, root, ETPU_F_Model_buffers, bs, nbuf_out));
+  ETPU_TRY(put_tables(c, root, ETPU_F_Model_buffers, bs, nbuf_out));
   /* Remap buffer indices held by metadata and metadata_buffer. */
   if (c->buf_map) {
     const etpu_fbv *md = etpu_fbt_get(root, ETPU_F_Model_metadata);
@@ -191,16 +186,16 @@ static etpu_status lower_model(lower_ctx *c, uint32_t nbuf_out, const uint32_t *
         arr[i] = clone_rest(c, md->v.tv[i], ETPU_T_Metadata);
         if (!arr[i]) return oom();
         int64_t b = etpu_fbt_int(md->v.tv[i], ETPU_F_Metadata_buffer);
-        TRY(etpu_fbt_put_int(c->a, arr[i], ETPU_F_Metadata_buffer, c->buf_map[b]));
+        ETPU_TRY(etpu_fbt_put_int(c->a, arr[i], ETPU_F_Metadata_buffer, c->buf_map[b]));
       }
-      TRY(put_tables(c, root, ETPU_F_Model_metadata, arr, md->count));
+      ETPU_TRY(put_tables(c, root, ETPU_F_Model_metadata, arr, md->count));
     }
     const etpu_fbv *mb = etpu_fbt_get(root, ETPU_F_Model_metadata_buffer);
     if (mb) {
       int32_t *arr = etpu_arena_array(c->a, mb->count + 1, sizeof *arr);
       if (!arr) return oom();
       for (uint32_t i = 0; i < mb->count; i++) arr[i] = (int32_t)c->buf_map[((const int32_t *)mb->v.p)[i]];
-      TRY(put_vec(c, root, ETPU_F_Model_metadata_buffer, ETPU_FB_I32, arr, mb->count));
+      ETPU_TRY(put_vec(c, root, ETPU_F_Model_metadata_buffer, ETPU_FB_I32, arr, mb->count));
     }
   }
   *root_out = root;
@@ -245,7 +240,7 @@ static etpu_status serialize(const etpu_model *m, unsigned flags, uint8_t **fb_o
   lower_ctx c = {.m = m, .a = a};
   uint32_t *map = NULL, *inv = NULL, nbuf = m->nbuffers;
   if (flags & ETPU_WRITE_COMPACT) {
-    TRY(compact_map(m, a, &map, &inv, &nbuf));
+    ETPU_TRY(compact_map(m, a, &map, &inv, &nbuf));
     c.buf_map = map;
   }
   uint64_t total = 0;
@@ -255,10 +250,10 @@ static etpu_status serialize(const etpu_model *m, unsigned flags, uint8_t **fb_o
   *next_out = 0;
   *ext_off_out = NULL;
   etpu_fbt *root;
-  TRY(lower_model(&c, nbuf, inv, &root));
+  ETPU_TRY(lower_model(&c, nbuf, inv, &root));
   uint8_t *fb = NULL;
   size_t fbsize = 0;
-  TRY(etpu_fb_encode(root, "TFL3", &fb, &fbsize));
+  ETPU_TRY(etpu_fb_encode(root, "TFL3", &fb, &fbsize));
   if (!c.external) {
     *fb_out = fb;
     *fb_size_out = fbsize;
@@ -279,9 +274,9 @@ static etpu_status serialize(const etpu_model *m, unsigned flags, uint8_t **fb_o
     pos += gb->size;
   }
   c.ext_off = off;
-  TRY(lower_model(&c, nbuf, inv, &root));
+  ETPU_TRY(lower_model(&c, nbuf, inv, &root));
   size_t fbsize2;
-  TRY(etpu_fb_encode(root, "TFL3", &fb, &fbsize2));
+  ETPU_TRY(etpu_fb_encode(root, "TFL3", &fb, &fbsize2));
   if (fbsize2 != fbsize) {
     etpu_free(fb);
     return etpu_fail(ETPU_INVALID_STATE, "internal error: external-buffer layout changed between passes");

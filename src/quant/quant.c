@@ -27,12 +27,6 @@
 #include "model/graph.h"
 #include "model/schema_gen.h"
 
-#define TRY(x)                      \
-  do {                              \
-    etpu_status st_ = (x);          \
-    if (st_ != ETPU_OK) return st_; \
-  } while (0)
-
 typedef struct qparam {
   bool set;
   float scale;
@@ -218,7 +212,7 @@ static etpu_status set_inputs(etpu_interp *it, const etpu_model *m, const float 
       return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: input %u '%s': sample of %zu bytes, the tensor holds %llu floats",
                        m->label, i, t->name, sizes[i], (unsigned long long)count);
     if (t->type == ETPU_FLOAT32) {
-      TRY(etpu_interp_set_input(it, i, inputs[i], sizes[i]));
+      ETPU_TRY(etpu_interp_set_input(it, i, inputs[i], sizes[i]));
       continue;
     }
     if ((t->type != ETPU_INT8 && t->type != ETPU_UINT8) || !t->quant || t->quant->count != 1)
@@ -236,16 +230,16 @@ static etpu_status set_inputs(etpu_interp *it, const etpu_model *m, const float 
     }
     etpu_status st = etpu_interp_set_input(it, i, q, (size_t)count);
     etpu_free(q);
-    TRY(st);
+    ETPU_TRY(st);
   }
   return ETPU_OK;
 }
 
 etpu_status etpu_calibration_run(etpu_calibration *c, const float *const *inputs, const size_t *sizes, uint32_t n) {
   if (!c || (n && (!inputs || !sizes))) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_calibration_run: NULL argument");
-  TRY(float_interp(c));
-  TRY(set_inputs(c->interp, c->model, inputs, sizes, n));
-  TRY(etpu_interp_invoke(c->interp));
+  ETPU_TRY(float_interp(c));
+  ETPU_TRY(set_inputs(c->interp, c->model, inputs, sizes, n));
+  ETPU_TRY(etpu_interp_invoke(c->interp));
   const etpu_gsubgraph *g = &c->model->subgraphs[0];
   for (uint32_t i = 0; i < g->ntensors; i++) {
     if (!is_activation(c->model, &g->tensors[i])) continue;
@@ -278,9 +272,9 @@ etpu_status etpu_calibration_run_histogram(etpu_calibration *c, const float *con
     if (!etpu_mul_size(c->ntensors, ETPU_CALIB_BINS, &cells) || !(c->hist = etpu_calloc(cells, sizeof *c->hist)))
       return etpu_fail(ETPU_OUT_OF_MEMORY, "calibration: out of memory for %u histograms", c->ntensors);
   }
-  TRY(float_interp(c));
-  TRY(set_inputs(c->interp, c->model, inputs, sizes, n));
-  TRY(etpu_interp_invoke(c->interp));
+  ETPU_TRY(float_interp(c));
+  ETPU_TRY(set_inputs(c->interp, c->model, inputs, sizes, n));
+  ETPU_TRY(etpu_interp_invoke(c->interp));
   const etpu_gsubgraph *g = &c->model->subgraphs[0];
   for (uint32_t i = 0; i < g->ntensors; i++) {
     if (!is_activation(c->model, &g->tensors[i]) || !(c->min[i] < c->max[i])) continue;
@@ -382,12 +376,12 @@ etpu_status etpu_calibration_compare(etpu_calibration *c, const etpu_model *q, c
                                      const size_t *sizes, uint32_t n) {
   if (!c || !q || (n && (!inputs || !sizes)))
     return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_calibration_compare: NULL argument");
-  TRY(float_interp(c));
-  TRY(set_inputs(c->interp, c->model, inputs, sizes, n));
-  TRY(etpu_interp_invoke(c->interp));
+  ETPU_TRY(float_interp(c));
+  ETPU_TRY(set_inputs(c->interp, c->model, inputs, sizes, n));
+  ETPU_TRY(etpu_interp_invoke(c->interp));
   etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, true};
   etpu_interp *qi = NULL;
-  TRY(etpu_interp_create(q, &o, &qi));
+  ETPU_TRY(etpu_interp_create(q, &o, &qi));
   etpu_status st = etpu_interp_plan(qi, NULL);
   if (st == ETPU_OK) st = set_inputs(qi, q, inputs, sizes, n);
   if (st == ETPU_OK) st = etpu_interp_invoke(qi);
@@ -440,7 +434,7 @@ static etpu_status correct_one(etpu_calibration *c, etpu_model *q, uint32_t op, 
   }
   etpu_interp_options io = {ETPU_PROFILE_TFLITE_REF, true};
   etpu_interp *qi = NULL;
-  TRY(etpu_interp_create(q, &io, &qi));
+  ETPU_TRY(etpu_interp_create(q, &io, &qi));
   etpu_status st = etpu_interp_plan(qi, NULL);
   double s = qt->quant->scale[0], zp = qt->quant->zp_count ? (double)qt->quant->zero_point[0] : 0;
   for (uint32_t k = 0; st == ETPU_OK && k < nsamples; k++) {
@@ -463,7 +457,7 @@ static etpu_status correct_one(etpu_calibration *c, etpu_model *q, uint32_t op, 
     }
   }
   etpu_interp_destroy(qi);
-  TRY(st);
+  ETPU_TRY(st);
   size_t bsz;
   const uint8_t *bd = etpu_graph_tensor_data(q, bt, &bsz);
   if (!bd || bsz != nch * 4) return ETPU_OK;
@@ -489,7 +483,7 @@ etpu_status etpu_quantize_correct_bias(etpu_calibration *c, etpu_model *q, uint3
   if (!c || !q || (nsamples && (!samples || !sizes)))
     return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_quantize_correct_bias: NULL argument");
   if (corrected_out) *corrected_out = 0;
-  TRY(float_interp(c));
+  ETPU_TRY(float_interp(c));
   const etpu_gsubgraph *fg = &c->model->subgraphs[0];
   size_t maxch = 1;
   for (uint32_t t = 0; t < q->subgraphs[0].ntensors; t++) {
@@ -679,7 +673,7 @@ static etpu_status quant_weights(qctx *q, uint32_t t, int32_t dim, const float *
   const etpu_gtensor *gt = &m->subgraphs[0].tensors[t];
   const float *f;
   uint64_t n;
-  TRY(const_floats(m, t, &f, &n));
+  ETPU_TRY(const_floats(m, t, &f, &n));
   uint32_t nch = dim >= 0 && (uint32_t)dim < gt->rank ? (uint32_t)gt->shape[dim] : 1;
   uint64_t inner = 1;
   if (dim >= 0)
@@ -724,7 +718,7 @@ static etpu_status quant_bias(qctx *q, uint32_t t, float in_scale, const float *
   etpu_model *m = q->m;
   const float *f;
   uint64_t n;
-  TRY(const_floats(m, t, &f, &n));
+  ETPU_TRY(const_floats(m, t, &f, &n));
   if (n != nws && nws != 1)
     return etpu_fail(ETPU_UNSUPPORTED, "%s: bias tensor %u has %llu values for %u weight scales", m->label, t,
                      (unsigned long long)n, nws);
@@ -757,7 +751,7 @@ static etpu_status quant_bias(qctx *q, uint32_t t, float in_scale, const float *
 static etpu_status const_range(const etpu_model *m, uint32_t t, float *lo, float *hi) {
   const float *f;
   uint64_t n;
-  TRY(const_floats(m, t, &f, &n));
+  ETPU_TRY(const_floats(m, t, &f, &n));
   float mn = 0, mx = 0;
   for (uint64_t k = 0; k < n; k++) {
     if (f[k] < mn) mn = f[k];
@@ -773,10 +767,10 @@ static etpu_status const_range(const etpu_model *m, uint32_t t, float *lo, float
 static etpu_status quant_other_const(qctx *q, uint32_t t, qparam p) {
   const float *f;
   uint64_t n;
-  TRY(const_floats(q->m, t, &f, &n));
+  ETPU_TRY(const_floats(q->m, t, &f, &n));
   if (!p.set) {
     float mn, mx;
-    TRY(const_range(q->m, t, &mn, &mx));
+    ETPU_TRY(const_range(q->m, t, &mn, &mx));
     p = asym_params(mn, mx);
   }
   int8_t *out = etpu_malloc(n ? n : 1);
@@ -797,7 +791,7 @@ static etpu_status quant_other_const(qctx *q, uint32_t t, qparam p) {
 static etpu_status copy_model(const etpu_model *m, etpu_model **out) {
   void *buf;
   size_t size;
-  TRY(etpu_model_write_buffer(m, 0, &buf, &size));
+  ETPU_TRY(etpu_model_write_buffer(m, 0, &buf, &size));
   etpu_status st = etpu_model_open_buffer(buf, size, m->label, ETPU_OPEN_COPY, out);
   etpu_free(buf);
   return st;
@@ -806,7 +800,7 @@ static etpu_status copy_model(const etpu_model *m, etpu_model **out) {
 /* Append a 2-tensor op and move it to position `at`. */
 static etpu_status insert_op(etpu_model *m, int32_t code, int32_t version, int32_t in, int32_t out, uint32_t at) {
   int32_t idx;
-  TRY(etpu_model_add_op(m, 0, code, NULL, version, 1, &in, 1, &out, 0, NULL, NULL, 0, &idx));
+  ETPU_TRY(etpu_model_add_op(m, 0, code, NULL, version, 1, &in, 1, &out, 0, NULL, NULL, 0, &idx));
   etpu_gsubgraph *g = &m->subgraphs[0];
   etpu_gop op = g->ops[idx];
   memmove(&g->ops[at + 1], &g->ops[at], ((size_t)idx - at) * sizeof op);
@@ -899,7 +893,7 @@ static etpu_status fold_fp16(etpu_model *m) {
     etpu_status st = etpu_model_remove_op(m, 0, i);
     if (st == ETPU_OK) st = etpu_model_set_tensor_data(m, 0, (uint32_t)out, f, (size_t)n * sizeof *f);
     etpu_free(f);
-    TRY(st);
+    ETPU_TRY(st);
     g = &m->subgraphs[0];
   }
   return ETPU_OK;
@@ -981,9 +975,9 @@ static void range_of(const qctx *q, uint32_t t, float *lo, float *hi) {
 static etpu_status convert_before(qctx *q, uint32_t at, int32_t t, int32_t code, int32_t type, const char *suffix,
                                   int32_t *nt_out) {
   int32_t nt;
-  TRY(add_like(q->m, (uint32_t)t, suffix, type, NULL, &nt));
-  TRY(grow(q));
-  TRY(insert_op(q->m, code, code == ETPU_OP_DEQUANTIZE ? 2 : 1, t, nt, at));
+  ETPU_TRY(add_like(q->m, (uint32_t)t, suffix, type, NULL, &nt));
+  ETPU_TRY(grow(q));
+  ETPU_TRY(insert_op(q->m, code, code == ETPU_OP_DEQUANTIZE ? 2 : 1, t, nt, at));
   q->src[nt] = q->src[t];
   *nt_out = nt;
   return ETPU_OK;
@@ -996,7 +990,7 @@ enum { D_INT8 = 0, D_FLOAT = 1, D_CONVERT = 2 };
  * advanced past it). */
 static etpu_status convert_at(qctx *q, uint8_t *dom, uint32_t *n, uint32_t *i, int32_t t, int32_t code,
                               const char *suffix, int32_t *nt_out) {
-  TRY(convert_before(q, *i, t, code, ETPU_FLOAT32, suffix, nt_out));
+  ETPU_TRY(convert_before(q, *i, t, code, ETPU_FLOAT32, suffix, nt_out));
   memmove(&dom[*i + 1], &dom[*i], (size_t)(*n - *i) * sizeof *dom);
   dom[*i] = D_CONVERT;
   (*n)++;
@@ -1027,13 +1021,13 @@ static etpu_status insert_boundaries(qctx *q, uint8_t *dom, uint32_t *nops_io) {
       int32_t t = m->subgraphs[0].ops[i].inputs[k];
       if (!is_float_act(m, t) || fl == q->fop[t]) continue;
       int32_t nt;
-      TRY(convert_at(q, dom, &n, &i, t, fl ? ETPU_OP_DEQUANTIZE : ETPU_OP_QUANTIZE,
+      ETPU_TRY(convert_at(q, dom, &n, &i, t, fl ? ETPU_OP_DEQUANTIZE : ETPU_OP_QUANTIZE,
                      fl ? "_dequantized" : "_quantized", &nt));
       q->fop[nt] = fl;
       for (uint32_t j = i; j < n; j++) {
         if (dom[j] != (fl ? D_FLOAT : D_INT8)) continue;
         for (uint32_t kk = 0; kk < m->subgraphs[0].ops[j].ninputs; kk++)
-          if (m->subgraphs[0].ops[j].inputs[kk] == t) TRY(set_op_input(m, j, kk, nt));
+          if (m->subgraphs[0].ops[j].inputs[kk] == t) ETPU_TRY(set_op_input(m, j, kk, nt));
       }
     }
     if (fl)
@@ -1051,7 +1045,7 @@ static qparam class_param(qctx *q, int32_t t) {
 static etpu_status rewrite(qctx *q, uint8_t **dom_out) {
   etpu_model *m = q->m;
   const etpu_quantize_options *o = q->o;
-  TRY(fold_fp16(m));
+  ETPU_TRY(fold_fp16(m));
   etpu_gsubgraph *g = &m->subgraphs[0];
   uint32_t nops = g->nops;
   size_t cap = (size_t)nops + 1;
@@ -1077,9 +1071,9 @@ static etpu_status rewrite(qctx *q, uint8_t **dom_out) {
                      "%s: %u op(s) cannot be quantized to int8 (integer-only mode; --allow-float keeps them in "
                      "float between DEQUANTIZE and QUANTIZE):%s",
                      m->label, bad, list);
-  if (bad) TRY(insert_boundaries(q, dom, &nops));
+  if (bad) ETPU_TRY(insert_boundaries(q, dom, &nops));
   g = &m->subgraphs[0];
-  TRY(grow(q));
+  ETPU_TRY(grow(q));
   /* 2. int8 activations, fixed outputs, classes of shared parameters. */
   for (uint32_t t = 0; t < g->ntensors; t++) {
     q->isq[t] = is_float_act(m, (int32_t)t) && !q->fop[t];
@@ -1105,7 +1099,7 @@ static etpu_status rewrite(qctx *q, uint8_t **dom_out) {
       int32_t t = g->ops[i].inputs[k];
       if (t < 0 || g->tensors[t].type != ETPU_FLOAT32 || g->tensors[t].is_variable) continue;
       if (is_const(m, t)) {
-        TRY(const_range(m, (uint32_t)t, &q->lo[t], &q->hi[t]));
+        ETPU_TRY(const_range(m, (uint32_t)t, &q->lo[t], &q->hi[t]));
       } else if (!q->isq[t]) {
         continue;
       }
@@ -1115,14 +1109,14 @@ static etpu_status rewrite(qctx *q, uint8_t **dom_out) {
         /* Two fixed parameter sets meet (e.g. SOFTMAX and TANH outputs
          * concatenated): the one place a requantization is unavoidable. */
         int32_t nt;
-        TRY(convert_at(q, dom, &nops, &i, t, ETPU_OP_QUANTIZE, "_requantized", &nt));
+        ETPU_TRY(convert_at(q, dom, &nops, &i, t, ETPU_OP_QUANTIZE, "_requantized", &nt));
         g = &m->subgraphs[0];
-        TRY(grow(q));
+        ETPU_TRY(grow(q));
         q->isq[nt] = true;
         q->lo[nt] = q->lo[find(q, t)];
         q->hi[nt] = q->hi[find(q, t)];
         (void)join(q, first, nt);
-        TRY(set_op_input(m, i, k, nt));
+        ETPU_TRY(set_op_input(m, i, k, nt));
         g = &m->subgraphs[0];
       }
     }
@@ -1141,7 +1135,7 @@ static etpu_status rewrite(qctx *q, uint8_t **dom_out) {
     if (r->kind == K_WEIGHTS && q->done[op->inputs[r->w]] && bt >= 0 && !q->done[bt]) {
       /* Weights shared with an earlier op: the bias follows their scales. */
       const etpu_gquant *wq = g->tensors[op->inputs[r->w]].quant;
-      TRY(quant_bias(q, (uint32_t)bt, q->p[op->inputs[r->act]].scale, wq->scale, wq->count));
+      ETPU_TRY(quant_bias(q, (uint32_t)bt, q->p[op->inputs[r->act]].scale, wq->scale, wq->count));
       g = &m->subgraphs[0];
       op = &g->ops[i];
     }
@@ -1150,13 +1144,13 @@ static etpu_status rewrite(qctx *q, uint8_t **dom_out) {
       uint32_t nws = 0;
       const float *bias = NULL;
       uint64_t nbias = 0;
-      if (bt >= 0 && !q->done[bt]) TRY(const_floats(m, (uint32_t)bt, &bias, &nbias));
+      if (bt >= 0 && !q->done[bt]) ETPU_TRY(const_floats(m, (uint32_t)bt, &bias, &nbias));
       float in_scale = q->p[op->inputs[r->act]].scale;
-      TRY(quant_weights(q, (uint32_t)op->inputs[r->w], r->wdim, bias, nbias, in_scale, &ws, &nws));
+      ETPU_TRY(quant_weights(q, (uint32_t)op->inputs[r->w], r->wdim, bias, nbias, in_scale, &ws, &nws));
       etpu_status st = ETPU_OK;
       if (bt >= 0 && !q->done[bt]) st = quant_bias(q, (uint32_t)bt, in_scale, ws, nws);
       etpu_free(ws);
-      TRY(st);
+      ETPU_TRY(st);
       g = &m->subgraphs[0];
       op = &g->ops[i];
     }
@@ -1164,13 +1158,13 @@ static etpu_status rewrite(qctx *q, uint8_t **dom_out) {
       int32_t t = op->inputs[k];
       if (t < 0 || q->done[t] || g->tensors[t].type != ETPU_FLOAT32 || !is_const(m, t)) continue;
       qparam none = {false, 0, 0};
-      TRY(quant_other_const(q, (uint32_t)t, r->kind == K_SAME ? class_param(q, t) : none));
+      ETPU_TRY(quant_other_const(q, (uint32_t)t, r->kind == K_SAME ? class_param(q, t) : none));
       g = &m->subgraphs[0];
       op = &g->ops[i];
     }
     int32_t version = m->opcodes[op->opcode].version;
     uint32_t idx;
-    TRY(etpu_graph_opcode(m, code, NULL, version > r->version ? version : r->version, &idx));
+    ETPU_TRY(etpu_graph_opcode(m, code, NULL, version > r->version ? version : r->version, &idx));
     g->ops[i].opcode = idx;
   }
   /* 4. Activations become int8. */
@@ -1179,7 +1173,7 @@ static etpu_status rewrite(qctx *q, uint8_t **dom_out) {
     float s = q->p[t].scale;
     int64_t z = q->p[t].zp;
     g->tensors[t].type = ETPU_INT8;
-    TRY(set_quant(m, t, 1, &s, &z, 0));
+    ETPU_TRY(set_quant(m, t, 1, &s, &z, 0));
   }
   /* 5. Static shapes: the Edge TPU (and etpu compile) refuse a dynamic
    * batch, which TensorFlow's converter writes as shape_signature -1; the
@@ -1231,7 +1225,7 @@ etpu_status etpu_quantize(const etpu_model *model, const etpu_calibration *cal, 
     return etpu_fail(ETPU_UNSUPPORTED, "%s: %u subgraphs; only single-subgraph models are quantized", model->label,
                      model->nsubgraphs);
   etpu_model *m = NULL;
-  TRY(copy_model(model, &m));
+  ETPU_TRY(copy_model(model, &m));
   qctx q;
   memset(&q, 0, sizeof q);
   q.m = m;
