@@ -4,11 +4,13 @@
  * MobileNet v2's (uint8, fp32 requantization as the litert profile uses for
  * XNNPACK ops, and int8 double rounding as tflite-ref): a 1×1 expansion, a
  * 1×1 projection, a 3×3 depthwise (stride 1 and 2), the 3×3 stride-2 stem
- * and a FULLY_CONNECTED. Prints the median time of each and the ratio
+ * and a FULLY_CONNECTED; and the layers of MobileNet v1 0.25 (128), whose
+ * few channels make small GEMMs. Prints the median time of each and the ratio
  * optimized / reference. A benchmark, not a test: never registered with
  * ctest; the outputs are compared once so a wrong kernel is noticed.
  *
- * Usage: bench_kernels_opt [N]      (N: timed runs per kernel, default 15)
+ * Usage: bench_kernels_opt [N] [PART]   (N: timed runs per kernel, default 15;
+ *                                        PART: only layers whose name has it)
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -45,6 +47,19 @@ static const layer k_layers[] = {
     {"dw 3x3/1 56x56x144", ETPU_OPT_DW, 56, 56, 144, 144, 3, 1, 1},
     {"dw 3x3/2 112x112x96", ETPU_OPT_DW, 112, 112, 96, 96, 3, 2, 0},
     {"fc 1280->1001", ETPU_OPT_FC, 1, 1, 1280, 1001, 1, 1, 0},
+    /* MobileNet v1 0.25 (128): few channels, so small K and small tiles */
+    {"v1 conv 3x3/2 stem 128x128x3->8", ETPU_OPT_CONV, 128, 128, 3, 8, 3, 2, 0},
+    {"v1 dw 3x3/1 64x64x8", ETPU_OPT_DW, 64, 64, 8, 8, 3, 1, 1},
+    {"v1 conv 1x1 64x64x8->16", ETPU_OPT_CONV, 64, 64, 8, 16, 1, 1, 0},
+    {"v1 dw 3x3/2 64x64x16", ETPU_OPT_DW, 64, 64, 16, 16, 3, 2, 0},
+    {"v1 conv 1x1 32x32x16->32", ETPU_OPT_CONV, 32, 32, 16, 32, 1, 1, 0},
+    {"v1 dw 3x3/1 32x32x32", ETPU_OPT_DW, 32, 32, 32, 32, 3, 1, 1},
+    {"v1 conv 1x1 32x32x32->32", ETPU_OPT_CONV, 32, 32, 32, 32, 1, 1, 0},
+    {"v1 conv 1x1 16x16x64->64", ETPU_OPT_CONV, 16, 16, 64, 64, 1, 1, 0},
+    {"v1 conv 1x1 8x8x128->128", ETPU_OPT_CONV, 8, 8, 128, 128, 1, 1, 0},
+    {"v1 dw 3x3/1 8x8x128", ETPU_OPT_DW, 8, 8, 128, 128, 3, 1, 1},
+    {"v1 conv 1x1 4x4x256->256", ETPU_OPT_CONV, 4, 4, 256, 256, 1, 1, 0},
+    {"v1 conv 1x1 logits 256->1001", ETPU_OPT_CONV, 1, 1, 256, 1001, 1, 1, 0},
 };
 
 static uint32_t rng = 12345;
@@ -147,6 +162,7 @@ int main(int argc, char **argv) {
   if (reps < 1 || reps > 100000) reps = 15;
   printf("bench_kernels_opt: median of %d runs, optimized vs reference kernel\n", reps);
   for (size_t i = 0; i < sizeof k_layers / sizeof k_layers[0]; i++) {
+    if (argc > 2 && !strstr(k_layers[i].name, argv[2])) continue;
     bench_layer(&k_layers[i], true, ETPU_REQUANT_FP32, reps);
     bench_layer(&k_layers[i], false, ETPU_REQUANT_DOUBLE_ROUND, reps);
   }
