@@ -10,8 +10,8 @@
  *     and 1000 more with the FPU rounding upward (the fp32 fast path's
  *     fallback):
  *     CONV_2D (groups, 1×1 and larger windows), DEPTHWISE_CONV_2D (depth
- *     multiplier) and FULLY_CONNECTED, int8 and uint8, every requant mode,
- *     per-channel and per-tensor tables, strides 1–3, dilations 1–3, padding
+ *     multiplier, rows up to 90 pixels wide) and FULLY_CONNECTED, int8 and
+ *     uint8, every requant mode, per-channel and per-tensor tables, strides 1–3, dilations 1–3, padding
  *     0–3 (and windows entirely in the padding), offsets and clamps at both
  *     ends of their ranges, extreme inputs and weights, no bias and biases
  *     near the overflow bound; the output must equal the reference's byte for
@@ -197,6 +197,8 @@ static void random_case(int index, int *run, int *refused) {
   } else if (d.kind == ETPU_OPT_DW) {
     d.depth_multiplier = rnd() % 3 ? 1 : rnd_in(1, 3);
     out_c = in_c * d.depth_multiplier;
+    /* Wide rows: several segments of pixels (dw_opt.c) and a partial last one. */
+    if (rnd() % 4 == 0) in_w = rnd_in(12, 90);
     d.in_d = (etpu_dims){batches, in_h, in_w, in_c};
     d.f_d = (etpu_dims){1, k_h, k_w, out_c};
   } else {

@@ -81,7 +81,7 @@ bool etpu_opt_conv_supported(const etpu_opt_conv_desc *d, const int32_t *bias) {
 }
 
 size_t etpu_opt_conv_packed_count(const etpu_opt_conv_desc *d) {
-  if (d->kind == ETPU_OPT_DW) return (size_t)dims_count(&d->f_d);
+  if (d->kind == ETPU_OPT_DW) return etpu_opt_dw_packed_count(d);
   return (size_t)d->f_d.n * (size_t)row_stride(d);
 }
 
@@ -89,11 +89,13 @@ etpu_status etpu_opt_conv_pack(const etpu_opt_conv_desc *d, const void *filter, 
   if (!d || !filter || !packed) return etpu_fail(ETPU_INVALID_ARGUMENT, "opt conv pack: NULL descriptor or data");
   if (!etpu_opt_conv_supported(d, NULL))
     return etpu_fail(ETPU_INVALID_ARGUMENT, "opt conv pack: the layer is not one the optimized kernels take");
+  if (d->kind == ETPU_OPT_DW) {
+    etpu_opt_dw_pack(d, filter, packed);
+    return ETPU_OK;
+  }
   const int32_t off = d->filter_offset;
-  /* DW: [KH][KW][C_out] as is. CONV/FC: rows of K, each padded to row_stride. */
-  const size_t rows = d->kind == ETPU_OPT_DW ? 1 : (size_t)d->f_d.n;
-  const size_t k = d->kind == ETPU_OPT_DW ? (size_t)dims_count(&d->f_d) : (size_t)products_per_output(d);
-  const size_t stride = d->kind == ETPU_OPT_DW ? k : (size_t)row_stride(d);
+  /* Rows of K, each padded to row_stride. */
+  const size_t rows = (size_t)d->f_d.n, k = (size_t)products_per_output(d), stride = (size_t)row_stride(d);
   for (size_t r = 0; r < rows; r++) {
     int16_t *dst = packed + r * stride;
     if (d->is_u8) {
@@ -122,17 +124,6 @@ size_t etpu_opt_conv_get_buffer_size(const etpu_opt_conv_desc *d) {
   const size_t tile = (size_t)gemm_tile(d), out_c = (size_t)d->out_d.c;
   return tile * out_c * (sizeof(int32_t) + sizeof(float)) +
          tile * (size_t)row_stride(d) * sizeof(int16_t);
-}
-
-/* dst[i] = src[i] + off for n int8 or uint8 values. */
-static void widen(int16_t *restrict dst, const void *src, int32_t n, int32_t off, bool is_u8) {
-  if (is_u8) {
-    const uint8_t *restrict s = src;
-    for (int32_t i = 0; i < n; i++) dst[i] = (int16_t)(s[i] + off);
-  } else {
-    const int8_t *restrict s = src;
-    for (int32_t i = 0; i < n; i++) dst[i] = (int16_t)(s[i] + off);
-  }
 }
 
 /* The 2 × 4 dot products of rows a0, a1 with weight rows w0..w3 over k. */
@@ -182,8 +173,8 @@ static void im2col_row(const etpu_opt_conv_desc *d, const void *input, int32_t b
   for (int32_t ky = 0; ky < k_h; ky++) {
     const int32_t iy = y0 + ky * d->dilation_h;
     if (whole_rows && iy >= 0 && iy < d->in_d.h) {
-      widen(row, (const uint8_t *)input + etpu_nhwc_offset(&d->in_d, b, iy, x0), k_w * f_c, d->input_offset,
-            d->is_u8);
+      etpu_opt_widen(row, (const uint8_t *)input + etpu_nhwc_offset(&d->in_d, b, iy, x0), k_w * f_c,
+                     d->input_offset, d->is_u8);
       row += (size_t)k_w * (size_t)f_c;
       continue;
     }
@@ -194,7 +185,7 @@ static void im2col_row(const etpu_opt_conv_desc *d, const void *input, int32_t b
         continue;
       }
       const char *src = (const char *)input + (etpu_nhwc_offset(&d->in_d, b, iy, ix) + (size_t)ic0);
-      widen(row, src, f_c, d->input_offset, d->is_u8);
+      etpu_opt_widen(row, src, f_c, d->input_offset, d->is_u8);
     }
   }
 }
@@ -304,7 +295,7 @@ static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
     for (int32_t g = 0; g < groups; g++) {
       if (direct) {
         /* 1×1, stride 1, no padding, one group: the rows are the input's */
-        widen(tile_buf, (const uint8_t *)input + (size_t)p0 * (size_t)k, np * k, d->input_offset, d->is_u8);
+        etpu_opt_widen(tile_buf, (const uint8_t *)input + (size_t)p0 * (size_t)k, np * k, d->input_offset, d->is_u8);
       } else {
         for (int32_t p = 0; p < np; p++) {
           const int64_t pix = p0 + p;

@@ -4,14 +4,16 @@
  * reference kernels of src/kernels/ref/ in every requantization mode.
  *
  * One kernel serves both 8-bit types: at prepare time the weights are packed
- * once as int16 values w + filter_offset (the packed layout is the filter's
- * own: CONV_2D [C_out][KH][KW][C_f], DEPTHWISE_CONV_2D [KH][KW][C_out],
- * FULLY_CONNECTED [units][depth]), and at run time the input is widened to
- * int16 x + input_offset. Every product then fits int16 × int16 → int32 and
- * compilers vectorize the sums (pmaddwd on x86, vmlal on Arm) without any
- * ISA-specific code. CONV_2D and FULLY_CONNECTED are a GEMM over a tile of
- * im2col rows (1×1 convolutions included); DEPTHWISE_CONV_2D runs over
- * channels (NHWC) on int16 copies of the input rows, padded with zeros.
+ * once as int16 values w + filter_offset (CONV_2D and FULLY_CONNECTED in the
+ * filter's own layout, [C_out][KH][KW][C_f] and [units][depth];
+ * DEPTHWISE_CONV_2D as [KH][KW][L][C_out], each tap's C_out weights repeated
+ * for a segment of L output pixels, see dw_opt.c), and at run time the input
+ * is widened to int16 x + input_offset. Every product then fits int16 × int16
+ * → int32 and compilers vectorize the sums (pmaddwd on x86, vmlal on Arm)
+ * without any ISA-specific code. CONV_2D and FULLY_CONNECTED are a GEMM over
+ * a tile of im2col rows (1×1 convolutions included); DEPTHWISE_CONV_2D runs
+ * along output rows (pixels × channels, NHWC) on int16 copies of the input
+ * rows, padded with zeros.
  *
  * Exactness: the reference sums in int64 and wraps to int32 at the end. The
  * optimized kernels sum in int32, which gives the same value whenever no
@@ -74,7 +76,8 @@ bool etpu_opt_conv_supported(const etpu_opt_conv_desc *desc, const int32_t *bias
 /* Number of int16 values etpu_opt_conv_pack() writes (the filter's count). */
 size_t etpu_opt_conv_packed_count(const etpu_opt_conv_desc *desc);
 
-/* packed[i] = filter[i] + filter_offset, filter int8 or uint8 as desc says.
+/* packed = filter + filter_offset in the layout above, filter int8 or uint8
+ * as desc says.
  * packed must hold etpu_opt_conv_packed_count(desc) values.
  * ETPU_INVALID_ARGUMENT on a NULL pointer or a descriptor not supported. */
 ETPU_WUR etpu_status etpu_opt_conv_pack(const etpu_opt_conv_desc *desc, const void *filter, int16_t *packed);

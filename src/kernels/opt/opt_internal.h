@@ -73,6 +73,17 @@ static inline int32_t etpu_opt_requant(int32_t acc, const etpu_requant *rq, etpu
   return (int32_t)v;
 }
 
+/* dst[i] = src[i] + off for n int8 or uint8 values (is_u8). */
+static inline void etpu_opt_widen(int16_t *restrict dst, const void *src, int32_t n, int32_t off, bool is_u8) {
+  if (is_u8) {
+    const uint8_t *restrict s = src;
+    for (int32_t i = 0; i < n; i++) dst[i] = (int16_t)(s[i] + off);
+  } else {
+    const int8_t *restrict s = src;
+    for (int32_t i = 0; i < n; i++) dst[i] = (int16_t)(s[i] + off);
+  }
+}
+
 /* True when the FPU rounds to nearest (fegetround), as it does unless a
  * program changes it; asked once per kernel run. */
 bool etpu_opt_round_to_nearest(void);
@@ -91,8 +102,10 @@ void etpu_opt_requant_row(const int32_t *acc, const etpu_requant_params *q, cons
  * nothing when q has one channel (etpu_opt_requant_row does not read it). */
 void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n_ch, int32_t reps, float *scale);
 
-/* Scratch of the depthwise kernel, and the kernel; desc already checked by
- * etpu_opt_conv_run(). */
+/* The depthwise kernel's packed weight count, packing, scratch, and the
+ * kernel; desc already checked (etpu_opt_conv_supported / _run). */
+size_t etpu_opt_dw_packed_count(const etpu_opt_conv_desc *desc);
+void etpu_opt_dw_pack(const etpu_opt_conv_desc *desc, const void *filter, int16_t *packed);
 size_t etpu_opt_dw_buffer_size(const etpu_opt_conv_desc *desc);
 void etpu_opt_dw_run(const etpu_opt_conv_desc *desc, const etpu_requant_params *quant, const void *input,
                      const int16_t *packed, const int32_t *bias, void *output, void *scratch);
