@@ -297,10 +297,14 @@ static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
         /* 1×1, stride 1, no padding, one group: the rows are the input's */
         etpu_opt_widen(tile_buf, (const uint8_t *)input + (size_t)p0 * (size_t)k, np * k, d->input_offset, d->is_u8);
       } else {
+        /* Pixel p0 = (b, oy, ox), then step: no division per pixel. */
+        int32_t b = (int32_t)(p0 / hw), oy = (int32_t)(p0 % hw) / d->out_d.w, ox = (int32_t)(p0 % hw) % d->out_d.w;
         for (int32_t p = 0; p < np; p++) {
-          const int64_t pix = p0 + p;
-          const int32_t b = (int32_t)(pix / hw), r = (int32_t)(pix % hw);
-          im2col_row(d, input, b, r / d->out_d.w, r % d->out_d.w, g * f_c, tile_buf + (size_t)p * (size_t)k);
+          im2col_row(d, input, b, oy, ox, g * f_c, tile_buf + (size_t)p * (size_t)k);
+          if (++ox == d->out_d.w) {
+            ox = 0;
+            if (++oy == d->out_d.h) oy = 0, b++;
+          }
         }
       }
       for (int32_t oc0 = g * per_group; oc0 < (g + 1) * per_group; oc0 += NR) {
