@@ -205,11 +205,12 @@ void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params
   if (q->mode == ETPU_REQUANT_FP32) {
     /* etpu_requantize_fp32, branch-free so that it vectorizes: clamp in
      * float, then round half to even. The clamped |f| <= 510, so under the
-     * default round-to-nearest mode f + 1.5·2^23 − 1.5·2^23 is exactly that
-     * rounding (the sum lies where the float spacing is 1); under another
-     * mode the exact truncate-and-compare form of etpu_opt_round_half_even
-     * runs instead, so the result never depends on the mode, as the
-     * reference's does not. */
+     * default round-to-nearest mode f + 1.5·2^23 is exactly 1.5·2^23 plus
+     * that rounding r (the sum lies where the float spacing is 1), and its
+     * bits are 0x4B400000 + r: their low byte plus zp is the output byte,
+     * with no conversion back to an integer. Under another mode the exact
+     * truncate-and-compare form of etpu_opt_round_half_even runs instead, so
+     * the result never depends on the mode, as the reference's does not. */
     const float lo = (float)(amin - zp), hi = (float)(amax - zp);
     if (nearest) {
       const float magic = 12582912.0f; /* 1.5·2^23 */
@@ -219,8 +220,10 @@ void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params
           float f = (float)acc[c] * s;
           f = f < lo ? lo : f;
           f = f > hi ? hi : f;
-          const float r = (f + magic) - magic;
-          out[c] = (uint8_t)(((int32_t)r + zp) & 0xff);
+          f += magic;
+          uint32_t bits;
+          memcpy(&bits, &f, sizeof bits);
+          out[c] = (uint8_t)((bits + (uint32_t)zp) & 0xff);
         }
         return;
       }
@@ -228,8 +231,10 @@ void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params
         float f = (float)acc[c] * scale[c];
         f = f < lo ? lo : f;
         f = f > hi ? hi : f;
-        const float r = (f + magic) - magic;
-        out[c] = (uint8_t)(((int32_t)r + zp) & 0xff);
+        f += magic;
+        uint32_t bits;
+        memcpy(&bits, &f, sizeof bits);
+        out[c] = (uint8_t)((bits + (uint32_t)zp) & 0xff);
       }
       return;
     }
