@@ -21,7 +21,7 @@
 #include "kernels/kernel_util.h"
 #include "kernels/opt/opt_internal.h"
 
-enum { MR = 2, NR = 4, TILE_ELEMS = 16384, TILE_MAX = 64 };
+enum { MR = 2, NR = 4, TILE_ELEMS = 16384, TILE_MAX = 64, SHORT_RUN = 16 };
 
 static int64_t dims_count(const etpu_dims *d) { return (int64_t)d->n * d->h * d->w * d->c; }
 
@@ -120,10 +120,11 @@ static int32_t gemm_tile(const etpu_opt_conv_desc *d) {
 
 size_t etpu_opt_conv_get_buffer_size(const etpu_opt_conv_desc *d) {
   if (d->kind == ETPU_OPT_DW) return etpu_opt_dw_buffer_size(d);
-  /* int32 accumulators [tile][C_out], float scales [tile][C_out], int16 rows [tile][K] */
+  /* int32 accumulators [tile][C_out], float scales [tile][C_out], int16 rows
+   * [tile][K], then SHORT_RUN values the last row's short runs may spill into */
   const size_t tile = (size_t)gemm_tile(d), out_c = (size_t)d->out_d.c;
   return tile * out_c * (sizeof(int32_t) + sizeof(float)) +
-         tile * (size_t)row_stride(d) * sizeof(int16_t);
+         (tile * (size_t)row_stride(d) + SHORT_RUN) * sizeof(int16_t);
 }
 
 /* The 2 × 4 dot products of rows a0, a1 with weight rows w0..w3 over k. */
@@ -160,22 +161,40 @@ static void dot_1x4(const int16_t *restrict a, const int16_t *restrict w0, const
   out[0] = s0, out[1] = s1, out[2] = s2, out[3] = s3;
 }
 
+/* dst[i] = src[i] + off for i < SHORT_RUN, int8 or uint8: a short window
+ * row in fixed-size vector moves; what lies past the run is overwritten by
+ * the next run, the row's zero tail or the next row (or is the scratch's
+ * SHORT_RUN spare values). */
+static void widen_short(int16_t *restrict dst, const uint8_t *restrict src, int32_t off, bool is_u8) {
+  if (is_u8) {
+    for (int32_t i = 0; i < SHORT_RUN; i++) dst[i] = (int16_t)(src[i] + off);
+  } else {
+    const int8_t *restrict s = (const int8_t *)src;
+    for (int32_t i = 0; i < SHORT_RUN; i++) dst[i] = (int16_t)(s[i] + off);
+  }
+}
+
 /* One im2col row: pixel (b, oy, ox), input channels [ic0, ic0 + f_c), then
- * zeros up to row_stride. */
+ * zeros up to row_stride. Rows are written in order: a short run may write
+ * up to SHORT_RUN values past its end. */
 static void im2col_row(const etpu_opt_conv_desc *d, const void *input, int32_t b, int32_t oy, int32_t ox,
                        int32_t ic0, int16_t *row) {
   const int32_t k = (int32_t)products_per_output(d), ks = (int32_t)row_stride(d);
-  for (int32_t i = k; i < ks; i++) row[i] = 0;
-  const int32_t k_h = d->f_d.h, k_w = d->f_d.w, f_c = d->f_d.c;
+  int16_t *const row0 = row;
+  const int32_t k_h = d->f_d.h, k_w = d->f_d.w, f_c = d->f_d.c, run = k_w * f_c;
   const int32_t y0 = oy * d->stride_h - d->pad_h, x0 = ox * d->stride_w - d->pad_w;
+  const size_t in_bytes = (size_t)dims_count(&d->in_d); /* int8 and uint8 alike */
   /* A window row inside the input, undilated, all channels: contiguous. */
   const bool whole_rows = d->dilation_w == 1 && f_c == d->in_d.c && x0 >= 0 && x0 + k_w <= d->in_d.w;
   for (int32_t ky = 0; ky < k_h; ky++) {
     const int32_t iy = y0 + ky * d->dilation_h;
     if (whole_rows && iy >= 0 && iy < d->in_d.h) {
-      etpu_opt_widen(row, (const uint8_t *)input + etpu_nhwc_offset(&d->in_d, b, iy, x0), k_w * f_c,
-                     d->input_offset, d->is_u8);
-      row += (size_t)k_w * (size_t)f_c;
+      const size_t at = etpu_nhwc_offset(&d->in_d, b, iy, x0);
+      if (run <= SHORT_RUN && in_bytes - at >= SHORT_RUN) /* the stem's 3×3×3: runs of 9 */
+        widen_short(row, (const uint8_t *)input + at, d->input_offset, d->is_u8);
+      else
+        etpu_opt_widen(row, (const uint8_t *)input + at, run, d->input_offset, d->is_u8);
+      row += run;
       continue;
     }
     for (int32_t kx = 0; kx < k_w; kx++, row += f_c) {
@@ -188,6 +207,7 @@ static void im2col_row(const etpu_opt_conv_desc *d, const void *input, int32_t b
       etpu_opt_widen(row, src, f_c, d->input_offset, d->is_u8);
     }
   }
+  for (int32_t i = k; i < ks; i++) row0[i] = 0;
 }
 
 void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n_ch, int32_t reps, float *scale) {
