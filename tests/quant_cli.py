@@ -238,6 +238,11 @@ def main():
         r.usage("no --calib", [fmodel, "-o", r.out], ["--calib"])
         r.usage("no model", ["--calib", photos, "-o", r.out], ["model"])
         r.usage("unknown option", base + ["--bogus-flag", "-o", r.out], ["--bogus-flag"])
+        # Refinement needs samples; a model whose ranges are recorded needs no --calib, but then has none.
+        r.usage("--gptq without samples", [custom, "--allow-float", "--gptq", "-o", r.out],
+                ["--gptq needs calibration samples"])
+        r.usage("--bias-correct without samples", [custom, "--allow-float", "--bias-correct", "-o", r.out],
+                ["--bias-correct needs calibration samples"])
 
         noout = os.path.join(tmp, "no-such-dir", "out.tflite")
         rc, out, err = r.run(fmodel, "--calib", photos, "-q", "-o", noout)
@@ -273,6 +278,15 @@ def main():
                   (method, len(a), len(b)))
             print("determinism (%s): two runs -> %s %d bytes, identical: %s" %
                   (method, hashlib.sha256(a).hexdigest()[:16], len(a), a == b))
+        # Refinement: byte-identical twice, and GPTQ does change the weights.
+        a = quantize_to("det0.tflite", "--gptq", "--bias-correct")
+        b = quantize_to("det1.tflite", "--gptq", "--bias-correct")
+        plain = quantize_to("det1.tflite")
+        check(a and a == b and a != plain and len(a) == len(plain),
+              "determinism (--gptq --bias-correct): two runs identical: %s; differs from plain: %s" %
+              (a == b, a != plain))
+        print("determinism (--gptq --bias-correct): two runs -> %s %d bytes, identical: %s" %
+              (hashlib.sha256(a).hexdigest()[:16], len(a), a == b))
         p = subprocess.run([etpu, "inspect", outs[0]], capture_output=True, text=True, timeout=120)
         check(p.returncode == 0, "etpu inspect of the quantized model: exit %d: %s" % (p.returncode, p.stderr))
         # percentile=100 keeps every value: the same ranges, so the same bytes, as minmax (the default).

@@ -512,6 +512,10 @@ ETPU_WUR etpu_status etpu_interp_set_input(etpu_interp *interp, uint32_t i, cons
 
 /* Run every op. Variable (state) tensors keep their values between invokes. */
 ETPU_WUR etpu_status etpu_interp_invoke(etpu_interp *interp);
+/* Run only the first op_count ops, in model order (op_count <= the model's
+ * op count): enough to read the tensors they write, e.g. one layer's input
+ * or output, without running the rest. */
+ETPU_WUR etpu_status etpu_interp_invoke_prefix(etpu_interp *interp, uint32_t op_count);
 
 /* Reset every variable tensor (LSTM state) to its initial value: the zero
  * point for int8 tensors, 0 otherwise (as TensorFlow Lite does). */
@@ -1029,21 +1033,44 @@ typedef struct etpu_quantize_options {
  * ranges. */
 ETPU_WUR etpu_status etpu_quantize(const etpu_model *model, const etpu_calibration *cal,
                                    const etpu_quantize_options *options, etpu_model **model_out);
-/* Empirical bias correction of a model etpu_quantize made from cal's model:
- * layer by layer in graph order, each CONV_2D, DEPTHWISE_CONV_2D and
- * FULLY_CONNECTED with a bias gets, per output channel, the mean error of
- * its int8 output against the float model's (over every value of the
- * samples, earlier layers already corrected) subtracted from its int32 bias.
- * samples[k][i] is input i of sample k (float32, sizes[i] bytes), as for
- * etpu_calibration_run. The model is edited in place; *corrected_out (may be
- * NULL) counts the layers. Not something TensorFlow's converter does, so not
- * part of etpu_quantize: it runs both models once per layer and sample, and
- * it recovers much of what depthwise-separable nets lose (MobileNet v1 0.25
- * 224: 14 -> 21 of 24 photos agreeing with the float model's top-1). */
+/* etpu_quantize_refine with bias_correct only (see there); *corrected_out
+ * (may be NULL) counts the layers corrected. */
 ETPU_WUR etpu_status etpu_quantize_correct_bias(etpu_calibration *cal, etpu_model *quantized,
                                                 uint32_t sample_count, const float *const *const *samples,
                                                 const size_t *sizes, uint32_t input_count,
                                                 uint32_t *corrected_out);
+/* Layer-by-layer refinement of a model etpu_quantize made from cal's model,
+ * on calibration samples (samples[k][i] is input i of sample k, float32,
+ * sizes[i] bytes, as for etpu_calibration_run). Each CONV_2D,
+ * DEPTHWISE_CONV_2D and FULLY_CONNECTED, in graph order and with every
+ * earlier layer already refined, gets:
+ *  gptq          its int8 weights re-rounded by GPTQ (Frantar et al. 2022):
+ *                one at a time, each weight's rounding error moved onto the
+ *                weights of its channel not yet rounded, weighted by the
+ *                Gram matrix of the layer's int8 inputs on the samples, so
+ *                that the channel's output error on such inputs is least.
+ *                Scales are unchanged. Layers with more than 2048 weights
+ *                per channel, fewer input patches in the samples than that,
+ *                or float16 weights keep round-to-nearest;
+ *  bias_correct  then, per output channel, the mean error of its int8
+ *                output against the float model's (over every value of the
+ *                samples) subtracted from its int32 bias.
+ * Neither is done by TensorFlow's converter, so neither is part of
+ * etpu_quantize. The model is edited in place; *report_out (may be NULL)
+ * counts the layers. */
+typedef struct etpu_refine_options {
+  bool gptq;
+  bool bias_correct;
+} etpu_refine_options;
+typedef struct etpu_refine_report {
+  uint32_t rounded;            /* layers GPTQ re-rounded */
+  uint32_t rounded_to_nearest; /* layers GPTQ had to leave rounded to nearest */
+  uint32_t corrected;          /* layers whose bias was corrected */
+} etpu_refine_report;
+ETPU_WUR etpu_status etpu_quantize_refine(etpu_calibration *cal, etpu_model *quantized,
+                                          const etpu_refine_options *options, uint32_t sample_count,
+                                          const float *const *const *samples, const size_t *sizes,
+                                          uint32_t input_count, etpu_refine_report *report_out);
 /* =========================== end of quantization =========================== */
 
 #ifdef __cplusplus

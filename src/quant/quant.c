@@ -26,6 +26,7 @@
 #include "model/fb.h"
 #include "model/graph.h"
 #include "model/schema_gen.h"
+#include "quant/quant_internal.h"
 
 typedef struct qparam {
   bool set;
@@ -48,21 +49,6 @@ static qparam asym_params(float mn, float mx) {
   return p;
 }
 
-struct etpu_calibration {
-  const etpu_model *model;
-  etpu_interp *interp;
-  uint32_t ntensors;
-  uint32_t samples;
-  float *min, *max;  /* per tensor; min > max = no value seen */
-  double *sig, *err; /* compare accumulators */
-  bool *compared;
-  float *rmin, *rmax; /* per tensor: range recorded in the model (min > max = none) */
-  uint32_t *hist;     /* ETPU_CALIB_BINS per tensor over [min, max] of pass 1, or NULL */
-  uint32_t hist_samples;
-  etpu_calib_method method;
-  float percentile;
-  uint32_t recorded;  /* tensors with a recorded range */
-};
 
 static bool is_activation(const etpu_model *m, const etpu_gtensor *t) {
   size_t sz;
@@ -169,7 +155,7 @@ etpu_status etpu_calibration_set_range(etpu_calibration *c, uint32_t t, float mi
 
 /* The float interpreter, made on first use (a model whose ranges are all
  * recorded needs none, and may hold ops etpu cannot run). */
-static etpu_status float_interp(etpu_calibration *c) {
+etpu_status etpu_calib_float_interp(etpu_calibration *c) {
   if (c->interp) return ETPU_OK;
   etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, true};
   etpu_status st = etpu_interp_create(c->model, &o, &c->interp);
@@ -200,8 +186,8 @@ bool etpu_calibration_range(const etpu_calibration *c, uint32_t t, float *min_ou
   return false;
 }
 
-static etpu_status set_inputs(etpu_interp *it, const etpu_model *m, const float *const *inputs, const size_t *sizes,
-                              uint32_t n) {
+etpu_status etpu_calib_set_inputs(etpu_interp *it, const etpu_model *m, const float *const *inputs,
+                                  const size_t *sizes, uint32_t n) {
   if (n != etpu_interp_input_count(it))
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: %u calibration inputs given, the model has %u", m->label, n,
                      etpu_interp_input_count(it));
@@ -237,8 +223,8 @@ static etpu_status set_inputs(etpu_interp *it, const etpu_model *m, const float 
 
 etpu_status etpu_calibration_run(etpu_calibration *c, const float *const *inputs, const size_t *sizes, uint32_t n) {
   if (!c || (n && (!inputs || !sizes))) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_calibration_run: NULL argument");
-  ETPU_TRY(float_interp(c));
-  ETPU_TRY(set_inputs(c->interp, c->model, inputs, sizes, n));
+  ETPU_TRY(etpu_calib_float_interp(c));
+  ETPU_TRY(etpu_calib_set_inputs(c->interp, c->model, inputs, sizes, n));
   ETPU_TRY(etpu_interp_invoke(c->interp));
   const etpu_gsubgraph *g = &c->model->subgraphs[0];
   for (uint32_t i = 0; i < g->ntensors; i++) {
@@ -272,8 +258,8 @@ etpu_status etpu_calibration_run_histogram(etpu_calibration *c, const float *con
     if (!etpu_mul_size(c->ntensors, ETPU_CALIB_BINS, &cells) || !(c->hist = etpu_calloc(cells, sizeof *c->hist)))
       return etpu_fail(ETPU_OUT_OF_MEMORY, "calibration: out of memory for %u histograms", c->ntensors);
   }
-  ETPU_TRY(float_interp(c));
-  ETPU_TRY(set_inputs(c->interp, c->model, inputs, sizes, n));
+  ETPU_TRY(etpu_calib_float_interp(c));
+  ETPU_TRY(etpu_calib_set_inputs(c->interp, c->model, inputs, sizes, n));
   ETPU_TRY(etpu_interp_invoke(c->interp));
   const etpu_gsubgraph *g = &c->model->subgraphs[0];
   for (uint32_t i = 0; i < g->ntensors; i++) {
@@ -376,14 +362,14 @@ etpu_status etpu_calibration_compare(etpu_calibration *c, const etpu_model *q, c
                                      const size_t *sizes, uint32_t n) {
   if (!c || !q || (n && (!inputs || !sizes)))
     return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_calibration_compare: NULL argument");
-  ETPU_TRY(float_interp(c));
-  ETPU_TRY(set_inputs(c->interp, c->model, inputs, sizes, n));
+  ETPU_TRY(etpu_calib_float_interp(c));
+  ETPU_TRY(etpu_calib_set_inputs(c->interp, c->model, inputs, sizes, n));
   ETPU_TRY(etpu_interp_invoke(c->interp));
   etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, true};
   etpu_interp *qi = NULL;
   ETPU_TRY(etpu_interp_create(q, &o, &qi));
   etpu_status st = etpu_interp_plan(qi, NULL);
-  if (st == ETPU_OK) st = set_inputs(qi, q, inputs, sizes, n);
+  if (st == ETPU_OK) st = etpu_calib_set_inputs(qi, q, inputs, sizes, n);
   if (st == ETPU_OK) st = etpu_interp_invoke(qi);
   const etpu_gsubgraph *g = &c->model->subgraphs[0], *qg = &q->subgraphs[0];
   for (uint32_t i = 0; st == ETPU_OK && i < g->ntensors && i < qg->ntensors; i++) {
@@ -407,113 +393,6 @@ etpu_status etpu_calibration_compare(etpu_calibration *c, const etpu_model *q, c
     c->compared[i] = true;
   }
   etpu_interp_destroy(qi);
-  return st;
-}
-
-/* ---- empirical bias correction ----------------------------------------- */
-
-/* Quantization error is not zero-mean after a layer: rounding the inputs
- * and weights of a conv, then clipping at RELU/RELU6, shifts each output
- * channel's mean, and the shifts compound through a deep net. Layer by
- * layer, in graph order, this measures each output channel's mean error
- * (dequantized int8 minus float, over every value of every sample) with all
- * earlier layers already corrected, and subtracts it from the int32 bias
- * (Nagel et al., "Data-Free Quantization Through Weight Equalization and
- * Bias Correction", 2019, empirical variant). */
-static etpu_status correct_one(etpu_calibration *c, etpu_model *q, uint32_t op, uint32_t nsamples,
-                               const float *const *const *samples, const size_t *sizes, uint32_t n, double *err,
-                               uint64_t *cnt) {
-  const etpu_gsubgraph *qg = &q->subgraphs[0];
-  const etpu_gop *o = &qg->ops[op];
-  int32_t t = o->outputs[0], b = o->inputs[2];
-  const etpu_gtensor *qt = &qg->tensors[t], *bt = &qg->tensors[b];
-  size_t nch = (size_t)qt->shape[qt->rank - 1];
-  for (size_t k = 0; k < nch; k++) {
-    err[k] = 0;
-    cnt[k] = 0;
-  }
-  etpu_interp_options io = {ETPU_PROFILE_TFLITE_REF, true};
-  etpu_interp *qi = NULL;
-  ETPU_TRY(etpu_interp_create(q, &io, &qi));
-  etpu_status st = etpu_interp_plan(qi, NULL);
-  double s = qt->quant->scale[0], zp = qt->quant->zp_count ? (double)qt->quant->zero_point[0] : 0;
-  for (uint32_t k = 0; st == ETPU_OK && k < nsamples; k++) {
-    st = set_inputs(c->interp, c->model, samples[k], sizes, n);
-    if (st == ETPU_OK) st = etpu_interp_invoke(c->interp);
-    if (st == ETPU_OK) st = set_inputs(qi, q, samples[k], sizes, n);
-    if (st == ETPU_OK) st = etpu_interp_invoke(qi);
-    const void *fd, *qd;
-    size_t fsz, qsz;
-    if (st == ETPU_OK && (etpu_interp_tensor(c->interp, (uint32_t)t, &fd, &fsz) != ETPU_OK ||
-                          etpu_interp_tensor(qi, (uint32_t)t, &qd, &qsz) != ETPU_OK || fsz != qsz * sizeof(float)))
-      st = etpu_fail(ETPU_INVALID_ARGUMENT, "bias correction: tensor %d '%s' of the quantized model has no float twin of its size (not made by etpu_quantize from this model?)", t, qt->name);
-    if (st != ETPU_OK) break;
-    const float *f = fd;
-    const int8_t *qv = qd;
-    for (size_t e = 0; e < qsz; e++) {
-      if (isnan(f[e])) continue;
-      err[e % nch] += ((double)qv[e] - zp) * s - (double)f[e];
-      cnt[e % nch]++;
-    }
-  }
-  etpu_interp_destroy(qi);
-  ETPU_TRY(st);
-  size_t bsz;
-  const uint8_t *bd = etpu_graph_tensor_data(q, bt, &bsz);
-  if (!bd || bsz != nch * 4) return ETPU_OK;
-  int32_t *nb = etpu_malloc(bsz);
-  if (!nb) return etpu_fail(ETPU_OUT_OF_MEMORY, "bias correction: out of memory");
-  for (size_t k = 0; k < nch; k++) {
-    int32_t v = (int32_t)etpu_rd32(bd + 4 * k);
-    double bs = bt->quant->scale[bt->quant->count == 1 ? 0 : k];
-    if (cnt[k] && bs > 0) {
-      double corrected = (double)v - round(err[k] / (double)cnt[k] / bs);
-      v = (int32_t)(corrected < -INT32_MAX ? -INT32_MAX : corrected > INT32_MAX ? INT32_MAX : corrected);
-    }
-    nb[k] = v;
-  }
-  st = etpu_model_set_tensor_data(q, 0, (uint32_t)b, nb, bsz);
-  etpu_free(nb);
-  return st;
-}
-
-etpu_status etpu_quantize_correct_bias(etpu_calibration *c, etpu_model *q, uint32_t nsamples,
-                                       const float *const *const *samples, const size_t *sizes, uint32_t n,
-                                       uint32_t *corrected_out) {
-  if (!c || !q || (nsamples && (!samples || !sizes)))
-    return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_quantize_correct_bias: NULL argument");
-  if (corrected_out) *corrected_out = 0;
-  ETPU_TRY(float_interp(c));
-  const etpu_gsubgraph *fg = &c->model->subgraphs[0];
-  size_t maxch = 1;
-  for (uint32_t t = 0; t < q->subgraphs[0].ntensors; t++) {
-    const etpu_gtensor *gt = &q->subgraphs[0].tensors[t];
-    if (gt->rank && gt->shape[gt->rank - 1] > 0 && (size_t)gt->shape[gt->rank - 1] > maxch)
-      maxch = (size_t)gt->shape[gt->rank - 1];
-  }
-  double *err = etpu_malloc(maxch * sizeof *err);
-  uint64_t *cnt = etpu_malloc(maxch * sizeof *cnt);
-  etpu_status st = err && cnt ? ETPU_OK : etpu_fail(ETPU_OUT_OF_MEMORY, "bias correction: out of memory");
-  for (uint32_t i = 0; st == ETPU_OK && i < q->subgraphs[0].nops; i++) {
-    const etpu_gsubgraph *qg = &q->subgraphs[0];
-    const etpu_gop *o = &qg->ops[i];
-    int32_t code = etpu_graph_op_code(q, o);
-    if ((code != ETPU_OP_CONV_2D && code != ETPU_OP_DEPTHWISE_CONV_2D && code != ETPU_OP_FULLY_CONNECTED) ||
-        o->ninputs < 3 || o->inputs[2] < 0 || o->noutputs != 1)
-      continue;
-    int32_t t = o->outputs[0], b = o->inputs[2];
-    const etpu_gtensor *qt = &qg->tensors[t], *bt = &qg->tensors[b];
-    /* The float model's tensor of the same index and name (etpu_quantize
-     * keeps indices), an int8 per-tensor output, an int32 bias. */
-    if ((uint32_t)t >= fg->ntensors || strcmp(fg->tensors[t].name, qt->name) != 0 || qt->type != ETPU_INT8 ||
-        !qt->quant || qt->quant->count != 1 || qt->rank == 0 || bt->type != ETPU_INT32 || !bt->quant ||
-        !bt->quant->count)
-      continue;
-    st = correct_one(c, q, i, nsamples, samples, sizes, n, err, cnt);
-    if (st == ETPU_OK && corrected_out) (*corrected_out)++;
-  }
-  etpu_free(err);
-  etpu_free(cnt);
   return st;
 }
 

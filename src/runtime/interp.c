@@ -355,8 +355,16 @@ etpu_status etpu_interp_set_input(etpu_interp *ip, uint32_t i, const void *data,
 
 etpu_status etpu_interp_invoke(etpu_interp *ip) {
   if (!ip) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_invoke: NULL interpreter");
+  return etpu_interp_invoke_prefix(ip, ip->nops);
+}
+
+etpu_status etpu_interp_invoke_prefix(etpu_interp *ip, uint32_t op_count) {
+  if (!ip) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_invoke_prefix: NULL interpreter");
   if (!ip->planned) return etpu_fail(ETPU_INVALID_STATE, "%s: call etpu_interp_plan before invoke", ip->model->label);
-  for (uint32_t o = 0; o < ip->nops; o++) {
+  if (op_count > ip->nops)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: cannot run %u ops, the model has %u", ip->model->label, op_count,
+                     ip->nops);
+  for (uint32_t o = 0; o < op_count; o++) {
     etpu_status st = ip->ops[o].reg->eval(ip, &ip->ops[o]);
     if (st != ETPU_OK) return st;
   }
