@@ -196,6 +196,39 @@ static void run_dir(const char *gdir, const char *profile, const char *stem, cha
       if (etpu_interp_tensor(ip, t, &got, &ng) != ETPU_OK || !same(what, m, t, got, ng, want, nw)) rs.bad_tensors++;
       free(want);
     }
+    /* A prefix run (etpu_interp_invoke_prefix, as the quantizer's
+     * refinement uses it): the ops up to the last one before the final op
+     * whose output is stored write that output's golden value alone (the
+     * tensor is cleared first, so the full run's value cannot pass); one op
+     * more than the model has is refused. */
+    const uint32_t nops = etpu_model_op_count(m, 0);
+    for (uint32_t j = nops > 1 ? nops - 1 : 0; k == 0 && j-- > 0;) {
+      etpu_op_info hop;
+      if (etpu_model_op(m, 0, j, &hop) != ETPU_OK || hop.output_count == 0 || hop.outputs[0] < 0) continue;
+      snprintf(name, sizeof name, "t%d_%d.bin", hop.outputs[0], k);
+      unsigned char *want = NULL, *in0 = NULL;
+      size_t nw = 0, nin0 = 0;
+      if (!load(dir, name, &want, &nw)) continue;
+      const void *got;
+      size_t ng;
+      char what[400];
+      snprintf(what, sizeof what, "%s/%s input 0 after the first %u of %u ops", profile, stem, j + 1, nops);
+      if (etpu_interp_tensor(ip, (uint32_t)hop.outputs[0], &got, &ng) == ETPU_OK) memset((void *)got, 0, ng);
+      st = load(dir, "input_0.bin", &in0, &nin0) ? etpu_interp_reset_state(ip) : ETPU_IO_ERROR;
+      if (st == ETPU_OK) st = etpu_interp_set_input(ip, 0, in0, nin0);
+      if (st == ETPU_OK) st = etpu_interp_invoke_prefix(ip, j + 1);
+      CHECK_MSG(st == ETPU_OK, "%s: %s", what, etpu_errmsg());
+      if (st == ETPU_OK)
+        CHECK_MSG(etpu_interp_tensor(ip, (uint32_t)hop.outputs[0], &got, &ng) == ETPU_OK &&
+                      same(what, m, (uint32_t)hop.outputs[0], got, ng, want, nw),
+                  "%s: tensor %d differs from the golden", what, hop.outputs[0]);
+      CHECK_MSG(etpu_interp_invoke_prefix(ip, nops + 1) == ETPU_INVALID_ARGUMENT,
+                "%s/%s: a prefix of %u ops (the model has %u) was not refused", profile, stem, nops + 1, nops);
+      printf("%-10s %-48s prefix of %u/%u ops: tensor %d checked\n", profile, stem, j + 1, nops, hop.outputs[0]);
+      free(want);
+      free(in0);
+      break;
+    }
     /* Op by op. */
     for (uint32_t oi = 0; oi < etpu_model_op_count(m, 0); oi++) {
       etpu_op_info op;
