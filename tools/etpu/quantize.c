@@ -16,7 +16,10 @@
 
 #include "cli.h"
 
+/* Every sample is held in memory as float32 for the comparison and
+ * refinement passes: at most this many, and at most this many bytes. */
 #define MAX_SAMPLES 100000
+#define MAX_SAMPLE_BYTES ((size_t)2 << 30)
 
 static void usage(FILE *f) {
   fprintf(f,
@@ -237,7 +240,23 @@ static int gather_files(const args *a, state *s) {
     fprintf(stderr, "etpu: error: quantize: no calibration sample in %s\n", a->calib[0]);
     rc = 2;
   }
-  if (rc == 0 && total > MAX_SAMPLES) total = MAX_SAMPLES;
+  size_t per = 0; /* float32 bytes of one sample, all inputs */
+  for (uint32_t i = 0; rc == 0 && i < s->ninputs; i++) {
+    etpu_tensor_info ti;
+    size_t b = sizeof(float);
+    if (etpu_model_tensor(s->model, 0, (uint32_t)etpu_model_input(s->model, 0, i), &ti) == ETPU_OK)
+      for (uint32_t d = 0; d < ti.rank; d++) b *= ti.shape[d] > 0 ? (size_t)ti.shape[d] : 1u;
+    per += b;
+  }
+  size_t cap = MAX_SAMPLES;
+  if (per && MAX_SAMPLE_BYTES / per < cap) cap = MAX_SAMPLE_BYTES / per ? MAX_SAMPLE_BYTES / per : 1;
+  if (rc == 0 && total > cap) {
+    fprintf(stderr,
+            "etpu: warning: quantize: using the first %zu of %zu samples (in name order): each is held in memory "
+            "as float32 (%zu bytes), up to %zu samples and %zu MiB\n",
+            cap, total, per, (size_t)MAX_SAMPLES, MAX_SAMPLE_BYTES >> 20);
+    total = cap;
+  }
   if (rc == 0 && !(s->files = calloc(total * s->ninputs, sizeof *s->files))) rc = 3;
   if (rc == 0) {
     s->nsamples = total;
