@@ -4,10 +4,12 @@
 float/deeplabv3.tflite records mean 127.5, std 127.5 in its TFLITE_METADATA.
 `etpu quantize MODEL --calib DIR` without --mean/--std must say it uses them
 and write the very bytes `--mean 127.5 --std 127.5` writes; `etpu run` on the
-float model must name them for its image input. One calibration image keeps
+float model must name them for its image input, and `etpu inspect` (text
+and --json) must show them. One calibration image keeps
 it short. Exit 77 = skipped (no shared data) unless ETPU_REQUIRE_SHARED_DATA=1.
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -63,6 +65,18 @@ def main():
         check(rc == 0, "run: exit %d: %s" % (rc, err.strip()))
         check("normalization from the model's metadata: mean 127.5, std 127.5" in out,
               "run does not report the metadata normalization: %s" % out.strip())
+        # inspect shows it, for people and for scripts; a model without metadata shows none.
+        rc, out, err = etpu(a.etpu, "inspect", model)
+        check(rc == 0 and "input 0 normalization (metadata): real = (x - mean) / std, mean 127.5, std 127.5" in out,
+              "inspect does not show the metadata normalization: exit %d: %s" % (rc, out[:400]))
+        rc, out, err = etpu(a.etpu, "inspect", "--json", model)
+        norm = json.loads(out).get("input_normalization") if rc == 0 else None
+        check(norm == [{"input": 0, "mean": [127.5], "std": [127.5]}],
+              "inspect --json input_normalization: %r" % (norm,))
+        plain = os.path.join(shared, "float", "mobilenet_v1_0.25_128.tflite")
+        rc, out, err = etpu(a.etpu, "inspect", "--json", plain)
+        norm = json.loads(out).get("input_normalization") if rc == 0 else None
+        check(norm == [], "inspect --json of a model without metadata: input_normalization %r" % (norm,))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("metadata_cli: %s" % ("ok" if failures == 0 else "%d failure(s)" % failures))

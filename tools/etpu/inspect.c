@@ -101,6 +101,13 @@ static edgetpu_facts edgetpu_scan(const etpu_model *m) {
   return e;
 }
 
+/* The normalization the TFLite metadata records for input i: count values
+ * (0: none), or false with the library's message when it cannot be read. */
+static bool input_norm(const etpu_model *m, uint32_t i, float *mean, float *std, uint32_t *count) {
+  *count = 0;
+  return etpu_model_input_normalization(m, i, 16, mean, std, count) == ETPU_OK;
+}
+
 static void print_text(const etpu_model *m) {
   printf("model: %s\n", etpu_model_label(m));
   printf("  schema version %u, %u subgraph(s), %u buffer(s)", etpu_model_schema_version(m),
@@ -111,6 +118,20 @@ static void print_text(const etpu_model *m) {
     const char *name;
     size_t size;
     if (etpu_model_metadata(m, i, &name, NULL, &size) == ETPU_OK) printf("  metadata '%s' (%zu bytes)\n", name, size);
+  }
+  for (uint32_t i = 0; etpu_model_metadata_count(m) && i < etpu_model_input_count(m, 0); i++) {
+    float mean[16], std[16];
+    uint32_t n;
+    if (!input_norm(m, i, mean, std, &n)) {
+      printf("  input %u normalization: metadata unreadable (%s)\n", i, etpu_errmsg());
+      continue;
+    }
+    if (!n) continue;
+    printf("  input %u normalization (metadata): real = (x - mean) / std, mean", i);
+    for (uint32_t c = 0; c < n; c++) printf(" %g", mean[c]);
+    printf(", std");
+    for (uint32_t c = 0; c < n; c++) printf(" %g", std[c]);
+    printf("\n");
   }
   edgetpu_facts e = edgetpu_scan(m);
   if (e.custom_ops) {
@@ -230,6 +251,27 @@ static void print_json(const etpu_model *m) {
     fprintf(f, "%s{\"name\": ", i ? ", " : "");
     cli_json_string(f, name);
     fprintf(f, ", \"bytes\": %zu}", size);
+  }
+  fprintf(f, "],\n  \"input_normalization\": [");
+  bool first = true;
+  for (uint32_t i = 0; etpu_model_metadata_count(m) && i < etpu_model_input_count(m, 0); i++) {
+    float mean[16], std[16];
+    uint32_t n;
+    bool ok = input_norm(m, i, mean, std, &n);
+    if (ok && !n) continue;
+    fprintf(f, "%s{\"input\": %u, ", first ? "" : ", ", i);
+    first = false;
+    if (!ok) {
+      fprintf(f, "\"error\": ");
+      cli_json_string(f, etpu_errmsg());
+    } else {
+      fprintf(f, "\"mean\": [");
+      for (uint32_t c = 0; c < n; c++) fprintf(f, "%s%.9g", c ? ", " : "", mean[c]);
+      fprintf(f, "], \"std\": [");
+      for (uint32_t c = 0; c < n; c++) fprintf(f, "%s%.9g", c ? ", " : "", std[c]);
+      fprintf(f, "]");
+    }
+    fprintf(f, "}");
   }
   fprintf(f, "],\n");
   edgetpu_facts e = edgetpu_scan(m);
