@@ -21,7 +21,8 @@
  * calibration overhead: 1.00x would be free). Then etpu_quantize (ranges ->
  * int8 model, int8 I/O) is timed, median of 3, with each range method
  * (minmax, percentile=99.99, mse: the MSE search is part of it), beside the
- * time of one calibration pass. A model etpu cannot run or quantize yet is reported with etpu's
+ * time of one calibration pass; then etpu_quantize_refine (--bias-correct,
+ * --gptq, both) once each on the same photos. A model etpu cannot run or quantize yet is reported with etpu's
  * reason; the program still exits 0: benchmarks are not tests.
  *
  * Usage: bench_quant [R] [MODEL.tflite...]     (R: timed passes, default 5)
@@ -213,6 +214,39 @@ static void bench_model(const char *path, float mean, float std, const char *dir
     double quant_ms = median(tq, QUANT_REPS);
     printf("  etpu_quantize %-16s %8.3f ms  (%.2fx one calibration pass of %d photos)\n", methods[k].name, quant_ms,
            quant_ms / (calib_ms * in.n), in.n);
+  }
+  /* Refinement on the same photos (minmax ranges), once each: it runs the
+   * int8 model's prefix twice per layer and photo. */
+  if (etpu_calibration_set_method(hcal, ETPU_CALIB_MINMAX, 0) == ETPU_OK) {
+    static const struct {
+      const char *name;
+      etpu_refine_options o;
+    } refines[] = {{"--bias-correct", {false, true}}, {"--gptq", {true, false}}, {"--gptq --bias-correct", {true, true}}};
+    const float *one[MAX_IMAGES][1];
+    const float *const *per[MAX_IMAGES];
+    for (int k = 0; k < in.n; k++) {
+      one[k][0] = in.data[k];
+      per[k] = one[k];
+    }
+    for (size_t k = 0; k < sizeof refines / sizeof *refines; k++) {
+      if (etpu_quantize(m, hcal, &qo, &q) != ETPU_OK) {
+        printf("  etpu_quantize: %s\n", etpu_errmsg());
+        break;
+      }
+      etpu_refine_report rr;
+      double t0 = now_ms();
+      etpu_status st = etpu_quantize_refine(hcal, q, &refines[k].o, (uint32_t)in.n, per, &in.bytes, 1, &rr);
+      double refine_ms = now_ms() - t0;
+      etpu_model_close(q);
+      q = NULL;
+      if (st != ETPU_OK) {
+        printf("  refine %s: %s\n", refines[k].name, etpu_errmsg());
+        continue;
+      }
+      printf("  refine %-22s %8.1f ms  (%.1fx one calibration pass of %d photos; %u layers re-rounded, %u "
+             "corrected)\n",
+             refines[k].name, refine_ms, refine_ms / (calib_ms * in.n), in.n, rr.rounded, rr.corrected);
+    }
   }
 done:
   etpu_model_close(q);
