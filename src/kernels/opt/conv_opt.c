@@ -10,7 +10,10 @@
  * 4-channel micro-kernel takes the dot products with the packed weight rows
  * ([C_out][KH][KW][C_f], the same order) in int32, and each sum plus bias is
  * requantized at once. FULLY_CONNECTED is the 1×1 case with batches as
- * pixels. Scratch: the tile of rows.
+ * pixels. A window row of at most SHORT_RUN values (the 3×3×3 stem's 9) is
+ * widened in fixed-size moves that may write past it, into what the next
+ * write covers. Scratch: the tile's int32 sums and float scales, the tile of
+ * rows, and SHORT_RUN spare values after it.
  */
 #include "kernels/opt/opt.h"
 
