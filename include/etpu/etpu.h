@@ -1051,7 +1051,8 @@ ETPU_WUR etpu_status etpu_quantize_correct_bias(etpu_calibration *cal, etpu_mode
  *                that the channel's output error on such inputs is least.
  *                Scales are unchanged. Layers with more than 2048 weights
  *                per channel, fewer input patches in the samples than that,
- *                or float16 weights keep round-to-nearest;
+ *                float16 weights, or weights another op shares keep
+ *                round-to-nearest;
  *  bias_correct  then, per output channel, the mean error of its int8
  *                output against the float model's (over every value of the
  *                samples) subtracted from its int32 bias.

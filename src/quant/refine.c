@@ -152,11 +152,16 @@ static bool layer_of(const etpu_calibration *c, const etpu_model *q, uint32_t i,
       L->qout->quant->count != 1 || L->qout->rank == 0)
     return false;
   /* GPTQ also needs an int8 per-tensor input, the float32 weights of the
-   * same name (not float16 behind a DEQUANTIZE) and the window geometry. */
+   * same name (not float16 behind a DEQUANTIZE), used by this op alone (a
+   * rounding fitted to one op's inputs would serve another badly), and the
+   * window geometry. */
   size_t fsz, qsz;
+  etpu_tensor_info wi;
   if (L->qin->type == ETPU_INT8 && L->qin->quant && L->qin->quant->count == 1 &&
-      strcmp(L->fw->name, L->qw->name) == 0 && L->qw->type == ETPU_INT8 && L->qw->quant && L->fw->type == ETPU_FLOAT32 && L->fw->rank == L->qw->rank &&
-      (L->qw->quant->count == 1 || L->qw->quant->count == (uint32_t)L->qout->shape[L->qout->rank - 1])) {
+      strcmp(L->fw->name, L->qw->name) == 0 && L->qw->type == ETPU_INT8 && L->qw->quant &&
+      L->fw->type == ETPU_FLOAT32 && L->fw->rank == L->qw->rank &&
+      (L->qw->quant->count == 1 || L->qw->quant->count == (uint32_t)L->qout->shape[L->qout->rank - 1]) &&
+      etpu_model_tensor(q, 0, (uint32_t)L->w, &wi) == ETPU_OK && wi.consumer_count == 1) {
     L->fwd = (const float *)(const void *)etpu_graph_tensor_data(c->model, L->fw, &fsz);
     if (L->fwd && (!etpu_graph_tensor_data(q, L->qw, &qsz) || fsz != qsz * sizeof(float))) L->fwd = NULL;
   }
