@@ -65,6 +65,12 @@ def main():
         check(rc == 0, "run: exit %d: %s" % (rc, err.strip()))
         check("normalization from the model's metadata: mean 127.5, std 127.5" in out,
               "run does not report the metadata normalization: %s" % out.strip())
+        rc, out, err = etpu(a.etpu, "run", model, "--input", cat, "--top", "0", "--json")
+        norm = json.loads(out)["inputs"][0].get("normalization") if rc == 0 else None
+        check(norm == {"mean": 127.5, "std": 127.5, "from": "metadata"}, "run --json normalization: %r" % (norm,))
+        rc, out, err = etpu(a.etpu, "run", model, "--input", cat, "--top", "0", "--json", "--mean", "0", "--std", "255")
+        norm = json.loads(out)["inputs"][0].get("normalization") if rc == 0 else None
+        check(norm == {"mean": 0, "std": 255, "from": "--mean/--std"}, "run --json --mean 0 --std 255: %r" % (norm,))
         # inspect shows it, for people and for scripts; a model without metadata shows none.
         rc, out, err = etpu(a.etpu, "inspect", model)
         check(rc == 0 and "input 0 normalization (metadata): real = (x - mean) / std, mean 127.5, std 127.5" in out,

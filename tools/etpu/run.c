@@ -411,7 +411,11 @@ static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t ar
     print_shape(stdout, &t, true);
     printf(", \"file\": ");
     cli_json_string(stdout, a->inputs[i]);
-    printf(", \"kind\": \"%s\"}", kind_name(s->in_kind[i]));
+    printf(", \"kind\": \"%s\"", kind_name(s->in_kind[i]));
+    if (s->in_kind[i] == ETPU_INPUT_IMAGE && (s->from_meta[i] || s->in_opts[i].normalize))
+      printf(", \"normalization\": {\"mean\": %.9g, \"std\": %.9g, \"from\": \"%s\"}", s->in_opts[i].mean,
+             s->in_opts[i].std, s->from_meta[i] ? "metadata" : "--mean/--std");
+    printf("}");
   }
   printf("], \"outputs\": [");
   for (uint32_t k = 0; k < nout; k++) {
