@@ -20,7 +20,8 @@
  * and prints images per second for each and its ratio to the peer (the
  * calibration overhead: 1.00x would be free). Then etpu_quantize (ranges ->
  * int8 model, int8 I/O) is timed, median of 3, with each range method
- * (minmax, percentile=99.99, mse: the MSE search is part of it), beside the
+ * (minmax, percentile=99.99, mse; with etpu_calibration_set_method, which
+ * searches the clipped ranges), beside the
  * time of one calibration pass; then etpu_quantize_refine (--bias-correct,
  * --gptq, both) once each on the same photos. A model etpu cannot run or quantize yet is reported with etpu's
  * reason; the program still exits 0: benchmarks are not tests.
@@ -203,7 +204,9 @@ static void bench_model(const char *path, float mean, float std, const char *dir
     double tq[QUANT_REPS];
     for (int r = 0; r < QUANT_REPS; r++) {
       double t0 = now_ms();
-      if (etpu_quantize(m, hcal, &qo, &q) != ETPU_OK) {
+      /* the range search of percentile/mse runs here */
+      if (etpu_calibration_set_method(hcal, methods[k].method, methods[k].percentile) != ETPU_OK ||
+          etpu_quantize(m, hcal, &qo, &q) != ETPU_OK) {
         printf("  etpu_quantize: %s\n", etpu_errmsg());
         goto done;
       }

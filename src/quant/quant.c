@@ -133,6 +133,8 @@ void etpu_calibration_free(etpu_calibration *c) {
   etpu_free(c->hist);
   etpu_free(c->rmin);
   etpu_free(c->rmax);
+  etpu_free(c->clo);
+  etpu_free(c->chi);
   etpu_free(c);
 }
 
@@ -175,7 +177,12 @@ bool etpu_calibration_range(const etpu_calibration *c, uint32_t t, float *min_ou
   if (c->min[t] <= c->max[t]) {
     *min_out = c->min[t];
     *max_out = c->max[t];
-    clip_range(c, t, min_out, max_out);
+    if (c->clip_ready) {
+      *min_out = c->clo[t];
+      *max_out = c->chi[t];
+    } else {
+      clip_range(c, t, min_out, max_out);
+    }
     return true;
   }
   if (c->rmin[t] <= c->rmax[t]) {
@@ -241,6 +248,7 @@ etpu_status etpu_calibration_run(etpu_calibration *c, const float *const *inputs
     }
   }
   c->samples++;
+  c->clip_ready = false;
   return ETPU_OK;
 }
 
@@ -278,6 +286,7 @@ etpu_status etpu_calibration_run_histogram(etpu_calibration *c, const float *con
     }
   }
   c->hist_samples++;
+  c->clip_ready = false;
   return ETPU_OK;
 }
 
@@ -292,6 +301,20 @@ etpu_status etpu_calibration_set_method(etpu_calibration *c, etpu_calib_method m
                      c->model->label, method == ETPU_CALIB_MSE ? "MSE" : "percentile");
   c->method = method;
   c->percentile = percentile;
+  /* The clipped ranges, searched once here rather than each time a range is
+   * asked for (the MSE search scans a histogram 128 times per tensor). */
+  c->clip_ready = false;
+  if (method != ETPU_CALIB_MINMAX) {
+    if (!c->clo) c->clo = etpu_calloc(c->ntensors ? c->ntensors : 1, sizeof *c->clo);
+    if (!c->chi) c->chi = etpu_calloc(c->ntensors ? c->ntensors : 1, sizeof *c->chi);
+    if (!c->clo || !c->chi) return etpu_fail(ETPU_OUT_OF_MEMORY, "calibration: out of memory");
+    for (uint32_t t = 0; t < c->ntensors; t++) {
+      c->clo[t] = c->min[t];
+      c->chi[t] = c->max[t];
+      if (c->min[t] <= c->max[t]) clip_range(c, t, &c->clo[t], &c->chi[t]);
+    }
+    c->clip_ready = true;
+  }
   return ETPU_OK;
 }
 

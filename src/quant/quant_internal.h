@@ -21,6 +21,8 @@ struct etpu_calibration {
   uint32_t hist_samples;
   etpu_calib_method method;
   float percentile;
+  float *clo, *chi;   /* per tensor: the clipped range of method, when clip_ready */
+  bool clip_ready;    /* set by etpu_calibration_set_method, cleared by a histogram pass */
   uint32_t recorded;  /* tensors with a recorded range */
 };
 
