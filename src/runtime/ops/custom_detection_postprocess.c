@@ -20,6 +20,7 @@
 #include "kernels/postprocess.h"
 #include "runtime/interp.h"
 #include "runtime/ops/custom_flexbuffers.h"
+#include "runtime/ops/tensor_glue.h"
 
 typedef struct det_op {
   etpu_detection_params p;
@@ -27,27 +28,6 @@ typedef struct det_op {
   void *scratch;
   size_t scratch_size;
 } det_op;
-
-/* Give an output with an empty (unknown) shape the shape TFLite computes;
- * accept a static shape only if it is the same. */
-static etpu_status set_output(etpu_interp *ip, etpu_rop *op, uint32_t k, uint32_t rank, const int32_t *dims) {
-  etpu_rtensor *t = etpu_out(ip, op, k);
-  etpu_status st = etpu_op_check_type(ip, op, t, "output", ETPU_FLOAT32);
-  if (st != ETPU_OK) return st;
-  size_t n = 1;
-  for (uint32_t d = 0; d < rank; d++) n *= (size_t)dims[d];
-  if (t->rank == 0 || (t->rank == 1 && t->dims[0] == 0)) {
-    t->rank = rank;
-    for (uint32_t d = 0; d < rank; d++) t->dims[d] = dims[d];
-    t->elems = n;
-    t->bytes = n * sizeof(float);
-    return ETPU_OK;
-  }
-  if (t->elems != n)
-    return etpu_op_fail(ip, op, ETPU_MALFORMED, "output %u '%s' has %zu elements; the options give %zu", k, t->name,
-                        t->elems, n);
-  return ETPU_OK;
-}
 
 static etpu_status get_opt(etpu_interp *ip, etpu_rop *op, const char *key, bool required, etpu_flex_value *v) {
   if (!etpu_flex_map_get(op->gop->custom, op->gop->custom_size, key, v))
@@ -118,10 +98,10 @@ static etpu_status det_prepare(etpu_interp *ip, etpu_rop *op) {
   if (!o->scratch) return etpu_op_fail(ip, op, ETPU_OUT_OF_MEMORY, "out of memory for %zu scratch bytes", o->scratch_size);
   const int32_t D = o->p.max_detections * o->p.max_classes_per_detection;
   const int32_t s_boxes[3] = {1, D, 4}, s_det[2] = {1, D}, s_num[1] = {1};
-  if ((st = set_output(ip, op, 0, 3, s_boxes)) != ETPU_OK) return st;
-  if ((st = set_output(ip, op, 1, 2, s_det)) != ETPU_OK) return st;
-  if ((st = set_output(ip, op, 2, 2, s_det)) != ETPU_OK) return st;
-  return set_output(ip, op, 3, 1, s_num);
+  if ((st = etpu_glue_float_output(ip, op, 0, 3, s_boxes)) != ETPU_OK) return st;
+  if ((st = etpu_glue_float_output(ip, op, 1, 2, s_det)) != ETPU_OK) return st;
+  if ((st = etpu_glue_float_output(ip, op, 2, 2, s_det)) != ETPU_OK) return st;
+  return etpu_glue_float_output(ip, op, 3, 1, s_num);
 }
 
 static etpu_qview qview(const etpu_rtensor *t) {

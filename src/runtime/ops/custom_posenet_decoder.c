@@ -16,6 +16,7 @@
 #include "kernels/postprocess.h"
 #include "runtime/interp.h"
 #include "runtime/ops/custom_flexbuffers.h"
+#include "runtime/ops/tensor_glue.h"
 
 typedef struct pn_op {
   etpu_posenet_params p;
@@ -24,25 +25,6 @@ typedef struct pn_op {
   void *scratch;
   size_t scratch_size;
 } pn_op;
-
-static etpu_status set_output(etpu_interp *ip, etpu_rop *op, uint32_t k, uint32_t rank, const int32_t *dims) {
-  etpu_rtensor *t = etpu_out(ip, op, k);
-  etpu_status st = etpu_op_check_type(ip, op, t, "output", ETPU_FLOAT32);
-  if (st != ETPU_OK) return st;
-  size_t n = 1;
-  for (uint32_t d = 0; d < rank; d++) n *= (size_t)dims[d];
-  if (t->rank == 0 || (t->rank == 1 && t->dims[0] == 0)) {
-    t->rank = rank;
-    for (uint32_t d = 0; d < rank; d++) t->dims[d] = dims[d];
-    t->elems = n;
-    t->bytes = n * sizeof(float);
-    return ETPU_OK;
-  }
-  if (t->elems != n)
-    return etpu_op_fail(ip, op, ETPU_MALFORMED, "output %u '%s' has %zu elements; the options give %zu", k, t->name,
-                        t->elems, n);
-  return ETPU_OK;
-}
 
 static etpu_status check_input(etpu_interp *ip, etpu_rop *op, uint32_t k, int32_t h, int32_t w, int32_t c) {
   const etpu_rtensor *t = etpu_in(ip, op, k);
@@ -96,11 +78,11 @@ static etpu_status pn_prepare(etpu_interp *ip, etpu_rop *op) {
   if (!o->scratch) return etpu_op_fail(ip, op, ETPU_OUT_OF_MEMORY, "out of memory for %zu scratch bytes", o->scratch_size);
   const int32_t P = o->p.max_detections, K = ETPU_POSENET_KEYPOINTS, M = ETPU_POSENET_MASK_SIZE;
   const int32_t s_kp[4] = {1, P, K, 2}, s_ks[3] = {1, P, K}, s_ps[2] = {1, P}, s_n[1] = {1}, s_m[4] = {1, P, M, M};
-  if ((st = set_output(ip, op, 0, 4, s_kp)) != ETPU_OK) return st;
-  if ((st = set_output(ip, op, 1, 3, s_ks)) != ETPU_OK) return st;
-  if ((st = set_output(ip, op, 2, 2, s_ps)) != ETPU_OK) return st;
-  if ((st = set_output(ip, op, 3, 1, s_n)) != ETPU_OK) return st;
-  if (o->longs) return set_output(ip, op, 4, 4, s_m);
+  if ((st = etpu_glue_float_output(ip, op, 0, 4, s_kp)) != ETPU_OK) return st;
+  if ((st = etpu_glue_float_output(ip, op, 1, 3, s_ks)) != ETPU_OK) return st;
+  if ((st = etpu_glue_float_output(ip, op, 2, 2, s_ps)) != ETPU_OK) return st;
+  if ((st = etpu_glue_float_output(ip, op, 3, 1, s_n)) != ETPU_OK) return st;
+  if (o->longs) return etpu_glue_float_output(ip, op, 4, 4, s_m);
   return ETPU_OK;
 }
 

@@ -95,3 +95,22 @@ etpu_status etpu_glue_same_quant(etpu_interp *ip, const etpu_rop *op, const etpu
 etpu_status etpu_glue_eval_fail(etpu_interp *ip, const etpu_rop *op, etpu_status st) {
   return etpu_op_fail(ip, op, st, "%s", etpu_errmsg());
 }
+
+etpu_status etpu_glue_float_output(etpu_interp *ip, etpu_rop *op, uint32_t k, uint32_t rank, const int32_t *dims) {
+  etpu_rtensor *t = etpu_out(ip, op, k);
+  etpu_status st = etpu_op_check_type(ip, op, t, "output", ETPU_FLOAT32);
+  if (st != ETPU_OK) return st;
+  size_t n = 1;
+  for (uint32_t d = 0; d < rank; d++) n *= (size_t)dims[d];
+  if (t->rank == 0 || (t->rank == 1 && t->dims[0] == 0)) {
+    t->rank = rank;
+    for (uint32_t d = 0; d < rank; d++) t->dims[d] = dims[d];
+    t->elems = n;
+    t->bytes = n * sizeof(float);
+    return ETPU_OK;
+  }
+  if (t->elems != n)
+    return etpu_op_fail(ip, op, ETPU_MALFORMED, "output %u '%s' has %zu elements; the options give %zu", k, t->name,
+                        t->elems, n);
+  return ETPU_OK;
+}

@@ -1,8 +1,8 @@
 /*
  * tensor_glue.h — helpers shared by the op glue of elementwise.c, pool.c,
- * reduce.c and movement.c: runtime tensors as kernel shapes and
- * quantizations, constant integer tensors, and the fused-activation ranges
- * of each profile.
+ * reduce.c, movement.c and the custom ops: runtime tensors as kernel shapes
+ * and quantizations, constant integer tensors, the fused-activation ranges
+ * of each profile, and float outputs whose shape the options decide.
  */
 #ifndef ETPU_RUNTIME_OPS_TENSOR_GLUE_H
 #define ETPU_RUNTIME_OPS_TENSOR_GLUE_H
@@ -70,6 +70,12 @@ etpu_status etpu_glue_same_quant(struct etpu_interp *ip, const etpu_rop *op, con
     if (!(ptr)) return etpu_op_fail((ip), (op), ETPU_OUT_OF_MEMORY, "out of memory");          \
     (op)->params = (ptr);                                                                      \
   } while (0)
+
+/* Output k of a custom op is float32 of the shape its options give: an
+ * output stored without a shape gets it (as TFLite computes it); a stored
+ * shape must hold as many elements. */
+etpu_status etpu_glue_float_output(struct etpu_interp *ip, etpu_rop *op, uint32_t k, uint32_t rank,
+                                   const int32_t *dims);
 
 /* A kernel failure at eval, prefixed with the op. */
 etpu_status etpu_glue_eval_fail(struct etpu_interp *ip, const etpu_rop *op, etpu_status st);
