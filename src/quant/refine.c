@@ -169,6 +169,25 @@ static bool layer_of(const etpu_calibration *c, const etpu_model *q, uint32_t i,
   return true;
 }
 
+/* An interpreter of the int8 model being refined, every tensor kept; the
+ * litert kernels, the faster ones. */
+static etpu_status quant_interp(const etpu_model *q, etpu_interp **out) {
+  etpu_interp_options io = {ETPU_PROFILE_LITERT, true};
+  *out = NULL;
+  etpu_status st = etpu_interp_create(q, &io, out);
+  if (st == ETPU_OK) st = etpu_interp_plan(*out, NULL);
+  return st;
+}
+
+/* The error for a layer output whose float twin is missing or of another
+ * size: the model was not made by etpu_quantize from cal's model. */
+static etpu_status no_twin(int32_t t, const char *name) {
+  return etpu_fail(ETPU_INVALID_ARGUMENT,
+                   "refinement: tensor %d '%s' of the quantized model has no float twin of its size (not made by "
+                   "etpu_quantize from this model?)",
+                   t, name);
+}
+
 /* ---- GPTQ ------------------------------------------------------------------ */
 
 /* The Gram matrices of a layer's input patches (upper triangles, K x K per
@@ -180,8 +199,9 @@ typedef struct gram {
   int64_t *h;
   int32_t *h32;
   int16_t *patch;
-  uint32_t pending; /* patches in h32 */
-  uint64_t rows;    /* patches in all */
+  const int8_t **tap; /* conv/depthwise: the input pixel under each tap, NULL in the padding */
+  uint32_t pending;   /* patches in h32 */
+  uint64_t rows;      /* patches in all */
 } gram;
 
 #define GRAM_FLUSH 32768
@@ -205,6 +225,12 @@ static void gram_add(int32_t *h32, const int16_t *p, uint32_t K) {
   }
 }
 
+/* One more patch position summed. */
+static void gram_counted(gram *g) {
+  g->rows++;
+  if (++g->pending == GRAM_FLUSH) gram_flush(g);
+}
+
 /* g += the patches of one sample's layer input x (int8 minus the zero
  * point; padding is 0). */
 static void accumulate(const layer *L, const int8_t *x, size_t n, gram *g) {
@@ -215,42 +241,34 @@ static void accumulate(const layer *L, const int8_t *x, size_t n, gram *g) {
     for (size_t r = 0; r + K <= n; r += K) {
       for (uint32_t a = 0; a < K; a++) patch[a] = (int16_t)(x[r + a] - zp);
       gram_add(g->h32, patch, K);
-      g->rows++;
-      if (++g->pending == GRAM_FLUSH) gram_flush(g);
+      gram_counted(g);
     }
     return;
   }
-  const int32_t ih = L->ih, iw = L->iw, ic = L->ic;
+  const int32_t ih = L->ih, iw = L->iw, ic = L->ic, taps = L->kh * L->kw;
   const size_t image = (size_t)ih * iw * ic;
   for (size_t base = 0; base + image <= n; base += image) {
     const int8_t *img = x + base;
     for (int32_t oy = 0; oy < L->oh; oy++)
       for (int32_t ox = 0; ox < L->ow; ox++) {
+        for (int32_t ky = 0, t = 0; ky < L->kh; ky++)
+          for (int32_t kx = 0; kx < L->kw; kx++, t++) {
+            int32_t y = oy * L->sh - L->ph + ky * L->dh, xx = ox * L->sw - L->pw + kx * L->dw;
+            g->tap[t] = y >= 0 && y < ih && xx >= 0 && xx < iw ? img + ((size_t)y * iw + (size_t)xx) * ic : NULL;
+          }
         if (L->code == ETPU_OP_CONV_2D) {
-          uint32_t a = 0;
-          for (int32_t ky = 0; ky < L->kh; ky++)
-            for (int32_t kx = 0; kx < L->kw; kx++) {
-              int32_t y = oy * L->sh - L->ph + ky * L->dh, xx = ox * L->sw - L->pw + kx * L->dw;
-              bool inside = y >= 0 && y < ih && xx >= 0 && xx < iw;
-              const int8_t *px = inside ? img + ((size_t)y * iw + (size_t)xx) * ic : NULL;
-              for (int32_t c = 0; c < ic; c++) patch[a++] = (int16_t)(inside ? px[c] - zp : 0);
-            }
+          /* one patch of taps x channels */
+          for (int32_t t = 0, a = 0; t < taps; t++)
+            for (int32_t c = 0; c < ic; c++) patch[a++] = (int16_t)(g->tap[t] ? g->tap[t][c] - zp : 0);
           gram_add(g->h32, patch, K);
         } else {
-          /* depthwise: one K-tap patch per input channel, into its group */
+          /* depthwise: one patch of taps per input channel, into its group */
           for (int32_t c = 0; c < ic; c++) {
-            uint32_t a = 0;
-            for (int32_t ky = 0; ky < L->kh; ky++)
-              for (int32_t kx = 0; kx < L->kw; kx++) {
-                int32_t y = oy * L->sh - L->ph + ky * L->dh, xx = ox * L->sw - L->pw + kx * L->dw;
-                bool inside = y >= 0 && y < ih && xx >= 0 && xx < iw;
-                patch[a++] = (int16_t)(inside ? img[((size_t)y * iw + (size_t)xx) * ic + (size_t)c] - zp : 0);
-              }
+            for (int32_t t = 0; t < taps; t++) patch[t] = (int16_t)(g->tap[t] ? g->tap[t][c] - zp : 0);
             gram_add(g->h32 + (size_t)c * K * K, patch, K);
           }
         }
-        g->rows++;
-        if (++g->pending == GRAM_FLUSH) gram_flush(g);
+        gram_counted(g);
       }
   }
 }
@@ -361,23 +379,18 @@ static etpu_status gptq_layer(etpu_model *q, const layer *L, uint32_t nsamples,
   const uint32_t K = L->k, G = L->groups;
   if (!L->fwd || !L->window || K > GPTQ_MAX_K) return ETPU_OK;
   gram gm = {K, G, etpu_calloc((size_t)G * K * K, sizeof(int64_t)), etpu_calloc((size_t)G * K * K, sizeof(int32_t)),
-             etpu_malloc((size_t)K * sizeof(int16_t)), 0, 0};
-  int64_t *h = gm.h;
+             etpu_malloc((size_t)K * sizeof(int16_t)), etpu_malloc((size_t)K * sizeof(const int8_t *)), 0, 0};
   uint32_t *perm = etpu_malloc((size_t)K * sizeof *perm);
   double *u = etpu_malloc((size_t)K * K * sizeof *u), *t = etpu_malloc((size_t)K * K * sizeof *t);
   double *w = etpu_malloc((size_t)K * sizeof *w);
   size_t wsz = 0;
   const uint8_t *qwd = etpu_graph_tensor_data(q, L->qw, &wsz);
   int8_t *nw = etpu_malloc(wsz ? wsz : 1), *row = etpu_malloc(K);
-  etpu_status st = gm.h && gm.h32 && gm.patch && perm && u && t && w && nw && row && qwd
+  etpu_status st = gm.h && gm.h32 && gm.patch && gm.tap && perm && u && t && w && nw && row && qwd
                        ? ETPU_OK
                        : etpu_fail(ETPU_OUT_OF_MEMORY, "GPTQ: out of memory for layer '%s'", L->qout->name);
   etpu_interp *qi = NULL;
-  if (st == ETPU_OK) {
-    etpu_interp_options io = {ETPU_PROFILE_LITERT, true};
-    st = etpu_interp_create(q, &io, &qi);
-    if (st == ETPU_OK) st = etpu_interp_plan(qi, NULL);
-  }
+  if (st == ETPU_OK) st = quant_interp(q, &qi);
   for (uint32_t k = 0; st == ETPU_OK && k < nsamples; k++) {
     st = etpu_calib_set_inputs(qi, q, samples[k], sizes, n);
     if (st == ETPU_OK) st = etpu_interp_invoke_prefix(qi, L->index); /* the ops before write its input */
@@ -395,8 +408,8 @@ static etpu_status gptq_layer(etpu_model *q, const layer *L, uint32_t nsamples,
     memcpy(nw, qwd, wsz);
     bool solved = true;
     for (uint32_t g = 0; solved && g < G; g++) {
-      act_order(h + (size_t)g * K * K, K, perm);
-      if (!inverse_factor(h + (size_t)g * K * K, perm, K, u, t)) {
+      act_order(gm.h + (size_t)g * K * K, K, perm);
+      if (!inverse_factor(gm.h + (size_t)g * K * K, perm, K, u, t)) {
         solved = false;
         break;
       }
@@ -423,6 +436,7 @@ static etpu_status gptq_layer(etpu_model *q, const layer *L, uint32_t nsamples,
   etpu_free(gm.h);
   etpu_free(gm.h32);
   etpu_free(gm.patch);
+  etpu_free(gm.tap);
   etpu_free(perm);
   etpu_free(u);
   etpu_free(t);
@@ -451,11 +465,12 @@ static etpu_status correct_bias(etpu_calibration *c, etpu_model *q, const layer 
     err[nch + k] = 0;
     cnt[k] = 0;
   }
+  size_t bsz;
+  const uint8_t *bd = etpu_graph_tensor_data(q, bt, &bsz);
+  if (!bd || bsz != nch * 4) return ETPU_OK;
   if (!fcache) ETPU_TRY(etpu_calib_float_interp(c));
-  etpu_interp_options io = {ETPU_PROFILE_LITERT, true};
   etpu_interp *qi = NULL;
-  ETPU_TRY(etpu_interp_create(q, &io, &qi));
-  etpu_status st = etpu_interp_plan(qi, NULL);
+  etpu_status st = quant_interp(q, &qi);
   double s = qt->quant->scale[0], zp = qt->quant->zp_count ? (double)qt->quant->zero_point[0] : 0;
   for (uint32_t k = 0; st == ETPU_OK && k < nsamples; k++) {
     const void *fd = NULL, *qd;
@@ -473,7 +488,7 @@ static etpu_status correct_bias(etpu_calibration *c, etpu_model *q, const layer 
       fd = fcache + (size_t)k * qsz;
     }
     if (st == ETPU_OK && (!fd || !qd || fsz != qsz * sizeof(float)))
-      st = etpu_fail(ETPU_INVALID_ARGUMENT, "bias correction: tensor %d '%s' of the quantized model has no float twin of its size (not made by etpu_quantize from this model?)", L->out, qt->name);
+      st = no_twin(L->out, qt->name);
     if (st != ETPU_OK) break;
     const float *f = fd;
     const int8_t *qv = qd;
@@ -487,9 +502,6 @@ static etpu_status correct_bias(etpu_calibration *c, etpu_model *q, const layer 
   }
   etpu_interp_destroy(qi);
   ETPU_TRY(st);
-  size_t bsz;
-  const uint8_t *bd = etpu_graph_tensor_data(q, bt, &bsz);
-  if (!bd || bsz != nch * 4) return ETPU_OK;
   int32_t *nb = etpu_malloc(bsz);
   if (!nb) return etpu_fail(ETPU_OUT_OF_MEMORY, "bias correction: out of memory");
   for (size_t k = 0; k < nch; k++) {
@@ -540,8 +552,7 @@ static etpu_status float_cache(etpu_calibration *c, const etpu_model *q, uint32_
   }
   float *block = etpu_malloc(total ? (size_t)total * sizeof(float) : 1);
   if (!block) return ETPU_OK; /* run the float model per layer instead */
-  ETPU_TRY(etpu_calib_float_interp(c));
-  etpu_status st = ETPU_OK;
+  etpu_status st = etpu_calib_float_interp(c);
   for (uint32_t k = 0; st == ETPU_OK && k < nsamples; k++) {
     st = etpu_calib_set_inputs(c->interp, c->model, samples[k], sizes, n);
     if (st == ETPU_OK) st = etpu_interp_invoke(c->interp);
@@ -554,7 +565,7 @@ static etpu_status float_cache(etpu_calibration *c, const etpu_model *q, uint32_
       if (!etpu_shape_elements(t->rank, t->shape, &count) ||
           etpu_interp_tensor(c->interp, (uint32_t)qg->ops[i].outputs[0], &fd, &fsz) != ETPU_OK ||
           fsz != count * sizeof(float))
-        st = etpu_fail(ETPU_INVALID_ARGUMENT, "bias correction: tensor %d '%s' of the quantized model has no float twin of its size (not made by etpu_quantize from this model?)", qg->ops[i].outputs[0], t->name);
+        st = no_twin(qg->ops[i].outputs[0], t->name);
       else
         memcpy(block + off[i] + (size_t)k * count, fd, fsz);
     }
