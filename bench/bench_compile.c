@@ -27,10 +27,8 @@
 #include <time.h>
 
 #include "etpu/etpu.h"
+#include "bench_util.h"
 
-#ifndef ETPU_SHARED_DATA_DIR
-#define ETPU_SHARED_DATA_DIR "../shared/data"
-#endif
 
 enum { MIN_REPS = 20, MAX_REPS = 5000 };
 static const double TARGET_SECONDS = 0.5; /* per measurement, beyond MIN_REPS */
@@ -170,8 +168,7 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) rc |= bench_model(argv[i]);
     return rc;
   }
-  const char *env = getenv("ETPU_SHARED_DATA");
-  const char *dir = env && env[0] ? env : ETPU_SHARED_DATA_DIR;
+  const char *dir = bench_shared_dir();
   struct stat st;
   if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
     printf("bench_compile: shared data not found at '%s' (put ../shared/data beside the clone, set "

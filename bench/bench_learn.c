@@ -32,10 +32,8 @@
 #include <time.h>
 
 #include "etpu/etpu.h"
+#include "bench_util.h"
 
-#ifndef ETPU_SHARED_DATA_DIR
-#define ETPU_SHARED_DATA_DIR "../shared/data"
-#endif
 
 enum { NIMG = 7, DEFAULT_PASSES = 3, MAX_PASSES = 1000, SGD_STEPS = 500, SGD_BATCH = 100 };
 
@@ -91,8 +89,7 @@ static void line(const char *what, double seconds, uint32_t images, double peer_
 }
 
 int main(int argc, char **argv) {
-  const char *dir = getenv("ETPU_SHARED_DATA");
-  if (!dir || !*dir) dir = ETPU_SHARED_DATA_DIR;
+  const char *dir = bench_shared_dir();
   int passes = DEFAULT_PASSES;
   if (argc > 1) {
     char *end;

@@ -32,10 +32,8 @@
 #include <unistd.h>
 
 #include "etpu/etpu.h"
+#include "bench_util.h"
 
-#ifndef ETPU_SHARED_DATA_DIR
-#define ETPU_SHARED_DATA_DIR "../shared/data"
-#endif
 
 enum { MIN_REPS = 20, MAX_REPS = 2000 };
 static const double TARGET_SECONDS = 0.5; /* per measurement, beyond MIN_REPS */
@@ -227,10 +225,7 @@ int main(int argc, char **argv) {
   const char *arg = argc > 1 ? argv[1] : NULL;
   int fixed_reps = argc > 2 ? atoi(argv[2]) : 0;
   if (fixed_reps > MAX_REPS) fixed_reps = MAX_REPS;
-  if (!arg) {
-    const char *env = getenv("ETPU_SHARED_DATA");
-    arg = env && env[0] ? env : ETPU_SHARED_DATA_DIR;
-  }
+  if (!arg) arg = bench_shared_dir();
 
   struct stat st;
   if (stat(arg, &st) != 0) {

@@ -36,10 +36,8 @@
 #include <time.h>
 
 #include "etpu/etpu.h"
+#include "bench_util.h"
 
-#ifndef ETPU_SHARED_DATA_DIR
-#define ETPU_SHARED_DATA_DIR "../shared/data"
-#endif
 
 enum { DEFAULT_PASSES = 5, MAX_PASSES = 1000, QUANT_REPS = 3, MAX_IMAGES = 16 };
 
@@ -264,17 +262,8 @@ done:
 }
 
 int main(int argc, char **argv) {
-  const char *dir = getenv("ETPU_SHARED_DATA");
-  if (!dir || !*dir) dir = ETPU_SHARED_DATA_DIR;
-  int passes = DEFAULT_PASSES, first = 1;
-  if (argc > 1) {
-    char *end;
-    long v = strtol(argv[1], &end, 10);
-    if (*end == 0 && v > 0 && v <= MAX_PASSES) {
-      passes = (int)v;
-      first = 2;
-    }
-  }
+  const char *dir = bench_shared_dir();
+  int passes = DEFAULT_PASSES, first = bench_leading_count(argc, argv, MAX_PASSES, &passes);
   printf("bench_quant: calibration images/s vs float invoke of the same model, single thread\n");
   if (argc > first) {
     for (int k = first; k < argc; k++) bench_model(argv[k], 127.5f, 127.5f, dir, passes);

@@ -26,10 +26,8 @@
 #include <time.h>
 
 #include "etpu/etpu.h"
+#include "bench_util.h"
 
-#ifndef ETPU_SHARED_DATA_DIR
-#define ETPU_SHARED_DATA_DIR "../shared/data"
-#endif
 
 enum { WARMUP = 2, DEFAULT_REPS = 20, MAX_REPS = 100000 };
 
@@ -100,17 +98,8 @@ done:
 }
 
 int main(int argc, char **argv) {
-  const char *dir = getenv("ETPU_SHARED_DATA");
-  if (!dir || !*dir) dir = ETPU_SHARED_DATA_DIR;
-  int reps = DEFAULT_REPS, first = 1;
-  if (argc > 1) {
-    char *end;
-    long v = strtol(argv[1], &end, 10);
-    if (*end == 0 && v > 0 && v <= MAX_REPS) {
-      reps = (int)v;
-      first = 2;
-    }
-  }
+  const char *dir = bench_shared_dir();
+  int reps = DEFAULT_REPS, first = bench_leading_count(argc, argv, MAX_REPS, &reps);
   static const char *const defaults[] = {"coral/mobilenet_v1_0.25_128_quant.tflite",
                                          "coral/mobilenet_v2_1.0_224_quant.tflite"};
   int nmodels = argc > first ? argc - first : 2;
