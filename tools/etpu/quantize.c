@@ -211,6 +211,15 @@ static int each_sample(state *s, const char *what, sample_fn fn) {
   return 0;
 }
 
+/* Bytes of input i as float32 (0 when a dimension is not static). */
+static size_t input_bytes(const state *s, uint32_t i) {
+  etpu_tensor_info ti;
+  if (etpu_model_tensor(s->model, 0, (uint32_t)etpu_model_input(s->model, 0, i), &ti) != ETPU_OK) return 0;
+  size_t b = sizeof(float);
+  for (uint32_t d = 0; d < ti.rank; d++) b *= ti.shape[d] > 0 ? (size_t)ti.shape[d] : 0u;
+  return b;
+}
+
 /* List the folders: one per input (paired by name order), or, for a single
  * input, all folders together. */
 static int gather_files(const args *a, state *s) {
@@ -241,13 +250,7 @@ static int gather_files(const args *a, state *s) {
     rc = 2;
   }
   size_t per = 0; /* float32 bytes of one sample, all inputs */
-  for (uint32_t i = 0; rc == 0 && i < s->ninputs; i++) {
-    etpu_tensor_info ti;
-    size_t b = sizeof(float);
-    if (etpu_model_tensor(s->model, 0, (uint32_t)etpu_model_input(s->model, 0, i), &ti) == ETPU_OK)
-      for (uint32_t d = 0; d < ti.rank; d++) b *= ti.shape[d] > 0 ? (size_t)ti.shape[d] : 1u;
-    per += b;
-  }
+  for (uint32_t i = 0; rc == 0 && i < s->ninputs; i++) per += input_bytes(s, i);
   size_t cap = MAX_SAMPLES;
   if (per && MAX_SAMPLE_BYTES / per < cap) cap = MAX_SAMPLE_BYTES / per ? MAX_SAMPLE_BYTES / per : 1;
   if (rc == 0 && total > cap) {
@@ -312,8 +315,7 @@ static int load_samples(state *s) {
   for (uint32_t i = 0; i < n; i++) {
     etpu_status st = etpu_model_tensor(s->model, 0, (uint32_t)etpu_model_input(s->model, 0, i), &in[i]);
     if (st != ETPU_OK) return cli_report(st);
-    s->bytes[i] = sizeof(float);
-    for (uint32_t d = 0; d < in[i].rank; d++) s->bytes[i] *= in[i].shape[d] > 0 ? (size_t)in[i].shape[d] : 0u;
+    s->bytes[i] = input_bytes(s, i);
   }
   for (size_t k = 0; k < s->nsamples; k++) {
     progress("loading", k, s->nsamples);
@@ -419,7 +421,9 @@ int etpu_cmd_quantize(int argc, char **argv) {
     goto done;
   }
   if (a.bias_correct || a.gptq) {
-    const char *what = a.gptq && a.bias_correct ? "--gptq and --bias-correct need" : a.gptq ? "--gptq needs" : "--bias-correct needs";
+    const char *what = a.gptq && a.bias_correct ? "--gptq and --bias-correct need"
+                       : a.gptq                   ? "--gptq needs"
+                                                  : "--bias-correct needs";
     if (!s.nsamples) {
       rc = bad_usage("%s calibration samples (--calib)", what);
       goto done;
