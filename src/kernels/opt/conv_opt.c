@@ -222,23 +222,6 @@ void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n_ch, int32_t
 
 bool etpu_opt_round_to_nearest(void) { return fegetround() == FE_TONEAREST; }
 
-/* The fp32 requantization under round-to-nearest (see etpu_opt_requant_row):
- * scale[c * step]; inlined with step 0 (per tensor) or 1, so each form
- * vectorizes with its own scale access. */
-static inline void requant_fp32_nearest(const int32_t *restrict acc, const float *restrict scale, size_t step,
-                                        int32_t n, float lo, float hi, int32_t zp, uint8_t *restrict out) {
-  const float magic = 12582912.0f; /* 1.5·2^23 */
-  for (int32_t c = 0; c < n; c++) {
-    float f = (float)acc[c] * scale[(size_t)c * step];
-    f = f < lo ? lo : f;
-    f = f > hi ? hi : f;
-    f += magic;
-    uint32_t bits;
-    memcpy(&bits, &f, sizeof bits);
-    out[c] = (uint8_t)((bits + (uint32_t)zp) & 0xff);
-  }
-}
-
 void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params *q, const float *restrict scale,
                           bool nearest, int32_t n, int32_t n_ch, int32_t zp, int32_t amin, int32_t amax,
                           uint8_t *restrict out) {
@@ -253,10 +236,29 @@ void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params
      * the result never depends on the mode, as the reference's does not. */
     const float lo = (float)(amin - zp), hi = (float)(amax - zp);
     if (nearest) {
-      if (q->count == 1) /* per tensor: one scale, no table to read */
-        requant_fp32_nearest(acc, &q->channels[0].scale, 0, n, lo, hi, zp, out);
-      else
-        requant_fp32_nearest(acc, scale, 1, n, lo, hi, zp, out);
+      const float magic = 12582912.0f; /* 1.5·2^23 */
+      if (q->count == 1) { /* per tensor: one scale, no table to read */
+        const float s = q->channels[0].scale;
+        for (int32_t c = 0; c < n; c++) {
+          float f = (float)acc[c] * s;
+          f = f < lo ? lo : f;
+          f = f > hi ? hi : f;
+          f += magic;
+          uint32_t bits;
+          memcpy(&bits, &f, sizeof bits);
+          out[c] = (uint8_t)((bits + (uint32_t)zp) & 0xff);
+        }
+        return;
+      }
+      for (int32_t c = 0; c < n; c++) {
+        float f = (float)acc[c] * scale[c];
+        f = f < lo ? lo : f;
+        f = f > hi ? hi : f;
+        f += magic;
+        uint32_t bits;
+        memcpy(&bits, &f, sizeof bits);
+        out[c] = (uint8_t)((bits + (uint32_t)zp) & 0xff);
+      }
       return;
     }
     const float *restrict s1 = q->count == 1 ? &q->channels[0].scale : scale;
