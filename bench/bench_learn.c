@@ -55,7 +55,10 @@ typedef struct runner {
 
 static bool runner_init(runner *r, const etpu_model *m) {
   memset(r, 0, sizeof *r);
-  etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, false};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = ETPU_PROFILE_TFLITE_REF;
+  o.keep_all_tensors = false;
   size_t arena;
   if (etpu_interp_create(m, &o, &r->ip) != ETPU_OK || etpu_interp_plan(r->ip, &arena) != ETPU_OK ||
       etpu_model_tensor(m, 0, (uint32_t)etpu_model_output(m, 0, 0), &r->out) != ETPU_OK) {

@@ -123,7 +123,7 @@ static void bench_model(const char *path, float mean, float std, const char *dir
   printf("  %d photos, mean %g std %g, %d timed passes (median)\n", in.n, (double)mean, (double)std, passes);
 
   etpu_interp_options io;
-  memset(&io, 0, sizeof io);
+  etpu_interp_options_init(&io);
   io.profile = ETPU_PROFILE_TFLITE_REF;
   size_t arena = 0;
   if (etpu_interp_create(m, &io, &ip) != ETPU_OK || etpu_interp_plan(ip, &arena) != ETPU_OK) {

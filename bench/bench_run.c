@@ -50,7 +50,10 @@ typedef struct measure {
 
 /* One model under one profile; false (after printing why) if it cannot run. */
 static bool bench_one(const etpu_model *m, etpu_profile profile, const char *image, int reps, measure *out) {
-  etpu_interp_options o = {profile, false};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = profile;
+  o.keep_all_tensors = false;
   etpu_interp *ip = NULL;
   void *in = NULL;
   double *t = NULL;

@@ -101,7 +101,10 @@ int main(int argc, char **argv) {
   etpu_model *m = NULL;
   etpu_status st = etpu_model_open(model_path, &m);
   if (st != ETPU_OK) return fail(st, "open");
-  etpu_interp_options o = {profile, false};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = profile;
+  o.keep_all_tensors = false;
   etpu_interp *ip = NULL;
   st = etpu_interp_create(m, &o, &ip);
   if (st != ETPU_OK) {

@@ -42,7 +42,10 @@ typedef struct run_result {
 } run_result;
 
 static etpu_status run(const etpu_model *m, etpu_profile p, uint32_t seed, run_result *r) {
-  etpu_interp_options o = {p, false};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = p;
+  o.keep_all_tensors = false;
   etpu_interp *ip = NULL;
   etpu_status st = etpu_interp_create(m, &o, &ip);
   if (st == ETPU_OK) st = etpu_interp_plan(ip, NULL);

@@ -24,6 +24,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "kernels/kernels.h"
@@ -138,7 +139,10 @@ static etpu_model *make_case(op_case *c) {
 static etpu_status run_case(const etpu_model *m, etpu_profile profile, const void *input, size_t in_bytes, void *out,
                             size_t cap) {
   etpu_interp *ip = NULL;
-  const etpu_interp_options o = {profile, false};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = profile;
+  o.keep_all_tensors = false;
   etpu_status st = etpu_interp_create(m, &o, &ip);
   if (st == ETPU_OK) st = etpu_interp_plan(ip, NULL);
   if (st == ETPU_OK) st = etpu_interp_set_input(ip, 0, input, in_bytes);
@@ -355,7 +359,10 @@ static void expect_reject(const char *what, op_case *c, etpu_status want, const 
   etpu_model *m = make_case(c);
   if (!m) return;
   etpu_interp *ip = NULL;
-  const etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, false};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = ETPU_PROFILE_TFLITE_REF;
+  o.keep_all_tensors = false;
   const etpu_status st = etpu_interp_create(m, &o, &ip);
   CHECK_MSG(st == want, "%s: got %s (%s), want %s", what, etpu_status_name(st), etpu_errmsg(), etpu_status_name(want));
   CHECK_MSG(strstr(etpu_errmsg(), needle1) && strstr(etpu_errmsg(), needle2), "%s: message \"%s\" lacks '%s' or '%s'",
@@ -394,6 +401,37 @@ static void test_rejects(void) {
   expect_reject("FC input not a multiple of the depth", &fc_depth, ETPU_MALFORMED, "FULLY_CONNECTED", "depth 16");
 }
 
+/* Options: defaults from _init, an uninitialised struct_size refused with a
+ * message that says what to do, and the first version's size accepted (the
+ * fields it lacks take their defaults). */
+static void test_options_abi(void) {
+  etpu_interp_options d;
+  memset(&d, 0xA5, sizeof d);
+  etpu_interp_options_init(&d);
+  CHECK(d.struct_size == sizeof d && d.profile == ETPU_PROFILE_LITERT && !d.keep_all_tensors && d.num_threads == 0);
+  op_case c = {ETPU_OP_CONV_2D, ETPU_INT8, 4, 4, 4, {1, 5, 5, 2}, {2, 1, 1, 2}, {1, 5, 5, 2}, 0.1f, 0.1f, 0, 0,
+               0, 1, 0, 0, 3, {O("padding", 0), O("stride_w", 1), O("stride_h", 1)}, {0}, false, 0};
+  etpu_model *m = make_case(&c);
+  if (!m) return;
+  etpu_interp *ip = NULL;
+  etpu_interp_options o = d;
+  o.struct_size = 0;
+  CHECK(etpu_interp_create(m, &o, &ip) == ETPU_INVALID_ARGUMENT && ip == NULL);
+  CHECK_MSG(strstr(etpu_errmsg(), "etpu_interp_options_init"), "message \"%s\" does not name the init call",
+            etpu_errmsg());
+  o.struct_size = sizeof o + 8;
+  CHECK(etpu_interp_create(m, &o, &ip) == ETPU_INVALID_ARGUMENT && ip == NULL);
+  o = d;
+  o.struct_size = offsetof(etpu_interp_options, keep_all_tensors) + sizeof(bool);
+  o.num_threads = 77; /* beyond the caller's struct_size: ignored */
+  CHECK_OK(etpu_interp_create(m, &o, &ip));
+  etpu_interp_destroy(ip);
+  ip = NULL;
+  CHECK_OK(etpu_interp_create(m, NULL, &ip));
+  etpu_interp_destroy(ip);
+  etpu_model_close(m);
+}
+
 int main(void) {
   printf("test_conv_ops: seed 0x%016llx\n", (unsigned long long)g_rng);
   test_profiles();
@@ -401,5 +439,6 @@ int main(void) {
   test_fully_connected();
   test_float();
   test_rejects();
+  test_options_abi();
   return tu_finish("test_conv_ops");
 }

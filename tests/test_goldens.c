@@ -153,7 +153,10 @@ static void run_dir(const char *gdir, const char *profile, const char *stem, cha
     etpu_model_close(m);
     return;
   }
-  etpu_interp_options o = {!strcmp(profile, "litert") ? ETPU_PROFILE_LITERT : ETPU_PROFILE_TFLITE_REF, true};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = !strcmp(profile, "litert") ? ETPU_PROFILE_LITERT : ETPU_PROFILE_TFLITE_REF;
+  o.keep_all_tensors = true;
   etpu_interp *ip = NULL;
   st = etpu_interp_create(m, &o, &ip);
   if (st == ETPU_OK) st = etpu_interp_plan(ip, NULL);

@@ -742,7 +742,10 @@ static void golden_op(const char *path, const char *profile, const char *dir, ui
   for (uint32_t i = nops; i-- > 0 && st == ETPU_OK;)
     if (i != oi) st = etpu_model_remove_op(m, 0, i);
   if (st == ETPU_OK) st = etpu_model_set_io(m, 0, na, acts, nout, outs);
-  etpu_interp_options o = {!strcmp(profile, "litert") ? ETPU_PROFILE_LITERT : ETPU_PROFILE_TFLITE_REF, true};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = !strcmp(profile, "litert") ? ETPU_PROFILE_LITERT : ETPU_PROFILE_TFLITE_REF;
+  o.keep_all_tensors = true;
   etpu_interp *ip = NULL;
   if (st == ETPU_OK) st = etpu_interp_create(m, &o, &ip);
   if (st == ETPU_OK) st = etpu_interp_plan(ip, NULL);
@@ -836,7 +839,10 @@ static void golden_deeplab_chain(const char *shared, char **paths, size_t n, gol
   for (uint32_t i = st == ETPU_OK ? etpu_model_op_count(m, 0) : 0; i-- > 0 && st == ETPU_OK;)
     if (i != target) st = etpu_model_remove_op(m, 0, i);
   if (st == ETPU_OK) st = etpu_model_set_io(m, 0, 1, &tin, 1, &tout);
-  etpu_interp_options o = {ETPU_PROFILE_LITERT, false};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = ETPU_PROFILE_LITERT;
+  o.keep_all_tensors = false;
   etpu_interp *ip = NULL;
   if (st == ETPU_OK) st = etpu_interp_create(m, &o, &ip);
   if (st == ETPU_OK) st = etpu_interp_plan(ip, NULL);
@@ -928,7 +934,10 @@ static void custom_flexbuffers(const char *shared, char **paths, size_t n) {
       for (uint32_t i = etpu_model_op_count(m, 0); i-- > 0 && st == ETPU_OK;)
         if (i != oi) st = etpu_model_remove_op(m, 0, i);
       if (st == ETPU_OK) st = etpu_model_set_io(m, 0, 2, ins, 4, outs);
-      etpu_interp_options io = {ETPU_PROFILE_TFLITE_REF, false};
+      etpu_interp_options io;
+      etpu_interp_options_init(&io);
+      io.profile = ETPU_PROFILE_TFLITE_REF;
+      io.keep_all_tensors = false;
       etpu_interp *ip = NULL;
       if (st == ETPU_OK) st = etpu_interp_create(m, &io, &ip);
       if (st == ETPU_OK) st = etpu_interp_plan(ip, NULL);
@@ -986,7 +995,10 @@ static void custom_posenet_models(const char *shared, char **paths, size_t n) {
     etpu_interp *ip = NULL;
     etpu_image *img = NULL;
     char file[4400];
-    etpu_interp_options io = {run % 2 ? ETPU_PROFILE_LITERT : ETPU_PROFILE_TFLITE_REF, false};
+    etpu_interp_options io;
+    etpu_interp_options_init(&io);
+    io.profile = run % 2 ? ETPU_PROFILE_LITERT : ETPU_PROFILE_TFLITE_REF;
+    io.keep_all_tensors = false;
     etpu_status st = etpu_model_open(path, &m);
     if (st == ETPU_OK) st = etpu_interp_create(m, &io, &ip);
     if (st == ETPU_OK) st = etpu_interp_plan(ip, NULL);

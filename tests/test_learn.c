@@ -1479,7 +1479,10 @@ out:
 
 /* Run a model with one uint8 input and copy its uint8 output 0. */
 static etpu_status run_u8(const etpu_model *m, const void *in, size_t in_size, uint8_t *out, size_t out_size) {
-  etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, false};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = ETPU_PROFILE_TFLITE_REF;
+  o.keep_all_tensors = false;
   etpu_interp *ip = NULL;
   etpu_status st = etpu_interp_create(m, &o, &ip);
   size_t arena, n = 0;
@@ -1568,7 +1571,10 @@ static void expect_class(const etpu_imprint *im, const image_bench *b, int image
 static void test_shared_imprinting_images(const char *dir) {
   etpu_model *ex = open_shared(dir, "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite");
   if (!ex) return;
-  etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, false};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = ETPU_PROFILE_TFLITE_REF;
+  o.keep_all_tensors = false;
   etpu_interp *probe = NULL;
   etpu_status st = etpu_interp_create(ex, &o, &probe);
   etpu_interp_destroy(probe);
@@ -1767,7 +1773,10 @@ out:
 static void test_shared_append_inference(const char *dir) {
   etpu_model *ex = open_shared(dir, "mobilenet_v1_1.0_224_quant_embedding_extractor.tflite");
   if (!ex) return;
-  etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, false};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = ETPU_PROFILE_TFLITE_REF;
+  o.keep_all_tensors = false;
   etpu_interp *probe = NULL;
   etpu_status st = etpu_interp_create(ex, &o, &probe);
   etpu_interp_destroy(probe);

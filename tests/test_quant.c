@@ -152,7 +152,10 @@ static void check_pair(const char *shared, const char *float_name, const char *t
            ratio_min, exp(ratio_logsum / acts), ratio_max);
 
   /* It runs in the int8 interpreter and gives the float model's answer on most images. */
-  etpu_interp_options io = {ETPU_PROFILE_TFLITE_REF, false};
+  etpu_interp_options io;
+  etpu_interp_options_init(&io);
+  io.profile = ETPU_PROFILE_TFLITE_REF;
+  io.keep_all_tensors = false;
   etpu_interp *it = NULL;
   CHECK_OK(etpu_interp_create(q, &io, &it));
   if (it) CHECK_OK(etpu_interp_plan(it, NULL));

@@ -477,16 +477,30 @@ typedef enum etpu_profile {
 /* "tflite-ref" / "litert"; "unknown" otherwise. */
 const char *etpu_profile_name(int profile);
 
+/* Interpreter options. Fill with etpu_interp_options_init() and then set the
+ * fields you need: the struct may grow at its end in later versions, and
+ * struct_size tells the library which fields the caller knows of (fields
+ * beyond it take their defaults). */
 typedef struct etpu_interp_options {
-  etpu_profile profile;
-  bool keep_all_tensors; /* give every tensor its own memory, so any tensor can be read after invoke */
+  size_t struct_size;     /* sizeof(etpu_interp_options) as the caller was compiled; set by _init */
+  etpu_profile profile;   /* default ETPU_PROFILE_LITERT */
+  bool keep_all_tensors;  /* give every tensor its own memory, so any tensor can be read after invoke; default false */
+  uint32_t num_threads;   /* threads an invoke may use, the caller's included; 0 (default): the cores this
+                           * process may run on; 1: the calling thread only. Outputs are byte-identical for
+                           * every count. */
 } etpu_interp_options;
+
+/* Set every field to its default and struct_size to sizeof(*options). */
+void etpu_interp_options_init(etpu_interp_options *options);
 
 typedef struct etpu_interp etpu_interp;
 
 /* Prepare subgraph 0 of a model to run: every op is checked (op supported,
  * tensor types, shapes and options consistent) before any memory is planned.
- * The model must stay open while the interpreter exists. Errors:
+ * The model must stay open while the interpreter exists. options NULL: the
+ * defaults of etpu_interp_options_init(). Errors: ETPU_INVALID_ARGUMENT
+ * (options whose struct_size is 0, smaller than the first version's or larger
+ * than this library knows: not filled by etpu_interp_options_init),
  * ETPU_UNSUPPORTED (an op or type etpu cannot run, a model compiled by
  * Google's compiler), ETPU_MALFORMED (shapes/options inconsistent),
  * ETPU_OUT_OF_MEMORY. */

@@ -159,7 +159,10 @@ etpu_status etpu_calibration_set_range(etpu_calibration *c, uint32_t t, float mi
  * recorded needs none, and may hold ops etpu cannot run). */
 etpu_status etpu_calib_float_interp(etpu_calibration *c) {
   if (c->interp) return ETPU_OK;
-  etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, true};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = ETPU_PROFILE_TFLITE_REF;
+  o.keep_all_tensors = true;
   etpu_status st = etpu_interp_create(c->model, &o, &c->interp);
   if (st == ETPU_OK) st = etpu_interp_plan(c->interp, NULL);
   if (st != ETPU_OK) {
@@ -388,7 +391,10 @@ etpu_status etpu_calibration_compare(etpu_calibration *c, const etpu_model *q, c
   ETPU_TRY(etpu_calib_float_interp(c));
   ETPU_TRY(etpu_calib_set_inputs(c->interp, c->model, inputs, sizes, n));
   ETPU_TRY(etpu_interp_invoke(c->interp));
-  etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, true};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = ETPU_PROFILE_TFLITE_REF;
+  o.keep_all_tensors = true;
   etpu_interp *qi = NULL;
   ETPU_TRY(etpu_interp_create(q, &o, &qi));
   etpu_status st = etpu_interp_plan(qi, NULL);

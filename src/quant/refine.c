@@ -172,7 +172,10 @@ static bool layer_of(const etpu_calibration *c, const etpu_model *q, uint32_t i,
 /* An interpreter of the int8 model being refined, every tensor kept; the
  * litert kernels, the faster ones. */
 static etpu_status quant_interp(const etpu_model *q, etpu_interp **out) {
-  etpu_interp_options io = {ETPU_PROFILE_LITERT, true};
+  etpu_interp_options io;
+  etpu_interp_options_init(&io);
+  io.profile = ETPU_PROFILE_LITERT;
+  io.keep_all_tensors = true;
   *out = NULL;
   etpu_status st = etpu_interp_create(q, &io, out);
   if (st == ETPU_OK) st = etpu_interp_plan(*out, NULL);

@@ -13,6 +13,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "runtime/interp.h"
@@ -141,6 +142,15 @@ static etpu_status init_tensor(etpu_interp *ip, uint32_t i) {
   return ETPU_OK;
 }
 
+void etpu_interp_options_init(etpu_interp_options *o) {
+  if (!o) return;
+  memset(o, 0, sizeof *o);
+  o->struct_size = sizeof *o;
+  o->profile = ETPU_PROFILE_LITERT;
+  o->keep_all_tensors = false;
+  o->num_threads = 0;
+}
+
 etpu_status etpu_interp_create(const etpu_model *m, const etpu_interp_options *o, etpu_interp **out) {
   if (!m || !out) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_create: NULL argument");
   if (m->nsubgraphs == 0) return etpu_fail(ETPU_MALFORMED, "%s: model has no subgraph", m->label);
@@ -148,9 +158,23 @@ etpu_status etpu_interp_create(const etpu_model *m, const etpu_interp_options *o
   if (!ip) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", m->label);
   etpu_arena_init(&ip->arena);
   ip->model = m;
-  ip->profile = o ? o->profile : ETPU_PROFILE_TFLITE_REF;
-  ip->keep_all = o ? o->keep_all_tensors : false;
+  etpu_interp_options opts;
+  etpu_interp_options_init(&opts);
   etpu_status st = ETPU_OK;
+  /* The first published struct ended at keep_all_tensors; a caller built
+   * against it passes that size and gets defaults for the rest. */
+  const size_t v1_size = offsetof(etpu_interp_options, keep_all_tensors) + sizeof(bool);
+  if (o && (o->struct_size < v1_size || o->struct_size > sizeof *o))
+    st = etpu_fail(ETPU_INVALID_ARGUMENT,
+                   "%s: interpreter options have struct_size %zu (expected %zu..%zu): fill them with "
+                   "etpu_interp_options_init() first",
+                   m->label, o->struct_size, v1_size, sizeof *o);
+  else if (o)
+    memcpy(&opts, o, o->struct_size);
+  opts.struct_size = sizeof opts;
+  ip->profile = opts.profile;
+  ip->keep_all = opts.keep_all_tensors;
+  ip->num_threads = opts.num_threads;
   if (ip->profile != ETPU_PROFILE_TFLITE_REF && ip->profile != ETPU_PROFILE_LITERT)
     st = etpu_fail(ETPU_INVALID_ARGUMENT, "%s: unknown arithmetic profile %d", m->label, (int)ip->profile);
   const etpu_gsubgraph *g = &m->subgraphs[0];

@@ -69,6 +69,7 @@ struct etpu_interp {
   uint32_t sg;
   etpu_profile profile;
   bool keep_all;
+  uint32_t num_threads; /* from the options: 0 = the cores the process may use */
   uint32_t ntensors;
   etpu_rtensor *t;
   uint32_t nops;

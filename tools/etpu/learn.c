@@ -133,7 +133,10 @@ static int embedder_init(embedder *e, const etpu_model *m) {
             etpu_model_label(m), etpu_model_input_count(m, 0), etpu_model_output_count(m, 0));
     return 1;
   }
-  etpu_interp_options o = {ETPU_PROFILE_TFLITE_REF, false};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = ETPU_PROFILE_TFLITE_REF;
+  o.keep_all_tensors = false;
   size_t arena;
   etpu_status st = etpu_interp_create(m, &o, &e->ip);
   if (st == ETPU_OK) st = etpu_interp_plan(e->ip, &arena);

@@ -542,7 +542,10 @@ int etpu_cmd_run(int argc, char **argv) {
     rc = cli_report(st);
     goto done;
   }
-  etpu_interp_options io = {a.profile, a.dump_dir != NULL};
+  etpu_interp_options io;
+  etpu_interp_options_init(&io);
+  io.profile = a.profile;
+  io.keep_all_tensors = a.dump_dir != NULL;
   if ((st = etpu_interp_create(s.model, &io, &s.interp)) != ETPU_OK) {
     rc = cli_report(st);
     goto done;

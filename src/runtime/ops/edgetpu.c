@@ -56,7 +56,11 @@ static etpu_status edgetpu_prepare(etpu_interp *ip, etpu_rop *op) {
   snprintf(label, sizeof label, "%s: op %u edgetpu-custom-op payload", ip->model->label, op->index);
   etpu_status st = etpu_model_open_buffer(p + PAYLOAD_HEADER, size, label, ETPU_OPEN_COPY, &e->model);
   if (st != ETPU_OK) return st;
-  etpu_interp_options o = {ip->profile, false};
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.profile = ip->profile;
+  o.keep_all_tensors = false;
+  o.num_threads = ip->num_threads;
   st = etpu_interp_create(e->model, &o, &e->inner);
   if (st != ETPU_OK) return st;
   st = etpu_interp_plan(e->inner, NULL);
