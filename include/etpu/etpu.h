@@ -515,6 +515,19 @@ ETPU_WUR etpu_status etpu_interp_plan(etpu_interp *interp, size_t *arena_bytes_o
  * would allocate), for comparison with the arena. */
 size_t etpu_interp_tensor_bytes(const etpu_interp *interp);
 
+/* The instruction set the optimized kernels use in this process, chosen
+ * once from the CPU (e.g. "scalar", "avx2", "avx512vnni"); never NULL. */
+const char *etpu_isa_name(void);
+
+/* The threads an interpreter runs on when its options say 0: the cores
+ * this process may use (its CPU affinity), at least 1. */
+uint32_t etpu_default_threads(void);
+
+/* Threads an invoke runs on, the caller's included (>= 1; 0 for NULL): the
+ * options' num_threads, or the cores the process may use when that was 0,
+ * fewer if the system refused a thread. */
+uint32_t etpu_interp_threads(const etpu_interp *interp);
+
 uint32_t etpu_interp_input_count(const etpu_interp *interp);
 uint32_t etpu_interp_output_count(const etpu_interp *interp);
 /* The model tensor index of input/output i (describe it with etpu_model_tensor). */

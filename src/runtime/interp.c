@@ -18,6 +18,8 @@
 
 #include "runtime/interp.h"
 
+#include "base/pool.h"
+
 const char *etpu_profile_name(int p) {
   switch (p) {
     case ETPU_PROFILE_TFLITE_REF: return "tflite-ref";
@@ -151,7 +153,8 @@ void etpu_interp_options_init(etpu_interp_options *o) {
   o->num_threads = 0;
 }
 
-etpu_status etpu_interp_create(const etpu_model *m, const etpu_interp_options *o, etpu_interp **out) {
+static etpu_status create(const etpu_model *m, const etpu_interp_options *o, const etpu_interp *outer,
+                          etpu_interp **out) {
   if (!m || !out) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_create: NULL argument");
   if (m->nsubgraphs == 0) return etpu_fail(ETPU_MALFORMED, "%s: model has no subgraph", m->label);
   etpu_interp *ip = etpu_calloc(1, sizeof *ip);
@@ -175,6 +178,17 @@ etpu_status etpu_interp_create(const etpu_model *m, const etpu_interp_options *o
   ip->profile = opts.profile;
   ip->keep_all = opts.keep_all_tensors;
   ip->num_threads = opts.num_threads;
+  if (st == ETPU_OK && opts.num_threads > ETPU_POOL_MAX_THREADS)
+    st = etpu_fail(ETPU_INVALID_ARGUMENT, "%s: %u threads asked for: at most %d", m->label, opts.num_threads,
+                   ETPU_POOL_MAX_THREADS);
+  /* The pool exists before any op is prepared: ops size their per-thread
+   * scratch by it. */
+  if (st == ETPU_OK && outer) {
+    ip->pool = outer->pool;
+    ip->pool_borrowed = true;
+  } else if (st == ETPU_OK) {
+    st = etpu_pool_create(opts.num_threads, &ip->pool);
+  }
   if (ip->profile != ETPU_PROFILE_TFLITE_REF && ip->profile != ETPU_PROFILE_LITERT)
     st = etpu_fail(ETPU_INVALID_ARGUMENT, "%s: unknown arithmetic profile %d", m->label, (int)ip->profile);
   const etpu_gsubgraph *g = &m->subgraphs[0];
@@ -218,13 +232,34 @@ etpu_status etpu_interp_create(const etpu_model *m, const etpu_interp_options *o
   return ETPU_OK;
 }
 
+etpu_status etpu_interp_create(const etpu_model *m, const etpu_interp_options *o, etpu_interp **out) {
+  return create(m, o, NULL, out);
+}
+
+etpu_status etpu_interp_create_inner(const etpu_model *m, const etpu_interp_options *o, const etpu_interp *outer,
+                                     etpu_interp **out) {
+  return create(m, o, outer, out);
+}
+
 void etpu_interp_destroy(etpu_interp *ip) {
   if (!ip) return;
   for (uint32_t i = 0; i < ip->nops; i++)
     if (ip->ops && ip->ops[i].reg && ip->ops[i].reg->destroy) ip->ops[i].reg->destroy(ip, &ip->ops[i]);
+  if (!ip->pool_borrowed) etpu_pool_destroy(ip->pool);
   etpu_free(ip->mem);
   etpu_arena_free(&ip->arena);
   etpu_free(ip);
+}
+
+uint32_t etpu_default_threads(void) { return etpu_pool_default_threads(); }
+
+uint32_t etpu_interp_threads(const etpu_interp *ip) { return ip ? etpu_pool_threads(ip->pool) : 0; }
+
+uint32_t etpu_interp_worker_count(const etpu_interp *ip) { return etpu_pool_threads(ip->pool); }
+
+etpu_status etpu_interp_parallel(etpu_interp *ip, size_t count,
+                                 etpu_status (*task)(void *ctx, uint32_t worker, size_t unit), void *ctx) {
+  return etpu_pool_run(ip->pool, count, task, ctx);
 }
 
 /* ---- plan --------------------------------------------------------------- */

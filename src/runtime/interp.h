@@ -70,6 +70,8 @@ struct etpu_interp {
   etpu_profile profile;
   bool keep_all;
   uint32_t num_threads; /* from the options: 0 = the cores the process may use */
+  struct etpu_pool *pool; /* splits an op's work units over threads (base/pool.h) */
+  bool pool_borrowed;     /* pool belongs to an outer interpreter (an Edge TPU op's inner model) */
   uint32_t ntensors;
   etpu_rtensor *t;
   uint32_t nops;
@@ -112,6 +114,16 @@ double etpu_op_opt_float(const etpu_rop *op, uint16_t table, uint16_t field);
 
 /* The profile's requantization mode for an op family. */
 etpu_requant_mode etpu_profile_requant_mode(etpu_profile p, int32_t code);
+
+/* Run task over units [0, count) on the interpreter's threads (pool.h). */
+etpu_status etpu_interp_parallel(struct etpu_interp *ip, size_t count,
+                                 etpu_status (*task)(void *ctx, uint32_t worker, size_t unit), void *ctx);
+/* Threads an op may use at once: per-thread scratch is this many copies. */
+uint32_t etpu_interp_worker_count(const struct etpu_interp *ip);
+/* etpu_interp_create for a model run inside an op of outer (an Edge TPU
+ * op's partition): it runs on outer's threads and must be destroyed first. */
+etpu_status etpu_interp_create_inner(const etpu_model *model, const etpu_interp_options *options,
+                                     const struct etpu_interp *outer, struct etpu_interp **out);
 
 /* Run one op (tests: per-op checks against golden tensors written into the
  * op's inputs; needs keep_all_tensors so that inputs are not shared). */

@@ -79,7 +79,17 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "extract")) return etpu_cmd_extract(argc - 1, argv + 1);
   if (!strcmp(cmd, "quantize")) return etpu_cmd_quantize(argc - 1, argv + 1);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-v")) {
-    printf("etpu %s\n", etpu_version());
+    const bool json = argc > 2 && !strcmp(argv[2], "--json");
+    if (argc > 2 + (json ? 1 : 0)) {
+      fprintf(stderr, "etpu: error: version: unexpected argument (only --json)\n");
+      return 2;
+    }
+    if (json)
+      printf("{\"version\": \"%s\", \"isa\": \"%s\", \"threads\": %u}\n", etpu_version(), etpu_isa_name(),
+             etpu_default_threads());
+    else
+      printf("etpu %s\nkernels: %s; threads: %u (the cores this process may use; run --threads N to change)\n",
+             etpu_version(), etpu_isa_name(), etpu_default_threads());
     return 0;
   }
   if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {

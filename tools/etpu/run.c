@@ -36,6 +36,8 @@ static void usage(FILE *f) {
           "usage: etpu run MODEL --input FILE... [options]\n"
           "  --input FILE...              one per model input: BMP/PNG/JPEG image, .npy, or raw bytes\n"
           "  --profile litert|tflite-ref  arithmetic profile (default litert: what TensorFlow Lite users get)\n"
+          "  --threads N                  threads per invoke, 1..256 (default 0: the cores etpu may use);\n"
+          "                               every count gives the same bytes\n"
           "  --top K                      print the K best classes of classifier outputs (default %d; 0: none)\n"
           "  --labels FILE                label file for the classes (a line per class, or 'ID label')\n"
           "  --output-dir DIR             write output k as DIR/output_<k>.npy\n"
@@ -201,6 +203,7 @@ typedef struct run_args {
   const char *dump_dir;
   bool json;
   long repeat;
+  long threads;           /* 0: the cores the process may use */
   bool has_mean, has_std;
   etpu_input_options in_opts;
 } run_args;
@@ -248,7 +251,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
       continue;
     }
     static const char *const valued[] = {"--profile", "--top",  "--labels", "--output-dir", "--dump-tensors",
-                                         "--repeat",  "--mean", "--std",    "--resize"};
+                                         "--repeat",  "--mean", "--std",    "--resize", "--threads"};
     bool known = false;
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= !strcmp(name, valued[k]);
     if (!known) return bad_usage("unknown option '%s'", arg);
@@ -276,6 +279,8 @@ static int parse_args(int argc, char **argv, run_args *a) {
       a->dump_dir = val;
     } else if (!strcmp(name, "--repeat")) {
       if (!parse_long(val, 1, 1000000, &a->repeat)) return bad_usage("--repeat needs a count 1..1000000, not '%s'", val);
+    } else if (!strcmp(name, "--threads")) {
+      if (!parse_long(val, 0, 256, &a->threads)) return bad_usage("--threads needs a count 0..256, not '%s'", val);
     } else if (!strcmp(name, "--mean")) {
       if (!parse_float(val, &a->in_opts.mean)) return bad_usage("--mean needs a number, not '%s'", val);
       a->has_mean = true;
@@ -400,7 +405,8 @@ static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t ar
                        uint32_t dumped, uint32_t skipped) {
   printf("{\"model\": ");
   cli_json_string(stdout, a->model);
-  printf(", \"profile\": \"%s\", \"inputs\": [", etpu_profile_name((int)a->profile));
+  printf(", \"profile\": \"%s\", \"threads\": %u, \"isa\": \"%s\", \"inputs\": [",
+         etpu_profile_name((int)a->profile), etpu_interp_threads(s->interp), etpu_isa_name());
   for (uint32_t i = 0; i < a->ninputs; i++) {
     etpu_tensor_info t;
     int32_t ti = etpu_interp_input_index(s->interp, i);
@@ -477,7 +483,8 @@ static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t ar
 
 static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t arena, double tmin, double tmed,
                        uint32_t dumped, uint32_t skipped) {
-  printf("model: %s (profile %s)\n", a->model, etpu_profile_name((int)a->profile));
+  printf("model: %s (profile %s, %u thread%s, %s kernels)\n", a->model, etpu_profile_name((int)a->profile),
+         etpu_interp_threads(s->interp), etpu_interp_threads(s->interp) == 1 ? "" : "s", etpu_isa_name());
   for (uint32_t i = 0; i < a->ninputs; i++) {
     etpu_tensor_info t;
     int32_t ti = etpu_interp_input_index(s->interp, i);
@@ -546,6 +553,7 @@ int etpu_cmd_run(int argc, char **argv) {
   etpu_interp_options_init(&io);
   io.profile = a.profile;
   io.keep_all_tensors = a.dump_dir != NULL;
+  io.num_threads = (uint32_t)a.threads;
   if ((st = etpu_interp_create(s.model, &io, &s.interp)) != ETPU_OK) {
     rc = cli_report(st);
     goto done;

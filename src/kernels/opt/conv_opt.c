@@ -220,6 +220,8 @@ void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n_ch, int32_t
       scale[(size_t)p * (size_t)n_ch + (size_t)c] = q->channels[q->count == 1 ? 0 : c].scale;
 }
 
+const char *etpu_isa_name(void) { return "portable"; }
+
 bool etpu_opt_round_to_nearest(void) { return fegetround() == FE_TONEAREST; }
 
 void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params *q, const float *restrict scale,
@@ -300,14 +302,18 @@ void etpu_opt_requant_row(const int32_t *restrict acc, const etpu_requant_params
   }
 }
 
+static int64_t gemm_pixels(const etpu_opt_conv_desc *d) { return (int64_t)d->out_d.n * d->out_d.h * d->out_d.w; }
+
+/* Pixel tiles [t0, t1) of the layer. */
 static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, const void *input,
-                     const int16_t *packed, const int32_t *bias, void *output, void *scratch) {
+                     const int16_t *packed, const int32_t *bias, void *output, void *scratch, int64_t t0,
+                     int64_t t1) {
   const int32_t out_c = d->out_d.c, f_c = d->f_d.c;
   const int32_t groups = d->kind == ETPU_OPT_CONV ? d->in_d.c / f_c : 1;
   const int32_t per_group = out_c / groups;
   const int32_t k = (int32_t)row_stride(d);
   const int32_t tile = gemm_tile(d);
-  const int64_t pixels = (int64_t)d->out_d.n * d->out_d.h * d->out_d.w;
+  const int64_t pixels = gemm_pixels(d) < t1 * tile ? gemm_pixels(d) : t1 * tile;
   const int32_t hw = d->out_d.h * d->out_d.w;
   const int32_t zp = d->output_offset, amin = d->activation_min, amax = d->activation_max;
   const bool direct = k == products_per_output(d) && d->f_d.h == 1 && d->f_d.w == 1 && d->stride_h == 1 &&
@@ -318,7 +324,7 @@ static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
   int16_t *tile_buf = (int16_t *)(scale + (size_t)tile * (size_t)out_c);
   etpu_opt_requant_scales(q, out_c, tile, scale);
   const bool nearest = etpu_opt_round_to_nearest();
-  for (int64_t p0 = 0; p0 < pixels; p0 += tile) {
+  for (int64_t p0 = t0 * tile; p0 < pixels; p0 += tile) {
     const int32_t np = (int32_t)(pixels - p0 < tile ? pixels - p0 : tile);
     for (int32_t g = 0; g < groups; g++) {
       if (direct) {
@@ -373,9 +379,15 @@ static void gemm_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
   }
 }
 
-etpu_status etpu_opt_conv_run(const etpu_opt_conv_desc *d, const etpu_requant_params *quant, const void *input,
-                              const int16_t *packed, const int32_t *bias, void *output, void *scratch,
-                              size_t scratch_bytes) {
+size_t etpu_opt_conv_range_count(const etpu_opt_conv_desc *d) {
+  if (d->kind == ETPU_OPT_DW) return etpu_opt_dw_range_count(d);
+  const int64_t tile = gemm_tile(d);
+  return (size_t)((gemm_pixels(d) + tile - 1) / tile);
+}
+
+etpu_status etpu_opt_conv_run_range(const etpu_opt_conv_desc *d, const etpu_requant_params *quant,
+                                    const void *input, const int16_t *packed, const int32_t *bias, void *output,
+                                    void *scratch, size_t scratch_bytes, size_t begin, size_t end) {
   static const char kname[] = "opt conv";
   if (!d || !quant || !input || !packed || !output || !scratch)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: NULL descriptor or data pointer", kname);
@@ -387,9 +399,22 @@ etpu_status etpu_opt_conv_run(const etpu_opt_conv_desc *d, const etpu_requant_pa
   if (scratch_bytes < need)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: scratch of %zu bytes, the layer needs %zu", kname, scratch_bytes,
                      need);
+  const size_t count = etpu_opt_conv_range_count(d);
+  if (begin > end || end > count)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: range [%zu, %zu) outside the layer's %zu units", kname, begin, end,
+                     count);
+  if (begin == end) return ETPU_OK;
   if (d->kind == ETPU_OPT_DW)
-    etpu_opt_dw_run(d, quant, input, packed, bias, output, scratch);
+    etpu_opt_dw_run(d, quant, input, packed, bias, output, scratch, begin, end);
   else
-    gemm_run(d, quant, input, packed, bias, output, scratch);
+    gemm_run(d, quant, input, packed, bias, output, scratch, (int64_t)begin, (int64_t)end);
   return ETPU_OK;
+}
+
+etpu_status etpu_opt_conv_run(const etpu_opt_conv_desc *d, const etpu_requant_params *quant, const void *input,
+                              const int16_t *packed, const int32_t *bias, void *output, void *scratch,
+                              size_t scratch_bytes) {
+  if (!d) return etpu_fail(ETPU_INVALID_ARGUMENT, "opt conv: NULL descriptor or data pointer");
+  return etpu_opt_conv_run_range(d, quant, input, packed, bias, output, scratch, scratch_bytes, 0,
+                                 etpu_opt_conv_range_count(d));
 }

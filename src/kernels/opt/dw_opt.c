@@ -121,8 +121,25 @@ static void taps1(int32_t *restrict acc, const int16_t *restrict x, const int16_
   for (int32_t c = 0; c < n; c++) acc[c] += x[c] * w[c];
 }
 
+/* A unit is a block of output rows: few enough that each unit's first rows,
+ * widened again, cost little; enough for a few threads to share. */
+enum { DW_UNITS = 8 };
+
+static int64_t dw_rows(const etpu_opt_conv_desc *d) { return (int64_t)d->out_d.n * d->out_d.h; }
+
+static int64_t dw_rows_per_unit(const etpu_opt_conv_desc *d) {
+  const int64_t rows = dw_rows(d);
+  return (rows + DW_UNITS - 1) / DW_UNITS;
+}
+
+size_t etpu_opt_dw_range_count(const etpu_opt_conv_desc *d) {
+  const int64_t per = dw_rows_per_unit(d);
+  return (size_t)((dw_rows(d) + per - 1) / per);
+}
+
 void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, const void *input,
-                     const int16_t *packed, const int32_t *bias, void *output, void *scratch) {
+                     const int16_t *packed, const int32_t *bias, void *output, void *scratch, size_t begin,
+                     size_t end) {
   const int32_t out_c = d->out_d.c, k_h = d->f_d.h, k_w = d->f_d.w, out_w = d->out_d.w;
   const int32_t seg = seg_pixels(d), plen = phase_len(d), sw = d->stride_w;
   const size_t row_vals = (size_t)sw * (size_t)plen * (size_t)out_c;
@@ -139,9 +156,12 @@ void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
   for (int32_t p = 0; p < seg; p++)
     for (int32_t c = 0; c < out_c; c++) bias_seg[(size_t)p * (size_t)out_c + (size_t)c] = bias ? bias[c] : 0;
   const int32_t zp = d->output_offset, amin = d->activation_min, amax = d->activation_max;
-  uint8_t *out = output;
-  for (int32_t b = 0; b < d->in_d.n; b++) {
-    for (int32_t oy = 0; oy < d->out_d.h; oy++) {
+  const int64_t per = dw_rows_per_unit(d);
+  const int64_t r0 = (int64_t)begin * per, r1 = (int64_t)end * per < dw_rows(d) ? (int64_t)end * per : dw_rows(d);
+  uint8_t *out = (uint8_t *)output + (size_t)r0 * (size_t)row_n;
+  for (int64_t r = r0; r < r1; r++) {
+    const int32_t b = (int32_t)(r / d->out_d.h), oy = (int32_t)(r % d->out_d.h);
+    {
       /* Find or widen the KH input rows of this output row. */
       const int32_t y0 = oy * d->stride_h - d->pad_h;
       for (int32_t s = 0; s < k_h; s++) used[s] = 0;

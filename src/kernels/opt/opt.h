@@ -95,4 +95,19 @@ ETPU_WUR etpu_status etpu_opt_conv_run(const etpu_opt_conv_desc *desc, const etp
                                        const void *input, const int16_t *packed, const int32_t *bias, void *output,
                                        void *scratch, size_t scratch_bytes);
 
+/* Units of work of a layer (GEMM: pixel tiles; DW: blocks of output rows):
+ * any split of [0, count) over calls of etpu_opt_conv_run_range gives the
+ * bytes of one etpu_opt_conv_run. */
+size_t etpu_opt_conv_range_count(const etpu_opt_conv_desc *desc);
+
+/* etpu_opt_conv_run for units [begin, end) only. scratch is this caller's
+ * own (etpu_opt_conv_get_buffer_size bytes per concurrent caller); input,
+ * packed and bias are only read, and calls on disjoint ranges write
+ * disjoint outputs, so they may run concurrently. ETPU_INVALID_ARGUMENT as
+ * etpu_opt_conv_run, or for a range outside [0, count]. */
+ETPU_WUR etpu_status etpu_opt_conv_run_range(const etpu_opt_conv_desc *desc, const etpu_requant_params *quant,
+                                             const void *input, const int16_t *packed, const int32_t *bias,
+                                             void *output, void *scratch, size_t scratch_bytes, size_t begin,
+                                             size_t end);
+
 #endif /* ETPU_KERNELS_OPT_OPT_H */

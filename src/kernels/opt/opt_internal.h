@@ -107,7 +107,11 @@ void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n_ch, int32_t
 size_t etpu_opt_dw_packed_count(const etpu_opt_conv_desc *desc);
 void etpu_opt_dw_pack(const etpu_opt_conv_desc *desc, const void *filter, int16_t *packed);
 size_t etpu_opt_dw_buffer_size(const etpu_opt_conv_desc *desc);
+/* Units of work: blocks of output rows. */
+size_t etpu_opt_dw_range_count(const etpu_opt_conv_desc *desc);
+/* Units [begin, end), within etpu_opt_dw_range_count(desc). */
 void etpu_opt_dw_run(const etpu_opt_conv_desc *desc, const etpu_requant_params *quant, const void *input,
-                     const int16_t *packed, const int32_t *bias, void *output, void *scratch);
+                     const int16_t *packed, const int32_t *bias, void *output, void *scratch, size_t begin,
+                     size_t end);
 
 #endif /* ETPU_KERNELS_OPT_OPT_INTERNAL_H */

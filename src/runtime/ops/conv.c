@@ -91,8 +91,10 @@ typedef struct conv_op {
   bool opt;                      /* integer CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED: optimized kernel */
   etpu_opt_conv_desc opt_desc;   /* its layer */
   int16_t *opt_packed;           /* its packed weights */
-  void *opt_scratch;             /* its scratch, opt_scratch_bytes */
-  size_t opt_scratch_bytes;
+  void *opt_scratch;             /* its scratch: opt_threads blocks of opt_scratch_stride bytes */
+  size_t opt_scratch_bytes;      /* one thread's scratch */
+  size_t opt_scratch_stride;     /* opt_scratch_bytes rounded up to 64 (no false sharing) */
+  uint32_t opt_threads;          /* threads that may run units of this layer at once */
 } conv_op;
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -505,15 +507,46 @@ static etpu_status prepare_opt(etpu_interp *ip, const etpu_rop *op, conv_op *c) 
   const size_t count = etpu_opt_conv_packed_count(&d);
   c->opt_packed = etpu_op_alloc(ip, count * sizeof *c->opt_packed);
   c->opt_scratch_bytes = etpu_opt_conv_get_buffer_size(&d);
-  c->opt_scratch = etpu_op_alloc(ip, c->opt_scratch_bytes);
+  c->opt_scratch_stride = (c->opt_scratch_bytes + 63) & ~(size_t)63;
+  /* A thread beyond the layer's units of work would never get one. */
+  const size_t units = etpu_opt_conv_range_count(&d);
+  c->opt_threads = etpu_interp_worker_count(ip);
+  if (units < c->opt_threads) c->opt_threads = units < 1 ? 1 : (uint32_t)units;
+  size_t scratch_total = 0;
+  if (!etpu_mul_size(c->opt_scratch_stride, etpu_interp_worker_count(ip), &scratch_total))
+    return etpu_op_fail(ip, op, ETPU_OUT_OF_MEMORY, "per-thread scratch of %zu bytes overflows", c->opt_scratch_stride);
+  c->opt_scratch = etpu_op_alloc(ip, scratch_total);
   if (!c->opt_packed || !c->opt_scratch)
     return etpu_op_fail(ip, op, ETPU_OUT_OF_MEMORY, "out of memory for %zu packed weights and a %zu-byte scratch",
-                        count, c->opt_scratch_bytes);
+                        count, scratch_total);
   etpu_status st = etpu_opt_conv_pack(&d, c->weights, c->opt_packed);
   if (st != ETPU_OK) return etpu_op_fail(ip, op, st, "%s", etpu_errmsg());
   c->opt_desc = d;
   c->opt = true;
   return ETPU_OK;
+}
+
+/* One optimized layer's run, split into the kernel's units of work over the
+ * interpreter's threads; worker w uses scratch block w. */
+typedef struct opt_job {
+  const conv_op *c;
+  const void *x, *b;
+  void *y;
+} opt_job;
+
+static etpu_status opt_unit(void *ctx, uint32_t worker, size_t unit) {
+  const opt_job *j = ctx;
+  const conv_op *c = j->c;
+  return etpu_opt_conv_run_range(&c->opt_desc, &c->quant, j->x, c->opt_packed, j->b, j->y,
+                                 (char *)c->opt_scratch + (size_t)worker * c->opt_scratch_stride,
+                                 c->opt_scratch_bytes, unit, unit + 1);
+}
+
+static etpu_status opt_eval(etpu_interp *ip, const conv_op *c, const void *x, const void *b, void *y) {
+  if (c->opt_threads <= 1)
+    return etpu_opt_conv_run(&c->opt_desc, &c->quant, x, c->opt_packed, b, y, c->opt_scratch, c->opt_scratch_bytes);
+  opt_job j = {c, x, b, y};
+  return etpu_interp_parallel(ip, etpu_opt_conv_range_count(&c->opt_desc), opt_unit, &j);
 }
 
 /* ---- CONV_2D and DEPTHWISE_CONV_2D -------------------------------------- */
@@ -751,7 +784,7 @@ static etpu_status conv_eval(etpu_interp *ip, etpu_rop *op) {
   const etpu_requant_params *q = &c->quant;
   etpu_status st = ETPU_INVALID_STATE;
   if (c->opt) {
-    st = etpu_opt_conv_run(&c->opt_desc, q, x, c->opt_packed, b, y, c->opt_scratch, c->opt_scratch_bytes);
+    st = opt_eval(ip, c, x, b, y);
     if (st != ETPU_OK) return etpu_op_fail(ip, op, st, "%s", etpu_errmsg());
     return ETPU_OK;
   }

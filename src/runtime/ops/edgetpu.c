@@ -61,7 +61,7 @@ static etpu_status edgetpu_prepare(etpu_interp *ip, etpu_rop *op) {
   o.profile = ip->profile;
   o.keep_all_tensors = false;
   o.num_threads = ip->num_threads;
-  st = etpu_interp_create(e->model, &o, &e->inner);
+  st = etpu_interp_create_inner(e->model, &o, ip, &e->inner);
   if (st != ETPU_OK) return st;
   st = etpu_interp_plan(e->inner, NULL);
   if (st != ETPU_OK) return st;
