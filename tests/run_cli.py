@@ -304,6 +304,22 @@ def main():
         expect_error(E, 1, "edgetpu_compiler", os.path.join(coral, "mobilenet_v2_1.0_224_quant_edgetpu.tflite"),
                      "--input", cat)
 
+        # --threads: the count is reported, and every count gives the same values.
+        mnv2 = os.path.join(coral, "mobilenet_v2_1.0_224_quant.tflite")
+        outs = {}
+        for t in (1, 2, 3):
+            rc, out, err = run(E, mnv2, "--input", cat, "--json", "--top", "5", "--threads", t)
+            check(rc == 0, "--threads %d: %s" % (t, err))
+            if rc == 0:
+                j = json.loads(out)
+                check(j["threads"] == t and isinstance(j["isa"], str) and j["isa"], "--threads %d reported: %s" % (t, j.get("threads")))
+                outs[t] = j["outputs"]
+        check(len(outs) == 3 and outs[1] == outs[2] == outs[3], "outputs differ between 1, 2 and 3 threads")
+        rc, out, err = run(E, image, "--input", cat, "--threads=2")
+        check(rc == 0 and "2 threads" in out, "--threads=2 in the text report: %s%s" % (out[:200], err))
+        expect_error(E, 2, "--threads needs", image, "--input", cat, "--threads", "257")
+        expect_error(E, 2, "--threads needs", image, "--input", cat, "--threads", "two")
+
         # Usage.
         expect_error(E, 2, "no MODEL", "--input", cat)
         expect_error(E, 2, "no --input", image)

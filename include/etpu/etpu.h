@@ -519,7 +519,8 @@ size_t etpu_interp_tensor_bytes(const etpu_interp *interp);
  * once from the CPU (e.g. "scalar", "avx2", "avx512vnni"); never NULL. */
 const char *etpu_isa_name(void);
 
-/* The threads an interpreter runs on when its options say 0: the cores
+/* The threads an interpreter runs on when its options say 0: the
+ * environment's ETPU_NUM_THREADS when it holds a count 1..256, else the cores
  * this process may use (its CPU affinity), at least 1. */
 uint32_t etpu_default_threads(void);
 

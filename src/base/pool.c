@@ -23,6 +23,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -63,6 +64,14 @@ static void cpu_relax(void) {
 }
 
 uint32_t etpu_pool_default_threads(void) {
+  /* ETPU_NUM_THREADS=N (1..ETPU_POOL_MAX_THREADS) overrides, as
+   * OMP_NUM_THREADS does for OpenMP programs; any other value is ignored. */
+  const char *env = getenv("ETPU_NUM_THREADS");
+  if (env && *env) {
+    char *end = NULL;
+    const long v = strtol(env, &end, 10);
+    if (end && *end == 0 && v >= 1 && v <= ETPU_POOL_MAX_THREADS) return (uint32_t)v;
+  }
 #if defined(__linux__)
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof set, &set) == 0) {

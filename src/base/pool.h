@@ -32,7 +32,8 @@ typedef struct etpu_pool etpu_pool;
  * message set (etpu_fail); the pool reports the first failure. */
 typedef etpu_status (*etpu_pool_task)(void *ctx, uint32_t worker, size_t unit);
 
-/* The threads this process may run on (its CPU affinity mask where the
+/* ETPU_NUM_THREADS from the environment when it holds a count 1..256;
+ * else the threads this process may run on (its CPU affinity mask where the
  * platform has one, else the online processors), at least 1. */
 uint32_t etpu_pool_default_threads(void);
 
