@@ -5,7 +5,7 @@
  * For each model (by default the shared movenet_single_pose_lightning_ptq
  * (157 ops) and traffic_model (185 ops), or the paths given) it times, as the
  * median of many repetitions:
- *   open     etpu_model_open + etpu_model_close (mmap, verify, lift, checks)
+ *   open     etpu_model_open + etpu_model_free (mmap, verify, lift, checks)
  *   compile  etpu_compile + etpu_compilation_free on an open model: the
  *            decisions only (every rule of every op, the dataflow cut, the
  *            memory estimate)
@@ -82,7 +82,7 @@ static int do_open(bench_ctx *c) {
   etpu_model *m;
   if (etpu_model_open(c->path, &m) != ETPU_OK) return -1;
   c->sink += etpu_model_op_count(m, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   return 0;
 }
 
@@ -118,7 +118,7 @@ static int bench_model(const char *path) {
   }
   if (etpu_model_open(path, &c.model) != ETPU_OK || etpu_compile(c.model, NULL, &c.comp) != ETPU_OK) {
     fprintf(stderr, "bench_compile: %s\n", etpu_errmsg());
-    etpu_model_close(c.model);
+    etpu_model_free(c.model);
     return 1;
   }
   etpu_compile_summary s;
@@ -128,7 +128,7 @@ static int bench_model(const char *path) {
   if (etpu_compilation_write(c.comp, 0, &out, &out_size) != ETPU_OK) {
     fprintf(stderr, "bench_compile: %s\n", etpu_errmsg());
     etpu_compilation_free(c.comp);
-    etpu_model_close(c.model);
+    etpu_model_free(c.model);
     return 1;
   }
   etpu_free(out);
@@ -157,7 +157,7 @@ static int bench_model(const char *path) {
            (runs[1].t + runs[2].t) / runs[0].t, runs[1].t * 1e6 / (s.total_ops ? s.total_ops : 1));
   }
   etpu_compilation_free(c.comp);
-  etpu_model_close(c.model);
+  etpu_model_free(c.model);
   return rc;
 }
 

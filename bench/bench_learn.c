@@ -194,16 +194,16 @@ int main(int argc, char **argv) {
   printf("           of which %u SGD steps of %u and the append: %.3f s (%.0f steps/s)\n", SGD_STEPS, SGD_BATCH,
          t2 - t1, (double)SGD_STEPS / (t2 - t1));
 out:
-  etpu_interp_destroy(er.ip);
-  etpu_interp_destroy(ir.ip);
+  etpu_interp_free(er.ip);
+  etpu_interp_free(ir.ip);
   free(pixels);
   free(emb);
-  etpu_model_close(appended);
-  etpu_model_close(built);
-  etpu_model_close(imx);
+  etpu_model_free(appended);
+  etpu_model_free(built);
+  etpu_model_free(imx);
   etpu_softmax_regression_free(sr);
   etpu_imprint_free(im);
-  etpu_model_close(made);
-  etpu_model_close(ex);
+  etpu_model_free(made);
+  etpu_model_free(ex);
   return 0;
 }

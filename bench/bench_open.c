@@ -6,7 +6,7 @@
  * path given) it times, as the median of many repetitions:
  *   read     open + read + close of the whole file into a heap buffer (peer)
  *   open     etpu_model_open (mmap + full flatbuffer verify + lift + semantic
- *            checks) + etpu_model_close
+ *            checks) + etpu_model_free
  *   open_buf etpu_model_open_buffer on bytes already in memory + close
  *            (the parse and check cost alone, no file system)
  *   write    etpu_model_write_buffer + etpu_free of an open model
@@ -181,7 +181,7 @@ static int do_open(void *p) {
   etpu_model *m;
   if (etpu_model_open(c->path, &m) != ETPU_OK) return -1;
   c->sink += etpu_model_op_count(m, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   return 0;
 }
 
@@ -190,7 +190,7 @@ static int do_open_buffer(void *p) {
   etpu_model *m;
   if (etpu_model_open_buffer(c->bytes, c->size, c->path, 0, &m) != ETPU_OK) return -1;
   c->sink += etpu_model_op_count(m, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   return 0;
 }
 
@@ -324,7 +324,7 @@ int main(int argc, char **argv) {
          runs[1].t * 1e3 / mb < 1.0 ? "met" : "NOT met");
 
 done:
-  etpu_model_close(c.model);
+  etpu_model_free(c.model);
   free(c.bytes);
   free(c.scratch);
   for (size_t i = 0; i < list.count; i++) free(list.items[i].path);

@@ -209,7 +209,7 @@ static void bench_model(const char *path, float mean, float std, const char *dir
         goto done;
       }
       tq[r] = now_ms() - t0;
-      etpu_model_close(q);
+      etpu_model_free(q);
       q = NULL;
     }
     double quant_ms = median(tq, QUANT_REPS);
@@ -238,7 +238,7 @@ static void bench_model(const char *path, float mean, float std, const char *dir
       double t0 = now_ms();
       etpu_status st = etpu_quantize_refine(hcal, q, &refines[k].o, (uint32_t)in.n, per, &in.bytes, 1, &rr);
       double refine_ms = now_ms() - t0;
-      etpu_model_close(q);
+      etpu_model_free(q);
       q = NULL;
       if (st != ETPU_OK) {
         printf("  refine %s: %s\n", refines[k].name, etpu_errmsg());
@@ -250,12 +250,12 @@ static void bench_model(const char *path, float mean, float std, const char *dir
     }
   }
 done:
-  etpu_model_close(q);
+  etpu_model_free(q);
   etpu_calibration_free(cal);
   etpu_calibration_free(hcal);
-  etpu_interp_destroy(ip);
+  etpu_interp_free(ip);
   free_inputs(&in);
-  etpu_model_close(m);
+  etpu_model_free(m);
   free(peer);
   free(calib);
   free(hist);

@@ -95,7 +95,7 @@ static bool bench_one(const etpu_model *m, etpu_profile profile, const char *ima
 done:
   free(t);
   free(in);
-  etpu_interp_destroy(ip);
+  etpu_interp_free(ip);
   out->ok = ok;
   return ok;
 }
@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
     bench_one(m, ETPU_PROFILE_LITERT, image[0] ? image : NULL, reps, &lit);
     if (ref.ok && lit.ok && ref.median_ms > 0)
       printf("  litert / tflite-ref median: %.2fx\n", lit.median_ms / ref.median_ms);
-    etpu_model_close(m);
+    etpu_model_free(m);
   }
   return 0;
 }

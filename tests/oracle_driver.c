@@ -109,7 +109,7 @@ int main(int argc, char **argv) {
   st = etpu_interp_create(m, &o, &ip);
   if (st != ETPU_OK) {
     int rc = fail(st, "create");
-    etpu_model_close(m);
+    etpu_model_free(m);
     return rc;
   }
   int rc = 0;
@@ -180,7 +180,7 @@ int main(int argc, char **argv) {
     }
   }
 done:
-  etpu_interp_destroy(ip);
-  etpu_model_close(m);
+  etpu_interp_free(ip);
+  etpu_model_free(m);
   return rc;
 }

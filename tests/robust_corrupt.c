@@ -360,7 +360,7 @@ static void check_variant(const uint8_t *data, const variant *v, const char *lab
                   "%s (%s): writing the reopened copy gives different bytes (%zu vs %zu)", label, v->what, out2_size,
                   out_size);
       etpu_free(out2);
-      etpu_model_close(m2);
+      etpu_model_free(m2);
     }
     etpu_free(out);
   }
@@ -371,10 +371,10 @@ static void check_variant(const uint8_t *data, const variant *v, const char *lab
     etpu_model *m3 = NULL;
     st = etpu_model_open_buffer(out, out_size, "compact", ETPU_OPEN_COPY, &m3);
     CHECK_MSG(st == ETPU_OK, "%s (%s): compact copy does not reopen: %s", label, v->what, etpu_errmsg());
-    if (st == ETPU_OK) etpu_model_close(m3);
+    if (st == ETPU_OK) etpu_model_free(m3);
     etpu_free(out);
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* ---- one model ----------------------------------------------------------- */

@@ -114,7 +114,7 @@ static bool sc_open_buffer(const scenario_ctx *c, const char *name, uint64_t n, 
     return false;
   }
   CHECK(etpu_model_subgraph_count(m) > 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   return true;
 }
 
@@ -122,7 +122,7 @@ static bool sc_open_file(const scenario_ctx *c, const char *name, uint64_t n, bo
   etpu_model *m = NULL;
   etpu_status st = etpu_model_open(c->path, &m);
   if (!step_ok(name, "open", n, st, oom_seen)) return false;
-  etpu_model_close(m);
+  etpu_model_free(m);
   return true;
 }
 
@@ -225,9 +225,9 @@ static bool sc_builder(const scenario_ctx *c, const char *name, uint64_t n, bool
   CHECK(etpu_model_op_count(m2, 0) == 3 + (uint32_t)c->extra && etpu_model_tensor_count(m2, 0) == 7 + (uint32_t)c->extra);
   ok = true;
 done:
-  etpu_model_close(m2);
+  etpu_model_free(m2);
   etpu_free(out);
-  etpu_model_close(m);
+  etpu_model_free(m);
   return ok;
 }
 
@@ -330,7 +330,7 @@ int main(void) {
     run_scenario(name, sc_open_file, &c);
     snprintf(name, sizeof name, "%s write", rel);
     run_scenario(name, sc_write, &c);
-    etpu_model_close(m);
+    etpu_model_free(m);
     CHECK_MSG(g.outstanding == 0, "%s: %lld blocks outstanding after close", rel, (long long)g.outstanding);
     g.outstanding = 0;
     free(bytes);

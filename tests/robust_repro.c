@@ -47,10 +47,10 @@ static void repro_compact_empty_metadata(void) {
     etpu_model *m2 = NULL;
     if (out) CHECK_OK(etpu_model_open_buffer(out, size, "empty-metadata/rewritten", ETPU_OPEN_COPY, &m2));
     if (m2) CHECK(etpu_model_metadata_count(m2) == 1);
-    etpu_model_close(m2);
+    etpu_model_free(m2);
     etpu_free(out);
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* Case 2 (fixed in 2b396c5): etpu_model_op_options_json printed a float
@@ -100,7 +100,7 @@ static void repro_float_vector_json(void) {
   char json[256];
   etpu_model_op_options_json(m, 0, 0, json, sizeof json);
   CHECK_MSG(strcmp(json, "{\"boundaries\": [0.5, 1.5]}") == 0, "options JSON is %s", json);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 int main(void) {

@@ -58,7 +58,7 @@ static void test_build_and_query(void) {
   if (!m) return;
   etpu_model *r = reopen(m);
   if (!r) {
-    etpu_model_close(m);
+    etpu_model_free(m);
     return;
   }
   CHECK(etpu_model_op_count(r, 0) == 2);
@@ -89,8 +89,8 @@ static void test_build_and_query(void) {
   CHECK_OK(etpu_model_tensor(r, 0, 3, &t));
   CHECK(t.producer == 0 && t.consumer_count == 1 && !t.data);
   CHECK(etpu_model_input(r, 0, 0) == 0 && etpu_model_output(r, 0, 0) == 4);
-  etpu_model_close(r);
-  etpu_model_close(m);
+  etpu_model_free(r);
+  etpu_model_free(m);
 }
 
 /* Decode written bytes generically (for checks on the wire format). */
@@ -128,7 +128,7 @@ static void test_wide_opcode_wire_format(void) {
   }
   etpu_arena_free(&a);
   etpu_free(buf);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static void test_edits(void) {
@@ -176,12 +176,12 @@ static void test_edits(void) {
     etpu_model *c = NULL;
     if (compact) CHECK_OK(etpu_model_open_buffer(compact, nc, "compact", ETPU_OPEN_COPY, &c));
     CHECK(c && etpu_model_buffer_count(c) == etpu_model_buffer_count(r) - 1);
-    etpu_model_close(c);
+    etpu_model_free(c);
     etpu_free(full);
     etpu_free(compact);
-    etpu_model_close(r);
+    etpu_model_free(r);
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* Re-encode `buf` after changing one generic field, then open it. */
@@ -211,7 +211,7 @@ static etpu_status open_patched(const void *buf, size_t n, int what) {
       CHECK_OK(etpu_model_op(m, 0, 1, &op));
       CHECK(op.code == 999 && !strcmp(op.name, "UNKNOWN"));
     }
-    etpu_model_close(m);
+    etpu_model_free(m);
     etpu_free(out);
   }
   etpu_arena_free(&a);
@@ -238,7 +238,7 @@ static void test_unknown_content(void) {
     CHECK(x == NULL);
   }
   etpu_free(buf);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static void test_errors_never_null(void) {

@@ -94,9 +94,9 @@ static void check_pair(const char *src_path, const char *google_path, const char
   etpu_free(out2);
   etpu_compilation_free(c);
   etpu_compilation_free(c2);
-  etpu_model_close(ours);
-  etpu_model_close(google);
-  etpu_model_close(src);
+  etpu_model_free(ours);
+  etpu_model_free(google);
+  etpu_model_free(src);
 }
 
 int main(void) {

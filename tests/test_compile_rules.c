@@ -184,7 +184,7 @@ static etpu_model *finish(etpu_model *m) {
   if (buf) CHECK_OK(etpu_model_open_buffer(buf, n, g_case, ETPU_OPEN_COPY, &r));
   CHECK_MSG(r != NULL, "%s: the synthetic model does not reopen: %s", g_case, etpu_errmsg());
   etpu_free(buf);
-  etpu_model_close(m);
+  etpu_model_free(m);
   return r;
 }
 
@@ -222,9 +222,9 @@ static void check_output(const void *data, size_t size, uint32_t *custom_ops, ui
     etpu_model *pm = NULL;
     CHECK_OK(etpu_model_open_buffer(p + 48, inner, "payload", ETPU_OPEN_COPY, &pm));
     if (pm) CHECK_MSG(etpu_model_op_count(pm, 0) == rd32(p + 40), "%s: payload op count", g_case);
-    etpu_model_close(pm);
+    etpu_model_free(pm);
   }
-  etpu_model_close(r);
+  etpu_model_free(r);
 }
 
 /* Compile, write every output model, check each reopens, and compile again
@@ -327,7 +327,7 @@ static void test_data_types(void) {
   m = finish(m);
   MAPPED(m, 10, 0);
   MAPPED(m, 14, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   m = begin("ADD uint8");
   a = act_t(m, "a", ETPU_UINT8, L(1, 8, 8, 4));
@@ -336,7 +336,7 @@ static void test_data_types(void) {
   op(m, ETPU_OP_ADD, L(a, b), L(y), NOPT);
   m = finish(m);
   MAPPED(m, 14, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* A float ADD next to a quantized conv (so the model counts as quantized). */
   m = begin("ADD float");
@@ -349,7 +349,7 @@ static void test_data_types(void) {
   m = finish(m);
   MAPPED(m, 14, 0);
   EXPECT(m, 14, 1, ETPU_NOT_MAPPED_DATA_TYPE, "'fa'", "FLOAT32", "fix:quantize");
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* int8 without quantization parameters. */
   m = begin("ADD int8 unquantized");
@@ -361,7 +361,7 @@ static void test_data_types(void) {
   op(m, ETPU_OP_ADD, L(a, b), L(y), NOPT);
   m = finish(m);
   EXPECT(m, 14, 1, ETPU_NOT_MAPPED_DATA_TYPE, "'raw_a'", "INT8", "without quantization");
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* Same with the unquantized int8 tensor as the output. */
   m = begin("ADD int8 unquantized output");
@@ -371,7 +371,7 @@ static void test_data_types(void) {
   op(m, ETPU_OP_ADD, L(a, b), L(y), NOPT);
   m = finish(m);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_DATA_TYPE, "'raw_y'", "without quantization");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static void test_not_constant(void) {
@@ -384,7 +384,7 @@ static void test_not_constant(void) {
   op(m, ETPU_OP_CONV_2D, L(x, w, b), L(y), NOPT);
   m = finish(m);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_NOT_CONSTANT, "'runtime_weights'", "not constant");
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* The same conv with constant weights maps. */
   m = begin("CONV_2D constant weights");
@@ -393,7 +393,7 @@ static void test_not_constant(void) {
   m = finish(m);
   MAPPED(m, 10, 0);
   CHECK(required_rt(m, 14) == 10);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* FULLY_CONNECTED with non-constant weights (#25). */
   m = begin("FULLY_CONNECTED non-constant weights");
@@ -404,7 +404,7 @@ static void test_not_constant(void) {
   op(m, ETPU_OP_FULLY_CONNECTED, L(x, w, b), L(y), NOPT);
   m = finish(m);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_NOT_CONSTANT, "'fc_w'");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static void test_rank(void) {
@@ -414,7 +414,7 @@ static void test_rank(void) {
   op(m, ETPU_OP_ADD, L(a, b), L(y), NOPT);
   m = finish(m);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_RANK, "[2,8,8,4]", "dimension 0 is 2", "fix:batch size 1");
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* 5-D with only the 3 innermost dims > 1: maps. */
   m = begin("ADD 5-D outer 1s");
@@ -424,7 +424,7 @@ static void test_rank(void) {
   op(m, ETPU_OP_ADD, L(a, b), L(y), NOPT);
   m = finish(m);
   MAPPED(m, 14, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* 5-D with a non-1 outer dim (the 4th innermost). */
   m = begin("ADD 5-D outer 3");
@@ -434,7 +434,7 @@ static void test_rank(void) {
   op(m, ETPU_OP_ADD, L(a, b), L(y), NOPT);
   m = finish(m);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_RANK, "[1,3,4,4,4]", "dimension 1 is 3");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* ---- Table 1 limitations ------------------------------------------------------ */
@@ -453,7 +453,7 @@ static void test_pooling(void) {
         EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "fused activation RELU", "fix:separate");
       else
         MAPPED(m, 10, 0);
-      etpu_model_close(m);
+      etpu_model_free(m);
     }
   }
 }
@@ -479,27 +479,27 @@ static void test_dilation(void) {
   etpu_model *m = conv_dilated(ETPU_OP_CONV_2D, 2, 2);
   MAPPED(m, 10, 0);
   MAPPED(m, 14, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = conv_dilated(ETPU_OP_CONV_2D, 2, 1);
   EXPECT(m, 10, 0, ETPU_NOT_MAPPED_LIMITATION, "2 in x and 1 in y");
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "2 in x and 1 in y", "fix:same dilation");
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* DepthwiseConv2d: no dilation up to runtime 12; equal dilation from 13. */
   m = conv_dilated(ETPU_OP_DEPTHWISE_CONV_2D, 1, 1);
   MAPPED(m, 10, 0);
   MAPPED(m, 12, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = conv_dilated(ETPU_OP_DEPTHWISE_CONV_2D, 2, 2);
   EXPECT(m, 12, 0, ETPU_NOT_MAPPED_LIMITATION, "dilation 2x2", "runtime 12", "fix:-m 13");
   MAPPED(m, 13, 0);
   MAPPED(m, 14, 0);
   CHECK_MSG(required_rt(m, 14) == 13, "dilated depthwise needs runtime 13, reported %d", required_rt(m, 14));
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = conv_dilated(ETPU_OP_DEPTHWISE_CONV_2D, 1, 2);
   EXPECT(m, 12, 0, ETPU_NOT_MAPPED_LIMITATION, "dilation 1x2");
   EXPECT(m, 13, 0, ETPU_NOT_MAPPED_LIMITATION, "1 in x and 2 in y");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* Ops added in runtime 13 (Table 1, compiler 2.0.291256449): NOT_MAPPED_OP
@@ -513,7 +513,7 @@ static void test_runtime13_ops(void) {
   EXPECT(m, 12, 0, ETPU_NOT_MAPPED_OP, "ExpandDims", "runtime 13", "-m 12", "fix:-m 13");
   MAPPED(m, 13, 0);
   CHECK(required_rt(m, 14) == 13);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   m = begin("PACK");
   int32_t p0 = act8(m, "p0", L(4, 4)), p1 = act8(m, "p1", L(4, 4));
@@ -522,7 +522,7 @@ static void test_runtime13_ops(void) {
   m = finish(m);
   EXPECT(m, 12, 0, ETPU_NOT_MAPPED_OP, "Pack", "fix:-m 13");
   MAPPED(m, 13, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* QUANTIZE int8 -> uint8 (a requantization, which maps from 13). */
   m = begin("QUANTIZE int8->uint8");
@@ -532,7 +532,7 @@ static void test_runtime13_ops(void) {
   m = finish(m);
   EXPECT(m, 12, 0, ETPU_NOT_MAPPED_OP, "Quantize", "fix:-m 13");
   MAPPED(m, 13, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   m = begin("SUM");
   x = act8(m, "x", L(1, 8, 8, 4));
@@ -542,7 +542,7 @@ static void test_runtime13_ops(void) {
   m = finish(m);
   EXPECT(m, 12, 0, ETPU_NOT_MAPPED_OP, "Sum", "fix:-m 13");
   MAPPED(m, 13, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   m = begin("TRANSPOSE_CONV");
   int32_t os = c32(m, "output_shape", L(1, 16, 16, 4));
@@ -553,7 +553,7 @@ static void test_runtime13_ops(void) {
   m = finish(m);
   EXPECT(m, 12, 0, ETPU_NOT_MAPPED_OP, "TransposeConv", "fix:-m 13");
   MAPPED(m, 13, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static etpu_model *build_prelu(const char *name, uint32_t rank, const int32_t *alpha_shape) {
@@ -568,10 +568,10 @@ static void test_prelu(void) {
   etpu_model *m = build_prelu("PRELU alpha [1,1,4]", L(1, 1, 4));
   EXPECT(m, 12, 0, ETPU_NOT_MAPPED_OP, "PReLU", "fix:-m 13");
   MAPPED(m, 13, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_prelu("PRELU alpha [8,8,4]", L(8, 8, 4));
   EXPECT(m, 13, 0, ETPU_NOT_MAPPED_LIMITATION, "'alpha'", "[8,8,4]", "fix:shared_axes=[1,2]");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* A quantized UNIDIRECTIONAL_SEQUENCE_LSTM (24 inputs, as keras_lstm_mnist). */
@@ -600,7 +600,7 @@ static void test_runtime14_ops(void) {
   EXPECT(m, 13, 0, ETPU_NOT_MAPPED_OP, "LSTM", "runtime 14", "fix:-m 14");
   MAPPED(m, 14, 0);
   CHECK(required_rt(m, 14) == 14);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   m = begin("REDUCE_MAX");
   int32_t x = act8(m, "x", L(1, 8, 8, 4)), ax = c32(m, "axes", L(1, 2)), y = act8(m, "y", L(1, 1, 1, 4));
@@ -608,7 +608,7 @@ static void test_runtime14_ops(void) {
   m = finish(m);
   EXPECT(m, 13, 0, ETPU_NOT_MAPPED_OP, "ReduceMax", "fix:-m 14");
   MAPPED(m, 14, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   m = begin("TRANSPOSE");
   x = act8(m, "x", L(1, 8, 6, 4));
@@ -618,7 +618,7 @@ static void test_runtime14_ops(void) {
   m = finish(m);
   EXPECT(m, 13, 0, ETPU_NOT_MAPPED_OP, "Transpose", "fix:-m 14");
   MAPPED(m, 14, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   m = begin("RSQRT");
   x = act8(m, "x", L(1, 8, 8, 4));
@@ -627,7 +627,7 @@ static void test_runtime14_ops(void) {
   m = finish(m);
   EXPECT(m, 13, 0, ETPU_NOT_MAPPED_OP, "Rsqrt", "fix:-m 14");
   MAPPED(m, 14, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   m = begin("SQUARED_DIFFERENCE");
   x = act8(m, "x", L(1, 8, 8, 4));
@@ -637,7 +637,7 @@ static void test_runtime14_ops(void) {
   m = finish(m);
   EXPECT(m, 13, 0, ETPU_NOT_MAPPED_OP, "Squared-difference", "fix:-m 14");
   MAPPED(m, 14, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static etpu_model *build_reduce(int32_t code, const char *name, int32_t c, uint32_t naxes, const int32_t *axes) {
@@ -655,40 +655,40 @@ static void test_mean(void) {
   MAPPED(m, 10, 0);
   MAPPED(m, 12, 0);
   MAPPED(m, 13, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_reduce(ETPU_OP_MEAN, "MEAN axis -2", 8, L(-2));
   MAPPED(m, 12, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* Over z: not up to 12; from 13 if z is a multiple of 4. */
   m = build_reduce(ETPU_OP_MEAN, "MEAN axis 3, z 8", 8, L(3));
   EXPECT(m, 12, 0, ETPU_NOT_MAPPED_LIMITATION, "runtime 12", "axis 3", "fix:-m 13");
   MAPPED(m, 13, 0);
   MAPPED(m, 14, 0);
   CHECK_MSG(required_rt(m, 14) == 13, "MEAN over z needs runtime 13, reported %d", required_rt(m, 14));
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_reduce(ETPU_OP_MEAN, "MEAN axis 3, z 6", 6, L(3));
   EXPECT(m, 12, 0, ETPU_NOT_MAPPED_LIMITATION, "axis 3");
   EXPECT(m, 13, 0, ETPU_NOT_MAPPED_LIMITATION, "size 6", "multiple of 4");
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "size 6", "multiple of 4");
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_reduce(ETPU_OP_MEAN, "MEAN axis -1, z 6", 6, L(-1));
   EXPECT(m, 13, 0, ETPU_NOT_MAPPED_LIMITATION, "size 6");
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* Over the batch: never. */
   m = build_reduce(ETPU_OP_MEAN, "MEAN axis 0", 8, L(0));
   EXPECT(m, 12, 0, ETPU_NOT_MAPPED_LIMITATION, "batch", "axis 0");
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "batch", "axis 0");
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* Sum and ReduceMax: batch only. */
   m = build_reduce(OP_SUM, "SUM axis 0", 8, L(0));
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "batch");
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_reduce(OP_SUM, "SUM axis 3, z 6", 6, L(3));
   MAPPED(m, 13, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_reduce(OP_REDUCE_MAX, "REDUCE_MAX axis 0", 8, L(0));
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "batch");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static etpu_model *build_pad(const char *name, const int32_t pads[8]) {
@@ -707,18 +707,18 @@ static void test_pad(void) {
   MAPPED(m, 10, 0);
   MAPPED(m, 12, 0);
   CHECK(required_rt(m, 14) == 10);
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_pad("PAD channels", (const int32_t[]){0, 0, 0, 0, 0, 0, 0, 4});
   EXPECT(m, 12, 0, ETPU_NOT_MAPPED_LIMITATION, "runtime 12", "dimension 3", "fix:-m 13");
   MAPPED(m, 13, 0);
   MAPPED(m, 14, 0);
   CHECK_MSG(required_rt(m, 14) == 13, "PAD in channels needs runtime 13, reported %d", required_rt(m, 14));
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* Padding the batch gives a batch > 1, refused at every runtime: the
    * padded output breaks the rank rule before the Pad limit is looked at. */
   m = build_pad("PAD batch", (const int32_t[]){1, 1, 0, 0, 0, 0, 0, 0});
   for (int32_t rt = 10; rt <= 14; rt++) EXPECT(m, rt, 0, ETPU_NOT_MAPPED_RANK, "'y'", "[3,8,8,4]");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static etpu_model *build_squeeze(const char *name, uint32_t rin, const int32_t *in_shape, uint32_t rout,
@@ -733,16 +733,16 @@ static void test_squeeze(void) {
   /* Leading 1s only: every runtime ([y][x][z] = 1,1,10 and 1,5,10 in Table 1). */
   etpu_model *m = build_squeeze("SQUEEZE 1,1,10", L(1, 1, 1, 10), L(1, 10), L(1, 2));
   MAPPED(m, 10, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_squeeze("SQUEEZE 1,5,10", L(1, 1, 5, 10), L(1, 5, 10), L(1));
   MAPPED(m, 12, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* [y][x][z] = 5,1,10 needs a relayout: from runtime 13. */
   m = build_squeeze("SQUEEZE 5,1,10", L(1, 5, 1, 10), L(1, 5, 10), L(2));
   EXPECT(m, 12, 0, ETPU_NOT_MAPPED_LIMITATION, "[1,5,1,10]", "relayout", "fix:-m 13");
   MAPPED(m, 13, 0);
   CHECK_MSG(required_rt(m, 14) == 13, "SQUEEZE with relayout needs runtime 13, reported %d", required_rt(m, 14));
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static etpu_model *build_strided_slice(const char *name, int32_t stride, int64_t ellipsis, int64_t new_axis) {
@@ -758,16 +758,16 @@ static etpu_model *build_strided_slice(const char *name, int32_t stride, int64_t
 static void test_strided_slice(void) {
   etpu_model *m = build_strided_slice("STRIDED_SLICE stride 1", 1, 0, 0);
   MAPPED(m, 10, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_strided_slice("STRIDED_SLICE stride 2", 2, 0, 0);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "stride 2 on axis 1");
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_strided_slice("STRIDED_SLICE ellipsis", 1, 1, 0);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "ellipsis_mask");
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_strided_slice("STRIDED_SLICE new_axis", 1, 0, 2);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "new_axis_mask");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* Concatenation of `nact` activations and, if cfill != NO_CONST, a constant
@@ -796,31 +796,31 @@ static etpu_model *build_concat(const char *name, int nact, int32_t ctype, int64
 static void test_concatenation(void) {
   etpu_model *m = build_concat("CONCATENATION 2 activations", 2, ETPU_INT8, 0, NO_CONST, 0);
   MAPPED(m, 10, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_concat("CONCATENATION 3 activations", 3, ETPU_INT8, 0, NO_CONST, 0);
   MAPPED(m, 10, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* 2 inputs, the constant all zeros (a zero padding): mapped. */
   m = build_concat("CONCATENATION zero constant", 1, ETPU_INT8, 0, 0, 0);
   MAPPED(m, 10, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* "Zero" is the real value: uint8 with zero point 128 filled with 128. */
   m = build_concat("CONCATENATION zero constant uint8 zp 128", 1, ETPU_UINT8, 128, 128, 0);
   MAPPED(m, 14, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_concat("CONCATENATION uint8 zp 128 filled with 0", 1, ETPU_UINT8, 128, 0, 0);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "'const'", "not all zeros", "zero is 128");
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_concat("CONCATENATION non-zero constant", 1, ETPU_INT8, 0, 5, 0);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "'const'", "not all zeros", "is 5");
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* 3 inputs, one of them a (zero) constant. */
   m = build_concat("CONCATENATION 3 inputs with a constant", 2, ETPU_INT8, 0, 0, 0);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "'const'", "3 inputs", "exactly 2");
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_concat("CONCATENATION fused RELU", 2, ETPU_INT8, 0, NO_CONST, ACT_RELU);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "fused activation");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static etpu_model *build_fc(const char *name, int32_t batch, int64_t weights_format) {
@@ -834,13 +834,13 @@ static etpu_model *build_fc(const char *name, int32_t batch, int64_t weights_for
 static void test_fully_connected(void) {
   etpu_model *m = build_fc("FULLY_CONNECTED [1,10]", 1, 0);
   MAPPED(m, 10, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_fc("FULLY_CONNECTED [2,10]", 2, 0);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "'fc_out'", "[2,10]", "one-dimensional");
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_fc("FULLY_CONNECTED shuffled weights", 1, 1);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "weights_format", "SHUFFLED4x16INT8");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static etpu_model *build_softmax(const char *name, uint32_t rank, const int32_t *shape) {
@@ -853,13 +853,13 @@ static etpu_model *build_softmax(const char *name, uint32_t rank, const int32_t 
 static void test_softmax(void) {
   etpu_model *m = build_softmax("SOFTMAX 16000", L(1, 16000));
   MAPPED(m, 10, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_softmax("SOFTMAX 16001", L(1, 16001));
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "16001", "16,000");
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = build_softmax("SOFTMAX [1,4,10]", L(1, 4, 10));
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "[1,4,10]", "1-D");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static etpu_model *build_resize(const char *name, int32_t code, int32_t out) {
@@ -874,10 +874,10 @@ static void test_resize(void) {
     int32_t code = k ? 97 /* RESIZE_NEAREST_NEIGHBOR */ : ETPU_OP_RESIZE_BILINEAR;
     etpu_model *m = build_resize("RESIZE x32", code, 32);
     MAPPED(m, 10, 0);
-    etpu_model_close(m);
+    etpu_model_free(m);
     m = build_resize("RESIZE x33", code, 33);
     EXPECT(m, 14, 0, ETPU_NOT_MAPPED_LIMITATION, "1x1 -> 33x33", "33.0x");
-    etpu_model_close(m);
+    etpu_model_free(m);
   }
 }
 
@@ -891,7 +891,7 @@ static void test_unsupported_ops(void) {
   op_v(m, ETPU_OP_CONV_2D, NULL, 20, L(x, w, b), L(y), NOPT);
   m = finish(m);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_VERSION, "CONV_2D version 20");
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* ARG_MAX: not in Table 1, int64 output -> a data-type status. */
   m = begin("ARG_MAX");
@@ -901,7 +901,7 @@ static void test_unsupported_ops(void) {
   op(m, OP_ARG_MAX, L(x, ax), L(y), OPTS(O("output_type", ETPU_INT64)));
   m = finish(m);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_DATA_TYPE, "ARG_MAX", "'argmax'", "INT64");
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* FLOOR on int8: not in Table 1 at all. */
   m = begin("FLOOR int8");
@@ -910,7 +910,7 @@ static void test_unsupported_ops(void) {
   op(m, OP_FLOOR, L(x), L(y), NOPT);
   m = finish(m);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_OP, "FLOOR", "not in the Edge TPU");
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* A CUSTOM op (other than the Edge TPU op) stays on the CPU. */
   m = begin("CUSTOM");
@@ -919,7 +919,7 @@ static void test_unsupported_ops(void) {
   op_v(m, ETPU_OP_CUSTOM, "MyPostProcess", 1, L(x), L(y), NOPT);
   m = finish(m);
   EXPECT(m, 14, 0, ETPU_NOT_MAPPED_DATA_TYPE, "MyPostProcess", "custom op");
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* SpaceToDepth (Table 1, all runtimes) maps: the table is not too narrow. */
   m = begin("SPACE_TO_DEPTH");
@@ -928,7 +928,7 @@ static void test_unsupported_ops(void) {
   op(m, OP_SPACE_TO_DEPTH, L(x), L(y), OPTS(O("block_size", 2)));
   m = finish(m);
   MAPPED(m, 10, 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* ---- whole-model refusals ----------------------------------------------------- */
@@ -958,7 +958,7 @@ static void test_model_refusals(void) {
               etpu_errmsg());
     etpu_compilation_free(c);
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* Float only. */
   m = begin("float model");
@@ -975,7 +975,7 @@ static void test_model_refusals(void) {
     CHECK_MSG(strstr(etpu_errmsg(), "Model not quantized") != NULL, "float model: message '%s'", etpu_errmsg());
     etpu_compilation_free(c);
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* Bad options. */
   m = begin("bad options");
@@ -1005,7 +1005,7 @@ static void test_model_refusals(void) {
     CHECK(s.min_runtime_version == 14);
     etpu_compilation_free(c);
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* ---- partitioning (§4, §5.3) --------------------------------------------------- */
@@ -1020,7 +1020,7 @@ static void op_names(const void *data, size_t size, char *out, size_t cap) {
     if (etpu_model_op(r, 0, i, &oi) != ETPU_OK) continue;
     n += (size_t)snprintf(out + n, cap - n, "%s%s", i ? " " : "", oi.name);
   }
-  etpu_model_close(r);
+  etpu_model_free(r);
 }
 
 static void expect_ops_written(int line, etpu_compilation *c, uint32_t k, const char *want) {
@@ -1079,7 +1079,7 @@ static void test_float_io(void) {
     CHECK(mp.on_edgetpu);
   }
   etpu_compilation_free(c);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* in -> conv_a -> FLOOR -> conv_b -> ADD(conv_b, conv_c) -> out1
@@ -1144,7 +1144,7 @@ static void test_cut(void) {
                   want_out[k]);
       }
     }
-    etpu_model_close(r);
+    etpu_model_free(r);
     etpu_free(d);
     /* The console report names the op that starts the cut and suggests -i. */
     char *text = NULL;
@@ -1197,7 +1197,7 @@ static void test_cut(void) {
     CHECK(mp.status == ETPU_NOT_MAPPED_AFTER_CUT);
   }
   etpu_compilation_free(c);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* A chain of `n` 1x1 convs with channel widths w[0] -> w[1] -> ... -> w[n]. */
@@ -1231,7 +1231,7 @@ static void test_intermediate(void) {
     expect_ops_written(__LINE__, c, 0, "edgetpu-custom-op CONV_2D CONV_2D");
   }
   etpu_compilation_free(c);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* supported / unsupported / supported chain with -a. */
@@ -1261,7 +1261,7 @@ static void test_multiple_subgraphs(void) {
   o.num_segments = 2;
   c = NULL;
   CHECK(etpu_compile(m, &o, &c) == ETPU_INVALID_ARGUMENT && c == NULL);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* Parameter bytes of each output model of c (from the payload headers). */
@@ -1312,13 +1312,13 @@ static void test_segments(void) {
       CHECK_OK(etpu_model_tensor(r1, 0, (uint32_t)etpu_model_input(r1, 0, 0), &b));
       CHECK_MSG(!strcmp(a.name, "conv1") && !strcmp(b.name, "conv1"), "segments meet at '%s' / '%s'", a.name, b.name);
     }
-    etpu_model_close(r0);
-    etpu_model_close(r1);
+    etpu_model_free(r0);
+    etpu_model_free(r1);
     etpu_free(d0);
     etpu_free(d1);
   }
   etpu_compilation_free(c);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* Unequal convs: two big (32->32, 32->16) then four small (16->16): the
    * split balances bytes (1728 vs 1280), not op counts (2 vs 4). */
@@ -1349,7 +1349,7 @@ static void test_segments(void) {
     CHECK(s.output_models == 3);
   }
   etpu_compilation_free(c);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* Float I/O with -n 2: the input QUANTIZE goes with the first segment,
    * the output DEQUANTIZE with the last. */
@@ -1370,7 +1370,7 @@ static void test_segments(void) {
   expect_ops_written(__LINE__, c, 0, "QUANTIZE edgetpu-custom-op");
   expect_ops_written(__LINE__, c, 1, "edgetpu-custom-op DEQUANTIZE");
   etpu_compilation_free(c);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 int main(void) {

@@ -77,7 +77,7 @@ static etpu_status run(const etpu_model *m, etpu_profile p, uint32_t seed, run_r
     r->size[i] = n;
     r->n = i + 1;
   }
-  etpu_interp_destroy(ip);
+  etpu_interp_free(ip);
   return st;
 }
 
@@ -106,7 +106,7 @@ int main(void) {
     void *bytes = NULL;
     size_t nb = 0;
     if (etpu_compile(src, NULL, &c) != ETPU_OK) { /* dynamic shapes, float models: not compiled */
-      etpu_model_close(src);
+      etpu_model_free(src);
       continue;
     }
     etpu_compile_summary sum;
@@ -141,10 +141,10 @@ int main(void) {
       free_result(&a);
       free_result(&b);
     }
-    etpu_model_close(cmp);
+    etpu_model_free(cmp);
     etpu_free(bytes);
     etpu_compilation_free(c);
-    etpu_model_close(src);
+    etpu_model_free(src);
   }
   printf("%d compiled/source runs compared, %d identical\n", compared, identical);
   CHECK_MSG(compared >= 20, "expected at least 20 runnable compiled models, compared %d", compared);

@@ -129,7 +129,7 @@ static etpu_model *make_case(op_case *c) {
   if (st == ETPU_OK) st = etpu_model_set_io(m, 0, c->tconv_shape_dynamic ? 2 : 1, graph_in, 1, &out);
   CHECK_MSG(st == ETPU_OK, "building the model: %s", etpu_errmsg());
   if (st != ETPU_OK) {
-    etpu_model_close(m);
+    etpu_model_free(m);
     return NULL;
   }
   return m;
@@ -154,7 +154,7 @@ static etpu_status run_case(const etpu_model *m, etpu_profile profile, const voi
     CHECK_MSG(n == cap, "output of %zu bytes, expected %zu", n, cap);
     memcpy(out, got, n < cap ? n : cap);
   }
-  etpu_interp_destroy(ip);
+  etpu_interp_free(ip);
   return st;
 }
 
@@ -230,7 +230,7 @@ static void check_case(const char *name, op_case *c, etpu_requant_mode litert_mo
     CHECK_MSG(d < 0, "%s (%s): element %d: expected %d (%s), got %d", name, etpu_profile_name(profiles[p]), d,
               d < 0 ? 0 : want[d], etpu_requant_mode_name(mode), d < 0 ? 0 : got[d]);
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static void test_profiles(void) {
@@ -289,7 +289,7 @@ static void test_activation_bounds(void) {
   CHECK_MSG(lo > 0 && hi > 0, "tflite-ref RELU_N1_TO_1: %d outputs at -1, %d at 1; expected both", lo, hi);
   CHECK_OK(run_case(m, ETPU_PROFILE_LITERT, x, sizeof x, y, sizeof y));
   for (size_t i = 0; i < sizeof y; i++) CHECK_MSG(y[i] == 0, "litert RELU_N1_TO_1: output %zu is %d, want 0", i, y[i]);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* FULLY_CONNECTED: keep_num_dims keeps [2, 3, ·]; without it [6, ·]. */
@@ -316,7 +316,7 @@ static void test_fully_connected(void) {
       CHECK_OK(etpu_fully_connected_s8(&fp, &q, &in_d, x, &f_d, (const int8_t *)g_d.w, g_d.b, &out_d, want));
       CHECK_MSG(memcmp(y, want, sizeof y) == 0, "FC keep_num_dims %d, profile %d: differs from the kernel", keep, p);
     }
-    etpu_model_close(m);
+    etpu_model_free(m);
   }
 }
 
@@ -337,7 +337,7 @@ static void test_float(void) {
   bool some6 = false, some0 = false;
   for (int i = 0; i < 36; i++) some6 |= y[i] == 6.0f, some0 |= y[i] == 0.0f;
   CHECK(some6 && some0);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   /* hybrid: the same conv with int8 weights (per channel, zero point 3) */
   c.w_type = ETPU_INT8;
@@ -351,7 +351,7 @@ static void test_float(void) {
   for (int i = 0; i < 108; i++) wd[i] = g_d.w_scale[i / 27] * (float)((int8_t)g_d.w[i] - 3);
   CHECK_OK(etpu_conv2d_f32(&p, &in_d, x, &f_d, wd, g_d.bf, &out_d, want));
   CHECK_MSG(memcmp(y, want, sizeof y) == 0, "hybrid conv differs from the float conv on dequantized weights");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* Prepare rejects: the status, and a message naming the op and the rule. */
@@ -368,8 +368,8 @@ static void expect_reject(const char *what, op_case *c, etpu_status want, const 
   CHECK_MSG(strstr(etpu_errmsg(), needle1) && strstr(etpu_errmsg(), needle2), "%s: message \"%s\" lacks '%s' or '%s'",
             what, etpu_errmsg(), needle1, needle2);
   CHECK(ip == NULL);
-  etpu_interp_destroy(ip);
-  etpu_model_close(m);
+  etpu_interp_free(ip);
+  etpu_model_free(m);
 }
 
 static void test_rejects(void) {
@@ -425,11 +425,11 @@ static void test_options_abi(void) {
   o.struct_size = offsetof(etpu_interp_options, keep_all_tensors) + sizeof(bool);
   o.num_threads = 77; /* beyond the caller's struct_size: ignored */
   CHECK_OK(etpu_interp_create(m, &o, &ip));
-  etpu_interp_destroy(ip);
+  etpu_interp_free(ip);
   ip = NULL;
   CHECK_OK(etpu_interp_create(m, NULL, &ip));
-  etpu_interp_destroy(ip);
-  etpu_model_close(m);
+  etpu_interp_free(ip);
+  etpu_model_free(m);
 }
 
 int main(void) {

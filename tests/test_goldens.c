@@ -150,7 +150,7 @@ static void run_dir(const char *gdir, const char *profile, const char *stem, cha
   if (st != ETPU_OK) {
     printf("%-10s %-48s cannot open: %s\n", profile, stem, etpu_errmsg());
     CHECK_MSG(!must, "%s/%s: %s", profile, stem, etpu_errmsg());
-    etpu_model_close(m);
+    etpu_model_free(m);
     return;
   }
   etpu_interp_options o;
@@ -163,8 +163,8 @@ static void run_dir(const char *gdir, const char *profile, const char *stem, cha
   if (st != ETPU_OK) {
     printf("%-10s %-48s not runnable yet: %s\n", profile, stem, etpu_errmsg());
     CHECK_MSG(!must, "%s/%s: %s", profile, stem, etpu_errmsg());
-    etpu_interp_destroy(ip);
-    etpu_model_close(m);
+    etpu_interp_free(ip);
+    etpu_model_free(m);
     return;
   }
   run_stats rs = {0};
@@ -303,8 +303,8 @@ static void run_dir(const char *gdir, const char *profile, const char *stem, cha
     CHECK_MSG(rs.bad_tensors == 0 && rs.ops_bad == 0, "%s/%s: %llu tensors and %u ops differ from the golden", profile,
               stem, (unsigned long long)rs.bad_tensors, rs.ops_bad);
   }
-  etpu_interp_destroy(ip);
-  etpu_model_close(m);
+  etpu_interp_free(ip);
+  etpu_model_free(m);
 }
 
 static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }

@@ -1119,7 +1119,7 @@ static etpu_status write_models(const char *dir) {
   p = data_path(dir, "image.tflite");
   if (st == ETPU_OK) st = etpu_model_write_file(m, p, 0);
   free(p);
-  etpu_model_close(m);
+  etpu_model_free(m);
   if (st != ETPU_OK) return st;
   /* gray.tflite: uint8 [1,4,4,1] -> RESHAPE -> [1,16] */
   int32_t gshape[2] = {1, 16};
@@ -1134,7 +1134,7 @@ static etpu_status write_models(const char *dir) {
   p = data_path(dir, "gray.tflite");
   if (st == ETPU_OK) st = etpu_model_write_file(m, p, 0);
   free(p);
-  etpu_model_close(m);
+  etpu_model_free(m);
   if (st != ETPU_OK) return st;
   /* float.tflite: float [1,3] -> QUANTIZE int8 (0.1, 0) -> DEQUANTIZE -> float [1,3] */
   const int32_t s13[2] = {1, 3};
@@ -1148,7 +1148,7 @@ static etpu_status write_models(const char *dir) {
   p = data_path(dir, "float.tflite");
   if (st == ETPU_OK) st = etpu_model_write_file(m, p, 0);
   free(p);
-  etpu_model_close(m);
+  etpu_model_free(m);
   if (st != ETPU_OK) return st;
   /* two.tflite: two float [1,3] inputs, each QUANTIZEd to uint8 outputs */
   int32_t x1, x2, q1, q2;
@@ -1163,7 +1163,7 @@ static etpu_status write_models(const char *dir) {
   p = data_path(dir, "two.tflite");
   if (st == ETPU_OK) st = etpu_model_write_file(m, p, 0);
   free(p);
-  etpu_model_close(m);
+  etpu_model_free(m);
   return st;
 }
 

@@ -814,8 +814,8 @@ static void golden_op(const char *path, const char *profile, const char *dir, ui
     CHECK_MSG(bad == 0, "%s %s op %u %s input %d: %llu bytes differ", profile, dir, oi, namebuf, k,
               (unsigned long long)bad);
   }
-  etpu_interp_destroy(ip);
-  etpu_model_close(m);
+  etpu_interp_free(ip);
+  etpu_model_free(m);
 }
 
 /* deeplab dm05 (litert) stores neither RESIZE_BILINEAR op 70's output
@@ -868,8 +868,8 @@ static void golden_deeplab_chain(const char *shared, char **paths, size_t n, gol
     if (bad) gt->bad_ops++;
     CHECK(bad == 0);
   }
-  etpu_interp_destroy(ip);
-  etpu_model_close(m);
+  etpu_interp_free(ip);
+  etpu_model_free(m);
   free(in);
   free(want);
 }
@@ -962,10 +962,10 @@ static void custom_flexbuffers(const char *shared, char **paths, size_t n) {
         CHECK(nn == 4 && nb == (size_t)maxdet * 16 && count >= 0 && count <= (float)maxdet);
         printf("traffic_model detection op alone on random inputs: %g detections\n", (double)count);
       }
-      etpu_interp_destroy(ip);
+      etpu_interp_free(ip);
     }
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
   m = NULL;
   if (posenet && etpu_model_open(posenet, &m) == ETPU_OK) {
     const uint8_t *o;
@@ -976,7 +976,7 @@ static void custom_flexbuffers(const char *shared, char **paths, size_t n) {
     CHECK(etpu_flex_map_get(o, size, "stride", &v) && v.present && v.i == 16);
     CHECK(etpu_flex_map_get(o, size, "score_threshold", &v) && v.present && v.f > 0 && v.f < 1);
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* The whole PoseNet / BodyPix model (when every op is available) on
@@ -1004,8 +1004,8 @@ static void custom_posenet_models(const char *shared, char **paths, size_t n) {
     if (st == ETPU_OK) st = etpu_interp_plan(ip, NULL);
     if (st != ETPU_OK) {
       printf("%s (%s): not runnable yet: %s\n", stems[mi], profile, etpu_errmsg());
-      etpu_interp_destroy(ip);
-      etpu_model_close(m);
+      etpu_interp_free(ip);
+      etpu_model_free(m);
       continue;
     }
     snprintf(file, sizeof file, "%.4000s/coral/posenet/test_image.bmp", shared);
@@ -1071,8 +1071,8 @@ static void custom_posenet_models(const char *shared, char **paths, size_t n) {
         }
       }
     }
-    etpu_interp_destroy(ip);
-    etpu_model_close(m);
+    etpu_interp_free(ip);
+    etpu_model_free(m);
   }
 }
 
@@ -1135,7 +1135,7 @@ static int part3_goldens(const char *only) {
           }
         }
       }
-      etpu_model_close(m);
+      etpu_model_free(m);
       free(names[i]);
     }
   }

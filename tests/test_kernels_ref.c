@@ -1448,7 +1448,7 @@ static void check_golden_set(const char *shared, const golden_set *gs, golden_to
     }
     if (any) t.ops_checked++;
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* every op of these sets is testable alone on input 0 (README §3) */
   CHECK_MSG(unchecked_k0 == 0, "%s: %d ops have no golden input/output for input 0", gs->name, unchecked_k0);
   CHECK_MSG(t.ops_checked > 0, "%s: no op checked", gs->name);

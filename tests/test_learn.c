@@ -642,7 +642,7 @@ static void test_append_small(void) {
       etpu_model *m = NULL;
       CHECK_OK(etpu_softmax_regression_append_layer(ex, &L, &m));
       if (!m) {
-        etpu_model_close(ex);
+        etpu_model_free(ex);
         return;
       }
       etpu_model *r = reopen(m);
@@ -721,7 +721,7 @@ static void test_append_small(void) {
           CHECK(run_u8(lc, in, 4, got, 3) == ETPU_MALFORMED && msg_has("Appended/FC/Output") &&
                 msg_has("but the op computes [1,3]"));
         }
-        etpu_model_close(lc);
+        etpu_model_free(lc);
       }
       /* The original is untouched, and appending twice is refused. */
       CHECK(etpu_model_op_count(ex, 0) == 1);
@@ -739,9 +739,9 @@ static void test_append_small(void) {
       bad = L;
       bad.weights = zeros;
       CHECK(etpu_softmax_regression_append_layer(ex, &bad, &twice) == ETPU_INVALID_ARGUMENT && msg_has("weight"));
-      if (r != m) etpu_model_close(r);
-      etpu_model_close(m);
-      etpu_model_close(ex);
+      if (r != m) etpu_model_free(r);
+      etpu_model_free(m);
+      etpu_model_free(ex);
     }
   /* Determinism end to end: two trainings, two appends, same bytes. */
   etpu_model *ex = tiny_extractor(ETPU_UINT8, false, 2);
@@ -754,11 +754,11 @@ static void test_append_small(void) {
     CHECK_OK(etpu_softmax_regression_append(ex, b, &mb));
     if (ma && mb) CHECK(same_bytes(ma, mb));
   }
-  etpu_model_close(ma);
-  etpu_model_close(mb);
+  etpu_model_free(ma);
+  etpu_model_free(mb);
   etpu_softmax_regression_free(a);
   etpu_softmax_regression_free(b);
-  etpu_model_close(ex);
+  etpu_model_free(ex);
 }
 
 /* ---- imprinting --------------------------------------------------------------- */
@@ -856,7 +856,7 @@ static void expect_invalid(const tail_opts *o, const char *libcoral_text, const 
   CHECK_MSG(st == ETPU_UNSUPPORTED && msg_has(libcoral_text), "%s: got %s: %s", what, etpu_status_name(st),
             etpu_errmsg());
   etpu_imprint_free(im);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static void test_imprint_validation(void) {
@@ -895,7 +895,7 @@ static void test_imprint_validation(void) {
   CHECK(etpu_imprint_class_count(im) == 3 && etpu_imprint_embedding_dim(im) == TD &&
         !etpu_imprint_class_trainable(im, 0));
   etpu_imprint_free(im);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* The kernel row, the norm and the description line libcoral writes for a sum. */
@@ -995,7 +995,7 @@ static void test_imprint_engine(void) {
   etpu_model *o2 = NULL;
   CHECK_OK(etpu_imprint_build(im, &o2));
   if (o2) CHECK(same_bytes(out, o2));
-  etpu_model_close(o2);
+  etpu_model_free(o2);
   etpu_model *ro = reopen(out);
   if (ro) {
     check_imprinted(ro, sums, trainable, 6, TD, 1.0f / 128, 128, 20.0f / 255 * 255.0f, "kernel", "bias", "conv", "mul",
@@ -1054,18 +1054,18 @@ static void test_imprint_engine(void) {
     for (uint32_t c = 0; c < 3; c++)
       CHECK_MSG(etpu_imprint_class_trainable(x, c) == want[i][c], "description '%s': class %u", descs[i], c);
     etpu_imprint_free(x);
-    etpu_model_close(m);
+    etpu_model_free(m);
   }
-  etpu_model_close(ex);
+  etpu_model_free(ex);
   etpu_imprint_free(none);
-  etpu_model_close(out3);
+  etpu_model_free(out3);
   etpu_imprint_free(frozen);
-  etpu_model_close(out2);
+  etpu_model_free(out2);
   etpu_imprint_free(again);
-  etpu_model_close(ro);
-  etpu_model_close(out);
+  etpu_model_free(ro);
+  etpu_model_free(out);
   etpu_imprint_free(im);
-  etpu_model_close(proto);
+  etpu_model_free(proto);
 }
 
 static void check_made_tail(const etpu_model *m, uint32_t first, int32_t type, int32_t d, float scale) {
@@ -1109,8 +1109,8 @@ static void test_make_model_small(void) {
       if (ex) CHECK_OK(etpu_imprint_make_model(ex, 0.0f, &m));
       etpu_model *r = m ? reopen(m) : NULL;
       if (!r) {
-        etpu_model_close(m);
-        etpu_model_close(ex);
+        etpu_model_free(m);
+        etpu_model_free(ex);
         return;
       }
       check_made_tail(r, r4 ? 1u : 2u, type, TD, ETPU_IMPRINT_DEFAULT_SCALE);
@@ -1153,12 +1153,12 @@ static void test_make_model_small(void) {
       etpu_model *m2 = NULL;
       CHECK_OK(etpu_imprint_make_model(ex, 37.5f, &m2));
       if (m2) check_made_tail(m2, r4 ? 1u : 2u, type, TD, 37.5f);
-      etpu_model_close(m2);
-      etpu_model_close(out);
+      etpu_model_free(m2);
+      etpu_model_free(out);
       etpu_imprint_free(im);
-      etpu_model_close(r);
-      etpu_model_close(m);
-      etpu_model_close(ex);
+      etpu_model_free(r);
+      etpu_model_free(m);
+      etpu_model_free(ex);
     }
 }
 
@@ -1309,7 +1309,7 @@ static void test_shared_softmax_regression(const char *dir) {
       memcpy(&b0, ub.data, 4);
       CHECK(b0 == (int32_t)roundf(10.0f / (emb.scale[0] * (3 * s / 255.0f))));
     }
-    etpu_model_close(u);
+    etpu_model_free(u);
   }
 
   /* What the Edge TPU compiler does with a retrained model (LEARNING.md §1,
@@ -1356,20 +1356,20 @@ static void test_shared_softmax_regression(const char *dir) {
       CHECK_MSG(memcmp(a, b, 5) == 0, "trained: retrained %u %u %u %u %u, compiled %u %u %u %u %u", a[0], a[1], a[2],
                 a[3], a[4], b[0], b[1], b[2], b[3], b[4]);
     }
-    etpu_model_close(whole);
-    etpu_model_close(cut);
-    etpu_model_close(capp);
-    etpu_model_close(cex);
+    etpu_model_free(whole);
+    etpu_model_free(cut);
+    etpu_model_free(capp);
+    etpu_model_free(cex);
   }
-  etpu_model_close(f);
+  etpu_model_free(f);
 out_m:
-  etpu_model_close(m);
-  etpu_model_close(mt);
+  etpu_model_free(m);
+  etpu_model_free(mt);
 out_sr:
   etpu_softmax_regression_free(sr);
 out:
-  etpu_model_close(ex);
-  etpu_model_close(ex_tpu);
+  etpu_model_free(ex);
+  etpu_model_free(ex_tpu);
 }
 
 static void test_shared_imprinting(const char *dir) {
@@ -1457,22 +1457,22 @@ static void test_shared_imprinting(const char *dir) {
     etpu_model *cut = compile_model(out, EMB_NAME, &mapped, NULL);
     CHECK(mapped == 28);
     if (cut) CHECK(is_tail_sequence(cut, tail5, 5));
-    etpu_model_close(cut);
+    etpu_model_free(cut);
     etpu_model *whole = compile_model(out, NULL, &mapped, NULL);
     CHECK_MSG(mapped == 28, "imprinting model compiled without -i: %u of 33 mapped, want the 28 of the base", mapped);
     if (whole) CHECK(is_tail_sequence(whole, tail5, 5));
-    etpu_model_close(whole);
+    etpu_model_free(whole);
   }
-  etpu_model_close(out);
+  etpu_model_free(out);
 out:
   free(sums);
   etpu_imprint_free(kept);
   etpu_imprint_free(im);
-  etpu_model_close(base);
-  etpu_model_close(m);
-  etpu_model_close(mt);
-  etpu_model_close(ex);
-  etpu_model_close(ex_tpu);
+  etpu_model_free(base);
+  etpu_model_free(m);
+  etpu_model_free(mt);
+  etpu_model_free(ex);
+  etpu_model_free(ex_tpu);
 }
 
 /* ---- imprinting on libcoral's test images ---------------------------------------- */
@@ -1493,7 +1493,7 @@ static etpu_status run_u8(const etpu_model *m, const void *in, size_t in_size, u
   if (st == ETPU_OK) st = etpu_interp_output(ip, 0, &data, &n);
   if (st == ETPU_OK && n != out_size) st = ETPU_INVALID_ARGUMENT;
   if (st == ETPU_OK) memcpy(out, data, n);
-  etpu_interp_destroy(ip);
+  etpu_interp_free(ip);
   return st;
 }
 
@@ -1523,7 +1523,7 @@ static bool embedding(const etpu_imprint *im, const uint8_t *avgpool, float *e) 
   bool ok = etpu_imprint_extractor(im, &x) == ETPU_OK && run_u8(x, avgpool, 1024, q, 1024) == ETPU_OK;
   CHECK_MSG(ok, "embedding: %s", etpu_errmsg());
   for (int j = 0; j < 1024; j++) e[j] = (1.0f / 128) * ((float)q[j] - 128.0f);
-  etpu_model_close(x);
+  etpu_model_free(x);
   return ok;
 }
 
@@ -1541,7 +1541,7 @@ static float score(const etpu_imprint *im, const image_bench *b, int image, uint
   CHECK(c <= sizeof q);
   CHECK_OK(etpu_imprint_build(im, &m));
   if (m && c <= sizeof q) CHECK_OK(run_u8(m, b->avgpool[image], 1024, q, c));
-  etpu_model_close(m);
+  etpu_model_free(m);
   *top = true;
   *best = 0;
   for (uint32_t k = 0; k < c && k < sizeof q; k++) {
@@ -1577,10 +1577,10 @@ static void test_shared_imprinting_images(const char *dir) {
   o.keep_all_tensors = false;
   etpu_interp *probe = NULL;
   etpu_status st = etpu_interp_create(ex, &o, &probe);
-  etpu_interp_destroy(probe);
+  etpu_interp_free(probe);
   if (st == ETPU_UNSUPPORTED) {
     printf("imprinting on images skipped: the interpreter cannot run the extractor yet: %s\n", etpu_errmsg());
-    etpu_model_close(ex);
+    etpu_model_free(ex);
     return;
   }
   static image_bench b;
@@ -1650,9 +1650,9 @@ static void test_shared_imprinting_images(const char *dir) {
     uint8_t d[3] = {2};
     if (cm) CHECK_OK(run_u8(cm, pixels, sizeof pixels, d, 3));
     CHECK_MSG(memcmp(a, d, 3) == 0, "imprinted %u %u %u, compiled %u %u %u", a[0], a[1], a[2], d[0], d[1], d[2]);
-    etpu_model_close(cm);
-    etpu_model_close(fm);
-    etpu_model_close(tm);
+    etpu_model_free(cm);
+    etpu_model_free(fm);
+    etpu_model_free(tm);
     etpu_imprint_free(fi);
   }
   etpu_imprint_free(im);
@@ -1683,7 +1683,7 @@ static void test_shared_imprinting_images(const char *dir) {
   }
   etpu_imprint_free(again);
   again = NULL;
-  etpu_model_close(saved);
+  etpu_model_free(saved);
   etpu_imprint_free(im);
   im = NULL;
   /* RealImagesKeepClasses on a 1001-class base: Coral's classifier head
@@ -1743,8 +1743,8 @@ static void test_shared_imprinting_images(const char *dir) {
     }
     etpu_imprint_free(kc);
     etpu_imprint_free(bi);
-    etpu_model_close(base);
-    etpu_model_close(head);
+    etpu_model_free(base);
+    etpu_model_free(head);
   }
   /* pycoral's order: cat 0, dog 1, hotdogs 2; three classes. */
   CHECK_OK(etpu_imprint_create(made, false, &im));
@@ -1758,10 +1758,10 @@ static void test_shared_imprinting_images(const char *dir) {
   expect_class(im, &b, IMG_HOTDOG_TEST, 2, T, "pycoral");
   etpu_imprint_free(im);
 out:
-  etpu_model_close(made);
-  etpu_model_close(full);
-  etpu_model_close(t);
-  etpu_model_close(ex);
+  etpu_model_free(made);
+  etpu_model_free(full);
+  etpu_model_free(t);
+  etpu_model_free(ex);
 }
 
 /* libcoral's UtilsRealModelTest.AppendFullyConnectedAndSoftmaxLayerToModel
@@ -1779,10 +1779,10 @@ static void test_shared_append_inference(const char *dir) {
   o.keep_all_tensors = false;
   etpu_interp *probe = NULL;
   etpu_status st = etpu_interp_create(ex, &o, &probe);
-  etpu_interp_destroy(probe);
+  etpu_interp_free(probe);
   if (st == ETPU_UNSUPPORTED) {
     printf("appended-layer inference skipped: the interpreter cannot run the extractor yet: %s\n", etpu_errmsg());
-    etpu_model_close(ex);
+    etpu_model_free(ex);
     return;
   }
   static uint8_t input[224 * 224 * 3];
@@ -1814,10 +1814,10 @@ static void test_shared_append_inference(const char *dir) {
     for (int c = 0; c < 3; c++)
       CHECK_MSG(near(out[c] / 256.0, expect[c], 5e-3), "%s extractor: class %d score %.4f, expected %.4f",
                 k ? "compiled" : "CPU", c, out[c] / 256.0, (double)expect[c]);
-    etpu_model_close(m);
+    etpu_model_free(m);
   }
-  etpu_model_close(compiled);
-  etpu_model_close(ex);
+  etpu_model_free(compiled);
+  etpu_model_free(ex);
 }
 
 int main(int argc, char **argv) {

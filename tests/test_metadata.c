@@ -77,7 +77,7 @@ static void test_shared(const char *dir) {
     /* No input 1; NULL count. */
     CHECK(etpu_model_input_normalization(m, 1, 4, mean, std, &count) == ETPU_INVALID_ARGUMENT);
     CHECK(etpu_model_input_normalization(m, 0, 4, mean, std, NULL) == ETPU_INVALID_ARGUMENT);
-    etpu_model_close(m);
+    etpu_model_free(m);
   }
   CHECK(etpu_model_input_normalization(NULL, 0, 0, NULL, NULL, NULL) == ETPU_INVALID_ARGUMENT);
 
@@ -94,7 +94,7 @@ static void test_shared(const char *dir) {
       CHECK_MSG(st == ETPU_OK, "%s input %u: %s", paths[i], in, etpu_errmsg());
       found += st == ETPU_OK && count > 0;
     }
-    etpu_model_close(m);
+    etpu_model_free(m);
   }
   tu_free_list(paths, n);
   printf("%zu shared model input(s) carry a normalization\n", found);
@@ -325,7 +325,7 @@ static void test_hostile(const char *dir) {
     CHECK(probe(data, size, 0, &count, &m0, &s0) == ETPU_OK && count == 1 && m0 == 127.5f);
     damage_all(data, size, "deeplabv3 TFLITE_METADATA");
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 int main(void) {

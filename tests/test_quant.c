@@ -163,7 +163,7 @@ static void check_pair(const char *shared, const char *float_name, const char *t
     const float *const inputs[1] = {s.data[k]};
     CHECK_OK(etpu_calibration_compare(cal, q, inputs, &s.bytes, 1));
   }
-  etpu_interp_destroy(it);
+  etpu_interp_free(it);
   double sq = 0;
   int32_t out = etpu_model_output(q, 0, 0);
   CHECK(etpu_calibration_sqnr(cal, (uint32_t)out, &sq));
@@ -200,9 +200,9 @@ static void check_pair(const char *shared, const char *float_name, const char *t
       CHECK_OK(etpu_model_tensor(q, 0, (uint32_t)etpu_model_input(q, 0, 0), &ii));
       CHECK(ui.type == ETPU_UINT8 && ui.quant_count == 1 && ui.zero_point[0] == ii.zero_point[0] + 128);
     }
-    etpu_model_close(qu);
+    etpu_model_free(qu);
   }
-  etpu_model_close(qf);
+  etpu_model_free(qf);
 
   /* Errors: a sample of the wrong size; an already-quantized model. */
   const float *const bad[1] = {s.data[0]};
@@ -217,10 +217,10 @@ free_samples:
   for (size_t k = 0; k < s.n; k++) free(s.data[k]);
   free(s.data);
 done:
-  etpu_model_close(q);
+  etpu_model_free(q);
   etpu_calibration_free(cal);
-  etpu_model_close(fm);
-  etpu_model_close(tf);
+  etpu_model_free(fm);
+  etpu_model_free(tf);
 }
 
 /* With TensorFlow's own activation ranges (read back from its int8 model:
@@ -300,9 +300,9 @@ static void check_with_tf_ranges(const char *shared, const char *float_name, con
          float_name, acts_equal, acts, wvals, bvals, bvals - widened_n, worst, widened_n, widened_far);
 done:
   etpu_calibration_free(cal);
-  etpu_model_close(q);
-  etpu_model_close(tf);
-  etpu_model_close(fm);
+  etpu_model_free(q);
+  etpu_model_free(tf);
+  etpu_model_free(fm);
 }
 
 int main(void) {

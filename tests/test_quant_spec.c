@@ -211,8 +211,8 @@ static void quantizer_cases(const char *shared) {
       expect_shared(q, same[i].tensors, mn, mx);
       passed++;
     }
-    etpu_model_close(q);
-    etpu_model_close(fm);
+    etpu_model_free(q);
+    etpu_model_free(fm);
   }
 
   /* Convolutions: per-channel weights on dim 0, bias at in x w. */
@@ -232,8 +232,8 @@ static void quantizer_cases(const char *shared) {
                 op.name, op.version);
       passed++;
     }
-    etpu_model_close(q);
-    etpu_model_close(fm);
+    etpu_model_free(q);
+    etpu_model_free(fm);
   }
 
   case_path(p, sizeof p, shared, "single_conv_no_bias");
@@ -247,8 +247,8 @@ static void quantizer_cases(const char *shared) {
     CHECK_MSG(nint8 == 1, "single_conv_no_bias: %u per-channel int8 weight tensors, want 1", nint8);
     passed++;
   }
-  etpu_model_close(q);
-  etpu_model_close(fm);
+  etpu_model_free(q);
+  etpu_model_free(fm);
 
   /* Two convs reading one weight tensor: quantized once, each bias at its
    * own input scale x the shared weight scales. */
@@ -271,8 +271,8 @@ static void quantizer_cases(const char *shared) {
     CHECK_MSG(convs_seen == 2, "weight_shared_between_convs: %u convs", convs_seen);
     passed++;
   }
-  etpu_model_close(q);
-  etpu_model_close(fm);
+  etpu_model_free(q);
+  etpu_model_free(fm);
 
   case_path(p, sizeof p, shared, "fc");
   CHECK_MSG(quant_recorded(p, false, &fm, &q) == ETPU_OK, "fc: %s", etpu_errmsg());
@@ -293,8 +293,8 @@ static void quantizer_cases(const char *shared) {
       passed++;
     }
   }
-  etpu_model_close(q);
-  etpu_model_close(fm);
+  etpu_model_free(q);
+  etpu_model_free(fm);
 
   case_path(p, sizeof p, shared, "single_softmax_min_minus_5_max_plus_5");
   CHECK_MSG(quant_recorded(p, false, &fm, &q) == ETPU_OK, "softmax: %s", etpu_errmsg());
@@ -307,8 +307,8 @@ static void quantizer_cases(const char *shared) {
               out.quant_count ? (long long)out.zero_point[0] : 0LL);
     passed++;
   }
-  etpu_model_close(q);
-  etpu_model_close(fm);
+  etpu_model_free(q);
+  etpu_model_free(fm);
 
   /* Own-range ops and a constant operand: asymmetric int8 over its values. */
   static const char *const own[] = {"add_with_const_input", "multi_input_add_reshape", "argmax", "pack", "unpack",
@@ -332,8 +332,8 @@ static void quantizer_cases(const char *shared) {
       }
       passed++;
     }
-    etpu_model_close(q);
-    etpu_model_close(fm);
+    etpu_model_free(q);
+    etpu_model_free(fm);
   }
 
   /* Refused, with the reason. */
@@ -359,8 +359,8 @@ static void quantizer_cases(const char *shared) {
               "%s: status %s, message '%s' (want %s naming the file and '%s')", refused[i].name,
               etpu_status_name(st), etpu_errmsg(), etpu_status_name(refused[i].st), refused[i].why);
     if (st == refused[i].st) passed++;
-    etpu_model_close(q);
-    etpu_model_close(fm);
+    etpu_model_free(q);
+    etpu_model_free(fm);
   }
 
   /* --allow-float: the custom ops stay float, DEQUANTIZE before, QUANTIZE
@@ -391,8 +391,8 @@ static void quantizer_cases(const char *shared) {
               quant, bad);
     passed++;
   }
-  etpu_model_close(q);
-  etpu_model_close(fm);
+  etpu_model_free(q);
+  etpu_model_free(fm);
   printf("quantizer_cases: %u checks of TensorFlow's quantizer test models passed their spec rules\n", passed);
 }
 
@@ -507,8 +507,8 @@ static void single_op_models(const char *shared) {
       ok += st == ETPU_OK;
     }
     free_samples(&s);
-    etpu_model_close(q);
-    etpu_model_close(fm);
+    etpu_model_free(q);
+    etpu_model_free(fm);
   }
   tu_free_list(paths, n);
   CHECK_MSG(considered >= 50, "only %u single-op float models found in %s", considered, dir);
@@ -592,8 +592,8 @@ static void float_models(const char *shared) {
     }
     etpu_compilation_free(c);
     free_samples(&s);
-    etpu_model_close(q);
-    etpu_model_close(fm);
+    etpu_model_free(q);
+    etpu_model_free(fm);
   }
   /* The rest of float/, with the reason each cannot be quantized. */
   static const struct {
@@ -617,8 +617,8 @@ static void float_models(const char *shared) {
               rest[i].file, st == ETPU_OK ? "quantized" : etpu_errmsg(), rest[i].why);
     printf("%-44s refused: %.160s\n", rest[i].file, etpu_errmsg());
     free_samples(&s);
-    etpu_model_close(q);
-    etpu_model_close(fm);
+    etpu_model_free(q);
+    etpu_model_free(fm);
   }
 }
 
@@ -747,11 +747,11 @@ static void refinement(const char *shared) {
       etpu_free(b3);
       etpu_free(b4);
     }
-    for (int v = 0; v < 5; v++) etpu_model_close(qs[v]);
+    for (int v = 0; v < 5; v++) etpu_model_free(qs[v]);
     for (uint32_t k = 0; k < 8; k++) free(cs[k]);
     for (uint32_t k = 0; k < 6; k++) free(es[k]);
     etpu_calibration_free(cal);
-    etpu_model_close(fm);
+    etpu_model_free(fm);
   }
 }
 
@@ -797,9 +797,9 @@ static void refinement_shared_weights(const char *shared) {
   }
   free_samples(&s);
   etpu_calibration_free(cal);
-  etpu_model_close(q);
-  etpu_model_close(plain);
-  etpu_model_close(fm);
+  etpu_model_free(q);
+  etpu_model_free(plain);
+  etpu_model_free(fm);
 }
 
 int main(void) {

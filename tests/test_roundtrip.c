@@ -122,7 +122,7 @@ static void roundtrip(const char *path, const char *shared, const char *tmpdir, 
   CHECK_OK(etpu_model_write_buffer(a, ETPU_WRITE_COMPACT, &w3, &n3));
   if (w3 && etpu_model_open_buffer(w3, n3, "compacted", 0, &c) == ETPU_OK) {
     compare(path, a, c, true);
-    etpu_model_close(c);
+    etpu_model_free(c);
   } else {
     CHECK_MSG(0, "%s: compacted write does not reopen: %s", path, etpu_errmsg());
   }
@@ -145,8 +145,8 @@ static void roundtrip(const char *path, const char *shared, const char *tmpdir, 
   etpu_free(w1);
   etpu_free(w2);
   etpu_free(w3);
-  etpu_model_close(b);
-  etpu_model_close(a);
+  etpu_model_free(b);
+  etpu_model_free(a);
 }
 
 /* Buffers stored after the flatbuffer (schema 3c) read back equal. */
@@ -169,8 +169,8 @@ static void external_buffers(const char *path) {
     if (b) compare(path, a, b, false);
   }
   etpu_free(w);
-  etpu_model_close(b);
-  etpu_model_close(a);
+  etpu_model_free(b);
+  etpu_model_free(a);
 }
 
 int main(void) {

@@ -85,7 +85,7 @@ static void test_pool(void) {
     int wrong = 0;
     for (size_t u = 0; u < 300; u++) wrong += atomic_load(&hits[u]) != 1;
     CHECK_MSG(wrong == 0, "%u threads: after a failure, %d units not run once", threads, wrong);
-    etpu_pool_destroy(p);
+    etpu_pool_free(p);
   }
   /* NULL pool: the caller runs every unit. */
   count_ctx c;
@@ -172,7 +172,7 @@ static etpu_status run_model(const etpu_model *m, etpu_profile profile, uint32_t
     memcpy(out->data[i], d, sz);
     out->size[i] = sz;
   }
-  etpu_interp_destroy(ip);
+  etpu_interp_free(ip);
   return st;
 }
 
@@ -190,7 +190,7 @@ static uint32_t check_model(const char *path, etpu_profile profile) {
   etpu_interp *probe = NULL;
   if (etpu_interp_create(m, &o, &probe) != ETPU_OK) {
     printf("  %s: not run (%s)\n", path, etpu_errmsg());
-    etpu_model_close(m);
+    etpu_model_free(m);
     return 0;
   }
   const uint32_t nin = etpu_interp_input_count(probe);
@@ -209,7 +209,7 @@ static uint32_t check_model(const char *path, etpu_profile profile) {
         memcpy(inputs[i] + k, &f, 4);
       }
   }
-  etpu_interp_destroy(probe);
+  etpu_interp_free(probe);
   uint32_t compared = 0;
   snapshot one = {0};
   if (ok && run_model(m, profile, 1, inputs, &one) == ETPU_OK) {
@@ -231,7 +231,7 @@ static uint32_t check_model(const char *path, etpu_profile profile) {
   }
   snapshot_free(&one);
   for (uint32_t i = 0; i < 16; i++) free(inputs[i]);
-  etpu_model_close(m);
+  etpu_model_free(m);
   return compared;
 }
 

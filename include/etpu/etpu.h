@@ -16,7 +16,7 @@
  *       printf("%u %s\n", i, op.name);
  *     }
  *     if (etpu_model_write_file(m, "copy.tflite", 0) != ETPU_OK) ...
- *     etpu_model_close(m);
+ *     etpu_model_free(m);
  *
  * Conventions:
  *  - Every function that can fail returns enum etpu_status; ETPU_OK is 0.
@@ -36,6 +36,12 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* libetpu.so is built with hidden visibility: what this header declares is
+ * exactly what the shared library exports (tests/abi_symbols.py checks). */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(default)
 #endif
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -120,6 +126,11 @@ const char *etpu_dtype_name(int32_t dtype);
 
 /* Bytes per element (0 for STRING, RESOURCE, VARIANT and sub-byte types). */
 size_t etpu_dtype_size(int32_t dtype);
+/* Bytes of a tensor of this type and shape (elements x type size; 4- and
+ * 2-bit types packed, rounded up), overflow-checked: 0 when a dimension is
+ * negative (dynamic), the type has no fixed size or the size does not fit
+ * size_t. The one place etpu computes it; etpu_tensor_info.bytes holds it. */
+size_t etpu_tensor_size(int32_t dtype, uint32_t rank, const int32_t *shape);
 
 /* A few builtin operator codes (TensorFlow Lite BuiltinOperator values) used
  * by callers; etpu_op_code_name() knows them all. */
@@ -174,7 +185,7 @@ ETPU_WUR etpu_status etpu_model_open_buffer(const void *data, size_t size, const
 ETPU_WUR etpu_status etpu_model_create(etpu_model **model_out);
 
 /* Release a model and everything it owns; NULL is a no-op. */
-void etpu_model_close(etpu_model *model);
+void etpu_model_free(etpu_model *model);
 
 /* The name used in messages (the path, or the label). Never NULL. */
 const char *etpu_model_label(const etpu_model *model);
@@ -254,6 +265,9 @@ typedef struct etpu_tensor_info {
   bool is_sparse;               /* has sparsity parameters */
   int32_t producer;             /* index of the op writing it, -1 if none */
   uint32_t consumer_count;      /* number of (op, input slot) uses */
+  size_t bytes;                 /* the data's byte size as declared (elements x type size; 4- and 2-bit types
+                                 * packed); 0 when a dimension is dynamic or negative, the type has no fixed
+                                 * size (STRING, RESOURCE, VARIANT) or the size overflows */
 } etpu_tensor_info;
 
 ETPU_WUR etpu_status etpu_model_tensor(const etpu_model *model, uint32_t subgraph, uint32_t index,
@@ -458,11 +472,13 @@ typedef struct etpu_report_options {
   double elapsed_ms;
   int32_t model_filter;     /* .log of pipeline segment k only; -1 = every op */
 } etpu_report_options;
-#define ETPU_REPORT_CONSOLE 0
-#define ETPU_REPORT_LOG 1
-#define ETPU_REPORT_JSON 2
-ETPU_WUR etpu_status etpu_compilation_report(const etpu_compilation *c, int kind, const etpu_report_options *o,
-                                             char **text_out);
+typedef enum etpu_report_kind {
+  ETPU_REPORT_CONSOLE = 0, /* what edgetpu_compiler prints */
+  ETPU_REPORT_LOG = 1,     /* its .log file */
+  ETPU_REPORT_JSON = 2,    /* etpu's JSON for scripts */
+} etpu_report_kind;
+ETPU_WUR etpu_status etpu_compilation_report(const etpu_compilation *c, etpu_report_kind kind,
+                                             const etpu_report_options *o, char **text_out);
 
 /* ---------------------------------------------------------------------------
  * Running models: create -> plan -> set inputs -> invoke -> read outputs.
@@ -564,7 +580,7 @@ ETPU_WUR etpu_status etpu_interp_tensor(const etpu_interp *interp, uint32_t tens
 ETPU_WUR etpu_status etpu_interp_tensor_shape(const etpu_interp *interp, uint32_t tensor, uint32_t *rank_out,
                                               const int32_t **dims_out);
 
-void etpu_interp_destroy(etpu_interp *interp);
+void etpu_interp_free(etpu_interp *interp);
 
 /* The real compiler's version string etpu's reports are formatted after. */
 #define ETPU_EDGETPU_COMPILER_VERSION "16.0.384591198"
@@ -1101,6 +1117,10 @@ ETPU_WUR etpu_status etpu_quantize_refine(etpu_calibration *cal, etpu_model *qua
                                           const float *const *const *samples, const size_t *sizes,
                                           uint32_t input_count, etpu_refine_report *report_out);
 /* =========================== end of quantization =========================== */
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

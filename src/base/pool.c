@@ -163,7 +163,7 @@ etpu_status etpu_pool_create(uint32_t threads, etpu_pool **out) {
     p->workers = etpu_calloc(threads - 1, sizeof *p->workers);
     p->args = etpu_calloc(threads - 1, sizeof *p->args);
     if (!p->workers || !p->args) {
-      etpu_pool_destroy(p);
+      etpu_pool_free(p);
       return etpu_fail(ETPU_OUT_OF_MEMORY, "out of memory for %u worker threads", threads - 1);
     }
     /* A worker the system refuses leaves a smaller pool, not an error: the
@@ -209,7 +209,7 @@ etpu_status etpu_pool_run(etpu_pool *p, size_t count, etpu_pool_task task, void 
   return ETPU_OK;
 }
 
-void etpu_pool_destroy(etpu_pool *p) {
+void etpu_pool_free(etpu_pool *p) {
   if (!p) return;
   if (p->threads > 1) {
     pthread_mutex_lock(&p->mu);

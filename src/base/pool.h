@@ -56,6 +56,6 @@ uint32_t etpu_pool_threads(const etpu_pool *pool);
 ETPU_WUR etpu_status etpu_pool_run(etpu_pool *pool, size_t count, etpu_pool_task task, void *ctx);
 
 /* Stop and join the workers, free the pool. NULL is a no-op. */
-void etpu_pool_destroy(etpu_pool *pool);
+void etpu_pool_free(etpu_pool *pool);
 
 #endif /* ETPU_BASE_POOL_H */

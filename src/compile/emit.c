@@ -225,7 +225,7 @@ static etpu_status build(const emitter *e, item *items, uint32_t n, const int32_
     etpu_graph_link(m, 0);
     st = etpu_model_write_buffer(m, 0, data_out, size_out);
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
   return st;
 }
 

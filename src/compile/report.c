@@ -275,7 +275,7 @@ static void json(const etpu_compilation *c, const etpu_report_options *o, strbuf
   sb(s, "  ]\n}\n");
 }
 
-etpu_status etpu_compilation_report(const etpu_compilation *c, int kind, const etpu_report_options *o,
+etpu_status etpu_compilation_report(const etpu_compilation *c, etpu_report_kind kind, const etpu_report_options *o,
                                     char **text_out) {
   if (!c || !o || !text_out) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_compilation_report: NULL argument");
   strbuf s = {0};

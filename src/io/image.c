@@ -214,10 +214,11 @@ etpu_status etpu_image_to_tensor(const etpu_image *img, const etpu_tensor_info *
   if (!image_layout(t, &H, &W, &C))
     return etpu_fail(ETPU_UNSUPPORTED, "input '%s' %s is not an image ([1,H,W,C], [H,W,C], [1,H,W] or [H,W] with C = 1 or 3)",
                      name, desc);
-  size_t es = etpu_dtype_size(t->type);
   if (t->type != ETPU_FLOAT32 && t->type != ETPU_UINT8 && t->type != ETPU_INT8 && t->type != ETPU_INT16)
     return etpu_fail(ETPU_UNSUPPORTED, "input '%s' %s: images go into FLOAT32, UINT8, INT8 or INT16 inputs", name, desc);
-  size_t need = (size_t)H * W * C * es;
+  const size_t need = etpu_tensor_size(t->type, t->rank, t->shape);
+  if (need == 0)
+    return etpu_fail(ETPU_UNSUPPORTED, "input '%s' %s: no fixed byte size that fits memory", name, desc);
   if (size != need)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "input '%s' %s is %zu bytes; the buffer given is %zu", name, desc, need, size);
   if (t->quant_count > 1)

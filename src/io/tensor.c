@@ -19,12 +19,7 @@ static bool ends_with(const char *s, const char *suffix) {
 
 /* Byte size of a tensor description (0 for types without a fixed size,
  * negative dimensions, or a size that overflows). */
-static size_t tensor_bytes(const etpu_tensor_info *t) {
-  size_t n = etpu_dtype_size(t->type);
-  for (uint32_t i = 0; i < t->rank; i++)
-    if (t->shape[i] < 0 || !etpu_mul_size(n, (size_t)t->shape[i], &n)) return 0;
-  return n;
-}
+static size_t tensor_bytes(const etpu_tensor_info *t) { return etpu_tensor_size(t->type, t->rank, t->shape); }
 
 static void describe(const etpu_tensor_info *t, char *buf, size_t cap) {
   size_t k = (size_t)snprintf(buf, cap, "'%s' %s[", t->name ? t->name : "", etpu_dtype_name(t->type));

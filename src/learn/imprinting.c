@@ -510,7 +510,7 @@ etpu_status etpu_imprint_extractor(const etpu_imprint *im, etpu_model **model_ou
     st = etpu_model_set_io(m, 0, g->ninputs, g->inputs, 1, &im->t.l2_out);
   }
   if (st != ETPU_OK) {
-    etpu_model_close(m);
+    etpu_model_free(m);
     return st;
   }
   *model_out = m;
@@ -629,7 +629,7 @@ fail:
   etpu_free(bias);
   etpu_free(row);
   etpu_free(desc);
-  etpu_model_close(m);
+  etpu_model_free(m);
   return st;
 }
 
@@ -746,6 +746,6 @@ etpu_status etpu_imprint_make_model(const etpu_model *extractor, float scale, et
   return ETPU_OK;
 fail:
   etpu_free(kernel);
-  etpu_model_close(m);
+  etpu_model_free(m);
   return st;
 }

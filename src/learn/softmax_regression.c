@@ -486,7 +486,7 @@ etpu_status etpu_softmax_regression_append_layer(const etpu_model *extractor, co
 fail:
   etpu_free(wq);
   etpu_free(bq);
-  etpu_model_close(m);
+  etpu_model_free(m);
   return st;
 }
 

@@ -104,6 +104,7 @@ etpu_status etpu_model_tensor(const etpu_model *m, uint32_t sg, uint32_t index, 
   i.is_sparse = t->rest && etpu_fbt_get(t->rest, ETPU_F_Tensor_sparsity);
   i.producer = t->producer;
   i.consumer_count = t->consumers;
+  i.bytes = etpu_tensor_size(t->type, t->rank, t->shape);
   *out = i;
   return ETPU_OK;
 }
@@ -305,7 +306,7 @@ etpu_status etpu_model_create(etpu_model **model_out) {
   m->subgraphs = etpu_arena_array(&m->arena, 1, sizeof *m->subgraphs);
   m->buffers = etpu_arena_array(&m->arena, 8, sizeof *m->buffers);
   if (!m->subgraphs || !m->buffers) {
-    etpu_model_close(m);
+    etpu_model_free(m);
     return etpu_fail(ETPU_OUT_OF_MEMORY, "out of memory");
   }
   m->nsubgraphs = m->cap_subgraphs = 1;

@@ -113,6 +113,12 @@ bool etpu_tensor_bytes(int32_t type, uint32_t rank, const int32_t *shape, uint64
   return true;
 }
 
+size_t etpu_tensor_size(int32_t type, uint32_t rank, const int32_t *shape) {
+  uint64_t bytes = 0;
+  if ((rank && !shape) || !etpu_tensor_bytes(type, rank, shape, &bytes) || bytes > SIZE_MAX) return 0;
+  return (size_t)bytes;
+}
+
 const uint8_t *etpu_graph_tensor_data(const etpu_model *m, const etpu_gtensor *t, size_t *size_out) {
   *size_out = 0;
   if (t->buffer == 0 || t->buffer >= m->nbuffers) return NULL;
@@ -620,7 +626,7 @@ etpu_status etpu_model_open(const char *path, etpu_model **model_out) {
   etpu_status st = etpu_file_map(path, &m->file);
   if (st == ETPU_OK) st = open_bytes(m, m->file.data, m->file.size);
   if (st != ETPU_OK) {
-    etpu_model_close(m);
+    etpu_model_free(m);
     return st;
   }
   *model_out = m;
@@ -636,7 +642,7 @@ etpu_status etpu_model_open_buffer(const void *data, size_t size, const char *la
   if ((flags & ETPU_OPEN_COPY) || ((uintptr_t)data % 16) != 0) {
     m->owned_copy = etpu_malloc(size ? size : 1);
     if (!m->owned_copy) {
-      etpu_model_close(m);
+      etpu_model_free(m);
       return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory copying %zu bytes", label ? label : "<buffer>", size);
     }
     if (size) memcpy(m->owned_copy, data, size);
@@ -646,14 +652,14 @@ etpu_status etpu_model_open_buffer(const void *data, size_t size, const char *la
   m->file.size = size;
   etpu_status st = open_bytes(m, m->file.data, size);
   if (st != ETPU_OK) {
-    etpu_model_close(m);
+    etpu_model_free(m);
     return st;
   }
   *model_out = m;
   return ETPU_OK;
 }
 
-void etpu_model_close(etpu_model *m) {
+void etpu_model_free(etpu_model *m) {
   if (!m) return;
   etpu_file_unmap(&m->file);
   etpu_free(m->owned_copy);

@@ -124,7 +124,7 @@ etpu_status etpu_calibration_create(const etpu_model *model, etpu_calibration **
 
 void etpu_calibration_free(etpu_calibration *c) {
   if (!c) return;
-  etpu_interp_destroy(c->interp);
+  etpu_interp_free(c->interp);
   etpu_free(c->min);
   etpu_free(c->max);
   etpu_free(c->sig);
@@ -166,7 +166,7 @@ etpu_status etpu_calib_float_interp(etpu_calibration *c) {
   etpu_status st = etpu_interp_create(c->model, &o, &c->interp);
   if (st == ETPU_OK) st = etpu_interp_plan(c->interp, NULL);
   if (st != ETPU_OK) {
-    etpu_interp_destroy(c->interp);
+    etpu_interp_free(c->interp);
     c->interp = NULL;
   }
   return st;
@@ -421,7 +421,7 @@ etpu_status etpu_calibration_compare(etpu_calibration *c, const etpu_model *q, c
     }
     c->compared[i] = true;
   }
-  etpu_interp_destroy(qi);
+  etpu_interp_free(qi);
   return st;
 }
 
@@ -1154,7 +1154,7 @@ etpu_status etpu_quantize(const etpu_model *model, const etpu_calibration *cal, 
   etpu_free(q.hi);
   etpu_free(q.fixed);
   if (st != ETPU_OK) {
-    etpu_model_close(m);
+    etpu_model_free(m);
     return st;
   }
   *model_out = m;

@@ -404,7 +404,7 @@ static etpu_status gptq_layer(etpu_model *q, const layer *L, uint32_t nsamples,
     if (st == ETPU_OK) accumulate(L, xd, xsz, &gm);
   }
   if (st == ETPU_OK) gram_flush(&gm);
-  etpu_interp_destroy(qi);
+  etpu_interp_free(qi);
   /* Fewer sample rows than weights per channel cannot tell the directions
    * of the layer's input apart: GPTQ would fit the samples, not the data. */
   if (st == ETPU_OK && gm.rows >= K) {
@@ -503,7 +503,7 @@ static etpu_status correct_bias(etpu_calibration *c, etpu_model *q, const layer 
       cnt[e % nch]++;
     }
   }
-  etpu_interp_destroy(qi);
+  etpu_interp_free(qi);
   ETPU_TRY(st);
   int32_t *nb = etpu_malloc(bsz);
   if (!nb) return etpu_fail(ETPU_OUT_OF_MEMORY, "bias correction: out of memory");

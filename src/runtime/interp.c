@@ -225,7 +225,7 @@ static etpu_status create(const etpu_model *m, const etpu_interp_options *o, con
     if (st == ETPU_OK) st = op->reg->prepare(ip, op);
   }
   if (st != ETPU_OK) {
-    etpu_interp_destroy(ip);
+    etpu_interp_free(ip);
     return st;
   }
   *out = ip;
@@ -241,11 +241,11 @@ etpu_status etpu_interp_create_inner(const etpu_model *m, const etpu_interp_opti
   return create(m, o, outer, out);
 }
 
-void etpu_interp_destroy(etpu_interp *ip) {
+void etpu_interp_free(etpu_interp *ip) {
   if (!ip) return;
   for (uint32_t i = 0; i < ip->nops; i++)
     if (ip->ops && ip->ops[i].reg && ip->ops[i].reg->destroy) ip->ops[i].reg->destroy(ip, &ip->ops[i]);
-  if (!ip->pool_borrowed) etpu_pool_destroy(ip->pool);
+  if (!ip->pool_borrowed) etpu_pool_free(ip->pool);
   etpu_free(ip->mem);
   etpu_arena_free(&ip->arena);
   etpu_free(ip);

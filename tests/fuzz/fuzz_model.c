@@ -60,13 +60,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (out2_size != out_size || memcmp(out, out2, out_size) != 0) fail("writing is not idempotent", ETPU_OK);
   etpu_free(out2);
   etpu_free(out);
-  etpu_model_close(m2);
+  etpu_model_free(m2);
   out = NULL;
   st = etpu_model_write_buffer(m, ETPU_WRITE_COMPACT, &out, &out_size);
   if (st != ETPU_OK) fail("compact write failed", st);
   st = etpu_model_open_buffer(out, out_size, "fuzz-compact", ETPU_OPEN_COPY, &m2);
   if (st != ETPU_OK) fail("the compact copy does not reopen", st);
-  etpu_model_close(m2);
+  etpu_model_free(m2);
   etpu_free(out);
   /* Edits on whatever opened. */
   if (etpu_model_op_count(m, 0) > 0) {
@@ -85,8 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (st != ETPU_OK) fail("the edited model does not write", st);
   st = etpu_model_open_buffer(out, out_size, "fuzz-edited", ETPU_OPEN_COPY, &m2);
   if (st != ETPU_OK) fail("the edited model does not reopen", st);
-  etpu_model_close(m2);
+  etpu_model_free(m2);
   etpu_free(out);
-  etpu_model_close(m);
+  etpu_model_free(m);
   return 0;
 }

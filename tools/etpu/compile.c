@@ -325,7 +325,7 @@ int etpu_cmd_compile(int argc, char **argv) {
     }
     free(jobs[j].lists);
     etpu_compilation_free(jobs[j].comp);
-    etpu_model_close(jobs[j].model);
+    etpu_model_free(jobs[j].model);
   }
   free(jobs);
   if (rc == 0 && (fflush(stdout) != 0 || ferror(stdout))) rc = 3;

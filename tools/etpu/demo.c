@@ -100,7 +100,7 @@ etpu_status etpu_demo_build(etpu_model **out) {
   return ETPU_OK;
 fail:
   /* The message of the failing call is kept in etpu_errmsg(). */
-  etpu_model_close(m);
+  etpu_model_free(m);
   return st;
 }
 
@@ -113,7 +113,7 @@ int etpu_cmd_demo(int argc, char **argv) {
   etpu_status st = etpu_demo_build(&m);
   if (st != ETPU_OK) return cli_report(st);
   st = etpu_model_write_file(m, argv[1], 0);
-  etpu_model_close(m);
+  etpu_model_free(m);
   if (st != ETPU_OK) return cli_report(st);
   printf("wrote %s\n", argv[1]);
   return 0;

@@ -378,7 +378,7 @@ int etpu_cmd_inspect(int argc, char **argv) {
     print_json(m);
   else
     print_text(m);
-  etpu_model_close(m);
+  etpu_model_free(m);
   if (fflush(stdout) != 0 || ferror(stdout)) {
     fprintf(stderr, "etpu: error: cannot write to standard output\n");
     return 3;

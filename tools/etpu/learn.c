@@ -120,7 +120,7 @@ typedef struct embedder {
 } embedder;
 
 static void embedder_free(embedder *e) {
-  etpu_interp_destroy(e->ip);
+  etpu_interp_free(e->ip);
   free(e->buf);
   memset(e, 0, sizeof *e);
 }
@@ -143,8 +143,12 @@ static int embedder_init(embedder *e, const etpu_model *m) {
   if (st == ETPU_OK) st = etpu_model_tensor(m, 0, (uint32_t)etpu_model_input(m, 0, 0), &e->in);
   if (st == ETPU_OK) st = etpu_model_tensor(m, 0, (uint32_t)etpu_model_output(m, 0, 0), &e->out);
   if (st != ETPU_OK) return cli_report(st);
-  size_t n = etpu_dtype_size(e->in.type);
-  for (uint32_t i = 0; i < e->in.rank; i++) n *= (size_t)e->in.shape[i];
+  const size_t n = e->in.bytes;
+  if (n == 0) {
+    fprintf(stderr, "etpu: error: the extractor's input has no fixed byte size (dynamic shape or type %s)\n",
+            etpu_dtype_name(e->in.type));
+    return 1;
+  }
   e->size = n;
   e->buf = malloc(n ? n : 1);
   if (!e->buf) {
@@ -459,7 +463,7 @@ int etpu_cmd_extract(int argc, char **argv) {
 out:
   free(all);
   embedder_free(&e);
-  etpu_model_close(m);
+  etpu_model_free(m);
   args_free(&a);
   return rc;
 }
@@ -608,10 +612,10 @@ done:
   free(emb);
   embedder_free(&e);
   etpu_imprint_free(im);
-  etpu_model_close(out);
-  etpu_model_close(ex);
-  etpu_model_close(made);
-  etpu_model_close(m);
+  etpu_model_free(out);
+  etpu_model_free(ex);
+  etpu_model_free(made);
+  etpu_model_free(m);
   args_free(&a);
   return rc;
 }
@@ -768,8 +772,8 @@ done:
   free(emb);
   embedder_free(&e);
   etpu_softmax_regression_free(sr);
-  etpu_model_close(out);
-  etpu_model_close(m);
+  etpu_model_free(out);
+  etpu_model_free(m);
   args_free(&a);
   return rc;
 }

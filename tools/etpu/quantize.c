@@ -487,7 +487,7 @@ done:
   free(s.files);
   free(s.bytes);
   etpu_calibration_free(s.cal);
-  etpu_model_close(s.qmodel);
-  etpu_model_close(s.model);
+  etpu_model_free(s.qmodel);
+  etpu_model_free(s.model);
   return rc;
 }

@@ -333,8 +333,8 @@ static void run_free(run_state *s) {
   for (uint32_t i = 0; i < MAX_INPUTS; i++) free(s->in_buf[i]);
   free(s->times);
   etpu_labels_free(s->labels);
-  etpu_interp_destroy(s->interp);
-  etpu_model_close(s->model);
+  etpu_interp_free(s->interp);
+  etpu_model_free(s->model);
 }
 
 static int write_outputs(const run_args *a, run_state *s, uint32_t nout) {
@@ -577,8 +577,7 @@ int etpu_cmd_run(int argc, char **argv) {
       rc = cli_report(st);
       goto done;
     }
-    size_t bytes = etpu_dtype_size(t.type);
-    for (uint32_t d = 0; d < t.rank; d++) bytes *= t.shape[d] > 0 ? (size_t)t.shape[d] : 0u;
+    const size_t bytes = t.bytes;
     s.in_size[i] = bytes;
     s.in_buf[i] = malloc(bytes ? bytes : 1);
     if (!s.in_buf[i]) {

@@ -112,8 +112,8 @@ static void edgetpu_destroy(etpu_interp *ip, etpu_rop *op) {
   (void)ip;
   edgetpu_params *e = op->params;
   if (!e) return;
-  etpu_interp_destroy(e->inner);
-  etpu_model_close(e->model);
+  etpu_interp_free(e->inner);
+  etpu_model_free(e->model);
   e->inner = NULL;
   e->model = NULL;
 }
