@@ -6,8 +6,9 @@
  * An interpreter owns one pool of N threads: the thread that calls
  * etpu_pool_run() and N − 1 workers. etpu_pool_run(pool, count, task, ctx)
  * hands out the units 0 .. count − 1 one at a time to whichever thread is
- * free (an atomic counter), calls task(ctx, worker, unit) for each, and
- * returns when all are done. `worker` (0 .. N − 1; 0 is the caller) selects
+ * free (an atomic ticket), calls task(ctx, worker, unit) for each, and
+ * returns when all are done — waiting for units, not for workers, so a
+ * worker the system has not scheduled costs the caller nothing. `worker` (0 .. N − 1; 0 is the caller) selects
  * the caller's per-thread scratch. Which thread computes which unit varies
  * from run to run; the bytes do not, as long as units write disjoint outputs
  * and each unit's result does not depend on who computes it — the contract
