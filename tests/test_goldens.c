@@ -15,7 +15,6 @@
  * k_expected must run and match exactly.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,6 +139,8 @@ static etpu_status open_model(const char *dir, const char *stem, char **paths, s
   }
   return etpu_model_open(p, m);
 }
+
+static unsigned g_sets_compared; /* golden sets of which at least one tensor was compared */
 
 static void run_dir(const char *gdir, const char *profile, const char *stem, char **paths, size_t n) {
   char dir[4096];
@@ -298,6 +299,7 @@ static void run_dir(const char *gdir, const char *profile, const char *stem, cha
   printf("%-10s %-48s %llu tensors (%llu bytes): %llu differ; %u op runs alone: %u differ%s\n", profile, stem,
          (unsigned long long)rs.tensors, (unsigned long long)rs.bytes, (unsigned long long)rs.bad_tensors,
          rs.ops_checked, rs.ops_bad, must ? "" : " (not yet required)");
+  if (rs.tensors > 0) g_sets_compared++;
   if (must) {
     CHECK_MSG(rs.tensors > 0, "%s/%s: no golden tensor compared", profile, stem);
     CHECK_MSG(rs.bad_tensors == 0 && rs.ops_bad == 0, "%s/%s: %llu tensors and %u ops differ from the golden", profile,
@@ -306,8 +308,6 @@ static void run_dir(const char *gdir, const char *profile, const char *stem, cha
   etpu_interp_free(ip);
   etpu_model_free(m);
 }
-
-static int cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int main(int argc, char **argv) {
   const char *shared = tu_shared_dir();
@@ -318,28 +318,27 @@ int main(int argc, char **argv) {
   char gdir[4096];
   snprintf(gdir, sizeof gdir, "%.3000s/goldens", shared);
   static const char *const profiles[] = {"tflite-ref", "litert"};
+  unsigned sets_listed = 0;
   for (int p = 0; p < 2; p++) {
     char pdir[4200];
     snprintf(pdir, sizeof pdir, "%.4000s/%s", gdir, profiles[p]);
-    DIR *d = opendir(pdir);
-    if (!d) {
-      CHECK_MSG(0, "no golden folder %s", pdir);
-      continue;
-    }
-    char *names[64];
-    int nn = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL && nn < 64)
-      if (e->d_name[0] != '.') names[nn++] = strdup(e->d_name);
-    closedir(d);
-    qsort(names, (size_t)nn, sizeof names[0], cmp);
-    for (int i = 0; i < nn; i++) {
+    char **names;
+    const size_t nn = tu_list_dir(pdir, &names);
+    CHECK_MSG(nn > 0, "no golden set in %s", pdir);
+    sets_listed += (unsigned)nn;
+    for (size_t i = 0; i < nn; i++) {
       char key[300];
       snprintf(key, sizeof key, "%s/%s", profiles[p], names[i]);
       if (!only || strstr(key, only)) run_dir(gdir, profiles[p], names[i], paths, n);
-      free(names[i]);
     }
+    tu_free_list(names, nn);
   }
   tu_free_list(paths, n);
+  /* Every set listed compared tensors, and there were sets: a run whose
+   * folders could not be listed or whose models are missing must not pass
+   * with 0 checks. */
+  if (!only)
+    CHECK_MSG(g_sets_compared == sets_listed && sets_listed >= 19,
+              "%u of %u golden sets compared tensors (19 or more expected)", g_sets_compared, sets_listed);
   return tu_finish("goldens");
 }

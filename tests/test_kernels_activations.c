@@ -20,7 +20,6 @@
  * part 3 is skipped (exit 77 when 1 and 2 pass).
  */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1086,28 +1085,17 @@ static int part3_goldens(const char *only) {
   for (int p = 0; p < 2; p++) {
     char pdir[4200];
     snprintf(pdir, sizeof pdir, "%.4000s/goldens/%s", shared, profiles[p]);
-    DIR *d = opendir(pdir);
-    if (!d) {
-      CHECK_MSG(0, "no golden folder %s", pdir);
-      continue;
-    }
-    struct dirent *e;
-    char *names[64];
-    int nn = 0;
-    while ((e = readdir(d)) != NULL && nn < 64)
-      if (e->d_name[0] != '.') names[nn++] = strdup(e->d_name);
-    closedir(d);
-    for (int i = 0; i < nn; i++) {
+    char **names;
+    const size_t nn = tu_list_dir(pdir, &names);
+    CHECK_MSG(nn > 0, "no golden set in %s", pdir);
+    for (size_t i = 0; i < nn; i++) {
       char key[300], dir[4400];
       snprintf(key, sizeof key, "%s/%s", profiles[p], names[i]);
       snprintf(dir, sizeof dir, "%.4200s/%.190s", pdir, names[i]);
       /* mnv2_int8io has tf2_mobilenet_v2's tensors (goldens README §4). */
       const char *stem = !strcmp(names[i], "mnv2_int8io") ? "tf2_mobilenet_v2_1.0_224_ptq" : names[i];
       const char *path = model_path(paths, n, stem);
-      if ((only && !strstr(key, only)) || !path) {
-        free(names[i]);
-        continue;
-      }
+      if ((only && !strstr(key, only)) || !path) continue;
       etpu_model *m = NULL;
       if (etpu_model_open(path, &m) == ETPU_OK) {
         for (uint32_t oi = 0; oi < etpu_model_op_count(m, 0); oi++) {
@@ -1136,8 +1124,8 @@ static int part3_goldens(const char *only) {
         }
       }
       etpu_model_free(m);
-      free(names[i]);
     }
+    tu_free_list(names, nn);
   }
   if (!only || strstr("litert/deeplabv3_mnv2_dm05_pascal_quant", only)) golden_deeplab_chain(shared, paths, n, &gt);
   if (!only || strstr("custom", only)) {

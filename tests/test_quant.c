@@ -11,7 +11,6 @@
  * Also: errors for an already-quantized model and for a wrong sample size.
  */
 #define _POSIX_C_SOURCE 200809L
-#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,23 +23,25 @@ typedef struct samples {
 } samples;
 
 static void load_dir(const char *dir, const etpu_tensor_info *in, const etpu_input_options *o, samples *s) {
-  DIR *d = opendir(dir);
-  if (!d) return;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    size_t len = strlen(e->d_name);
-    if (e->d_name[0] == '.' || len < 5) continue;
-    const char *ext = e->d_name + len - 4;
+  char **names;
+  const size_t count = tu_list_dir(dir, &names);
+  for (size_t k = 0; k < count; k++) {
+    size_t len = strlen(names[k]);
+    if (len < 5) continue;
+    const char *ext = names[k] + len - 4;
     if (strcmp(ext, ".bmp") && strcmp(ext, ".jpg") && strcmp(ext, ".png")) continue;
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    snprintf(path, sizeof path, "%s/%s", dir, names[k]);
     float *buf = malloc(s->bytes);
+    CHECK(buf != NULL);
     if (!buf) break;
     if (etpu_tensor_load(path, in, o, buf, s->bytes, NULL) != ETPU_OK) {
+      CHECK_MSG(false, "calibration image %s: %s", path, etpu_errmsg());
       free(buf);
       continue;
     }
     float **nv = realloc(s->data, (s->n + 1) * sizeof *nv);
+    CHECK(nv != NULL);
     if (!nv) {
       free(buf);
       break;
@@ -48,7 +49,8 @@ static void load_dir(const char *dir, const etpu_tensor_info *in, const etpu_inp
     s->data = nv;
     s->data[s->n++] = buf;
   }
-  closedir(d);
+  tu_free_list(names, count);
+  CHECK_MSG(s->n > 0, "no calibration image read from %s", dir);
 }
 
 static void check_pair(const char *shared, const char *float_name, const char *tf_name, float std) {

@@ -5,6 +5,7 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,18 +40,71 @@ const char *tu_shared_dir(void) {
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static void walk(const char *dir, char ***list, size_t *n, size_t *cap) {
+size_t tu_list_dir(const char *dir, char ***names_out) {
+  *names_out = NULL;
   DIR *d = opendir(dir);
-  if (!d) return;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
+  tu_checks++;
+  if (!d) {
+    tu_failures++;
+    fprintf(stderr, "cannot open folder %s: %s\n", dir, strerror(errno));
+    return 0;
+  }
+  char **names = NULL;
+  size_t n = 0, cap = 0;
+  bool failed = false;
+  for (;;) {
+    errno = 0;
+    struct dirent *e = readdir(d);
+    if (!e) {
+      if (errno != 0) {
+        fprintf(stderr, "cannot read folder %s: %s\n", dir, strerror(errno));
+        failed = true;
+      }
+      break;
+    }
     if (e->d_name[0] == '.') continue;
-    size_t len = strlen(dir) + strlen(e->d_name) + 2;
+    if (n == cap) {
+      size_t nc = cap ? cap * 2 : 64;
+      char **grown = realloc(names, nc * sizeof *grown);
+      if (!grown) {
+        fprintf(stderr, "out of memory listing %s\n", dir);
+        failed = true;
+        break;
+      }
+      names = grown;
+      cap = nc;
+    }
+    names[n] = strdup(e->d_name);
+    if (!names[n]) {
+      fprintf(stderr, "out of memory listing %s\n", dir);
+      failed = true;
+      break;
+    }
+    n++;
+  }
+  closedir(d);
+  if (failed) {
+    tu_failures++;
+    tu_free_list(names, n);
+    return 0;
+  }
+  if (n) qsort(names, n, sizeof *names, cmp_str);
+  *names_out = names;
+  return n;
+}
+
+static void walk(const char *dir, char ***list, size_t *n, size_t *cap) {
+  char **names;
+  const size_t count = tu_list_dir(dir, &names);
+  for (size_t k = 0; k < count; k++) {
+    size_t len = strlen(dir) + strlen(names[k]) + 2;
     char *p = malloc(len);
+    CHECK(p != NULL);
     if (!p) continue;
-    snprintf(p, len, "%s/%s", dir, e->d_name);
+    snprintf(p, len, "%s/%s", dir, names[k]);
     struct stat st;
     if (stat(p, &st) != 0) {
+      CHECK_MSG(false, "cannot stat %s", p);
       free(p);
       continue;
     }
@@ -59,9 +113,10 @@ static void walk(const char *dir, char ***list, size_t *n, size_t *cap) {
       free(p);
       continue;
     }
-    size_t nl = strlen(e->d_name);
-    bool is_model = (nl > 7 && !strcmp(e->d_name + nl - 7, ".tflite")) ||
-                    (nl > 4 && !strcmp(e->d_name + nl - 4, ".bin") && strstr(p, "quantizer_cases"));
+    const char *name = names[k];
+    size_t nl = strlen(name);
+    bool is_model = (nl > 7 && !strcmp(name + nl - 7, ".tflite")) ||
+                    (nl > 4 && !strcmp(name + nl - 4, ".bin") && strstr(p, "quantizer_cases"));
     if (!is_model) {
       free(p);
       continue;
@@ -69,6 +124,7 @@ static void walk(const char *dir, char ***list, size_t *n, size_t *cap) {
     if (*n == *cap) {
       size_t nc = *cap ? *cap * 2 : 64;
       char **nl2 = realloc(*list, nc * sizeof *nl2);
+      CHECK(nl2 != NULL);
       if (!nl2) {
         free(p);
         continue;
@@ -78,7 +134,7 @@ static void walk(const char *dir, char ***list, size_t *n, size_t *cap) {
     }
     (*list)[(*n)++] = p;
   }
-  closedir(d);
+  tu_free_list(names, count);
 }
 
 size_t tu_list_models(const char *dir, char ***paths_out) {

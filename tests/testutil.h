@@ -64,6 +64,12 @@ int tu_skip_code(void); /* 77, or 1 when ETPU_REQUIRE_SHARED_DATA=1 */
 size_t tu_list_models(const char *dir, char ***paths_out);
 void tu_free_list(char **paths, size_t n);
 
+/* The entries of a folder but "." names, sorted, malloc'd (free with
+ * tu_free_list). A folder that cannot be opened or read (readdir failing,
+ * e.g. EOVERFLOW without large-file support) is a failed check, never an
+ * empty listing; returns the count (0 then). */
+size_t tu_list_dir(const char *dir, char ***names_out);
+
 /* Read a whole file (malloc'd). */
 bool tu_read_file(const char *path, unsigned char **data_out, size_t *size_out);
 
