@@ -870,12 +870,39 @@ static bool join(qctx *q, int32_t a, int32_t b) {
   return true;
 }
 
+/* Tensor t's calibrated range; none (no sample reached it and the model
+ * records none) gives the empty range [+inf, -inf], which a class's union
+ * ignores and no_range finds. */
 static void range_of(const qctx *q, uint32_t t, float *lo, float *hi) {
   int32_t s = q->src[t];
-  float mn = 0, mx = 0;
-  if (s >= 0 && !etpu_calibration_range(q->cal, (uint32_t)s, &mn, &mx)) mn = mx = 0;
+  float mn = INFINITY, mx = -INFINITY;
+  if (s >= 0 && !etpu_calibration_range(q->cal, (uint32_t)s, &mn, &mx)) mn = INFINITY, mx = -INFINITY;
   *lo = mn;
   *hi = mx;
+}
+
+/* Refuse to quantize when an int8 activation's parameters would come from no
+ * range at all (its class neither fixed nor holding any calibrated or
+ * recorded range): it would silently become scale 1, zero point -128, every
+ * value 0. Names the first few such tensors and counts them all. */
+static etpu_status no_range(qctx *q) {
+  const etpu_gsubgraph *g = &q->m->subgraphs[0];
+  char list[1024];
+  size_t len = 0;
+  uint32_t missing = 0;
+  for (uint32_t t = 0; t < g->ntensors; t++) {
+    if (!q->isq[t]) continue;
+    int32_t r = find(q, (int32_t)t);
+    if (q->fixed[r].set || q->lo[r] <= q->hi[r]) continue;
+    if (missing++ < 5 && len < sizeof list - 160)
+      len += (size_t)snprintf(list + len, sizeof list - len, "%s t%d '%.80s'", missing > 1 ? "," : "", q->src[t],
+                              g->tensors[t].name);
+  }
+  if (!missing) return ETPU_OK;
+  return etpu_fail(ETPU_INVALID_STATE,
+                   "%s: %u activation tensor(s) have no range (no calibration sample reached them and the model "
+                   "records none), so their int8 parameters would be made up:%s%s; run calibration samples",
+                   q->m->label, missing, list, missing > 5 ? ", ..." : "");
 }
 
 /* Insert `code` (QUANTIZE or DEQUANTIZE) reading tensor t before op `at`,
@@ -1029,6 +1056,7 @@ static etpu_status rewrite(qctx *q, uint8_t **dom_out) {
       }
     }
   }
+  ETPU_TRY(no_range(q));
   for (uint32_t t = 0; t < g->ntensors; t++)
     if (q->isq[t]) q->p[t] = class_param(q, (int32_t)t);
   /* 3. Constants: weights and bias of conv/depthwise/FC/transpose conv, then

@@ -418,6 +418,11 @@ int etpu_cmd_quantize(int argc, char **argv) {
   }
   if ((st = etpu_quantize(s.model, s.cal, &a.q, &s.qmodel)) != ETPU_OK) {
     rc = cli_report(st);
+    /* Ranges missing for want of samples: the command line's to fix. */
+    if (st == ETPU_INVALID_STATE && !a.ncalib) {
+      fprintf(stderr, "etpu: error: quantize: give --calib DIR with samples for them\n");
+      rc = 2;
+    }
     goto done;
   }
   if (a.bias_correct || a.gptq) {
