@@ -401,7 +401,9 @@ typedef struct etpu_compilation etpu_compilation;
  * model(s). The model must stay open while the compilation is used.
  * Errors: ETPU_INVALID_ARGUMENT (bad options, unknown -i tensor),
  * ETPU_UNSUPPORTED (dynamic shapes, model not quantized: the cases where
- * the real compiler refuses the whole model), ETPU_OUT_OF_MEMORY. */
+ * the real compiler refuses the whole model; a model already holding an
+ * edgetpu-custom-op, Google's or etpu's: the message says whose),
+ * ETPU_OUT_OF_MEMORY. */
 ETPU_WUR etpu_status etpu_compile(const etpu_model *model, const etpu_compile_options *options,
                                   etpu_compilation **compilation_out);
 void etpu_compilation_free(etpu_compilation *c);
