@@ -27,7 +27,9 @@ Coral's embedding extractor (mobilenet_v1_1.0_224_quant_embedding_extractor):
     model or image breaks a rule), 2 (usage) or 3 (I/O): a model without
     the imprinting tail (libcoral's message), an empty class (a gap in the
     ids, an empty folder, an empty --data subfolder), an unreadable and a
-    missing image, a missing model, mixed class forms; the input model's
+    missing image, a missing model, mixed class forms, a class name given
+    twice (exit 2), a classifier (mobilenet_v1_0.25_128_quant, its output
+    a SOFTMAX) given to train, imprint --make-model or extract; the input model's
     bytes never change, and a failed command leaves an existing output file
     as it was and no other file behind (the output is written atomically).
 
@@ -284,6 +286,23 @@ def main():
                      "--class", "dog=" + img("dog_train_0")], out_path, [o("m.tflite")])
         expect_fail("imprint: an image before any --class", 2, "comes before any --class",
                     ["imprint", X, "--make", "-o", out_path, img("cat_train_0")], out_path, [X])
+        # Issue #16 item 4: a class name given twice, and a classifier (softmax
+        # output) given as the embedding extractor.
+        expect_fail("imprint: a class name given twice", 2, "class 'cat' is given twice",
+                    ["imprint", o("m.tflite"), "-o", out_path, "--class", "cat=" + img("cat_train_0"),
+                     "--class", "cat=" + img("cat_test_0")], out_path, [o("m.tflite")])
+        expect_fail("train: a class name given twice", 2, "--class cat=" + img("cat_train_0"),
+                    ["train", X, "-o", out_path, "--class", "cat=" + img("cat_train_0"),
+                     "--class", "dog=" + img("dog_train_0"), "--class", "cat=" + img("cat_test_0")],
+                    out_path, [X])
+        cls = os.path.join(shared, "coral", "mobilenet_v1_0.25_128_quant.tflite")
+        if check(os.path.isfile(cls), "classifier model present: %s" % cls):
+            for cmd in (["train", cls, "-o", out_path, "--class", "cat=" + img("cat_train_0"),
+                         "--class", "dog=" + img("dog_train_0")],
+                        ["imprint", "--make-model", cls, "-o", out_path],
+                        ["extract", cls, img("cat_train_0"), "-o", out_path]):
+                expect_fail("%s: a classifier as the embedding extractor" % cmd[0], 1,
+                            "comes from op 30 SOFTMAX: this is a classifier", cmd, out_path, [cls])
         check(sha(X) == x_hash, "the extractor is unchanged after every command")
 
     print("%d passed, %d failed" % (PASSED, FAILED))

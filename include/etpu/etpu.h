@@ -753,6 +753,16 @@ const char *etpu_labels_get(const etpu_labels *labels, uint32_t classes, uint32_
  * weights can no longer be retrained.
  * ========================================================================= */
 
+/* Check that a model can serve as an embedding extractor (for
+ * etpu_softmax_regression_append*, etpu_imprint_make_model, or to compute
+ * embeddings): one subgraph with one output (libcoral's rules), and that
+ * output not a probability distribution. ETPU_UNSUPPORTED, naming the op,
+ * when the output comes from SOFTMAX or LOG_SOFTMAX (through any RESHAPE,
+ * SQUEEZE, QUANTIZE or DEQUANTIZE): a classifier, whose scores are not an
+ * embedding; ETPU_UNSUPPORTED for more subgraphs or outputs;
+ * ETPU_INVALID_ARGUMENT for NULL. */
+ETPU_WUR etpu_status etpu_extractor_check(const etpu_model *model);
+
 /* ---- softmax regression -------------------------------------------------- */
 
 typedef struct etpu_softmax_regression etpu_softmax_regression;

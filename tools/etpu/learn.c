@@ -128,6 +128,8 @@ static void embedder_free(embedder *e) {
 /* Returns an exit code (0 ok), having printed why. */
 static int embedder_init(embedder *e, const etpu_model *m) {
   memset(e, 0, sizeof *e);
+  etpu_status cst = etpu_extractor_check(m); /* e.g. a classifier's softmax output */
+  if (cst != ETPU_OK) return cli_report(cst);
   if (etpu_model_input_count(m, 0) != 1 || etpu_model_output_count(m, 0) != 1) {
     fprintf(stderr, "etpu: error: %s: an embedding model has one input and one output (it has %u and %u)\n",
             etpu_model_label(m), etpu_model_input_count(m, 0), etpu_model_output_count(m, 0));
@@ -339,6 +341,16 @@ static int parse_common(int argc, char **argv, bool need_classes, bool need_imag
         if (s[2] == 'd') {
           rc = add_data(a, v);
         } else {
+          /* A name given twice would merge two folders into one class. */
+          for (int j = 1; j < i; j++)
+            if (!strcmp(argv[j], "--class") && j + 1 < i && !strncmp(argv[j + 1], v, (size_t)(eq - v) + 1)) {
+              fprintf(stderr,
+                      "etpu: error: %s: class '%.*s' is given twice (--class %s and --class %s): give each class "
+                      "once, with one folder holding all its images\n",
+                      argv[0], (int)(eq - v), v, argv[j + 1], v);
+              usage(stderr);
+              return 2;
+            }
           uint32_t k = class_named(a, v, (size_t)(eq - v));
           rc = k == UINT32_MAX ? 3 : add_path(&a->images, eq + 1, k);
           cls = -1; /* a NAME=PATH takes one path */
