@@ -296,7 +296,8 @@ def main():
                      "--class", "dog=" + img("dog_train_0"), "--class", "cat=" + img("cat_test_0")],
                     out_path, [X])
         cls = os.path.join(shared, "coral", "mobilenet_v1_0.25_128_quant.tflite")
-        if check(os.path.isfile(cls), "classifier model present: %s" % cls):
+        check(os.path.isfile(cls), "classifier model present: %s" % cls)
+        if os.path.isfile(cls):
             for cmd in (["train", cls, "-o", out_path, "--class", "cat=" + img("cat_train_0"),
                          "--class", "dog=" + img("dog_train_0")],
                         ["imprint", "--make-model", cls, "-o", out_path],
