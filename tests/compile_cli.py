@@ -425,6 +425,14 @@ def test_errors(ck, tmp, demo, shared):
         expect_failure(ck, tmp, "Google-compiled model", [], google, names=[google], code=1,
                        mention=["already compiled by Google's Edge TPU compiler", "edgetpu-custom-op"],
                        sentinel_stem="deeplabv3_mnv2_pascal_quant_edgetpu")
+    # The output is checked before compiling (issue #16 item 9): an output
+    # path that is a folder is reported, not the model's own problem.
+    if os.path.isfile(google):
+        d = fresh_dir(tmp, "outfolder")
+        os.mkdir(os.path.join(d, "deeplabv3_mnv2_pascal_quant_edgetpu_edgetpu.tflite"))
+        rc, out, err = ck.run("compile", "-o", d, google)
+        ck.check(rc == 3 and "is a folder" in err and "already compiled" not in err,
+                 "output path a folder, reported before compiling: exit %d: %s" % (rc, err.strip()))
     d = fresh_dir(tmp, "ours")
     rc, out, err = ck.run("compile", "-s", "-o", d, demo)
     ours = os.path.join(d, "demo_edgetpu.tflite")

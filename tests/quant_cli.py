@@ -24,7 +24,9 @@ script). The cases:
     --calib: the tensors with no range are counted and the first named;
   - bad flags: --io bogus, --std 0, --std -1, --mean abc, no -o, no --calib,
     no model, an unknown option (exit 2, usage on stderr);
-  - an output folder that does not exist, and -o naming a folder (exit 3).
+  - an output folder that does not exist, and -o naming a folder (exit 3);
+    the missing folder is reported before any sample is read (a corrupt
+    sample and --gptq are never reached).
 
 Then the successes: vww_96_float quantized twice from the same three photos
 gives byte-identical models (determinism) with each --calib-method (minmax,
@@ -257,6 +259,12 @@ def main():
         print("%-44s exit %d: %s" % ("output folder missing", rc, err.strip()))
         check(rc == 3 and noout in err, "output folder missing: exit %d (wanted 3), stderr %r" % (rc, err))
         check(not os.path.exists(os.path.dirname(noout)), "output folder missing: a folder was created")
+        # Checked before the work: with --gptq and a corrupt sample, the
+        # output is what is reported (issue #16 item 9), and nothing was loaded.
+        rc, out, err = r.run(fmodel, "--calib", corrupt, "--gptq", "-o", noout)
+        print("%-44s exit %d: %s" % ("output folder missing, before the work", rc, err.strip()))
+        check(rc == 3 and noout in err and "cannot write the output" in err and bad not in err and out == "",
+              "output folder missing with --gptq and a corrupt sample: exit %d, stderr %r" % (rc, err))
 
         # -o naming an existing folder: the rename into place fails after the
         # temporary file was written; it must be removed and the folder kept.

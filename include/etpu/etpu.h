@@ -194,6 +194,16 @@ ETPU_WUR etpu_status etpu_model_write_file(const etpu_model *model, const char *
  * is untouched. */
 ETPU_WUR etpu_status etpu_write_file_atomic(const char *path, const void *data, size_t size);
 
+/* Check, before long work, that etpu_write_file_atomic (and so
+ * etpu_model_write_file, etpu_npy_write) can write path: the temporary file
+ * it would use is created in path's folder and removed again; path must not
+ * be a folder. Nothing else is touched (an existing file at path stays).
+ * Files etpu writes get mode 0666 less the process umask, like any file the
+ * user creates. Errors: ETPU_IO_ERROR naming path and the reason (no such
+ * folder, permission denied, a folder), ETPU_INVALID_ARGUMENT (NULL or ""),
+ * ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_file_check_writable(const char *path);
+
 /* Free memory returned by etpu (etpu_model_write_buffer, ...). */
 void etpu_free(void *ptr);
 

@@ -381,6 +381,8 @@ int etpu_cmd_quantize(int argc, char **argv) {
   state s;
   memset(&s, 0, sizeof s);
   etpu_status st;
+  /* The output must be writable before calibration and refinement start. */
+  if ((st = etpu_file_check_writable(a.out)) != ETPU_OK) return cli_report(st);
   if ((st = etpu_model_open(a.model, &s.model)) != ETPU_OK) {
     rc = cli_report(st);
     goto done;
