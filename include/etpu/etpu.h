@@ -234,6 +234,21 @@ ETPU_WUR etpu_status etpu_model_metadata(const etpu_model *model, uint32_t index
 ETPU_WUR etpu_status etpu_model_input_normalization(const etpu_model *model, uint32_t input, uint32_t cap,
                                                     float *mean_out, float *std_out, uint32_t *count_out);
 
+/* Record in the model's TensorFlow Lite metadata that graph input `input`
+ * of subgraph 0 takes real = (x - mean) / std, one value for every channel,
+ * so that etpu_model_input_normalization (etpu run, etpu quantize) and
+ * tflite-support's readers find it. When the metadata already records exactly
+ * that, nothing changes (*changed_out false). Otherwise the "TFLITE_METADATA"
+ * entry is replaced (or added) by a new one holding one TensorMetadata per
+ * graph input with its NormalizationOptions (this input's new values, the
+ * others' as recorded before): anything else the old entry held (names,
+ * descriptions, associated files, output metadata) is not kept;
+ * *changed_out (may be NULL) true. Written by etpu_model_write_file and
+ * etpu_model_write_buffer. Errors: ETPU_INVALID_ARGUMENT (no such input, a
+ * value not finite, std <= 0), ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_model_set_input_normalization(etpu_model *model, uint32_t input, float mean, float std,
+                                                        bool *changed_out);
+
 /* Subgraph-level facts. */
 uint32_t etpu_model_tensor_count(const etpu_model *model, uint32_t subgraph);
 uint32_t etpu_model_op_count(const etpu_model *model, uint32_t subgraph);
