@@ -111,7 +111,9 @@ class Runner:
         print("%-44s exit %d: %s" % (what, rc, err.strip().splitlines()[0] if err.strip() else "(no stderr)"))
         check(rc != 0 and (codes is None or rc in codes),
               "%s: exit %d, wanted %s" % (what, rc, "non-zero" if codes is None else " or ".join(map(str, codes))))
-        check(err.startswith("etpu: error: "), "%s: stderr does not start with 'etpu: error: ': %r" % (what, err))
+        # Warnings may come first (e.g. the normalization assumed for raw pixels).
+        errs = "\n".join(l for l in err.splitlines() if not l.startswith("etpu: warning: "))
+        check(errs.startswith("etpu: error: "), "%s: stderr does not start with 'etpu: error: ': %r" % (what, err))
         for n in needles:
             check(n in err, "%s: stderr lacks %r: %r" % (what, n, err))
         with open(self.out, "rb") as f:

@@ -1010,6 +1010,17 @@ uint32_t etpu_calibration_recorded(const etpu_calibration *cal);
  * finite and ordered. */
 ETPU_WUR etpu_status etpu_calibration_set_range(etpu_calibration *cal, uint32_t tensor, float min, float max);
 
+/* Widen a tensor's range to cover [min, max] as well as what the samples
+ * gave, and exempt it from clipping (percentile, MSE). For an image input of
+ * a model quantized with integer inputs: covering the whole pixel range
+ * [(0 - mean) / std, (255 - mean) / std] gives that input the parameters
+ * scale 1 / std, zero point mean (- 128 for int8), up to rounding, so the
+ * raw pixels (int8: pixel - 128) that etpu run and Coral's tools feed such
+ * inputs stand for the values the float model was calibrated on.
+ * ETPU_INVALID_ARGUMENT for a bad index or a range that is not finite and
+ * ordered; ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_calibration_cover_range(etpu_calibration *cal, uint32_t tensor, float min, float max);
+
 /* Range of a tensor (before extension to 0): from the samples, else the
  * model's recorded range; false if neither. */
 bool etpu_calibration_range(const etpu_calibration *cal, uint32_t tensor, float *min_out, float *max_out);

@@ -135,6 +135,7 @@ void etpu_calibration_free(etpu_calibration *c) {
   etpu_free(c->rmax);
   etpu_free(c->clo);
   etpu_free(c->chi);
+  etpu_free(c->covered);
   etpu_free(c);
 }
 
@@ -175,11 +176,27 @@ etpu_status etpu_calib_float_interp(etpu_calibration *c) {
 /* Clip [*lo, *hi] by the chosen method, from tensor t's histogram. */
 static void clip_range(const etpu_calibration *c, uint32_t t, float *lo, float *hi);
 
+etpu_status etpu_calibration_cover_range(etpu_calibration *c, uint32_t t, float min, float max) {
+  if (!c) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_calibration_cover_range: NULL calibration");
+  if (t >= c->ntensors)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: no tensor %u (the model has %u)", c->model->label, t, c->ntensors);
+  if (!isfinite(min) || !isfinite(max) || min > max)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: tensor %u: range [%g, %g] is not finite and ordered",
+                     c->model->label, t, (double)min, (double)max);
+  if (!c->covered && !(c->covered = etpu_calloc(c->ntensors ? c->ntensors : 1, sizeof *c->covered)))
+    return etpu_fail(ETPU_OUT_OF_MEMORY, "calibration: out of memory");
+  if (min < c->min[t]) c->min[t] = min;
+  if (max > c->max[t]) c->max[t] = max;
+  c->covered[t] = true;
+  return ETPU_OK;
+}
+
 bool etpu_calibration_range(const etpu_calibration *c, uint32_t t, float *min_out, float *max_out) {
   if (!c || t >= c->ntensors) return false;
   if (c->min[t] <= c->max[t]) {
     *min_out = c->min[t];
     *max_out = c->max[t];
+    if (c->covered && c->covered[t]) return true;
     if (c->clip_ready) {
       *min_out = c->clo[t];
       *max_out = c->chi[t];

@@ -322,6 +322,7 @@ typedef struct run_state {
   etpu_input_kind in_kind[MAX_INPUTS];
   etpu_input_options in_opts[MAX_INPUTS]; /* .normalize set from the model's metadata: printed */
   bool from_meta[MAX_INPUTS];
+  bool assumed[MAX_INPUTS]; /* a float image input given raw pixels for want of a normalization (warned) */
   double *times;
 } run_state;
 
@@ -413,9 +414,9 @@ static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t ar
     printf(", \"file\": ");
     cli_json_string(stdout, a->inputs[i]);
     printf(", \"kind\": \"%s\"", kind_name(s->in_kind[i]));
-    if (s->in_kind[i] == ETPU_INPUT_IMAGE && (s->from_meta[i] || s->in_opts[i].normalize))
+    if (s->in_kind[i] == ETPU_INPUT_IMAGE && (s->from_meta[i] || s->in_opts[i].normalize || s->assumed[i]))
       printf(", \"normalization\": {\"mean\": %.9g, \"std\": %.9g, \"from\": \"%s\"}", s->in_opts[i].mean,
-             s->in_opts[i].std, s->from_meta[i] ? "metadata" : "--mean/--std");
+             s->in_opts[i].std, s->from_meta[i] ? "metadata" : s->assumed[i] ? "assumed" : "--mean/--std");
     printf("}");
   }
   printf("], \"outputs\": [");
@@ -489,6 +490,8 @@ static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t ar
     printf(" <- %s (%s", a->inputs[i], kind_name(s->in_kind[i]));
     if (s->from_meta[i] && s->in_kind[i] == ETPU_INPUT_IMAGE)
       printf("; normalization from the model's metadata: mean %g, std %g", s->in_opts[i].mean, s->in_opts[i].std);
+    if (s->assumed[i] && s->in_kind[i] == ETPU_INPUT_IMAGE)
+      printf("; normalization assumed: mean 0, std 1, raw pixels");
     printf(")\n");
   }
   for (uint32_t k = 0; k < nout; k++) {
@@ -585,6 +588,12 @@ int etpu_cmd_run(int argc, char **argv) {
     if ((st = etpu_tensor_load(a.inputs[i], &t, &s.in_opts[i], s.in_buf[i], bytes, &s.in_kind[i])) != ETPU_OK) {
       rc = report_input(st);
       goto done;
+    }
+    if (s.in_kind[i] == ETPU_INPUT_IMAGE && t.type == ETPU_FLOAT32 && !s.in_opts[i].normalize) {
+      s.assumed[i] = true;
+      s.in_opts[i].mean = 0.0f; /* what etpu_image_to_tensor used: raw pixels */
+      s.in_opts[i].std = 1.0f;
+      cli_warn_assumed_normalization("run", a.model, i);
     }
   }
   s.times = malloc((size_t)a.repeat * sizeof *s.times);
