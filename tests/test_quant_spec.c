@@ -273,6 +273,16 @@ static void quantizer_cases(const char *shared) {
       CHECK_OK(etpu_calibration_set_range(wcal, (uint32_t)o1, -4.0f, 4.0f));
       CHECK_OK(etpu_calibration_set_range(wcal, (uint32_t)o2, -4.0f, 4.0f));
       CHECK_MSG(etpu_quantize(fm, wcal, &wo, &q) == ETPU_OK, "weight_shared_between_convs: %s", etpu_errmsg());
+      /* cover_range widens (never narrows) a range, and checks its arguments. */
+      float lo = 0, hi = 0;
+      CHECK_OK(etpu_calibration_cover_range(wcal, (uint32_t)o1, -1.0f, 8.0f));
+      CHECK(etpu_calibration_range(wcal, (uint32_t)o1, &lo, &hi) && lo == -1.0f && hi == 8.0f);
+      CHECK_OK(etpu_calibration_cover_range(wcal, (uint32_t)o1, 0.0f, 1.0f));
+      CHECK(etpu_calibration_range(wcal, (uint32_t)o1, &lo, &hi) && lo == -1.0f && hi == 8.0f);
+      CHECK(etpu_calibration_cover_range(wcal, 100000, 0.0f, 1.0f) == ETPU_INVALID_ARGUMENT);
+      CHECK(etpu_calibration_cover_range(wcal, (uint32_t)o1, 1.0f, 0.0f) == ETPU_INVALID_ARGUMENT);
+      CHECK(etpu_calibration_cover_range(wcal, (uint32_t)o1, NAN, 0.0f) == ETPU_INVALID_ARGUMENT);
+      CHECK(etpu_calibration_cover_range(NULL, 0, 0.0f, 1.0f) == ETPU_INVALID_ARGUMENT);
     }
     etpu_calibration_free(wcal);
   }

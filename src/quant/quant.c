@@ -143,13 +143,19 @@ uint32_t etpu_calibration_samples(const etpu_calibration *c) { return c ? c->sam
 
 uint32_t etpu_calibration_recorded(const etpu_calibration *c) { return c ? c->recorded : 0; }
 
-etpu_status etpu_calibration_set_range(etpu_calibration *c, uint32_t t, float min, float max) {
-  if (!c) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_calibration_set_range: NULL calibration");
+/* The argument checks of etpu_calibration_set_range and _cover_range. */
+static etpu_status check_range(const etpu_calibration *c, uint32_t t, float min, float max, const char *fn) {
+  if (!c) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: NULL calibration", fn);
   if (t >= c->ntensors)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: no tensor %u (the model has %u)", c->model->label, t, c->ntensors);
   if (!isfinite(min) || !isfinite(max) || min > max)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: tensor %u: range [%g, %g] is not finite and ordered",
                      c->model->label, t, (double)min, (double)max);
+  return ETPU_OK;
+}
+
+etpu_status etpu_calibration_set_range(etpu_calibration *c, uint32_t t, float min, float max) {
+  ETPU_TRY(check_range(c, t, min, max, "etpu_calibration_set_range"));
   if (!(c->rmin[t] <= c->rmax[t])) c->recorded++;
   c->rmin[t] = min;
   c->rmax[t] = max;
@@ -177,12 +183,7 @@ etpu_status etpu_calib_float_interp(etpu_calibration *c) {
 static void clip_range(const etpu_calibration *c, uint32_t t, float *lo, float *hi);
 
 etpu_status etpu_calibration_cover_range(etpu_calibration *c, uint32_t t, float min, float max) {
-  if (!c) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_calibration_cover_range: NULL calibration");
-  if (t >= c->ntensors)
-    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: no tensor %u (the model has %u)", c->model->label, t, c->ntensors);
-  if (!isfinite(min) || !isfinite(max) || min > max)
-    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: tensor %u: range [%g, %g] is not finite and ordered",
-                     c->model->label, t, (double)min, (double)max);
+  ETPU_TRY(check_range(c, t, min, max, "etpu_calibration_cover_range"));
   if (!c->covered && !(c->covered = etpu_calloc(c->ntensors ? c->ntensors : 1, sizeof *c->covered)))
     return etpu_fail(ETPU_OUT_OF_MEMORY, "calibration: out of memory");
   if (min < c->min[t]) c->min[t] = min;
