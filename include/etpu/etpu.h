@@ -1092,7 +1092,10 @@ typedef struct etpu_quantize_options {
  * static shapes.
  * ETPU_UNSUPPORTED lists every op that cannot be quantized and why (unless
  * allow_float); ETPU_INVALID_STATE without calibration samples or recorded
- * ranges. */
+ * ranges, or when any int8 activation would get its parameters from no range
+ * at all (no sample reached it, the model records none, and no fixed output
+ * rule or shared-parameter group gives one): the message counts them and
+ * names the first. */
 ETPU_WUR etpu_status etpu_quantize(const etpu_model *model, const etpu_calibration *cal,
                                    const etpu_quantize_options *options, etpu_model **model_out);
 /* etpu_quantize_refine with bias_correct only (see there); *corrected_out
