@@ -9,7 +9,8 @@ Checks, each in a fresh temporary folder:
     tools/etpu/main.c: 3 for I/O (missing file), 1 for a file that breaks the
     format rules (empty, text, truncated);
   - an unknown option exits 2;
-  - `etpu demo OUT` then `etpu inspect --json OUT` works and reports 7 ops.
+  - `etpu demo OUT` then `etpu inspect --json OUT` works and reports 7 ops;
+    `etpu demo` into a missing folder or onto a folder exits 3 naming it.
 
 Prints each failure, then "N passed, N failed" (one count per check); exits 1
 if any failed. The real model comes from the shared data folder (--shared, or
@@ -115,6 +116,18 @@ def main():
             if r.returncode != 0 or not r.stdout:
                 problems.append("etpu inspect %s (text): exit %d" % (demo, r.returncode))
         result("demo then inspect --json reports 7 ops", problems)
+
+        # etpu demo into a folder that does not exist, and onto a folder: exit
+        # 3 naming the path, nothing created (the output is checked first).
+        problems = []
+        for target in (os.path.join(tmp, "no-such-folder", "d.tflite"), tmp):
+            r = run(etpu, "demo", target)
+            err = r.stderr.decode("utf-8", "replace")
+            if r.returncode != 3 or target + ": cannot write the output" not in err:
+                problems.append("etpu demo %s: exit %d: %s" % (target, r.returncode, err.strip()))
+        if os.path.exists(os.path.join(tmp, "no-such-folder")):
+            problems.append("etpu demo created the missing folder")
+        result("demo into a missing folder or onto a folder: exit 3", problems)
 
         expect_refused(etpu, "missing file", os.path.join(tmp, "no-such-model.tflite"), [3])
 

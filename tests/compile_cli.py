@@ -26,6 +26,9 @@ and on shared models, and checks:
     naming the file, and nothing written to the output folder, where a
     pre-existing NAME_edgetpu.tflite stays byte-identical.
 
+Already compiled models (Google's deeplabv3_mnv2_pascal_quant_edgetpu, and
+etpu's own demo_edgetpu) are refused, naming who compiled them.
+
 The demo checks always run. The shared-data checks need ../shared/data
 (--shared, or ETPU_SHARED_DATA=DIR): without it the script says so and exits
 77 (ctest: skipped) unless ETPU_REQUIRE_SHARED_DATA=1, when it fails.
@@ -415,6 +418,27 @@ def test_errors(ck, tmp, demo, shared):
         expect_failure(ck, tmp, "good + float model", [demo], flt, names=[flt], mention=["Model not quantized"])
     expect_failure(ck, tmp, "one -i list for two models", ["-i", "conv1/Relu6", demo], demo, code=2,
                    mention=["number of lists"])
+    # Already compiled models are refused, saying by whom (issue #16 item 3):
+    # a model Google's compiler made, and one etpu made.
+    google = os.path.join(shared, "coral", "deeplabv3_mnv2_pascal_quant_edgetpu.tflite")
+    if ck.check(os.path.isfile(google), "missing %s" % google):
+        expect_failure(ck, tmp, "Google-compiled model", [], google, names=[google], code=1,
+                       mention=["already compiled by Google's Edge TPU compiler", "edgetpu-custom-op"],
+                       sentinel_stem="deeplabv3_mnv2_pascal_quant_edgetpu")
+    # The output is checked before compiling (issue #16 item 9): an output
+    # path that is a folder is reported, not the model's own problem.
+    if os.path.isfile(google):
+        d = fresh_dir(tmp, "outfolder")
+        os.mkdir(os.path.join(d, "deeplabv3_mnv2_pascal_quant_edgetpu_edgetpu.tflite"))
+        rc, out, err = ck.run("compile", "-o", d, google)
+        ck.check(rc == 3 and "is a folder" in err and "already compiled" not in err,
+                 "output path a folder, reported before compiling: exit %d: %s" % (rc, err.strip()))
+    d = fresh_dir(tmp, "ours")
+    rc, out, err = ck.run("compile", "-s", "-o", d, demo)
+    ours = os.path.join(d, "demo_edgetpu.tflite")
+    if ck.check(rc == 0 and os.path.isfile(ours), "compile demo for the recompile check: exit %d: %s" % (rc, err)):
+        expect_failure(ck, tmp, "etpu-compiled model", [], ours, names=[ours], code=1,
+                       mention=["already compiled by etpu"], sentinel_stem="demo_edgetpu")
 
 
 # ---- shared models -------------------------------------------------------------------

@@ -23,11 +23,17 @@ Coral's embedding extractor (mobilenet_v1_1.0_224_quant_embedding_extractor):
     retrained models; `etpu run` of the compiled model prints the scores of
     the uncompiled one;
   - `etpu extract` writes one row per image;
+  - models, labels files and .npy outputs get mode 0666 less the umask
+    (umask 022 and 002);
   - errors, each one line on stderr naming the problem, with exit 1 (a
     model or image breaks a rule), 2 (usage) or 3 (I/O): a model without
     the imprinting tail (libcoral's message), an empty class (a gap in the
     ids, an empty folder, an empty --data subfolder), an unreadable and a
-    missing image, a missing model, mixed class forms; the input model's
+    missing image, a missing model, mixed class forms, a class name given
+    twice (exit 2), a classifier (mobilenet_v1_0.25_128_quant, its output
+    a SOFTMAX) given to train, imprint --make-model or extract, an output
+    folder that does not exist or a labels path that is a folder (reported
+    before any image is read); the input model's
     bytes never change, and a failed command leaves an existing output file
     as it was and no other file behind (the output is written atomically).
 
@@ -284,6 +290,60 @@ def main():
                      "--class", "dog=" + img("dog_train_0")], out_path, [o("m.tflite")])
         expect_fail("imprint: an image before any --class", 2, "comes before any --class",
                     ["imprint", X, "--make", "-o", out_path, img("cat_train_0")], out_path, [X])
+        # Issue #16 item 4: a class name given twice, and a classifier (softmax
+        # output) given as the embedding extractor.
+        expect_fail("imprint: a class name given twice", 2, "class 'cat' is given twice",
+                    ["imprint", o("m.tflite"), "-o", out_path, "--class", "cat=" + img("cat_train_0"),
+                     "--class", "cat=" + img("cat_test_0")], out_path, [o("m.tflite")])
+        expect_fail("train: a class name given twice", 2, "--class cat=" + img("cat_train_0"),
+                    ["train", X, "-o", out_path, "--class", "cat=" + img("cat_train_0"),
+                     "--class", "dog=" + img("dog_train_0"), "--class", "cat=" + img("cat_test_0")],
+                    out_path, [X])
+        cls = os.path.join(shared, "coral", "mobilenet_v1_0.25_128_quant.tflite")
+        check(os.path.isfile(cls), "classifier model present: %s" % cls)
+        if os.path.isfile(cls):
+            for cmd in (["train", cls, "-o", out_path, "--class", "cat=" + img("cat_train_0"),
+                         "--class", "dog=" + img("dog_train_0")],
+                        ["imprint", "--make-model", cls, "-o", out_path],
+                        ["extract", cls, img("cat_train_0"), "-o", out_path]):
+                expect_fail("%s: a classifier as the embedding extractor" % cmd[0], 1,
+                            "comes from op 30 SOFTMAX: this is a classifier", cmd, out_path, [cls])
+        # Issue #16 item 9: the outputs are checked before any work, so a bad
+        # image (which the work would meet first) is not what is reported.
+        nodir = o("no_such_folder")
+        for cmd in (["train", X, "-o", os.path.join(nodir, "t.tflite"), "--class", "a=" + bad,
+                     "--class", "b=" + img("dog_train_0")],
+                    ["imprint", o("m.tflite"), "-o", os.path.join(nodir, "i.tflite"), "--class", "a=" + bad],
+                    ["extract", X, bad, "-o", os.path.join(nodir, "x.npy")]):
+            expect_fail("%s: output folder missing, reported before the work" % cmd[0], 3,
+                        os.path.join(nodir, ""), cmd, None, [X])
+        # The labels file's path is a folder: refused before training, nothing written.
+        os.mkdir(o("lab.txt"))
+        expect_fail("train: the labels path is a folder, reported before the work", 3, o("lab.txt") + ": cannot write",
+                    ["train", X, "-o", o("lab.tflite"), "--class", "a=" + bad, "--class", "b=" + img("dog_train_0")])
+        check(not os.path.exists(o("lab.tflite")), "train with a folder as labels path wrote no model")
+        check(not os.path.exists(nodir), "no output folder was created")
+
+        # Issue #16 item 8: every output gets 0666 less the umask, as any file
+        # the user creates (the labels file was 0600 from mkstemp).
+        for mask in (0o022, 0o002):
+            outs = {}
+            for cmd, made in ((["imprint", o("m.tflite"), "-o", o("u.tflite"), "--class", "cat=" + img("cat_train_0")],
+                               ("u.tflite", "u.txt")),
+                              (["train", X, "-o", o("v.tflite"), "--iters", 2, "--class", "a=" + img("cat_train_0"),
+                                "--class", "b=" + img("dog_train_0")], ("v.tflite", "v.txt")),
+                              (["extract", X, img("cat_train_0"), "-o", o("w.npy")], ("w.npy",))):
+                for f in made:
+                    if os.path.exists(o(f)):
+                        os.remove(o(f))
+                r = subprocess.run([ETPU] + [str(a) for a in cmd], capture_output=True, preexec_fn=lambda: os.umask(mask),
+                                   timeout=1200)
+                for f in made:
+                    outs[f] = (os.stat(o(f)).st_mode & 0o777) if r.returncode == 0 and os.path.exists(o(f)) else None
+            want = 0o666 & ~mask
+            check(all(m == want for m in outs.values()), "umask %03o: every output has mode %03o" % (mask, want),
+                  " ".join("%s %s" % (f, "missing" if m is None else "%03o" % m) for f, m in sorted(outs.items())))
+
         check(sha(X) == x_hash, "the extractor is unchanged after every command")
 
     print("%d passed, %d failed" % (PASSED, FAILED))

@@ -20,9 +20,13 @@ script). The cases:
     --calib folders, or two folders holding different numbers of samples
     (one folder per input, paired by name order); with two matching
     folders it must succeed;
+  - a model recording only some ranges (mobilenet_v1_0.25_128) without
+    --calib: the tensors with no range are counted and the first named;
   - bad flags: --io bogus, --std 0, --std -1, --mean abc, no -o, no --calib,
     no model, an unknown option (exit 2, usage on stderr);
-  - an output folder that does not exist, and -o naming a folder (exit 3).
+  - an output folder that does not exist, and -o naming a folder (exit 3);
+    the missing folder is reported before any sample is read (a corrupt
+    sample and --gptq are never reached).
 
 Then the successes: vww_96_float quantized twice from the same three photos
 gives byte-identical models (determinism) with each --calib-method (minmax,
@@ -54,6 +58,7 @@ QUANT_MODEL = "float/vww_96_int8.tflite"
 TWO_INPUT = "float/ops/add.float32.tflite"  # two FLOAT32[1,32,64,128] inputs
 CUSTOM_OP = "float/quantizer_cases/custom_op.bin"  # records its ranges; a custom op
 LSTM = "float/quantizer_cases/lstm_calibrated.bin"  # records its ranges; LSTM state
+PARTIAL = "float/mobilenet_v1_0.25_128.tflite"  # records the ranges of a few tensors only
 PHOTOS = ["coral/cat.bmp", "coral/bird.bmp", "float/images/sparrow.png"]
 
 SENTINEL = b"previous OUT contents: must survive every failed run\n"
@@ -106,7 +111,9 @@ class Runner:
         print("%-44s exit %d: %s" % (what, rc, err.strip().splitlines()[0] if err.strip() else "(no stderr)"))
         check(rc != 0 and (codes is None or rc in codes),
               "%s: exit %d, wanted %s" % (what, rc, "non-zero" if codes is None else " or ".join(map(str, codes))))
-        check(err.startswith("etpu: error: "), "%s: stderr does not start with 'etpu: error: ': %r" % (what, err))
+        # Warnings may come first (e.g. the normalization assumed for raw pixels).
+        errs = "\n".join(l for l in err.splitlines() if not l.startswith("etpu: warning: "))
+        check(errs.startswith("etpu: error: "), "%s: stderr does not start with 'etpu: error: ': %r" % (what, err))
         for n in needles:
             check(n in err, "%s: stderr lacks %r: %r" % (what, n, err))
         with open(self.out, "rb") as f:
@@ -138,7 +145,7 @@ def main():
     etpu = os.path.abspath(args.etpu)
     shared = os.environ.get("ETPU_SHARED_DATA") or args.shared
     required = os.environ.get("ETPU_REQUIRE_SHARED_DATA", "") == "1"
-    needed = [FLOAT_MODEL, QUANT_MODEL, TWO_INPUT, CUSTOM_OP, LSTM] + PHOTOS
+    needed = [FLOAT_MODEL, QUANT_MODEL, TWO_INPUT, CUSTOM_OP, LSTM, PARTIAL] + PHOTOS
     missing = [p for p in needed if not shared or not os.path.isfile(os.path.join(shared, p))]
     if missing:
         print("quant_cli: shared data incomplete at '%s' (first missing: %s)%s" %
@@ -237,6 +244,11 @@ def main():
         r.usage("-o without a value", base + ["-o"], ["-o"])
         r.usage("no --calib", [fmodel, "-o", r.out], ["--calib"])
         r.usage("no model", ["--calib", photos, "-o", r.out], ["model"])
+        # A model recording the ranges of some tensors only: without samples the
+        # others have no range, and made-up parameters (scale 1, every value 0)
+        # must not be written: refused, naming the first tensors and the count.
+        r.refused("no --calib, ranges of a few tensors recorded", [os.path.join(shared, PARTIAL)], [2],
+                  ["30 activation tensor(s) have no range", "'MobilenetV1/Logits/AvgPool_1a/AvgPool'", "--calib"])
         r.usage("unknown option", base + ["--bogus-flag", "-o", r.out], ["--bogus-flag"])
         # Refinement needs samples; a model whose ranges are recorded needs no --calib, but then has none.
         r.usage("--gptq without samples", [custom, "--allow-float", "--gptq", "-o", r.out],
@@ -249,6 +261,12 @@ def main():
         print("%-44s exit %d: %s" % ("output folder missing", rc, err.strip()))
         check(rc == 3 and noout in err, "output folder missing: exit %d (wanted 3), stderr %r" % (rc, err))
         check(not os.path.exists(os.path.dirname(noout)), "output folder missing: a folder was created")
+        # Checked before the work: with --gptq and a corrupt sample, the
+        # output is what is reported (issue #16 item 9), and nothing was loaded.
+        rc, out, err = r.run(fmodel, "--calib", corrupt, "--gptq", "-o", noout)
+        print("%-44s exit %d: %s" % ("output folder missing, before the work", rc, err.strip()))
+        check(rc == 3 and noout in err and "cannot write the output" in err and bad not in err and out == "",
+              "output folder missing with --gptq and a corrupt sample: exit %d, stderr %r" % (rc, err))
 
         # -o naming an existing folder: the rename into place fails after the
         # temporary file was written; it must be removed and the folder kept.

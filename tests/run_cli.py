@@ -9,6 +9,9 @@ QUANTIZE, DEQUANTIZE), written by `test_io --write-models DIR`:
   float.tflite  float [1,3] -> QUANTIZE int8 (0.1, 0) -> DEQUANTIZE -> float [1,3]
   two.tflite    two float [1,3] inputs -> QUANTIZE -> two uint8 outputs
 
+PoseNet's decoder (coral/posenet) shapes its outputs itself: text, --json
+and --output-dir .npy files must report [1,20,17,2], [1,20,17], [1,20], [1].
+
 A reshape's output is its input, so the scores `etpu run` prints are the
 image after resizing and conversion: they are checked against a resize
 computed here, independently, from the BMP bytes (half-pixel bilinear in
@@ -319,6 +322,31 @@ def main():
         check(rc == 0 and "2 threads" in out, "--threads=2 in the text report: %s%s" % (out[:200], err))
         expect_error(E, 2, "--threads needs", image, "--input", cat, "--threads", "257")
         expect_error(E, 2, "--threads needs", image, "--input", cat, "--threads", "two")
+
+        # Outputs shaped only by their op (PoseNet's decoder leaves them
+        # empty in the model): the real shape in text, --json and .npy.
+        pose = os.path.join(coral, "posenet", "posenet_mobilenet_v1_075_353_481_16_quant_decoder.tflite")
+        pimg = os.path.join(coral, "posenet", "test_image.bmp")
+        check(os.path.isfile(pose) and os.path.isfile(pimg), "PoseNet model and image present")
+        if os.path.isfile(pose) and os.path.isfile(pimg):
+            want = [[1, 20, 17, 2], [1, 20, 17], [1, 20], [1]]
+            odir = os.path.join(tmp, "pose_out")
+            rc, out, err = run(E, pose, "--input", pimg, "--json", "--top", "0", "--output-dir", odir)
+            shapes = [o["shape"] for o in json.loads(out)["outputs"]] if rc == 0 else None
+            check(shapes == want, "PoseNet --json output shapes %s, wanted %s: %s" % (shapes, want, err.strip()))
+            if rc == 0:
+                n = [len(o.get("values", [])) for o in json.loads(out)["outputs"]]
+                check(n[3] == 1 and n[2] == 20, "PoseNet --json values per output: %s" % n)
+            for k, w in enumerate(want):
+                f = os.path.join(odir, "output_%d.npy" % k)
+                hdr = read_npy(f)[0] if os.path.isfile(f) else ""
+                shape_txt = "(%s)" % ", ".join(map(str, w)) if len(w) > 1 else "(%d,)" % w[0]
+                check("'shape': %s" % shape_txt in hdr, "PoseNet output_%d.npy shape: %r, wanted %s" %
+                      (k, hdr, shape_txt))
+            rc, out, err = run(E, pose, "--input", pimg, "--top", "0")
+            for k, w in enumerate(want):
+                check("'poses%s' FLOAT32[%s]" % (":%d" % k if k else "", ",".join(map(str, w))) in out,
+                      "PoseNet text output %d not shown as %s: %s" % (k, w, out))
 
         # Usage.
         expect_error(E, 2, "no MODEL", "--input", cat)

@@ -723,11 +723,16 @@ static void test_append_small(void) {
         }
         etpu_model_free(lc);
       }
-      /* The original is untouched, and appending twice is refused. */
+      /* The original is untouched, and appending twice is refused: the
+       * result's output is a SOFTMAX, a classifier's, not an embedding. */
       CHECK(etpu_model_op_count(ex, 0) == 1);
       etpu_model *twice = NULL;
       etpu_linear_layer again = {3, 3, w, b, -1.0f, 1.0f}; /* the softmax output has 3 values */
-      CHECK(etpu_softmax_regression_append_layer(m, &again, &twice) == ETPU_UNSUPPORTED && msg_has("already has"));
+      CHECK(etpu_softmax_regression_append_layer(m, &again, &twice) == ETPU_UNSUPPORTED &&
+            msg_has("SOFTMAX: this is a classifier") && msg_has("not an embedding"));
+      CHECK(etpu_extractor_check(m) == ETPU_UNSUPPORTED && msg_has("SOFTMAX"));
+      CHECK(etpu_imprint_make_model(m, 0.0f, &twice) == ETPU_UNSUPPORTED && msg_has("SOFTMAX: this is a classifier"));
+      CHECK_OK(etpu_extractor_check(ex));
       /* Errors. */
       etpu_linear_layer bad = L;
       bad.feature_dim = 5;

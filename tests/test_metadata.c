@@ -18,6 +18,11 @@
  * offsets, vtables, vector lengths and the identifier are broken. Every
  * result must be ETPU_OK with sane values, or ETPU_MALFORMED /
  * ETPU_UNSUPPORTED with a message naming TFLITE_METADATA.
+ *
+ * Part 3: etpu_model_set_input_normalization on a two-input model without
+ * metadata (each input in turn, bad arguments, the same values twice), read
+ * back after a write and reopen, the written buffer damaged as in part 2;
+ * and on DeepLab (its own values change nothing; others replace them).
  */
 #include <math.h>
 #include <stdint.h>
@@ -328,9 +333,92 @@ static void test_hostile(const char *dir) {
   etpu_model_free(m);
 }
 
+/* ---- part 3: writing (etpu_model_set_input_normalization) --------------- */
+
+/* Serialize and reopen, so what is checked is what a reader of the file sees. */
+static etpu_model *reopen(const etpu_model *m, void **bytes) {
+  size_t size = 0;
+  etpu_model *r = NULL;
+  *bytes = NULL;
+  CHECK_OK(etpu_model_write_buffer(m, ETPU_WRITE_COMPACT, bytes, &size));
+  if (*bytes) CHECK_OK(etpu_model_open_buffer(*bytes, size, "rewritten", 0, &r));
+  return r;
+}
+
+static void expect_norm(const etpu_model *m, uint32_t input, uint32_t want_count, float mean, float std) {
+  float mv[4] = {0}, sv[4] = {0};
+  uint32_t n = 99;
+  CHECK_MSG(etpu_model_input_normalization(m, input, 4, mv, sv, &n) == ETPU_OK && n == want_count &&
+                (n == 0 || (mv[0] == mean && sv[0] == std)),
+            "input %u: %u values (want %u), mean %g std %g (want %g, %g): %s", input, n, want_count, (double)mv[0],
+            (double)sv[0], (double)mean, (double)std, etpu_errmsg());
+}
+
+static void test_write(const char *dir) {
+  /* A two-input model without metadata: record input 1, then input 0. */
+  etpu_model *m = NULL;
+  int32_t a = -1, b = -1, c = -1;
+  CHECK_OK(etpu_model_create(&m));
+  if (!m) return;
+  const int32_t shape[4] = {1, 2, 2, 3};
+  CHECK_OK(etpu_model_add_tensor(m, 0, "a", ETPU_FLOAT32, 4, shape, NULL, NULL, 0, &a));
+  CHECK_OK(etpu_model_add_tensor(m, 0, "b", ETPU_FLOAT32, 4, shape, NULL, NULL, 0, &b));
+  CHECK_OK(etpu_model_add_tensor(m, 0, "c", ETPU_FLOAT32, 4, shape, NULL, NULL, 0, &c));
+  CHECK_OK(etpu_model_add_op(m, 0, ETPU_OP_ADD, NULL, 1, 2, (int32_t[]){a, b}, 1, (int32_t[]){c}, 0, NULL, NULL, 0, NULL));
+  CHECK_OK(etpu_model_set_io(m, 0, 2, (int32_t[]){a, b}, 1, (int32_t[]){c}));
+  bool changed = false;
+  CHECK(etpu_model_set_input_normalization(m, 2, 0.0f, 1.0f, &changed) == ETPU_INVALID_ARGUMENT);
+  CHECK(etpu_model_set_input_normalization(m, 0, 0.0f, 0.0f, &changed) == ETPU_INVALID_ARGUMENT);
+  CHECK(etpu_model_set_input_normalization(m, 0, NAN, 1.0f, &changed) == ETPU_INVALID_ARGUMENT);
+  CHECK(etpu_model_set_input_normalization(m, 1, 127.5f, 127.5f, &changed) == ETPU_OK && changed);
+  expect_norm(m, 0, 0, 0, 0);
+  expect_norm(m, 1, 1, 127.5f, 127.5f);
+  CHECK(etpu_model_set_input_normalization(m, 0, 0.0f, 255.0f, &changed) == ETPU_OK && changed);
+  CHECK(etpu_model_set_input_normalization(m, 0, 0.0f, 255.0f, &changed) == ETPU_OK && !changed);
+  void *bytes = NULL;
+  etpu_model *r = reopen(m, &bytes);
+  if (r) {
+    expect_norm(r, 0, 1, 0.0f, 255.0f);
+    expect_norm(r, 1, 1, 127.5f, 127.5f);
+    CHECK(etpu_model_metadata_count(r) == 1);
+    const char *name = NULL;
+    const void *data = NULL;
+    size_t size = 0;
+    CHECK_OK(etpu_model_metadata(r, 0, &name, &data, &size));
+    CHECK(name && !strcmp(name, "TFLITE_METADATA") && size > 8 && !memcmp((const uint8_t *)data + 4, "M001", 4));
+    /* The written buffer survives the hostile-buffer treatment too. */
+    if (data) damage_all(data, size, "written TFLITE_METADATA");
+  }
+  etpu_model_close(r);
+  etpu_free(bytes);
+  etpu_model_close(m);
+  if (!dir) return;
+  /* DeepLab records 127.5/127.5: the same values change nothing (its own
+   * entry stays, byte for byte); others replace it. */
+  char path[4096];
+  snprintf(path, sizeof path, "%s/float/deeplabv3.tflite", dir);
+  CHECK_OK(etpu_model_open(path, &m));
+  if (!m) return;
+  const void *before = NULL;
+  size_t before_size = 0;
+  CHECK_OK(etpu_model_metadata(m, 0, NULL, &before, &before_size));
+  CHECK(etpu_model_set_input_normalization(m, 0, 127.5f, 127.5f, &changed) == ETPU_OK && !changed);
+  const void *after = NULL;
+  size_t after_size = 0;
+  CHECK_OK(etpu_model_metadata(m, 0, NULL, &after, &after_size));
+  CHECK(after == before && after_size == before_size);
+  CHECK(etpu_model_set_input_normalization(m, 0, 0.0f, 255.0f, &changed) == ETPU_OK && changed);
+  r = reopen(m, &bytes);
+  if (r) expect_norm(r, 0, 1, 0.0f, 255.0f);
+  etpu_model_close(r);
+  etpu_free(bytes);
+  etpu_model_close(m);
+}
+
 int main(void) {
   const char *dir = tu_shared_dir();
   test_hostile(dir);
+  test_write(dir);
   if (!dir) {
     int rc = tu_finish("metadata");
     return rc ? rc : tu_skip_code();

@@ -251,9 +251,41 @@ static void quantizer_cases(const char *shared) {
   etpu_model_free(fm);
 
   /* Two convs reading one weight tensor: quantized once, each bias at its
-   * own input scale x the shared weight scales. */
+   * own input scale x the shared weight scales. The model records no range
+   * for the two conv outputs: etpu_quantize must refuse (not make up scale
+   * 1, zero point -128), naming them and counting; given their ranges, it
+   * quantizes. */
   case_path(p, sizeof p, shared, "weight_shared_between_convs");
-  CHECK_MSG(quant_recorded(p, false, &fm, &q) == ETPU_OK, "weight_shared_between_convs: %s", etpu_errmsg());
+  etpu_status wst = quant_recorded(p, false, &fm, &q);
+  CHECK_MSG(wst == ETPU_INVALID_STATE && !q && strstr(etpu_errmsg(), "2 activation tensor(s) have no range") &&
+                strstr(etpu_errmsg(), "'out_1'") && strstr(etpu_errmsg(), "'out_2'"),
+            "weight_shared_between_convs without ranges for out_1, out_2: %s: %s", etpu_status_name(wst),
+            etpu_errmsg());
+  etpu_model_close(q);
+  q = NULL;
+  if (fm) {
+    etpu_calibration *wcal = NULL;
+    etpu_quantize_options wo = {ETPU_QUANT_IO_FLOAT, false};
+    CHECK_OK(etpu_calibration_create(fm, &wcal));
+    int32_t o1 = find_tensor(fm, "out_1"), o2 = find_tensor(fm, "out_2");
+    CHECK(o1 >= 0 && o2 >= 0);
+    if (wcal && o1 >= 0 && o2 >= 0) {
+      CHECK_OK(etpu_calibration_set_range(wcal, (uint32_t)o1, -4.0f, 4.0f));
+      CHECK_OK(etpu_calibration_set_range(wcal, (uint32_t)o2, -4.0f, 4.0f));
+      CHECK_MSG(etpu_quantize(fm, wcal, &wo, &q) == ETPU_OK, "weight_shared_between_convs: %s", etpu_errmsg());
+      /* cover_range widens (never narrows) a range, and checks its arguments. */
+      float lo = 0, hi = 0;
+      CHECK_OK(etpu_calibration_cover_range(wcal, (uint32_t)o1, -1.0f, 8.0f));
+      CHECK(etpu_calibration_range(wcal, (uint32_t)o1, &lo, &hi) && lo == -1.0f && hi == 8.0f);
+      CHECK_OK(etpu_calibration_cover_range(wcal, (uint32_t)o1, 0.0f, 1.0f));
+      CHECK(etpu_calibration_range(wcal, (uint32_t)o1, &lo, &hi) && lo == -1.0f && hi == 8.0f);
+      CHECK(etpu_calibration_cover_range(wcal, 100000, 0.0f, 1.0f) == ETPU_INVALID_ARGUMENT);
+      CHECK(etpu_calibration_cover_range(wcal, (uint32_t)o1, 1.0f, 0.0f) == ETPU_INVALID_ARGUMENT);
+      CHECK(etpu_calibration_cover_range(wcal, (uint32_t)o1, NAN, 0.0f) == ETPU_INVALID_ARGUMENT);
+      CHECK(etpu_calibration_cover_range(NULL, 0, 0.0f, 1.0f) == ETPU_INVALID_ARGUMENT);
+    }
+    etpu_calibration_free(wcal);
+  }
   if (q) {
     uint32_t convs_seen = 0;
     for (uint32_t i = 0; i < etpu_model_op_count(q, 0); i++) {

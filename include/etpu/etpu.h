@@ -205,6 +205,16 @@ ETPU_WUR etpu_status etpu_model_write_file(const etpu_model *model, const char *
  * is untouched. */
 ETPU_WUR etpu_status etpu_write_file_atomic(const char *path, const void *data, size_t size);
 
+/* Check, before long work, that etpu_write_file_atomic (and so
+ * etpu_model_write_file, etpu_npy_write) can write path: the temporary file
+ * it would use is created in path's folder and removed again; path must not
+ * be a folder. Nothing else is touched (an existing file at path stays).
+ * Files etpu writes get mode 0666 less the process umask, like any file the
+ * user creates. Errors: ETPU_IO_ERROR naming path and the reason (no such
+ * folder, permission denied, a folder), ETPU_INVALID_ARGUMENT (NULL or ""),
+ * ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_file_check_writable(const char *path);
+
 /* Free memory returned by etpu (etpu_model_write_buffer, ...). */
 void etpu_free(void *ptr);
 
@@ -234,6 +244,21 @@ ETPU_WUR etpu_status etpu_model_metadata(const etpu_model *model, uint32_t index
  * still opens and runs. */
 ETPU_WUR etpu_status etpu_model_input_normalization(const etpu_model *model, uint32_t input, uint32_t cap,
                                                     float *mean_out, float *std_out, uint32_t *count_out);
+
+/* Record in the model's TensorFlow Lite metadata that graph input `input`
+ * of subgraph 0 takes real = (x - mean) / std, one value for every channel,
+ * so that etpu_model_input_normalization (etpu run, etpu quantize) and
+ * tflite-support's readers find it. When the metadata already records exactly
+ * that, nothing changes (*changed_out false). Otherwise the "TFLITE_METADATA"
+ * entry is replaced (or added) by a new one holding one TensorMetadata per
+ * graph input with its NormalizationOptions (this input's new values, the
+ * others' as recorded before): anything else the old entry held (names,
+ * descriptions, associated files, output metadata) is not kept;
+ * *changed_out (may be NULL) true. Written by etpu_model_write_file and
+ * etpu_model_write_buffer. Errors: ETPU_INVALID_ARGUMENT (no such input, a
+ * value not finite, std <= 0), ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_model_set_input_normalization(etpu_model *model, uint32_t input, float mean, float std,
+                                                        bool *changed_out);
 
 /* Subgraph-level facts. */
 uint32_t etpu_model_tensor_count(const etpu_model *model, uint32_t subgraph);
@@ -415,7 +440,9 @@ typedef struct etpu_compilation etpu_compilation;
  * model(s). The model must stay open while the compilation is used.
  * Errors: ETPU_INVALID_ARGUMENT (bad options, unknown -i tensor),
  * ETPU_UNSUPPORTED (dynamic shapes, model not quantized: the cases where
- * the real compiler refuses the whole model), ETPU_OUT_OF_MEMORY. */
+ * the real compiler refuses the whole model; a model already holding an
+ * edgetpu-custom-op, Google's or etpu's: the message says whose),
+ * ETPU_OUT_OF_MEMORY. */
 ETPU_WUR etpu_status etpu_compile(const etpu_model *model, const etpu_compile_options *options,
                                   etpu_compilation **compilation_out);
 void etpu_compilation_free(etpu_compilation *c);
@@ -781,6 +808,16 @@ const char *etpu_labels_get(const etpu_labels *labels, uint32_t classes, uint32_
  * weights can no longer be retrained.
  * ========================================================================= */
 
+/* Check that a model can serve as an embedding extractor (for
+ * etpu_softmax_regression_append*, etpu_imprint_make_model, or to compute
+ * embeddings): one subgraph with one output (libcoral's rules), and that
+ * output not a probability distribution. ETPU_UNSUPPORTED, naming the op,
+ * when the output comes from SOFTMAX or LOG_SOFTMAX (through any RESHAPE,
+ * SQUEEZE, QUANTIZE or DEQUANTIZE): a classifier, whose scores are not an
+ * embedding; ETPU_UNSUPPORTED for more subgraphs or outputs;
+ * ETPU_INVALID_ARGUMENT for NULL. */
+ETPU_WUR etpu_status etpu_extractor_check(const etpu_model *model);
+
 /* ---- softmax regression -------------------------------------------------- */
 
 typedef struct etpu_softmax_regression etpu_softmax_regression;
@@ -1003,6 +1040,17 @@ uint32_t etpu_calibration_recorded(const etpu_calibration *cal);
  * finite and ordered. */
 ETPU_WUR etpu_status etpu_calibration_set_range(etpu_calibration *cal, uint32_t tensor, float min, float max);
 
+/* Widen a tensor's range to cover [min, max] as well as what the samples
+ * gave, and exempt it from clipping (percentile, MSE). For an image input of
+ * a model quantized with integer inputs: covering the whole pixel range
+ * [(0 - mean) / std, (255 - mean) / std] gives that input the parameters
+ * scale 1 / std, zero point mean (- 128 for int8), up to rounding, so the
+ * raw pixels (int8: pixel - 128) that etpu run and Coral's tools feed such
+ * inputs stand for the values the float model was calibrated on.
+ * ETPU_INVALID_ARGUMENT for a bad index or a range that is not finite and
+ * ordered; ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_calibration_cover_range(etpu_calibration *cal, uint32_t tensor, float min, float max);
+
 /* Range of a tensor (before extension to 0): from the samples, else the
  * model's recorded range; false if neither. */
 bool etpu_calibration_range(const etpu_calibration *cal, uint32_t tensor, float *min_out, float *max_out);
@@ -1074,7 +1122,10 @@ typedef struct etpu_quantize_options {
  * static shapes.
  * ETPU_UNSUPPORTED lists every op that cannot be quantized and why (unless
  * allow_float); ETPU_INVALID_STATE without calibration samples or recorded
- * ranges. */
+ * ranges, or when any int8 activation would get its parameters from no range
+ * at all (no sample reached it, the model records none, and no fixed output
+ * rule or shared-parameter group gives one): the message counts them and
+ * names the first. */
 ETPU_WUR etpu_status etpu_quantize(const etpu_model *model, const etpu_calibration *cal,
                                    const etpu_quantize_options *options, etpu_model **model_out);
 /* etpu_quantize_refine with bias_correct only (see there); *corrected_out

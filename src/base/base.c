@@ -266,12 +266,35 @@ etpu_status etpu_write_file_atomic(const char *path, const void *data, size_t si
   return etpu_file_write_atomic(path, &part, 1);
 }
 
+etpu_status etpu_file_check_writable(const char *path) {
+  if (!path || !*path) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_file_check_writable: no path");
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return etpu_fail(ETPU_IO_ERROR, "%s: cannot write the output: it is a folder", path);
+  size_t plen = strlen(path);
+  char *tmp = etpu_malloc(plen + 32);
+  if (!tmp) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", path);
+  /* The very file etpu_file_write_atomic will create, made and removed. */
+  snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+  etpu_status rc = ETPU_OK;
+  if (fd >= 0) {
+    close(fd);
+    unlink(tmp);
+  } else if (errno != EEXIST) {
+    rc = etpu_fail(ETPU_IO_ERROR, "%s: cannot write the output (creating %s): %s", path, tmp, strerror(errno));
+  }
+  etpu_free(tmp);
+  return rc;
+}
+
 etpu_status etpu_file_write_atomic(const char *path, const etpu_iovec *parts, size_t count) {
   size_t plen = strlen(path);
   char *tmp = etpu_malloc(plen + 32);
   if (!tmp) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", path);
   snprintf(tmp, plen + 32, "%s.tmp.%ld", path, (long)getpid());
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  /* 0666 less the umask: the mode of any file the user creates. */
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0666);
   if (fd < 0) {
     etpu_status st = etpu_fail(ETPU_IO_ERROR, "%s: cannot create %s: %s", path, tmp, strerror(errno));
     etpu_free(tmp);

@@ -2,9 +2,32 @@
  * compile.c — the public compile API: check the model, partition it,
  * estimate parameter memory, and hand out decisions and output models.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include "compile/compile.h"
+
+/* Refuse a model that already holds an edgetpu-custom-op: compiling it again
+ * would only wrap the custom op (which maps to nothing) in a new file that
+ * claims to hold etpu's payload. Says whose op it is: etpu's (the payload
+ * magic of compile.h) or, otherwise, Google's compiler's. */
+static etpu_status already_compiled(const etpu_model *m) {
+  for (uint32_t s = 0; s < m->nsubgraphs; s++) {
+    const etpu_gsubgraph *g = &m->subgraphs[s];
+    for (uint32_t i = 0; i < g->nops; i++) {
+      const etpu_gop *op = &g->ops[i];
+      const char *cc = op->opcode < m->nopcodes ? m->opcodes[op->opcode].custom_code : NULL;
+      if (!cc || strcmp(cc, ETPU_EDGETPU_CUSTOM_CODE) != 0) continue;
+      bool ours = op->custom && op->custom_size >= ETPU_PAYLOAD_HEADER_BYTES &&
+                  memcmp(op->custom, ETPU_PAYLOAD_MAGIC, 8) == 0;
+      return etpu_fail(ETPU_UNSUPPORTED,
+                       "%s: already compiled by %s (subgraph %u op %u is an %s): compile the model it was made "
+                       "from instead",
+                       m->label, ours ? "etpu" : "Google's Edge TPU compiler", s, i, ETPU_EDGETPU_CUSTOM_CODE);
+    }
+  }
+  return ETPU_OK;
+}
 
 etpu_status etpu_compile(const etpu_model *m, const etpu_compile_options *o, etpu_compilation **out) {
   if (!m || !out) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_compile: NULL argument");
@@ -16,7 +39,9 @@ etpu_status etpu_compile(const etpu_model *m, const etpu_compile_options *o, etp
   if (opt.intermediate_count && !opt.intermediate_tensors)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: -i: NULL tensor list", m->label);
   if (m->nsubgraphs == 0) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: model has no subgraph", m->label);
-  etpu_status st = etpu_rules_model_check(m);
+  etpu_status st = already_compiled(m);
+  if (st != ETPU_OK) return st;
+  st = etpu_rules_model_check(m);
   if (st != ETPU_OK) return st;
   etpu_compilation *c = etpu_calloc(1, sizeof *c);
   if (!c) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", m->label);

@@ -270,6 +270,39 @@ void etpu_learn_sgd(float *param, const float *grad, size_t count, float lr) {
   for (size_t i = 0; i < count; i++) param[i] -= lr * grad[i];
 }
 
+/* ---- embedding extractors ---------------------------------------------- */
+
+etpu_status etpu_extractor_check(const etpu_model *m) {
+  if (!m) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_extractor_check: NULL model");
+  const char *label = etpu_model_label(m);
+  /* libcoral's rules for the extractor (LEARNING.md 4.2), in its words. */
+  if (m->nsubgraphs != 1)
+    return etpu_fail(ETPU_UNSUPPORTED, "%s: Model must have one and only one subgraph. Actual: %u.", label,
+                     m->nsubgraphs);
+  const etpu_gsubgraph *g = &m->subgraphs[0];
+  if (g->noutputs != 1)
+    return etpu_fail(ETPU_UNSUPPORTED, "%s: Model must have one and only one output. Actual: %u.", label, g->noutputs);
+  /* Walk back from the output through ops that only reshape or convert it. */
+  int32_t t = g->outputs[0];
+  for (uint32_t steps = 0; t >= 0 && (uint32_t)t < g->ntensors && steps <= g->nops; steps++) {
+    int32_t p = g->tensors[t].producer;
+    if (p < 0 || (uint32_t)p >= g->nops) break;
+    const etpu_gop *op = &g->ops[p];
+    int32_t code = etpu_graph_op_code(m, op);
+    if (code == ETPU_OP_SOFTMAX || code == 50 /* LOG_SOFTMAX */)
+      return etpu_fail(ETPU_UNSUPPORTED,
+                       "%s: output '%s' comes from op %d %s: this is a classifier, whose output is a probability "
+                       "distribution over its classes, not an embedding; give the embedding extractor (the model "
+                       "cut before its classification layer, e.g. Coral's *_embedding_extractor.tflite)",
+                       label, g->tensors[g->outputs[0]].name, p, etpu_graph_op_name(m, op));
+    bool passthrough = code == ETPU_OP_RESHAPE || code == 43 /* SQUEEZE */ || code == ETPU_OP_QUANTIZE ||
+                       code == ETPU_OP_DEQUANTIZE;
+    if (!passthrough || op->ninputs < 1) break;
+    t = op->inputs[0];
+  }
+  return ETPU_OK;
+}
+
 /* ---- model editing -------------------------------------------------------- */
 
 etpu_status etpu_learn_copy_model(const etpu_model *src, const char *label, etpu_model **out) {

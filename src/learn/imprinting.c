@@ -641,10 +641,8 @@ etpu_status etpu_imprint_make_model(const etpu_model *extractor, float scale, et
   if (scale == 0.0f) scale = ETPU_IMPRINT_DEFAULT_SCALE;
   if (!isfinite(scale) || scale < 0)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: imprinting scale %g must be finite and > 0", L, (double)scale);
-  if (extractor->nsubgraphs != 1)
-    return UNSUP("%s: Model must have one and only one subgraph. Actual: %u.", L, extractor->nsubgraphs);
+  ETPU_TRY(etpu_extractor_check(extractor));
   const etpu_gsubgraph *g0 = &extractor->subgraphs[0];
-  if (g0->noutputs != 1) return UNSUP("%s: Model must have one and only one output. Actual: %u.", L, g0->noutputs);
   const int32_t emb = g0->outputs[0];
   const etpu_gtensor *et = &g0->tensors[emb];
   char sh[96];

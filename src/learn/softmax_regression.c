@@ -344,13 +344,9 @@ etpu_status etpu_softmax_regression_append_layer(const etpu_model *extractor, co
   if (!extractor || !L || !model_out || !L->weights || !L->bias)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "append layer: NULL argument");
   const char *label = etpu_model_label(extractor);
-  /* libcoral's ValidateClassificationModel. */
-  if (extractor->nsubgraphs != 1)
-    return etpu_fail(ETPU_UNSUPPORTED, "%s: Model must have one and only one subgraph. Actual: %u.", label,
-                     extractor->nsubgraphs);
+  /* libcoral's ValidateClassificationModel, and no classifier's output. */
+  ETPU_TRY(etpu_extractor_check(extractor));
   const etpu_gsubgraph *g0 = &extractor->subgraphs[0];
-  if (g0->noutputs != 1)
-    return etpu_fail(ETPU_UNSUPPORTED, "%s: Model must have one and only one output. Actual: %u.", label, g0->noutputs);
   const int32_t emb = g0->outputs[0];
   const etpu_gtensor *et = &g0->tensors[emb];
   if (et->rank < 1 || et->shape[et->rank - 1] < 1)

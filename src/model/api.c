@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "model/graph.h"
+#include "model/metadata.h"
 
 static etpu_status bad_sg(const etpu_model *m, uint32_t sg) {
   return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: subgraph %u does not exist (model has %u)", m->label, sg, m->nsubgraphs);
@@ -610,6 +611,85 @@ etpu_status etpu_model_set_description(etpu_model *m, const char *d) {
   if (!c) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", m->label);
   m->description = c;
   return ETPU_OK;
+}
+
+/* Point metadata entry `name` at buffer `buf`, adding the entry (and the
+ * Model.metadata vector, and the root table) when there is none. */
+static etpu_status put_metadata_entry(etpu_model *m, const char *name, uint32_t buf) {
+  if (!m->rest && !(m->rest = etpu_fbt_new(&m->arena, ETPU_T_Model)))
+    return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", m->label);
+  const etpu_fbv *v = etpu_fbt_get(m->rest, ETPU_F_Model_metadata);
+  uint32_t n = v ? v->count : 0;
+  for (uint32_t i = 0; i < n; i++) {
+    const etpu_fbv *nm = etpu_fbt_get(v->v.tv[i], ETPU_F_Metadata_name);
+    if (nm && !strcmp((const char *)nm->v.p, name))
+      return etpu_fbt_put_int(&m->arena, v->v.tv[i], ETPU_F_Metadata_buffer, buf);
+  }
+  etpu_fbt **arr = etpu_arena_array(&m->arena, (size_t)n + 1, sizeof *arr);
+  etpu_fbt *e = etpu_fbt_new(&m->arena, ETPU_T_Metadata);
+  const char *copy = etpu_arena_strdup(&m->arena, name);
+  if (!arr || !e || !copy) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", m->label);
+  if (n) memcpy(arr, v->v.tv, n * sizeof *arr);
+  arr[n] = e;
+  etpu_fbv f = {0};
+  f.id = ETPU_F_Metadata_name;
+  f.kind = ETPU_FB_STRING;
+  f.count = (uint32_t)strlen(copy);
+  f.v.p = copy;
+  ETPU_TRY(etpu_fbt_put(&m->arena, e, &f));
+  ETPU_TRY(etpu_fbt_put_int(&m->arena, e, ETPU_F_Metadata_buffer, buf));
+  memset(&f, 0, sizeof f);
+  f.id = ETPU_F_Model_metadata;
+  f.kind = ETPU_FB_VECTOR;
+  f.elem = ETPU_FB_TABLE;
+  f.count = n + 1;
+  f.v.tv = arr;
+  return etpu_fbt_put(&m->arena, m->rest, &f);
+}
+
+etpu_status etpu_model_set_input_normalization(etpu_model *m, uint32_t input, float mean, float std,
+                                               bool *changed_out) {
+  if (!m) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_model_set_input_normalization: NULL model");
+  uint32_t nin = etpu_model_input_count(m, 0);
+  if (input >= nin)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: input %u does not exist (subgraph 0 has %u)", m->label, input, nin);
+  if (!isfinite(mean) || !isfinite(std) || !(std > 0))
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: input %u: normalization mean %g, std %g: finite values and std > 0 "
+                     "needed", m->label, input, (double)mean, (double)std);
+  enum { CAP = 64 };
+  uint32_t *count = etpu_calloc(nin, sizeof *count);
+  float *vals = etpu_calloc((size_t)nin * 2 * CAP, sizeof *vals);
+  const float **mp = etpu_calloc((size_t)nin * 2, sizeof *mp), **sp = mp ? mp + nin : NULL;
+  uint8_t *buf = NULL;
+  size_t size = 0;
+  etpu_status st = count && vals && mp ? ETPU_OK : etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", m->label);
+  /* What the metadata records now, input by input (unreadable: nothing). */
+  bool readable = true;
+  for (uint32_t i = 0; st == ETPU_OK && i < nin; i++) {
+    mp[i] = vals + (size_t)i * 2 * CAP;
+    sp[i] = mp[i] + CAP;
+    if (readable && etpu_model_input_normalization(m, i, CAP, (float *)mp[i], (float *)sp[i], &count[i]) != ETPU_OK)
+      readable = false;
+  }
+  bool same = readable && count[input] > 0;
+  for (uint32_t c = 0; st == ETPU_OK && same && c < count[input]; c++)
+    same = mp[input][c] == mean && sp[input][c] == std;
+  if (st == ETPU_OK && !same) {
+    if (!readable) memset(count, 0, nin * sizeof *count);
+    count[input] = 1;
+    ((float *)mp[input])[0] = mean;
+    ((float *)sp[input])[0] = std;
+    st = etpu_meta_build_normalization(nin, count, mp, sp, &buf, &size);
+    uint32_t b = 0;
+    if (st == ETPU_OK) st = add_buffer(m, buf, size, &b);
+    if (st == ETPU_OK) st = put_metadata_entry(m, ETPU_TFLITE_METADATA_NAME, b);
+  }
+  etpu_free(buf);
+  etpu_free(count);
+  etpu_free(vals);
+  etpu_free(mp);
+  if (st == ETPU_OK && changed_out) *changed_out = !same;
+  return st;
 }
 
 etpu_status etpu_model_validate(const etpu_model *m) {

@@ -248,3 +248,153 @@ etpu_status etpu_model_input_normalization(const etpu_model *model, uint32_t inp
   *count_out = 0;
   return ETPU_OK;
 }
+
+/* ---- writing ----------------------------------------------------------------
+ *
+ * etpu_meta_build_normalization lays out the smallest metadata buffer that
+ * records NormalizationOptions, front to back (every uoffset points forward,
+ * as the reader above requires; each vtable sits just before its table):
+ *
+ *   0   u32 root uoffset, "M001"
+ *       ModelMetadata       name (0) "etpu", subgraph_metadata (3),
+ *                           min_parser_version (7) "1.0.0"
+ *       SubGraphMetadata    input_tensor_metadata (2): one TensorMetadata per
+ *                           graph input, in order
+ *       TensorMetadata      process_units (4): [ProcessUnit] when the input
+ *                           has a normalization, else no field
+ *       ProcessUnit         options_type (0) = 1, options (1)
+ *       NormalizationOptions mean (0) [float], std (1) [float]
+ */
+
+typedef struct mwriter {
+  uint8_t *b;
+  size_t n, cap;
+  bool oom;
+} mwriter;
+
+/* Append `bytes` zero bytes at the next multiple of `align`; their position. */
+static size_t w_alloc(mwriter *w, size_t bytes, size_t align) {
+  size_t at = (w->n + align - 1) / align * align;
+  if (at + bytes > w->cap) {
+    size_t ncap = w->cap ? w->cap * 2 : 256;
+    while (ncap < at + bytes) ncap *= 2;
+    uint8_t *nb = etpu_realloc(w->b, ncap);
+    if (!nb) {
+      w->oom = true;
+      return 0;
+    }
+    w->b = nb;
+    w->cap = ncap;
+  }
+  if (w->oom) return 0;
+  memset(w->b + w->n, 0, at + bytes - w->n);
+  w->n = at + bytes;
+  return at;
+}
+
+static void w_u32(mwriter *w, size_t at, uint32_t v) {
+  if (w->oom) return;
+  for (int i = 0; i < 4; i++) w->b[at + (size_t)i] = (uint8_t)(v >> (8 * i));
+}
+
+static void w_u16(mwriter *w, size_t at, uint16_t v) {
+  if (w->oom) return;
+  w->b[at] = (uint8_t)v;
+  w->b[at + 1] = (uint8_t)(v >> 8);
+}
+
+/* Point the uoffset at `field` to `target` (which lies after it). */
+static void w_patch(mwriter *w, size_t field, size_t target) { w_u32(w, field, (uint32_t)(target - field)); }
+
+/* A table with uoffset fields at the slots offs[0..noff) and, if u8_slot >=
+ * 0, one byte `u8` at that slot. pos[k] gets the position of offs[k]'s field. */
+static size_t w_table(mwriter *w, const unsigned *offs, unsigned noff, int u8_slot, uint8_t u8, size_t *pos) {
+  unsigned nslots = 0;
+  for (unsigned k = 0; k < noff; k++)
+    if (offs[k] + 1 > nslots) nslots = offs[k] + 1;
+  if (u8_slot >= 0 && (unsigned)u8_slot + 1 > nslots) nslots = (unsigned)u8_slot + 1;
+  uint16_t vsize = (uint16_t)(4 + 2 * nslots), tsize = (uint16_t)(4 + 4 * noff + (u8_slot >= 0));
+  size_t vt = w_alloc(w, vsize, 4);
+  size_t t = w_alloc(w, tsize, 4);
+  if (w->oom) return 0;
+  w_u16(w, vt, vsize);
+  w_u16(w, vt + 2, tsize);
+  for (unsigned k = 0; k < noff; k++) {
+    w_u16(w, vt + 4 + 2 * offs[k], (uint16_t)(4 + 4 * k));
+    pos[k] = t + 4 + 4 * k;
+  }
+  if (u8_slot >= 0) {
+    w_u16(w, vt + 4 + 2 * (unsigned)u8_slot, (uint16_t)(4 + 4 * noff));
+    w->b[t + 4 + 4 * noff] = u8;
+  }
+  w_u32(w, t, (uint32_t)(t - vt)); /* soffset: the vtable is before the table */
+  return t;
+}
+
+static size_t w_string(mwriter *w, const char *s) {
+  size_t len = strlen(s), at = w_alloc(w, 4 + len + 1, 4);
+  w_u32(w, at, (uint32_t)len);
+  if (!w->oom) memcpy(w->b + at + 4, s, len);
+  return at;
+}
+
+static size_t w_floats(mwriter *w, const float *v, uint32_t n) {
+  size_t at = w_alloc(w, 4 + 4 * (size_t)n, 4);
+  w_u32(w, at, n);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t u;
+    memcpy(&u, &v[i], 4);
+    w_u32(w, at + 4 + 4 * (size_t)i, u);
+  }
+  return at;
+}
+
+/* A vector of n uoffsets, to be patched: its position (slot k at +4+4k). */
+static size_t w_offsets(mwriter *w, uint32_t n) {
+  size_t at = w_alloc(w, 4 + 4 * (size_t)n, 4);
+  w_u32(w, at, n);
+  return at;
+}
+
+etpu_status etpu_meta_build_normalization(uint32_t ninputs, const uint32_t *count, const float *const *mean,
+                                          const float *const *std, uint8_t **data_out, size_t *size_out) {
+  mwriter w = {0};
+  size_t root = w_alloc(&w, 8, 4), pos[3];
+  if (!w.oom) memcpy(w.b + 4, "M001", 4);
+  size_t mm = w_table(&w, (const unsigned[]){0, F_ModelMetadata_subgraph_metadata, 7}, 3, -1, 0, pos);
+  w_patch(&w, root, mm);
+  size_t mm_name = pos[0], mm_sg = pos[1], mm_ver = pos[2];
+  w_patch(&w, mm_name, w_string(&w, "etpu"));
+  size_t sgv = w_offsets(&w, 1);
+  w_patch(&w, mm_sg, sgv);
+  size_t sg = w_table(&w, (const unsigned[]){F_SubGraphMetadata_input_tensor_metadata}, 1, -1, 0, pos);
+  w_patch(&w, sgv + 4, sg);
+  size_t inv = w_offsets(&w, ninputs);
+  w_patch(&w, pos[0], inv);
+  for (uint32_t i = 0; i < ninputs && !w.oom; i++) {
+    bool has = count[i] > 0;
+    size_t tm = w_table(&w, (const unsigned[]){F_TensorMetadata_process_units}, has ? 1 : 0, -1, 0, pos);
+    w_patch(&w, inv + 4 + 4 * (size_t)i, tm);
+    if (!has) continue;
+    size_t puv = w_offsets(&w, 1);
+    w_patch(&w, pos[0], puv);
+    size_t pu = w_table(&w, (const unsigned[]){F_ProcessUnit_options}, 1, F_ProcessUnit_options_type,
+                        U_ProcessUnitOptions_NormalizationOptions, pos);
+    w_patch(&w, puv + 4, pu);
+    size_t pu_options = pos[0];
+    size_t no = w_table(&w, (const unsigned[]){F_NormalizationOptions_mean, F_NormalizationOptions_std}, 2, -1, 0,
+                        pos);
+    w_patch(&w, pu_options, no);
+    size_t pm = pos[0], ps = pos[1];
+    w_patch(&w, pm, w_floats(&w, mean[i], count[i]));
+    w_patch(&w, ps, w_floats(&w, std[i], count[i]));
+  }
+  w_patch(&w, mm_ver, w_string(&w, "1.0.0"));
+  if (w.oom) {
+    etpu_free(w.b);
+    return etpu_fail(ETPU_OUT_OF_MEMORY, ETPU_TFLITE_METADATA_NAME ": out of memory");
+  }
+  *data_out = w.b;
+  *size_out = w.n;
+  return ETPU_OK;
+}

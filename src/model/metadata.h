@@ -29,4 +29,11 @@
 etpu_status etpu_meta_input_normalization(const uint8_t *buf, size_t size, const char *label, uint32_t input,
                                           uint32_t cap, float *mean_out, float *std_out, uint32_t *count_out);
 
+/* A new metadata buffer (heap, etpu_free) recording, for each of ninputs
+ * graph inputs, NormalizationOptions of count[i] values mean[i][] and std[i][]
+ * (count[i] 0: the input gets an empty TensorMetadata); the layout is drawn
+ * in metadata.c. ETPU_OUT_OF_MEMORY. */
+etpu_status etpu_meta_build_normalization(uint32_t ninputs, const uint32_t *count, const float *const *mean,
+                                          const float *const *std, uint8_t **data_out, size_t *size_out);
+
 #endif

@@ -135,6 +135,7 @@ void etpu_calibration_free(etpu_calibration *c) {
   etpu_free(c->rmax);
   etpu_free(c->clo);
   etpu_free(c->chi);
+  etpu_free(c->covered);
   etpu_free(c);
 }
 
@@ -142,13 +143,19 @@ uint32_t etpu_calibration_samples(const etpu_calibration *c) { return c ? c->sam
 
 uint32_t etpu_calibration_recorded(const etpu_calibration *c) { return c ? c->recorded : 0; }
 
-etpu_status etpu_calibration_set_range(etpu_calibration *c, uint32_t t, float min, float max) {
-  if (!c) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_calibration_set_range: NULL calibration");
+/* The argument checks of etpu_calibration_set_range and _cover_range. */
+static etpu_status check_range(const etpu_calibration *c, uint32_t t, float min, float max, const char *fn) {
+  if (!c) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: NULL calibration", fn);
   if (t >= c->ntensors)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: no tensor %u (the model has %u)", c->model->label, t, c->ntensors);
   if (!isfinite(min) || !isfinite(max) || min > max)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: tensor %u: range [%g, %g] is not finite and ordered",
                      c->model->label, t, (double)min, (double)max);
+  return ETPU_OK;
+}
+
+etpu_status etpu_calibration_set_range(etpu_calibration *c, uint32_t t, float min, float max) {
+  ETPU_TRY(check_range(c, t, min, max, "etpu_calibration_set_range"));
   if (!(c->rmin[t] <= c->rmax[t])) c->recorded++;
   c->rmin[t] = min;
   c->rmax[t] = max;
@@ -175,11 +182,22 @@ etpu_status etpu_calib_float_interp(etpu_calibration *c) {
 /* Clip [*lo, *hi] by the chosen method, from tensor t's histogram. */
 static void clip_range(const etpu_calibration *c, uint32_t t, float *lo, float *hi);
 
+etpu_status etpu_calibration_cover_range(etpu_calibration *c, uint32_t t, float min, float max) {
+  ETPU_TRY(check_range(c, t, min, max, "etpu_calibration_cover_range"));
+  if (!c->covered && !(c->covered = etpu_calloc(c->ntensors ? c->ntensors : 1, sizeof *c->covered)))
+    return etpu_fail(ETPU_OUT_OF_MEMORY, "calibration: out of memory");
+  if (min < c->min[t]) c->min[t] = min;
+  if (max > c->max[t]) c->max[t] = max;
+  c->covered[t] = true;
+  return ETPU_OK;
+}
+
 bool etpu_calibration_range(const etpu_calibration *c, uint32_t t, float *min_out, float *max_out) {
   if (!c || t >= c->ntensors) return false;
   if (c->min[t] <= c->max[t]) {
     *min_out = c->min[t];
     *max_out = c->max[t];
+    if (c->covered && c->covered[t]) return true;
     if (c->clip_ready) {
       *min_out = c->clo[t];
       *max_out = c->chi[t];
@@ -870,12 +888,39 @@ static bool join(qctx *q, int32_t a, int32_t b) {
   return true;
 }
 
+/* Tensor t's calibrated range; none (no sample reached it and the model
+ * records none) gives the empty range [+inf, -inf], which a class's union
+ * ignores and no_range finds. */
 static void range_of(const qctx *q, uint32_t t, float *lo, float *hi) {
   int32_t s = q->src[t];
-  float mn = 0, mx = 0;
-  if (s >= 0 && !etpu_calibration_range(q->cal, (uint32_t)s, &mn, &mx)) mn = mx = 0;
+  float mn = INFINITY, mx = -INFINITY;
+  if (s >= 0 && !etpu_calibration_range(q->cal, (uint32_t)s, &mn, &mx)) mn = INFINITY, mx = -INFINITY;
   *lo = mn;
   *hi = mx;
+}
+
+/* Refuse to quantize when an int8 activation's parameters would come from no
+ * range at all (its class neither fixed nor holding any calibrated or
+ * recorded range): it would silently become scale 1, zero point -128, every
+ * value 0. Names the first few such tensors and counts them all. */
+static etpu_status no_range(qctx *q) {
+  const etpu_gsubgraph *g = &q->m->subgraphs[0];
+  char list[1024];
+  size_t len = 0;
+  uint32_t missing = 0;
+  for (uint32_t t = 0; t < g->ntensors; t++) {
+    if (!q->isq[t]) continue;
+    int32_t r = find(q, (int32_t)t);
+    if (q->fixed[r].set || q->lo[r] <= q->hi[r]) continue;
+    if (missing++ < 5 && len < sizeof list - 160)
+      len += (size_t)snprintf(list + len, sizeof list - len, "%s t%d '%.80s'", missing > 1 ? "," : "", q->src[t],
+                              g->tensors[t].name);
+  }
+  if (!missing) return ETPU_OK;
+  return etpu_fail(ETPU_INVALID_STATE,
+                   "%s: %u activation tensor(s) have no range (no calibration sample reached them and the model "
+                   "records none), so their int8 parameters would be made up:%s%s; run calibration samples",
+                   q->m->label, missing, list, missing > 5 ? ", ..." : "");
 }
 
 /* Insert `code` (QUANTIZE or DEQUANTIZE) reading tensor t before op `at`,
@@ -1029,6 +1074,7 @@ static etpu_status rewrite(qctx *q, uint8_t **dom_out) {
       }
     }
   }
+  ETPU_TRY(no_range(q));
   for (uint32_t t = 0; t < g->ntensors; t++)
     if (q->isq[t]) q->p[t] = class_param(q, (int32_t)t);
   /* 3. Constants: weights and bias of conv/depthwise/FC/transpose conv, then

@@ -23,6 +23,7 @@ struct etpu_calibration {
   float percentile;
   float *clo, *chi;   /* per tensor: the clipped range of method, when clip_ready */
   bool clip_ready;    /* set by etpu_calibration_set_method, cleared by a histogram pass */
+  bool *covered;      /* per tensor, or NULL: range widened by etpu_calibration_cover_range, never clipped */
   uint32_t recorded;  /* tensors with a recorded range */
 };
 

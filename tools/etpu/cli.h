@@ -54,4 +54,10 @@ void cli_free_list(char **list, size_t n);
 int cli_metadata_normalization(const char *cmd, const char *model_path, const etpu_model *model, uint32_t input,
                                etpu_input_options *opts, bool *applied);
 
+/* The warning printed when a float image input gets raw pixels because
+ * neither --mean/--std nor the model's metadata gives a normalization:
+ * "etpu: warning: CMD: MODEL: input I: ..." naming the assumption (mean 0,
+ * std 1) and the flags that override it. */
+void cli_warn_assumed_normalization(const char *cmd, const char *model_path, uint32_t input);
+
 #endif

@@ -216,6 +216,20 @@ int etpu_cmd_compile(int argc, char **argv) {
     return 3;
   }
 
+  /* Each model's output must be writable before any model is compiled. */
+  for (uint32_t j = 0; j < npaths; j++) {
+    char *stem = stem_of(paths[j]);
+    char *outp = stem ? path_join(out_dir, stem, "_edgetpu.tflite") : NULL;
+    etpu_status st = outp ? etpu_file_check_writable(outp) : ETPU_OUT_OF_MEMORY;
+    free(outp);
+    free(stem);
+    if (st != ETPU_OK) {
+      if (st == ETPU_OUT_OF_MEMORY) fprintf(stderr, "etpu: error: compile: out of memory\n");
+      else fprintf(stderr, "etpu: error: compile: %s\nCompilation failed! Nothing was written.\n", etpu_errmsg());
+      return 3;
+    }
+  }
+
   job *jobs = calloc(npaths, sizeof *jobs);
   if (!jobs) return 3;
   int rc = 0;

@@ -110,7 +110,9 @@ int etpu_cmd_demo(int argc, char **argv) {
     return 2;
   }
   etpu_model *m;
-  etpu_status st = etpu_demo_build(&m);
+  etpu_status st = etpu_file_check_writable(argv[1]); /* before any work */
+  if (st != ETPU_OK) return cli_report(st);
+  st = etpu_demo_build(&m);
   if (st != ETPU_OK) return cli_report(st);
   st = etpu_model_write_file(m, argv[1], 0);
   etpu_model_free(m);

@@ -128,6 +128,8 @@ static void embedder_free(embedder *e) {
 /* Returns an exit code (0 ok), having printed why. */
 static int embedder_init(embedder *e, const etpu_model *m) {
   memset(e, 0, sizeof *e);
+  etpu_status cst = etpu_extractor_check(m); /* e.g. a classifier's softmax output */
+  if (cst != ETPU_OK) return cli_report(cst);
   if (etpu_model_input_count(m, 0) != 1 || etpu_model_output_count(m, 0) != 1) {
     fprintf(stderr, "etpu: error: %s: an embedding model has one input and one output (it has %u and %u)\n",
             etpu_model_label(m), etpu_model_input_count(m, 0), etpu_model_output_count(m, 0));
@@ -216,27 +218,16 @@ static char *labels_path(const char *out) {
 
 /* Write the model and, beside it, its labels ("ID  NAME" per line, which
  * `etpu run --labels` reads); name[k] NULL gives the id as the name. Both
- * go through a temporary file and a rename, so a failure leaves neither
- * half-written. Returns an exit code. */
+ * go through etpu_write_file_atomic (a temporary file and a rename, mode
+ * 0666 less the umask), so neither is ever half-written. Returns an exit
+ * code. */
 static int write_model_labels(const etpu_model *m, const char *out, const char *const *name, uint32_t classes) {
   char *lp = labels_path(out);
-  char *tmp = lp ? malloc(strlen(lp) + 8) : NULL;
-  int rc = 0;
-  if (!tmp) {
-    fprintf(stderr, "etpu: error: out of memory\n");
-    free(lp);
-    return 3;
-  }
-  sprintf(tmp, "%s.XXXXXX", lp);
-  int fd = mkstemp(tmp);
-  FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = lp ? open_memstream(&text, &len) : NULL;
   if (!f) {
-    fprintf(stderr, "etpu: error: %s: %s\n", lp, strerror(errno));
-    if (fd >= 0) {
-      close(fd);
-      remove(tmp);
-    }
-    free(tmp);
+    fprintf(stderr, "etpu: error: out of memory\n");
     free(lp);
     return 3;
   }
@@ -246,22 +237,34 @@ static int write_model_labels(const etpu_model *m, const char *out, const char *
     else
       fprintf(f, "%u  %u\n", k, k);
   }
-  if (fclose(f) != 0) {
-    fprintf(stderr, "etpu: error: %s: %s\n", lp, strerror(errno));
-    rc = 3;
-  }
+  int rc = fclose(f) != 0 ? 3 : 0;
+  if (rc) fprintf(stderr, "etpu: error: out of memory for the labels of %s\n", out);
   if (rc == 0) rc = write_model(m, out);
-  if (rc == 0 && rename(tmp, lp) != 0) {
-    fprintf(stderr, "etpu: error: %s: %s\n", lp, strerror(errno));
-    rc = 3;
+  if (rc == 0) {
+    etpu_status st = etpu_write_file_atomic(lp, text, len);
+    rc = st == ETPU_OK ? 0 : cli_report(st);
   }
-  if (rc == 0)
-    printf("wrote %s\n", lp);
-  else
-    remove(tmp);
-  free(tmp);
+  if (rc == 0) printf("wrote %s\n", lp);
+  free(text);
   free(lp);
   return rc;
+}
+
+/* Before any work: OUT, and with `labels` its labels file, can be written
+ * (etpu_file_check_writable). Returns an exit code, having printed why. */
+static int check_outputs(const char *out, bool labels) {
+  etpu_status st = etpu_file_check_writable(out);
+  char *lp = NULL;
+  if (st == ETPU_OK && labels) {
+    lp = labels_path(out);
+    if (!lp) {
+      fprintf(stderr, "etpu: error: out of memory\n");
+      return 3;
+    }
+    st = etpu_file_check_writable(lp);
+  }
+  free(lp);
+  return st == ETPU_OK ? 0 : cli_report(st);
 }
 
 /* Shared parsing of MODEL -o OUT --class ID PATH... and the options each
@@ -343,6 +346,16 @@ static int parse_common(int argc, char **argv, bool need_classes, bool need_imag
         if (s[2] == 'd') {
           rc = add_data(a, v);
         } else {
+          /* A name given twice would merge two folders into one class. */
+          for (int j = 1; j < i; j++)
+            if (!strcmp(argv[j], "--class") && j + 1 < i && !strncmp(argv[j + 1], v, (size_t)(eq - v) + 1)) {
+              fprintf(stderr,
+                      "etpu: error: %s: class '%.*s' is given twice (--class %s and --class %s): give each class "
+                      "once, with one folder holding all its images\n",
+                      argv[0], (int)(eq - v), v, argv[j + 1], v);
+              usage(stderr);
+              return 2;
+            }
           uint32_t k = class_named(a, v, (size_t)(eq - v));
           rc = k == UINT32_MAX ? 3 : add_path(&a->images, eq + 1, k);
           cls = -1; /* a NAME=PATH takes one path */
@@ -435,7 +448,8 @@ int etpu_cmd_extract(int argc, char **argv) {
   etpu_model *m = NULL;
   embedder e = {0};
   float *all = NULL;
-  rc = open_model(a.model, &m);
+  rc = check_outputs(a.out, false);
+  if (rc == 0) rc = open_model(a.model, &m);
   if (rc) goto out;
   rc = embedder_init(&e, m);
   if (rc) goto out;
@@ -527,7 +541,8 @@ int etpu_cmd_imprint(int argc, char **argv) {
   uint32_t *ids = NULL;
   etpu_labels *kept_labels = NULL;
   etpu_status st;
-  rc = open_model(a.model, &m);
+  rc = check_outputs(a.out, a.images.n > 0);
+  if (rc == 0) rc = open_model(a.model, &m);
   if (rc) goto done;
   if (o.make) {
     st = etpu_imprint_make_model(m, o.scale, &made);
@@ -726,7 +741,8 @@ int etpu_cmd_train(int argc, char **argv) {
   embedder e = {0};
   float *emb = NULL;
   etpu_status st;
-  rc = open_model(a.model, &m);
+  rc = check_outputs(a.out, true);
+  if (rc == 0) rc = open_model(a.model, &m);
   if (rc) goto done;
   rc = embedder_init(&e, m);
   if (rc) goto done;

@@ -165,6 +165,14 @@ int cli_list_dir(const char *what, const char *dir, cli_entries kind, char ***ou
   return 0;
 }
 
+void cli_warn_assumed_normalization(const char *cmd, const char *model_path, uint32_t input) {
+  fprintf(stderr,
+          "etpu: warning: %s: %s: input %u: no --mean/--std given and no normalization in the model's metadata: "
+          "assuming it takes raw pixel values 0..255 (mean 0, std 1); if it was trained on [-1, 1] give --mean 127.5 "
+          "--std 127.5, on [0, 1] --mean 0 --std 255\n",
+          cmd, model_path, input);
+}
+
 int cli_metadata_normalization(const char *cmd, const char *model_path, const etpu_model *model, uint32_t input,
                                etpu_input_options *opts, bool *applied) {
   *applied = false;

@@ -167,8 +167,10 @@ typedef struct state {
   float **samples;    /* nsamples x ninputs buffers */
   size_t *bytes;      /* per input */
   etpu_input_options in_opts[16]; /* per input: --mean/--std, or the model metadata's normalization */
+  bool images[16];                /* per input: some sample was an image (so in_opts applied) */
   void *qbytes;
   etpu_compilation *comp;
+  const char *label; /* the model's path, for messages */
 } state;
 
 /* A progress line on a terminal (nothing when stderr is redirected). */
@@ -325,10 +327,20 @@ static int load_samples(state *s) {
         fprintf(stderr, "etpu: error: out of memory\n");
         return 3;
       }
-      etpu_status st = etpu_tensor_load(s->files[k * n + i], &in[i], &s->in_opts[i], *slot, s->bytes[i], NULL);
+      etpu_input_kind kind = ETPU_INPUT_RAW;
+      etpu_status st = etpu_tensor_load(s->files[k * n + i], &in[i], &s->in_opts[i], *slot, s->bytes[i], &kind);
       if (st != ETPU_OK) {
         fprintf(stderr, "etpu: error: quantize: calibration sample %s: %s\n", s->files[k * n + i], etpu_errmsg());
         return st == ETPU_IO_ERROR || st == ETPU_OUT_OF_MEMORY ? 3 : 1;
+      }
+      if (kind == ETPU_INPUT_IMAGE && !s->images[i]) {
+        s->images[i] = true;
+        if (!s->in_opts[i].normalize) {
+          /* Raw pixels, as etpu_image_to_tensor's default: say so, and record it. */
+          s->in_opts[i].mean = 0.0f;
+          s->in_opts[i].std = 1.0f;
+          cli_warn_assumed_normalization("quantize", s->label, i);
+        }
       }
     }
   }
@@ -380,7 +392,10 @@ int etpu_cmd_quantize(int argc, char **argv) {
   if (rc) return rc < 0 ? 0 : rc;
   state s;
   memset(&s, 0, sizeof s);
+  s.label = a.model;
   etpu_status st;
+  /* The output must be writable before calibration and refinement start. */
+  if ((st = etpu_file_check_writable(a.out)) != ETPU_OK) return cli_report(st);
   if ((st = etpu_model_open(a.model, &s.model)) != ETPU_OK) {
     rc = cli_report(st);
     goto done;
@@ -416,8 +431,24 @@ int etpu_cmd_quantize(int argc, char **argv) {
     rc = cli_report(st);
     goto done;
   }
+  /* Integer inputs take raw pixels (uint8; int8: pixel - 128), as in Coral's
+   * models and `etpu run`: give each image input the whole pixel range, so
+   * that its parameters map pixels onto the normalized values. */
+  for (uint32_t i = 0; a.q.io != ETPU_QUANT_IO_FLOAT && i < s.ninputs; i++) {
+    if (!s.images[i]) continue;
+    float lo = (0.0f - s.in_opts[i].mean) / s.in_opts[i].std, hi = (255.0f - s.in_opts[i].mean) / s.in_opts[i].std;
+    if ((st = etpu_calibration_cover_range(s.cal, (uint32_t)etpu_model_input(s.model, 0, i), lo, hi)) != ETPU_OK) {
+      rc = cli_report(st);
+      goto done;
+    }
+  }
   if ((st = etpu_quantize(s.model, s.cal, &a.q, &s.qmodel)) != ETPU_OK) {
     rc = cli_report(st);
+    /* Ranges missing for want of samples: the command line's to fix. */
+    if (st == ETPU_INVALID_STATE && !a.ncalib) {
+      fprintf(stderr, "etpu: error: quantize: give --calib DIR with samples for them\n");
+      rc = 2;
+    }
     goto done;
   }
   if (a.bias_correct || a.gptq) {
@@ -451,6 +482,19 @@ int etpu_cmd_quantize(int argc, char **argv) {
       printf("bias correction: %u layer(s) corrected on %zu sample(s)\n", rr.corrected, s.nsamples);
   }
   if ((rc = each_sample(&s, "comparing", pass_compare)) != 0) goto done;
+  /* Record how images became inputs, so that `etpu run` on OUT needs no flags. */
+  for (uint32_t i = 0; i < s.ninputs; i++) {
+    if (!s.images[i]) continue;
+    bool changed = false;
+    if ((st = etpu_model_set_input_normalization(s.qmodel, i, s.in_opts[i].mean, s.in_opts[i].std, &changed)) !=
+        ETPU_OK) {
+      rc = cli_report(st);
+      goto done;
+    }
+    if (changed && !a.quiet)
+      printf("input %u: normalization mean %g, std %g recorded in %s's metadata (TFLITE_METADATA)\n", i,
+             s.in_opts[i].mean, s.in_opts[i].std, a.out);
+  }
   size_t qsize = 0;
   if ((st = etpu_model_write_buffer(s.qmodel, ETPU_WRITE_COMPACT, &s.qbytes, &qsize)) != ETPU_OK ||
       (st = etpu_write_file_atomic(a.out, s.qbytes, qsize)) != ETPU_OK) {

@@ -150,6 +150,19 @@ static uint32_t top_k(const etpu_tensor_info *t, const void *data, size_t n, uin
   return m;
 }
 
+/* Give t the shape the interpreter holds for tensor `tensor`: the model's,
+ * or the one an op set for an output the model leaves unshaped (the
+ * PosenetDecoderOp's, TFLite_Detection_PostProcess's), so text, --json and
+ * .npy files report the real shape, not the declared empty one. */
+static void use_interp_shape(const etpu_interp *interp, int32_t tensor, etpu_tensor_info *t) {
+  uint32_t rank;
+  const int32_t *dims;
+  if (tensor >= 0 && etpu_interp_tensor_shape(interp, (uint32_t)tensor, &rank, &dims) == ETPU_OK) {
+    t->rank = rank;
+    t->shape = dims;
+  }
+}
+
 static void print_shape(FILE *f, const etpu_tensor_info *t, bool json) {
   fputc('[', f);
   for (uint32_t i = 0; i < t->rank; i++) fprintf(f, "%s%d", i ? (json ? ", " : ",") : "", t->shape[i]);
@@ -314,6 +327,7 @@ typedef struct run_state {
   etpu_input_kind in_kind[MAX_INPUTS];
   etpu_input_options in_opts[MAX_INPUTS]; /* .normalize set from the model's metadata: printed */
   bool from_meta[MAX_INPUTS];
+  bool assumed[MAX_INPUTS]; /* a float image input given raw pixels for want of a normalization (warned) */
   double *times;
 } run_state;
 
@@ -351,15 +365,8 @@ static int write_outputs(const run_args *a, run_state *s, uint32_t nout) {
     snprintf(name, sizeof name, "output_%u.npy", k);
     char *path = path_join(a->output_dir, name);
     if (!path) return 3;
-    /* The interpreter's shape: ops such as PosenetDecoderOp shape outputs
-     * the model leaves empty. */
-    uint32_t rank = t.rank;
-    const int32_t *dims = t.shape;
-    if (etpu_interp_tensor_shape(s->interp, (uint32_t)etpu_interp_output_index(s->interp, k), &rank, &dims) != ETPU_OK) {
-      rank = t.rank;
-      dims = t.shape;
-    }
-    st = etpu_npy_write(path, t.type, rank, dims, data, size);
+    use_interp_shape(s->interp, etpu_interp_output_index(s->interp, k), &t);
+    st = etpu_npy_write(path, t.type, t.rank, t.shape, data, size);
     free(path);
     if (st != ETPU_OK) return cli_report(st);
   }
@@ -383,13 +390,8 @@ static int dump_tensors(const run_args *a, run_state *s, uint32_t *written, uint
     snprintf(name, sizeof name, "t%u.npy", i);
     char *path = path_join(a->dump_dir, name);
     if (!path) return 3;
-    uint32_t rank = t.rank;
-    const int32_t *dims = t.shape;
-    if (etpu_interp_tensor_shape(s->interp, i, &rank, &dims) != ETPU_OK) {
-      rank = t.rank;
-      dims = t.shape;
-    }
-    etpu_status st = etpu_npy_write(path, t.type, rank, dims, data, size);
+    use_interp_shape(s->interp, (int32_t)i, &t);
+    etpu_status st = etpu_npy_write(path, t.type, t.rank, t.shape, data, size);
     free(path);
     if (st == ETPU_UNSUPPORTED) {
       (*skipped)++;
@@ -418,9 +420,9 @@ static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t ar
     printf(", \"file\": ");
     cli_json_string(stdout, a->inputs[i]);
     printf(", \"kind\": \"%s\"", kind_name(s->in_kind[i]));
-    if (s->in_kind[i] == ETPU_INPUT_IMAGE && (s->from_meta[i] || s->in_opts[i].normalize))
+    if (s->in_kind[i] == ETPU_INPUT_IMAGE && (s->from_meta[i] || s->in_opts[i].normalize || s->assumed[i]))
       printf(", \"normalization\": {\"mean\": %.9g, \"std\": %.9g, \"from\": \"%s\"}", s->in_opts[i].mean,
-             s->in_opts[i].std, s->from_meta[i] ? "metadata" : "--mean/--std");
+             s->in_opts[i].std, s->from_meta[i] ? "metadata" : s->assumed[i] ? "assumed" : "--mean/--std");
     printf("}");
   }
   printf("], \"outputs\": [");
@@ -432,6 +434,7 @@ static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t ar
     if (etpu_interp_output(s->interp, k, &data, &size) != ETPU_OK ||
         etpu_model_tensor(s->model, 0, (uint32_t)ti, &t) != ETPU_OK)
       continue;
+    use_interp_shape(s->interp, ti, &t);
     size_t n = element_count(&t);
     printf("%s{\"index\": %u, \"tensor\": %d, \"name\": ", k ? ", " : "", k, ti);
     cli_json_string(stdout, t.name);
@@ -494,6 +497,8 @@ static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t ar
     printf(" <- %s (%s", a->inputs[i], kind_name(s->in_kind[i]));
     if (s->from_meta[i] && s->in_kind[i] == ETPU_INPUT_IMAGE)
       printf("; normalization from the model's metadata: mean %g, std %g", s->in_opts[i].mean, s->in_opts[i].std);
+    if (s->assumed[i] && s->in_kind[i] == ETPU_INPUT_IMAGE)
+      printf("; normalization assumed: mean 0, std 1, raw pixels");
     printf(")\n");
   }
   for (uint32_t k = 0; k < nout; k++) {
@@ -504,6 +509,7 @@ static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t ar
     if (etpu_interp_output(s->interp, k, &data, &size) != ETPU_OK ||
         etpu_model_tensor(s->model, 0, (uint32_t)ti, &t) != ETPU_OK)
       continue;
+    use_interp_shape(s->interp, ti, &t);
     size_t n = element_count(&t);
     printf("output %u '%s' %s", k, t.name, etpu_dtype_name(t.type));
     print_shape(stdout, &t, false);
@@ -589,6 +595,12 @@ int etpu_cmd_run(int argc, char **argv) {
     if ((st = etpu_tensor_load(a.inputs[i], &t, &s.in_opts[i], s.in_buf[i], bytes, &s.in_kind[i])) != ETPU_OK) {
       rc = report_input(st);
       goto done;
+    }
+    if (s.in_kind[i] == ETPU_INPUT_IMAGE && t.type == ETPU_FLOAT32 && !s.in_opts[i].normalize) {
+      s.assumed[i] = true;
+      s.in_opts[i].mean = 0.0f; /* what etpu_image_to_tensor used: raw pixels */
+      s.in_opts[i].std = 1.0f;
+      cli_warn_assumed_normalization("run", a.model, i);
     }
   }
   s.times = malloc((size_t)a.repeat * sizeof *s.times);
