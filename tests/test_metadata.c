@@ -389,9 +389,9 @@ static void test_write(const char *dir) {
     /* The written buffer survives the hostile-buffer treatment too. */
     if (data) damage_all(data, size, "written TFLITE_METADATA");
   }
-  etpu_model_close(r);
+  etpu_model_free(r);
   etpu_free(bytes);
-  etpu_model_close(m);
+  etpu_model_free(m);
   if (!dir) return;
   /* DeepLab records 127.5/127.5: the same values change nothing (its own
    * entry stays, byte for byte); others replace it. */
@@ -410,9 +410,9 @@ static void test_write(const char *dir) {
   CHECK(etpu_model_set_input_normalization(m, 0, 0.0f, 255.0f, &changed) == ETPU_OK && changed);
   r = reopen(m, &bytes);
   if (r) expect_norm(r, 0, 1, 0.0f, 255.0f);
-  etpu_model_close(r);
+  etpu_model_free(r);
   etpu_free(bytes);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 int main(void) {

@@ -261,7 +261,7 @@ static void quantizer_cases(const char *shared) {
                 strstr(etpu_errmsg(), "'out_1'") && strstr(etpu_errmsg(), "'out_2'"),
             "weight_shared_between_convs without ranges for out_1, out_2: %s: %s", etpu_status_name(wst),
             etpu_errmsg());
-  etpu_model_close(q);
+  etpu_model_free(q);
   q = NULL;
   if (fm) {
     etpu_calibration *wcal = NULL;
