@@ -1052,7 +1052,7 @@ static int run_model(const char *path, uint32_t min_ops, const run_opts *ro, pth
         rc = 1;
         break;
       }
-      long bad = check_one(&n, ip, buf, size, pool[th], true);
+      long bad = check_one(&n, ip, buf, size, pool[th], k == 0 && th == 0);
       etpu_interp_destroy(ip);
       ip = NULL;
       if (bad < 0) rc = 1;
