@@ -104,7 +104,6 @@ typedef struct node {
   size_t batch, h, w;   /* setup sizes: conv/maxpool N,H,W of the input; GAP N and H*W; FC/softmax/convert rows */
   size_t shape[2][4];   /* K_ADD: operand shapes */
   size_t rank[2];
-  double ms;            /* accumulated run time */
 } node;
 
 /* A model built from XNNPACK operators: the first `built` ops of subgraph 0. */
@@ -729,12 +728,12 @@ static bool xnet_run_node(node *e, pthreadpool_t pool) {
   return true;
 }
 
-static bool xnet_run(xnet *n, pthreadpool_t pool) {
+/* Run every built op; with op_ms (n->built entries), time each. */
+static bool xnet_run(xnet *n, pthreadpool_t pool, double *op_ms) {
   for (uint32_t k = 0; k < n->built; k++) {
-    node *e = &n->nodes[k];
-    double t0 = now_ms();
-    if (!xnet_run_node(e, pool)) return false;
-    e->ms += now_ms() - t0;
+    double t0 = op_ms ? now_ms() : 0;
+    if (!xnet_run_node(&n->nodes[k], pool)) return false;
+    if (op_ms) op_ms[k] = now_ms() - t0;
   }
   return true;
 }
@@ -847,59 +846,79 @@ static long check_one(xnet *n, etpu_interp *ip, const uint8_t *in, size_t in_siz
 
 typedef struct timing {
   bool ok;
-  double xnn_ms[2], etpu_ms[2]; /* [0]: 1 thread, [1]: 2 threads */
+  double xnn_ms[2], etpu_ms[2];   /* medians; [0]: 1 thread, [1]: 2 threads */
+  double xnn_min[2], etpu_min[2]; /* minima */
 } timing;
 
-static bool time_xnn(xnet *n, pthreadpool_t pool, int reps, double *t, double *median_out) {
-  if (!xnet_setup(n, pool)) return false;
-  for (uint32_t k = 0; k < n->built; k++) n->nodes[k].ms = 0;
-  for (int r = 0; r < WARMUP + reps; r++) {
-    double t0 = now_ms();
-    if (r == WARMUP)
-      for (uint32_t k = 0; k < n->built; k++) n->nodes[k].ms = 0;
-    if (!xnet_run(n, pool)) return false;
-    if (r >= WARMUP) t[r - WARMUP] = now_ms() - t0;
-  }
-  *median_out = median(t, reps);
-  return true;
-}
-
-static bool time_etpu(const etpu_model *m, const xnet *n, uint32_t threads, const uint8_t *in, size_t in_size,
-                      int reps, double *t, double *median_out) {
+/* Time both sides on one thread count, alternating in blocks of BLOCK timed
+ * invokes so that both see the same load from whatever else runs on the
+ * machine; each block starts with one untimed invoke (XNNPACK's idle pool
+ * workers spin for a while after a run, which would slow etpu's next one).
+ * With op_ms (built x reps entries) also XNNPACK's time per op and run. */
+static bool time_pair(const etpu_model *m, xnet *n, int th, pthreadpool_t pool, const uint8_t *in, size_t in_size,
+                      int reps, timing *tm, double *op_ms) {
+  enum { BLOCK = 5 };
   etpu_interp *ip;
-  if (!etpu_side(m, false, threads, &ip)) return false;
-  bool ok = etpu_interp_set_input(ip, 0, in, in_size) == ETPU_OK;
-  for (int r = 0; ok && r < WARMUP + reps; r++) {
-    double t0 = now_ms();
-    ok = etpu_run_prefix(ip, n) == ETPU_OK;
-    if (r >= WARMUP) t[r - WARMUP] = now_ms() - t0;
+  if (!xnet_setup(n, pool) || !etpu_side(m, false, (uint32_t)th + 1, &ip)) return false;
+  double *tx = malloc((size_t)reps * sizeof *tx), *te = malloc((size_t)reps * sizeof *te);
+  bool ok = tx && te && etpu_interp_set_input(ip, 0, in, in_size) == ETPU_OK;
+  for (int w = 0; ok && w < WARMUP; w++) ok = xnet_run(n, pool, NULL) && etpu_run_prefix(ip, n) == ETPU_OK;
+  for (int done = 0; ok && done < reps; done += BLOCK) {
+    int count = reps - done < BLOCK ? reps - done : BLOCK;
+    ok = xnet_run(n, pool, NULL);
+    for (int r = done; ok && r < done + count; r++) {
+      double t0 = now_ms();
+      ok = xnet_run(n, pool, op_ms ? op_ms + (size_t)r * n->built : NULL);
+      tx[r] = now_ms() - t0;
+    }
+    ok = ok && etpu_run_prefix(ip, n) == ETPU_OK;
+    for (int r = done; ok && r < done + count; r++) {
+      double t0 = now_ms();
+      ok = etpu_run_prefix(ip, n) == ETPU_OK;
+      te[r] = now_ms() - t0;
+    }
   }
-  if (!ok) printf("  etpu failed: %s\n", etpu_errmsg());
+  if (!ok) printf("  timing failed: %s\n", etpu_errmsg());
+  if (ok) {
+    tm->xnn_ms[th] = median(tx, reps); /* sorts */
+    tm->xnn_min[th] = tx[0];
+    tm->etpu_ms[th] = median(te, reps);
+    tm->etpu_min[th] = te[0];
+  }
+  free(tx);
+  free(te);
   etpu_interp_destroy(ip);
-  if (ok) *median_out = median(t, reps);
   return ok;
 }
 
-/* XNNPACK's time per op type (1 thread, the last timed runs). */
-static void print_op_table(const xnet *n, int reps) {
-  double total = 0;
-  for (uint32_t k = 0; k < n->built; k++) total += n->nodes[k].ms;
-  if (total <= 0) return;
-  printf("  XNNPACK 1T per op type (mean ms per invoke, share):\n");
-  bool done[256] = {false};
+/* XNNPACK's time per op type: the sum over its ops of each op's median. */
+static void print_op_table(const xnet *n, double *op_ms, int reps) {
+  double *col = malloc((size_t)reps * sizeof *col), *med = calloc(n->built, sizeof *med), total = 0;
+  if (!col || !med) goto done;
+  for (uint32_t k = 0; k < n->built; k++) {
+    for (int r = 0; r < reps; r++) col[r] = op_ms[(size_t)r * n->built + k];
+    med[k] = median(col, reps);
+    total += med[k];
+  }
+  if (total <= 0) goto done;
+  printf("  XNNPACK 1 thread, per op type (sum of each op's median, share):\n");
+  bool seen[256] = {false};
   for (uint32_t k = 0; k < n->built; k++) {
     int32_t code = n->nodes[k].code;
-    if (code < 0 || code > 255 || done[code]) continue;
-    done[code] = true;
+    if (code < 0 || code > 255 || seen[code]) continue;
+    seen[code] = true;
     double ms = 0;
     uint32_t count = 0;
     for (uint32_t j = k; j < n->built; j++)
       if (n->nodes[j].code == code) {
-        ms += n->nodes[j].ms;
+        ms += med[j];
         count++;
       }
-    printf("    %-20s x%-3u %9.3f ms  %5.1f%%\n", etpu_op_code_name(code), count, ms / reps, 100.0 * ms / total);
+    printf("    %-20s x%-3u %9.3f ms  %5.1f%%\n", etpu_op_code_name(code), count, ms, 100.0 * ms / total);
   }
+done:
+  free(col);
+  free(med);
 }
 
 /* ---- main ---------------------------------------------------------------- */
@@ -949,9 +968,15 @@ static long sysconf_cores(void) { return sysconf(_SC_NPROCESSORS_ONLN); }
 static void print_markdown(const result *res, int count, int reps) {
   char name[256], flags[256];
   cpu_name(name, sizeof name, flags, sizeof flags);
-  printf("\nCPU: %s (%s); %ld online cores; median of %d invokes; etpu --profile litert vs XNNPACK "
-         "0.0~git20220216 (Debian 12)\n\n",
-         name, flags[0] ? flags : "no AVX2", sysconf_cores(), reps);
+  double load = -1;
+  FILE *f = fopen("/proc/loadavg", "r");
+  if (f) {
+    if (fscanf(f, "%lf", &load) != 1) load = -1;
+    fclose(f);
+  }
+  printf("\nCPU: %s (%s); %ld online cores, load average %.1f at the end; median of %d invokes; etpu "
+         "--profile litert vs XNNPACK 0.0~git20220216 (Debian 12)\n\n",
+         name, flags[0] ? flags : "no AVX2", sysconf_cores(), load, reps);
   printf("| model | ops | etpu 1T ms | XNNPACK 1T ms | etpu / XNNPACK 1T | etpu 2T ms | XNNPACK 2T ms | etpu / XNNPACK 2T |\n");
   printf("|---|---|---|---|---|---|---|---|\n");
   for (int k = 0; k < count; k++) {
@@ -1076,23 +1101,19 @@ static int run_model(const char *path, uint32_t min_ops, const run_opts *ro, pth
          rc == 0 ? "every compared op output equal to etpu --profile litert" : "FAILED", n.built - skipped, skipped,
          checked, ro->image_count, ro->random_count);
   if (rc != 0 || ro->check_only || !in) goto done;
-  t = malloc((size_t)ro->reps * sizeof *t);
+  t = malloc((size_t)ro->reps * n.built * sizeof *t); /* XNNPACK's time per op and run, 1 thread */
   if (!t) goto done;
   int32_t t_in = etpu_model_input(m, 0, 0);
   memcpy(n.ptr[t_in], in, in_size);
   timing *tm = &res->tm;
-  for (int th = 1; th >= 0; th--) { /* 1 thread last, so its per-op times stay for the table */
-    if (!time_xnn(&n, pool[th], ro->reps, t, &tm->xnn_ms[th])) {
-      printf("  XNNPACK timing failed\n");
-      goto done;
-    }
-    if (!time_etpu(m, &n, (uint32_t)th + 1, in, in_size, ro->reps, t, &tm->etpu_ms[th])) goto done;
-  }
+  for (int th = 0; th < 2; th++)
+    if (!time_pair(m, &n, th, pool[th], in, in_size, ro->reps, tm, th == 0 ? t : NULL)) goto done;
   tm->ok = true;
   for (int th = 0; th < 2; th++)
-    printf("  %d thread%s: etpu %8.3f ms  XNNPACK %8.3f ms  etpu / XNNPACK %.2fx\n", th + 1, th ? "s" : " ",
-           tm->etpu_ms[th], tm->xnn_ms[th], tm->etpu_ms[th] / tm->xnn_ms[th]);
-  print_op_table(&n, ro->reps);
+    printf("  %d thread%s: etpu %8.3f ms (min %8.3f)  XNNPACK %8.3f ms (min %8.3f)  etpu / XNNPACK %.2fx\n",
+           th + 1, th ? "s" : " ", tm->etpu_ms[th], tm->etpu_min[th], tm->xnn_ms[th], tm->xnn_min[th],
+           tm->etpu_ms[th] / tm->xnn_ms[th]);
+  print_op_table(&n, t, ro->reps);
 done:
   free(t);
   free(in);
