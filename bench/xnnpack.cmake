@@ -15,9 +15,10 @@ if(ETPU_XNNPACK_PEER AND ETPU_XNNPACK_INCLUDE_DIR AND ETPU_PTHREADPOOL_INCLUDE_D
   set(ETPU_XNNPACK_LIBRARIES ${ETPU_XNNPACK_LIBRARY} ${ETPU_PTHREADPOOL_LIBRARY} m)
 else()
   set(ETPU_HAVE_XNNPACK OFF)
-  if(NOT ETPU_XNNPACK_REPORTED)
+  get_property(reported GLOBAL PROPERTY ETPU_XNNPACK_REPORTED)
+  if(NOT reported)
     message(STATUS "XNNPACK peer: libxnnpack-dev or libpthreadpool-dev not found (or ETPU_XNNPACK_PEER=OFF): "
                    "bench_xnnpack is not built and the xnnpack_peer test skips")
   endif()
 endif()
-set(ETPU_XNNPACK_REPORTED ON)
+set_property(GLOBAL PROPERTY ETPU_XNNPACK_REPORTED ON)
