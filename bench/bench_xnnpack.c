@@ -64,7 +64,7 @@
 #include "bench_util.h"
 #include "etpu/etpu.h"
 
-enum { WARMUP = 3, DEFAULT_REPS = 20, MAX_REPS = 100000, MAX_IMAGES = 16, MAX_MODELS = 64 };
+enum { WARMUP = 3, DEFAULT_REPS = 20, MAX_REPS = 100000, MAX_IMAGES = 16, MAX_MODELS = 64, MAX_CONCAT = 64 };
 
 /* LiteRT's XNNPACK delegate takes float pooling only: its 8-bit pools run
  * TFLite's builtin kernels, which round the average differently (±1) from
@@ -120,22 +120,6 @@ typedef struct xnet {
   uint8_t **ptr;        /* per tensor: where its bytes are (aliases point into another's) */
 } xnet;
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
-static double median(double *t, int n) {
-  qsort(t, (size_t)n, sizeof *t, cmp_double);
-  return n % 2 ? t[n / 2] : 0.5 * (t[n / 2 - 1] + t[n / 2]);
-}
-
 static size_t tensor_elems(const etpu_tensor_info *t) {
   size_t n = 1;
   for (uint32_t d = 0; d < t->rank; d++) n *= (size_t)(t->shape[d] > 0 ? t->shape[d] : 0);
@@ -181,6 +165,19 @@ static int64_t opt_int(const etpu_model *m, uint32_t op, const char *field, int6
   return etpu_model_op_option_int(m, 0, op, field, &v) == ETPU_OK ? v : dflt;
 }
 
+/* The fused activation as output bounds; false (refused) if unsupported. */
+static bool fused_range(xnet *n, uint32_t i, int32_t code, int64_t act, const etpu_tensor_info *o, int32_t *lo,
+                        int32_t *hi) {
+  return act_range(act, o, lo, hi) || refuse(n, i, code, "fused activation not supported%s", NULL);
+}
+
+/* Room for count XNNPACK operators (created by the caller, deleted by xnet_free). */
+static bool alloc_ops(xnet *n, node *e, uint32_t i, int32_t code, uint32_t count) {
+  e->x = calloc(count, sizeof *e->x);
+  e->nx = e->x ? count : 0;
+  return e->x || refuse(n, i, code, "out of memory%s", NULL);
+}
+
 /* TFLite's padding: SAME puts the odd pixel after. */
 static void same_pad(int64_t padding, size_t in, size_t k, size_t stride, size_t dil, uint32_t *before,
                      uint32_t *after) {
@@ -198,6 +195,37 @@ static bool one_quant(const etpu_tensor_info *t) { return t->quant_count == 1 &&
 /* Check that an activation tensor is a per-tensor quantized 8-bit NHWC one. */
 static bool act_tensor_ok(const etpu_tensor_info *t, uint32_t rank) {
   return is_q8(t->type) && one_quant(t) && (rank == 0 || t->rank == rank);
+}
+
+/* Describe op i's first input and its output; false (refused) when the op
+ * has no input or more than max_inputs, or they cannot be read. */
+static bool io_info(xnet *n, const etpu_op_info *op, uint32_t i, uint32_t max_inputs, etpu_tensor_info *in,
+                    etpu_tensor_info *o) {
+  if (op->input_count < 1 || op->input_count > max_inputs || op->inputs[0] < 0 ||
+      etpu_model_tensor(n->m, 0, (uint32_t)op->inputs[0], in) != ETPU_OK ||
+      etpu_model_tensor(n->m, 0, (uint32_t)op->outputs[0], o) != ETPU_OK)
+    return refuse(n, i, op->code, "operands unreadable or too many%s", NULL);
+  return true;
+}
+
+/* Record what a builder made of op e->op; true. */
+static bool mapped(node *e, node_kind kind, int32_t dtype, int32_t input) {
+  e->kind = kind;
+  e->dtype = dtype;
+  e->in[0] = input;
+  return true;
+}
+
+/* The int32 bias of a conv or FC layer (b, or *zero_bias_out: oc zeros the
+ * caller frees once the operator is created) and room for its operator. */
+static bool bias_and_op(xnet *n, node *e, uint32_t i, int32_t code, const etpu_tensor_info *b, size_t oc,
+                        const int32_t **bias_out, int32_t **zero_bias_out) {
+  *zero_bias_out = b ? NULL : calloc(oc ? oc : 1, sizeof **zero_bias_out);
+  *bias_out = b ? (const int32_t *)b->data : *zero_bias_out;
+  if (!*bias_out) return refuse(n, i, code, "out of memory%s", NULL);
+  if (alloc_ops(n, e, i, code, 1)) return true;
+  free(*zero_bias_out);
+  return false;
 }
 
 /* Map CONV_2D / DEPTHWISE_CONV_2D. */
@@ -234,47 +262,31 @@ static bool build_conv(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
     return refuse(n, i, op->code, "output size is not TFLite's for this padding%s", NULL);
   if (has_bias && (b.data_size < oc * 4)) return refuse(n, i, op->code, "bias shorter than the output channels%s", NULL);
   int32_t lo, hi;
-  if (!act_range(act, &o, &lo, &hi)) return refuse(n, i, op->code, "fused activation not supported%s", NULL);
-  const int32_t *bias = has_bias ? (const int32_t *)b.data : NULL;
-  int32_t *zero_bias = NULL;
-  if (!bias) { /* XNNPACK reads a NULL bias as zeros too, but only some versions: be explicit */
-    zero_bias = calloc(oc, sizeof *zero_bias);
-    if (!zero_bias) return refuse(n, i, op->code, "out of memory%s", NULL);
-    bias = zero_bias;
-  }
+  if (!fused_range(n, i, op->code, act, &o, &lo, &hi)) return false;
+  if (in.type == ETPU_UINT8 && f.quant_count != 1)
+    return refuse(n, i, op->code, "uint8 weights quantized per channel%s", NULL);
+  if (in.type == ETPU_INT8 && f.quant_count == 1 && f.zero_point[0] != 0)
+    return refuse(n, i, op->code, "int8 weights with a non-zero zero point%s", NULL);
+  if (in.type == ETPU_INT8 && f.quant_count != 1 && f.quant_count != oc)
+    return refuse(n, i, op->code, "per-channel scales do not match the output channels%s", NULL);
+  int32_t *zero_bias;
+  const int32_t *bias;
+  if (!bias_and_op(n, e, i, op->code, has_bias ? &b : NULL, oc, &bias, &zero_bias)) return false;
   uint32_t flags = dw ? XNN_FLAG_DEPTHWISE_CONVOLUTION : 0;
   enum xnn_status st;
-  e->x = calloc(1, sizeof *e->x);
-  if (!e->x) {
-    free(zero_bias);
-    return refuse(n, i, op->code, "out of memory%s", NULL);
-  }
-  e->nx = 1;
   if (in.type == ETPU_UINT8) {
-    if (f.quant_count != 1) {
-      free(zero_bias);
-      return refuse(n, i, op->code, "uint8 weights quantized per channel%s", NULL);
-    }
     st = xnn_create_convolution2d_nhwc_qu8(pt, pr, pb, pl, (uint32_t)kh, (uint32_t)kw, (uint32_t)sh, (uint32_t)sw,
                                            (uint32_t)dh, (uint32_t)dwf, (uint32_t)groups, gic, goc, ic, oc,
                                            (uint8_t)in.zero_point[0], in.scale[0], (uint8_t)f.zero_point[0],
                                            f.scale[0], (const uint8_t *)f.data, bias, (uint8_t)o.zero_point[0],
                                            o.scale[0], (uint8_t)lo, (uint8_t)hi, flags, &e->x[0]);
   } else if (f.quant_count == 1) {
-    if (f.zero_point[0] != 0) {
-      free(zero_bias);
-      return refuse(n, i, op->code, "int8 weights with a non-zero zero point%s", NULL);
-    }
     st = xnn_create_convolution2d_nhwc_qs8(pt, pr, pb, pl, (uint32_t)kh, (uint32_t)kw, (uint32_t)sh, (uint32_t)sw,
                                            (uint32_t)dh, (uint32_t)dwf, (uint32_t)groups, gic, goc, ic, oc,
                                            (int8_t)in.zero_point[0], in.scale[0], f.scale[0],
                                            (const int8_t *)f.data, bias, (int8_t)o.zero_point[0], o.scale[0],
                                            (int8_t)lo, (int8_t)hi, flags, &e->x[0]);
   } else {
-    if (f.quant_count != oc) {
-      free(zero_bias);
-      return refuse(n, i, op->code, "per-channel scales do not match the output channels%s", NULL);
-    }
     e->qc8 = true;
     st = xnn_create_convolution2d_nhwc_qc8(pt, pr, pb, pl, (uint32_t)kh, (uint32_t)kw, (uint32_t)sh, (uint32_t)sw,
                                            (uint32_t)dh, (uint32_t)dwf, (uint32_t)groups, gic, goc, ic, oc,
@@ -284,13 +296,10 @@ static bool build_conv(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
   }
   free(zero_bias); /* weights and bias are packed at create time */
   if (st != xnn_status_success) return refuse(n, i, op->code, "XNNPACK refused the convolution%s", NULL);
-  e->kind = K_CONV;
-  e->dtype = in.type;
-  e->in[0] = op->inputs[0];
   e->batch = (size_t)in.shape[0];
   e->h = ih;
   e->w = iw;
-  return true;
+  return mapped(e, K_CONV, in.type, op->inputs[0]);
 }
 
 static bool build_add(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
@@ -303,11 +312,8 @@ static bool build_add(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
       b.type != o.type || a.rank > 4 || b.rank > 4)
     return refuse(n, i, op->code, "only per-tensor 8-bit operands of rank <= 4%s", NULL);
   int32_t lo, hi;
-  if (!act_range(opt_int(n->m, i, "fused_activation_function", 0), &o, &lo, &hi))
-    return refuse(n, i, op->code, "fused activation not supported%s", NULL);
-  e->x = calloc(1, sizeof *e->x);
-  if (!e->x) return refuse(n, i, op->code, "out of memory%s", NULL);
-  e->nx = 1;
+  if (!fused_range(n, i, op->code, opt_int(n->m, i, "fused_activation_function", 0), &o, &lo, &hi)) return false;
+  if (!alloc_ops(n, e, i, op->code, 1)) return false;
   enum xnn_status st =
       o.type == ETPU_UINT8
           ? xnn_create_add_nd_qu8((uint8_t)a.zero_point[0], a.scale[0], (uint8_t)b.zero_point[0], b.scale[0],
@@ -329,9 +335,7 @@ static bool build_add(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
 /* AVERAGE_POOL_2D whose window is the whole image, and MEAN over H and W. */
 static bool build_gap(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
   etpu_tensor_info in, o;
-  if (op->input_count < 1 || etpu_model_tensor(n->m, 0, (uint32_t)op->inputs[0], &in) != ETPU_OK ||
-      etpu_model_tensor(n->m, 0, (uint32_t)op->outputs[0], &o) != ETPU_OK)
-    return refuse(n, i, op->code, "operands unreadable%s", NULL);
+  if (!io_info(n, op, i, UINT32_MAX, &in, &o)) return false;
   if (!act_tensor_ok(&in, 4) || !act_tensor_ok(&o, 0) || in.type != o.type)
     return refuse(n, i, op->code, "only per-tensor 8-bit NHWC input%s", NULL);
   size_t c = (size_t)in.shape[3];
@@ -353,10 +357,8 @@ static bool build_gap(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
       return refuse(n, i, op->code, "only the mean over H and W (axes 1, 2)%s", NULL);
   }
   int32_t lo, hi;
-  if (!act_range(act, &o, &lo, &hi)) return refuse(n, i, op->code, "fused activation not supported%s", NULL);
-  e->x = calloc(1, sizeof *e->x);
-  if (!e->x) return refuse(n, i, op->code, "out of memory%s", NULL);
-  e->nx = 1;
+  if (!fused_range(n, i, op->code, act, &o, &lo, &hi)) return false;
+  if (!alloc_ops(n, e, i, op->code, 1)) return false;
   enum xnn_status st =
       o.type == ETPU_UINT8
           ? xnn_create_global_average_pooling_nwc_qu8(c, c, c, (uint8_t)in.zero_point[0], in.scale[0],
@@ -366,20 +368,15 @@ static bool build_gap(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
                                                       (int8_t)o.zero_point[0], o.scale[0], (int8_t)lo, (int8_t)hi,
                                                       0, &e->x[0]);
   if (st != xnn_status_success) return refuse(n, i, op->code, "XNNPACK refused the global pooling%s", NULL);
-  e->kind = K_GAP;
-  e->dtype = o.type;
   if (op->code == ETPU_OP_AVERAGE_POOL_2D) e->not_oracle = LITERT_POOL_NOTE;
-  e->in[0] = op->inputs[0];
   e->batch = (size_t)in.shape[0];
   e->w = (size_t)in.shape[1] * (size_t)in.shape[2];
-  return true;
+  return mapped(e, K_GAP, o.type, op->inputs[0]);
 }
 
 static bool build_maxpool(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
   etpu_tensor_info in, o;
-  if (op->input_count != 1 || etpu_model_tensor(n->m, 0, (uint32_t)op->inputs[0], &in) != ETPU_OK ||
-      etpu_model_tensor(n->m, 0, (uint32_t)op->outputs[0], &o) != ETPU_OK)
-    return refuse(n, i, op->code, "operands unreadable%s", NULL);
+  if (!io_info(n, op, i, 1, &in, &o)) return false;
   if (!act_tensor_ok(&in, 4) || !act_tensor_ok(&o, 4) || in.type != o.type ||
       in.scale[0] != o.scale[0] || in.zero_point[0] != o.zero_point[0])
     return refuse(n, i, op->code, "only 8-bit NHWC with the same quantization in and out%s", NULL);
@@ -395,11 +392,8 @@ static bool build_maxpool(xnet *n, node *e, const etpu_op_info *op, uint32_t i) 
       (iw + pl + pr - fw) / sw + 1 != (size_t)o.shape[2])
     return refuse(n, i, op->code, "output size is not TFLite's for this padding%s", NULL);
   int32_t lo, hi;
-  if (!act_range(opt_int(n->m, i, "fused_activation_function", 0), &o, &lo, &hi))
-    return refuse(n, i, op->code, "fused activation not supported%s", NULL);
-  e->x = calloc(1, sizeof *e->x);
-  if (!e->x) return refuse(n, i, op->code, "out of memory%s", NULL);
-  e->nx = 1;
+  if (!fused_range(n, i, op->code, opt_int(n->m, i, "fused_activation_function", 0), &o, &lo, &hi)) return false;
+  if (!alloc_ops(n, e, i, op->code, 1)) return false;
   enum xnn_status st =
       o.type == ETPU_UINT8
           ? xnn_create_max_pooling2d_nhwc_u8(pt, pr, pb, pl, (uint32_t)fh, (uint32_t)fw, (uint32_t)sh, (uint32_t)sw,
@@ -407,14 +401,11 @@ static bool build_maxpool(xnet *n, node *e, const etpu_op_info *op, uint32_t i) 
           : xnn_create_max_pooling2d_nhwc_s8(pt, pr, pb, pl, (uint32_t)fh, (uint32_t)fw, (uint32_t)sh, (uint32_t)sw,
                                              1, 1, c, c, c, (int8_t)lo, (int8_t)hi, 0, &e->x[0]);
   if (st != xnn_status_success) return refuse(n, i, op->code, "XNNPACK refused the max pooling%s", NULL);
-  e->kind = K_MAXPOOL;
-  e->dtype = o.type;
   e->not_oracle = LITERT_POOL_NOTE;
-  e->in[0] = op->inputs[0];
   e->batch = (size_t)in.shape[0];
   e->h = ih;
   e->w = iw;
-  return true;
+  return mapped(e, K_MAXPOOL, o.type, op->inputs[0]);
 }
 
 static bool build_fc(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
@@ -436,16 +427,10 @@ static bool build_fc(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
       (has_bias && b.data_size < oc * 4))
     return refuse(n, i, op->code, "shapes do not fit the weights%s", NULL);
   int32_t lo, hi;
-  if (!act_range(opt_int(n->m, i, "fused_activation_function", 0), &o, &lo, &hi))
-    return refuse(n, i, op->code, "fused activation not supported%s", NULL);
-  int32_t *zero_bias = has_bias ? NULL : calloc(oc, sizeof *zero_bias);
-  const int32_t *bias = has_bias ? (const int32_t *)b.data : zero_bias;
-  e->x = calloc(1, sizeof *e->x);
-  if (!bias || !e->x) {
-    free(zero_bias);
-    return refuse(n, i, op->code, "out of memory%s", NULL);
-  }
-  e->nx = 1;
+  if (!fused_range(n, i, op->code, opt_int(n->m, i, "fused_activation_function", 0), &o, &lo, &hi)) return false;
+  int32_t *zero_bias;
+  const int32_t *bias;
+  if (!bias_and_op(n, e, i, op->code, has_bias ? &b : NULL, oc, &bias, &zero_bias)) return false;
   enum xnn_status st;
   if (o.type == ETPU_UINT8)
     st = xnn_create_fully_connected_nc_qu8(ic, oc, ic, oc, (uint8_t)in.zero_point[0], in.scale[0],
@@ -460,49 +445,34 @@ static bool build_fc(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
                                            (int8_t)lo, (int8_t)hi, 0, &e->x[0]);
   free(zero_bias);
   if (st != xnn_status_success) return refuse(n, i, op->code, "XNNPACK refused the fully connected layer%s", NULL);
-  e->kind = K_FC;
-  e->dtype = o.type;
-  e->in[0] = op->inputs[0];
   e->batch = tensor_elems(&in) / ic;
-  return true;
+  return mapped(e, K_FC, o.type, op->inputs[0]);
 }
 
 static bool build_softmax(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
   etpu_tensor_info in, o;
   double beta = 1.0;
-  if (op->input_count != 1 || etpu_model_tensor(n->m, 0, (uint32_t)op->inputs[0], &in) != ETPU_OK ||
-      etpu_model_tensor(n->m, 0, (uint32_t)op->outputs[0], &o) != ETPU_OK)
-    return refuse(n, i, op->code, "operands unreadable%s", NULL);
+  if (!io_info(n, op, i, 1, &in, &o)) return false;
   if (in.type != ETPU_UINT8 || o.type != ETPU_UINT8 || !one_quant(&in) || !one_quant(&o) || in.rank == 0)
     return refuse(n, i, op->code, "%s tensors: this XNNPACK has a softmax for uint8 only", etpu_dtype_name(in.type));
   if (etpu_model_op_option_float(n->m, 0, i, "beta", &beta) == ETPU_OK && beta != 1.0)
     return refuse(n, i, op->code, "beta other than 1%s", NULL);
   size_t c = (size_t)in.shape[in.rank - 1];
   if (!c) return refuse(n, i, op->code, "empty last dimension%s", NULL);
-  e->x = calloc(1, sizeof *e->x);
-  if (!e->x) return refuse(n, i, op->code, "out of memory%s", NULL);
-  e->nx = 1;
+  if (!alloc_ops(n, e, i, op->code, 1)) return false;
   if (xnn_create_softmax_nc_qu8(c, c, c, in.scale[0], (uint8_t)o.zero_point[0], o.scale[0], 0, &e->x[0]) !=
       xnn_status_success)
     return refuse(n, i, op->code, "XNNPACK refused the softmax (it needs output scale 1/256, zero point 0)%s", NULL);
-  e->kind = K_SOFTMAX;
-  e->dtype = o.type;
-  e->in[0] = op->inputs[0];
   e->batch = tensor_elems(&in) / c;
-  return true;
+  return mapped(e, K_SOFTMAX, o.type, op->inputs[0]);
 }
 
 static bool build_alias(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
   etpu_tensor_info in, o;
-  if (op->input_count < 1 || etpu_model_tensor(n->m, 0, (uint32_t)op->inputs[0], &in) != ETPU_OK ||
-      etpu_model_tensor(n->m, 0, (uint32_t)op->outputs[0], &o) != ETPU_OK)
-    return refuse(n, i, op->code, "operands unreadable%s", NULL);
+  if (!io_info(n, op, i, UINT32_MAX, &in, &o)) return false;
   if (in.data || tensor_bytes(&in) != tensor_bytes(&o) || in.type != o.type)
     return refuse(n, i, op->code, "input and output differ in size or type, or the input is constant%s", NULL);
-  e->kind = K_ALIAS;
-  e->dtype = o.type;
-  e->in[0] = op->inputs[0];
-  return true;
+  return mapped(e, K_ALIAS, o.type, op->inputs[0]);
 }
 
 /* CONCATENATION on the last axis, every operand quantized as the output. */
@@ -516,10 +486,11 @@ static bool build_concat(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
   if (axis != (int64_t)o.rank - 1 || opt_int(n->m, i, "fused_activation_function", 0) != ACT_NONE)
     return refuse(n, i, op->code, "only on the last axis, without activation%s", NULL);
   size_t oc = (size_t)o.shape[o.rank - 1], rows = oc ? tensor_elems(&o) / oc : 0, off = 0;
-  e->x = calloc(op->input_count, sizeof *e->x);
+  if (op->input_count > MAX_CONCAT) return refuse(n, i, op->code, "more operands than this program takes%s", NULL);
+  if (!alloc_ops(n, e, i, op->code, op->input_count)) return false;
   e->cat_in = calloc(op->input_count, sizeof *e->cat_in);
   e->cat_off = calloc(op->input_count, sizeof *e->cat_off);
-  if (!e->x || !e->cat_in || !e->cat_off) return refuse(n, i, op->code, "out of memory%s", NULL);
+  if (!e->cat_in || !e->cat_off) return refuse(n, i, op->code, "out of memory%s", NULL);
   for (uint32_t k = 0; k < op->input_count; k++) {
     etpu_tensor_info in;
     if (op->inputs[k] < 0 || etpu_model_tensor(n->m, 0, (uint32_t)op->inputs[k], &in) != ETPU_OK ||
@@ -530,7 +501,6 @@ static bool build_concat(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
     if (!c || tensor_elems(&in) / c != rows) return refuse(n, i, op->code, "operand shape does not fit%s", NULL);
     if (xnn_create_copy_nc_x8(c, c, oc, 0, &e->x[k]) != xnn_status_success)
       return refuse(n, i, op->code, "XNNPACK refused the copy%s", NULL);
-    e->nx = k + 1;
     e->cat_in[k] = op->inputs[k];
     e->cat_off[k] = off;
     off += c;
@@ -545,18 +515,14 @@ static bool build_concat(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
 /* QUANTIZE from float, DEQUANTIZE to float. */
 static bool build_convert(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
   etpu_tensor_info in, o;
-  if (op->input_count != 1 || etpu_model_tensor(n->m, 0, (uint32_t)op->inputs[0], &in) != ETPU_OK ||
-      etpu_model_tensor(n->m, 0, (uint32_t)op->outputs[0], &o) != ETPU_OK)
-    return refuse(n, i, op->code, "operands unreadable%s", NULL);
+  if (!io_info(n, op, i, 1, &in, &o)) return false;
   bool deq = op->code == ETPU_OP_DEQUANTIZE;
   const etpu_tensor_info *q = deq ? &in : &o, *f = deq ? &o : &in;
   if (f->type != ETPU_FLOAT32 || !act_tensor_ok(q, 0) || in.data || tensor_elems(&in) != tensor_elems(&o))
     return refuse(n, i, op->code, "only between float32 and 8-bit per tensor (no 8-bit to 8-bit convert in this XNNPACK)%s", NULL);
   size_t c = q->rank ? (size_t)q->shape[q->rank - 1] : 1;
   if (!c) return refuse(n, i, op->code, "empty last dimension%s", NULL);
-  e->x = calloc(1, sizeof *e->x);
-  if (!e->x) return refuse(n, i, op->code, "out of memory%s", NULL);
-  e->nx = 1;
+  if (!alloc_ops(n, e, i, op->code, 1)) return false;
   enum xnn_status st;
   uint8_t zu = (uint8_t)q->zero_point[0];
   int8_t zs = (int8_t)q->zero_point[0];
@@ -567,12 +533,9 @@ static bool build_convert(xnet *n, node *e, const etpu_op_info *op, uint32_t i) 
     st = q->type == ETPU_UINT8 ? xnn_create_convert_nc_f32_qu8(c, c, c, q->scale[0], zu, 0, 255, 0, &e->x[0])
                                : xnn_create_convert_nc_f32_qs8(c, c, c, q->scale[0], zs, -128, 127, 0, &e->x[0]);
   if (st != xnn_status_success) return refuse(n, i, op->code, "XNNPACK refused the conversion%s", NULL);
-  e->kind = K_CONVERT;
-  e->dtype = q->type;
   e->to_float = deq;
-  e->in[0] = op->inputs[0];
   e->batch = tensor_elems(&in) / c;
-  return true;
+  return mapped(e, K_CONVERT, q->type, op->inputs[0]);
 }
 
 static bool build_op(xnet *n, node *e, uint32_t i) {
@@ -636,10 +599,10 @@ static bool xnet_build(const etpu_model *m, xnet *n) {
   /* Memory: every non-constant tensor read or written by a built op; aliases share. */
   for (uint32_t k = 0; k < n->built; k++) {
     node *e = &n->nodes[k];
-    int32_t ins[64];
+    int32_t ins[MAX_CONCAT];
     uint32_t nin = 0;
     if (e->kind == K_CONCAT)
-      for (uint32_t j = 0; j < e->nx && nin < 64; j++) ins[nin++] = e->cat_in[j];
+      for (uint32_t j = 0; j < e->nx && nin < MAX_CONCAT; j++) ins[nin++] = e->cat_in[j];
     else
       for (int j = 0; j < 2; j++)
         if (e->in[j] >= 0) ins[nin++] = e->in[j];
@@ -733,9 +696,9 @@ static bool xnet_run_node(node *e, pthreadpool_t pool) {
 /* Run every built op; with op_ms (n->built entries), time each. */
 static bool xnet_run(xnet *n, pthreadpool_t pool, double *op_ms) {
   for (uint32_t k = 0; k < n->built; k++) {
-    double t0 = op_ms ? now_ms() : 0;
+    double t0 = op_ms ? bench_now_ms() : 0;
     if (!xnet_run_node(&n->nodes[k], pool)) return false;
-    if (op_ms) op_ms[k] = now_ms() - t0;
+    if (op_ms) op_ms[k] = bench_now_ms() - t0;
   }
   return true;
 }
@@ -869,22 +832,22 @@ static bool time_pair(const etpu_model *m, xnet *n, int th, pthreadpool_t pool, 
     int count = reps - done < BLOCK ? reps - done : BLOCK;
     ok = xnet_run(n, pool, NULL);
     for (int r = done; ok && r < done + count; r++) {
-      double t0 = now_ms();
+      double t0 = bench_now_ms();
       ok = xnet_run(n, pool, op_ms ? op_ms + (size_t)r * n->built : NULL);
-      tx[r] = now_ms() - t0;
+      tx[r] = bench_now_ms() - t0;
     }
     ok = ok && etpu_run_prefix(ip, n) == ETPU_OK;
     for (int r = done; ok && r < done + count; r++) {
-      double t0 = now_ms();
+      double t0 = bench_now_ms();
       ok = etpu_run_prefix(ip, n) == ETPU_OK;
-      te[r] = now_ms() - t0;
+      te[r] = bench_now_ms() - t0;
     }
   }
   if (!ok) printf("  timing failed: %s\n", etpu_errmsg());
   if (ok) {
-    tm->xnn_ms[th] = median(tx, reps); /* sorts */
+    tm->xnn_ms[th] = bench_median(tx, reps); /* sorts */
     tm->xnn_min[th] = tx[0];
-    tm->etpu_ms[th] = median(te, reps);
+    tm->etpu_ms[th] = bench_median(te, reps);
     tm->etpu_min[th] = te[0];
   }
   free(tx);
@@ -899,7 +862,7 @@ static void print_op_table(const xnet *n, double *op_ms, int reps) {
   if (!col || !med) goto done;
   for (uint32_t k = 0; k < n->built; k++) {
     for (int r = 0; r < reps; r++) col[r] = op_ms[(size_t)r * n->built + k];
-    med[k] = median(col, reps);
+    med[k] = bench_median(col, reps);
     total += med[k];
   }
   if (total <= 0) goto done;
