@@ -27,9 +27,12 @@
  * the ratio etpu / XNNPACK, then XNNPACK's time per op type. Before timing it
  * checks the bytes: every op output of the built part, XNNPACK against
  * etpu's litert profile (keep_all_tensors), on each input (images given with
- * --image, else cat.bmp; with --random K also K seeded random inputs);
- * mismatches are printed (tensor, count, first index, both values) and make
- * the program exit 1.
+ * --image, else cat.bmp; with --random K also K seeded random inputs; the
+ * first input on 1 and on 2 threads); mismatches are printed (tensor, count,
+ * first index, both values) and make the program exit 1. Each op reads
+ * etpu's bytes for its inputs, so a difference is charged to the op that
+ * made it. 8-bit pooling is run and timed but not compared
+ * (LITERT_POOL_NOTE): its differences are printed as notes.
  *
  * Usage: bench_xnnpack [N] [options] [MODEL.tflite[@MIN_OPS]...]
  *   N             timed invokes per side and thread count (default 20)
@@ -40,12 +43,13 @@
  *   --image FILE  an input image (repeatable)
  *   --random K    also K inputs of seeded random bytes
  *   MODEL@MIN_OPS the check fails unless XNNPACK built at least MIN_OPS ops
- * Without models: the Coral MobileNets, mnv2_int8io and DeepLab v3 of the
- * shared data folder (a model absent there is skipped, or, with --check, the
- * program exits 77 when the folder itself is absent: 1 when
- * ETPU_REQUIRE_SHARED_DATA=1). Exit 77 also when XNNPACK does not support
- * this CPU. Built only when CMake finds xnnpack.h, libXNNPACK and
- * libpthreadpool (bench/CMakeLists.txt).
+ * Without models: default_models below, from the shared data folder; when
+ * the folder is absent the program exits 77 (1 when
+ * ETPU_REQUIRE_SHARED_DATA=1). A model that cannot be opened fails the check
+ * (and is skipped when timing); one etpu cannot run, or of which XNNPACK
+ * builds no op, is skipped unless it has a MIN_OPS. Exit 77 also when
+ * XNNPACK does not support this CPU, 2 on a usage error. Built only when
+ * CMake finds xnnpack.h, libXNNPACK and libpthreadpool (bench/xnnpack.cmake).
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -64,11 +68,12 @@
 #include "bench_util.h"
 #include "etpu/etpu.h"
 
-enum { WARMUP = 3, DEFAULT_REPS = 20, MAX_REPS = 100000, MAX_IMAGES = 16, MAX_MODELS = 64, MAX_CONCAT = 64 };
+enum { WARMUP = 3, DEFAULT_REPS = 20, MAX_REPS = 100000, MAX_IMAGES = 16, MAX_MODELS = 512, MAX_CONCAT = 64 };
 
 /* LiteRT's XNNPACK delegate takes float pooling only: its 8-bit pools run
  * TFLite's builtin kernels, which round the average differently (±1) from
- * XNNPACK's global average pooling. Such ops are timed, not compared. */
+ * XNNPACK's global average pooling. Such ops (and the convolutions
+ * conv_delegate_note names) are timed, not compared. */
 #define LITERT_POOL_NOTE "LiteRT runs 8-bit pooling in TFLite's builtin kernel, not in XNNPACK"
 
 /* TFLite enum values read from op options. */
@@ -228,6 +233,25 @@ static bool bias_and_op(xnet *n, node *e, uint32_t i, int32_t code, const etpu_t
   return false;
 }
 
+/* Why LiteRT's XNNPACK delegate would leave this CONV_2D / DEPTHWISE_CONV_2D
+ * to TFLite's builtin kernel (which rounds differently), or NULL when it
+ * takes it. The rules (etpu's src/runtime/ops/conv.c states them as measured
+ * against LiteRT 2.5.3): a bias is required, quantized with zero point 0 and
+ * positive normal scales, one or one per output channel on dimension 0; a
+ * depthwise depth_multiplier must not be 0. */
+static const char *conv_delegate_note(const etpu_model *m, uint32_t i, bool dw, const etpu_tensor_info *b,
+                                      size_t oc) {
+  if (dw && opt_int(m, i, "depth_multiplier", 0) == 0)
+    return "LiteRT's XNNPACK delegate refuses depth_multiplier 0: TFLite's builtin kernel runs it";
+  if (!b) return "LiteRT's XNNPACK delegate refuses a conv without bias: TFLite's builtin kernel runs it";
+  bool ok = b->quant_count == 1 || (b->quant_count == oc && b->quantized_dimension == 0);
+  for (uint32_t k = 0; ok && k < b->quant_count; k++)
+    ok = b->scale[k] > 0.0f && isnormal(b->scale[k]) && b->zero_point[k] == 0;
+  return ok ? NULL
+            : "LiteRT's XNNPACK delegate refuses this bias quantization (not per tensor or per channel on "
+              "dimension 0 with zero point 0): TFLite's builtin kernel runs it";
+}
+
 /* Map CONV_2D / DEPTHWISE_CONV_2D. */
 static bool build_conv(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
   const etpu_model *m = n->m;
@@ -299,6 +323,7 @@ static bool build_conv(xnet *n, node *e, const etpu_op_info *op, uint32_t i) {
   e->batch = (size_t)in.shape[0];
   e->h = ih;
   e->w = iw;
+  e->not_oracle = conv_delegate_note(n->m, i, dw, has_bias ? &b : NULL, oc);
   return mapped(e, K_CONV, in.type, op->inputs[0]);
 }
 
@@ -765,7 +790,7 @@ static etpu_status etpu_run_prefix(etpu_interp *ip, const xnet *n) {
 static long check_one(xnet *n, etpu_interp *ip, const uint8_t *in, size_t in_size, pthreadpool_t pool,
                       bool verbose_notes) {
   int32_t t_in = etpu_model_input(n->m, 0, 0);
-  memcpy(n->ptr[t_in], in, in_size);
+  if (n->ptr[t_in]) memcpy(n->ptr[t_in], in, in_size); /* NULL: no built op reads it */
   if (etpu_interp_set_input(ip, 0, in, in_size) != ETPU_OK || etpu_run_prefix(ip, n) != ETPU_OK) {
     printf("  etpu failed: %s\n", etpu_errmsg());
     return -1;
@@ -792,17 +817,18 @@ static long check_one(xnet *n, etpu_interp *ip, const uint8_t *in, size_t in_siz
     for (size_t j = 0; j < size; j++)
       if (a[j] != b[j] && diff++ == 0) first = j;
     if (e->not_oracle) {
-      /* Not compared: report, and pass etpu's bytes on so that the ops after
-       * it are still checked on the same input. */
       if (diff && verbose_notes)
-        printf("  note: op %u %s: %zu of %zu bytes differ (%s): not compared, etpu's bytes passed on\n", e->op,
+        printf("  note: op %u %s: %zu of %zu bytes differ (%s): not compared\n", e->op,
                etpu_op_code_name(e->code), diff, size, e->not_oracle);
-      memcpy(b, a, size);
     } else if (diff) {
       printf("  MISMATCH op %u %s (t%d '%.60s'): %zu of %zu bytes differ, first at %zu: etpu %u, XNNPACK %u\n",
              e->op, etpu_op_code_name(e->code), e->out, ti.name, diff, size, first, a[first], b[first]);
       bad++;
     }
+    /* The next ops read etpu's bytes: each op is checked on the same input
+     * on both sides, and a difference is charged to the op that made it,
+     * not to every op after it. */
+    memcpy(b, a, size);
   }
   return bad;
 }
@@ -1027,6 +1053,12 @@ static int run_model(const char *path, uint32_t min_ops, const run_opts *ro, pth
     rc = 1;
     goto done;
   }
+  if (n.built > 0 && etpu_model_input_count(m, 0) != 1) {
+    printf("  %s: %u inputs; this program feeds models with one\n", min_ops ? "FAIL" : "skipped",
+           etpu_model_input_count(m, 0));
+    rc = min_ops ? 1 : 0;
+    goto done;
+  }
   if (n.built == 0) {
     printf("  skipped: nothing to compare or time\n");
     goto done;
@@ -1084,7 +1116,7 @@ static int run_model(const char *path, uint32_t min_ops, const run_opts *ro, pth
   t = malloc((size_t)ro->reps * n.built * sizeof *t); /* XNNPACK's time per op and run, 1 thread */
   if (!t) goto done;
   int32_t t_in = etpu_model_input(m, 0, 0);
-  memcpy(n.ptr[t_in], in, in_size);
+  if (n.ptr[t_in]) memcpy(n.ptr[t_in], in, in_size);
   timing *tm = &res->tm;
   for (int th = 0; th < 2; th++)
     if (!time_pair(m, &n, th, pool[th], in, in_size, ro->reps, tm, th == 0 ? t : NULL)) goto done;
@@ -1119,7 +1151,10 @@ int main(int argc, char **argv) {
     } else if (!strcmp(argv[k], "--random") && k + 1 < argc) {
       ro.random_count = atoi(argv[++k]);
       if (ro.random_count < 0 || ro.random_count > 1000) ro.random_count = 0;
-    } else if (argv[k][0] == '-' || model_count == MAX_MODELS) {
+    } else if (model_count == MAX_MODELS) {
+      fprintf(stderr, "bench_xnnpack: more than %d models\n", MAX_MODELS);
+      return 2;
+    } else if (argv[k][0] == '-') {
       fprintf(stderr, "usage: bench_xnnpack [N] [--check] [--markdown] [--image FILE]... [--random K] "
                       "[MODEL.tflite[@MIN_OPS]...]\n");
       return 2;
