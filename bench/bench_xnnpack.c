@@ -774,7 +774,7 @@ static bool etpu_side(const etpu_model *m, bool keep_all, uint32_t threads, etpu
   *ip_out = NULL;
   if (etpu_interp_create(m, &o, ip_out) != ETPU_OK || etpu_interp_plan(*ip_out, &arena) != ETPU_OK) {
     printf("  etpu cannot run it: %s\n", etpu_errmsg());
-    etpu_interp_destroy(*ip_out);
+    etpu_interp_free(*ip_out);
     *ip_out = NULL;
     return false;
   }
@@ -878,7 +878,7 @@ static bool time_pair(const etpu_model *m, xnet *n, int th, pthreadpool_t pool, 
   }
   free(tx);
   free(te);
-  etpu_interp_destroy(ip);
+  etpu_interp_free(ip);
   return ok;
 }
 
@@ -1068,7 +1068,7 @@ static int run_model(const char *path, uint32_t min_ops, const run_opts *ro, pth
     rc = min_ops ? 1 : 0;
     goto done;
   }
-  etpu_interp_destroy(ip);
+  etpu_interp_free(ip);
   ip = NULL;
   /* Byte check: every input on 1 thread, the first also on 2. */
   int inputs = ro->image_count + ro->random_count;
@@ -1090,7 +1090,7 @@ static int run_model(const char *path, uint32_t min_ops, const run_opts *ro, pth
         break;
       }
       long bad = check_one(&n, ip, buf, size, pool[th], k == 0 && th == 0);
-      etpu_interp_destroy(ip);
+      etpu_interp_free(ip);
       ip = NULL;
       if (bad < 0) rc = 1;
       else mismatched += bad;
@@ -1129,9 +1129,9 @@ static int run_model(const char *path, uint32_t min_ops, const run_opts *ro, pth
 done:
   free(t);
   free(in);
-  etpu_interp_destroy(ip);
+  etpu_interp_free(ip);
   xnet_free(&n);
-  etpu_model_close(m);
+  etpu_model_free(m);
   return rc;
 }
 
