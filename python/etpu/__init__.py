@@ -120,6 +120,12 @@ class Interpreter:
         (etpu's message)."""
         self._interp.invoke()
 
+    def reset_all_variables(self):
+        """Reset every variable (state) tensor, e.g. an LSTM's, to its
+        initial value (the zero point; 0 for float), as TFLite does. State
+        otherwise carries over from one invoke to the next."""
+        self._interp.reset_all_variables()
+
     def _details(self, which):
         return self._interp.details(which)
 

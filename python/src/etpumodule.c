@@ -347,6 +347,15 @@ static PyObject *interp_invoke(InterpObject *s, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
+static PyObject *interp_reset_variables(InterpObject *s, PyObject *unused) {
+  (void)unused;
+  if (check_open(s) || check_planned(s, "reset_all_variables()") || check_no_views(s, "reset_all_variables()"))
+    return NULL;
+  etpu_status st = etpu_interp_reset_state(s->interp);
+  if (st != ETPU_OK) return raise_status(st, PyExc_RuntimeError);
+  Py_RETURN_NONE;
+}
+
 /* Memory of tensor t: the shadow for an input, else the interpreter's. */
 static void *tensor_memory(InterpObject *s, long t, size_t *size) {
   int slot = input_slot(s, t);
@@ -704,6 +713,7 @@ static PyObject *interp_info(InterpObject *s, PyObject *unused) {
 static PyMethodDef interp_methods[] = {
     {"allocate_tensors", (PyCFunction)interp_allocate, METH_NOARGS, "Plan and allocate tensor memory."},
     {"invoke", (PyCFunction)interp_invoke, METH_NOARGS, "Run the model (GIL released)."},
+    {"reset_all_variables", (PyCFunction)interp_reset_variables, METH_NOARGS, "Reset state tensors."},
     {"get_tensor", (PyCFunction)interp_get_tensor, METH_VARARGS, "A copy of a tensor as a numpy array."},
     {"view", (PyCFunction)interp_view, METH_VARARGS, "A numpy view of a tensor's memory (counted)."},
     {"set_tensor", (PyCFunction)interp_set_tensor, METH_VARARGS, "Copy a numpy array into a graph input."},

@@ -319,3 +319,23 @@ def test_images(tmp_path):
     i.set_tensor(0, a)
     i.invoke()
     assert np.array_equal(i.get_tensor(88), np.load(out / "output_0.npy"))
+
+
+def test_reset_all_variables():
+    i = etpu.Interpreter(model_path=coral("keras_lstm_mnist_ptq.tflite"))
+    with pytest.raises(RuntimeError, match="before allocate_tensors"):
+        i.reset_all_variables()
+    i.allocate_tensors()
+    d = i.get_input_details()[0]
+    i.set_tensor(d["index"], i.image_to_input(coral("mnist_nine.bmp")))
+    out = i.get_output_details()[0]["index"]
+    i.invoke()
+    first = i.get_tensor(out)
+    i.reset_all_variables()
+    i.invoke()
+    assert np.array_equal(i.get_tensor(out), first)
+    assert first[0].argmax() == 9
+    v = i.tensor(out)()
+    with pytest.raises(RuntimeError, match="reference to internal data"):
+        i.reset_all_variables()
+    del v
