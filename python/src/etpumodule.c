@@ -169,7 +169,7 @@ static int interp_init(InterpObject *s, PyObject *args, PyObject *kw) {
   const char *profile = "litert";
   if (!PyArg_ParseTupleAndKeywords(args, kw, "|OOisp", names, &path, &content, &threads, &profile, &keep_all))
     return -1;
-  if (s->model) {
+  if (s->model || s->label || s->content) {
     PyErr_SetString(PyExc_RuntimeError, "etpu: an Interpreter is initialized once");
     return -1;
   }
@@ -412,7 +412,11 @@ static PyObject *tensor_array(InterpObject *s, long t, int copy) {
     if (a && size) memcpy(PyArray_DATA((PyArrayObject *)a), mem, size);
     return a;
   }
-  PyObject *a = PyArray_NewFromDescr(&PyArray_Type, d, (int)rank, shape, NULL, mem, NPY_ARRAY_CARRAY, NULL);
+  /* Constants live in the model's bytes (a read-only map, or the immutable
+   * model_content): their views are read-only. numpy works out the
+   * alignment of the memory itself. */
+  int flags = NPY_ARRAY_C_CONTIGUOUS | (info.data ? 0 : NPY_ARRAY_WRITEABLE);
+  PyObject *a = PyArray_NewFromDescr(&PyArray_Type, d, (int)rank, shape, NULL, mem, flags, NULL);
   if (!a) return NULL;
   ViewObject *v = PyObject_New(ViewObject, &ViewType);
   if (!v) {

@@ -339,3 +339,14 @@ def test_reset_all_variables():
     with pytest.raises(RuntimeError, match="reference to internal data"):
         i.reset_all_variables()
     del v
+
+
+def test_constant_views_are_read_only(interp):
+    weights = interp.get_tensor_details()[30]  # op 0's filter (CONV_2D inputs 0, 30, 29)
+    w = interp.tensor(weights["index"])()
+    assert w.shape == tuple(weights["shape"]) and not w.flags.writeable
+    with pytest.raises(ValueError, match="read-only"):
+        w[...] = 0
+    assert np.array_equal(w, interp.get_tensor(weights["index"]))
+    out = interp.tensor(interp.get_output_details()[0]["index"])()
+    assert out.flags.writeable and out.flags.aligned
