@@ -29,11 +29,19 @@ def coral(*parts):
     return os.path.join(CORAL, *parts)
 
 
+def run_cli(args):
+    """Run the etpu program with args (a list); its CompletedProcess. An
+    LD_PRELOAD set for python3 (the ASan runtime, under ETPU_SANITIZE) is
+    not passed on: the program carries its own sanitizer runtime."""
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    return subprocess.run([CLI] + list(args), capture_output=True, text=True, env=env)
+
+
 def etpu_run_json(model, inputs, *extra):
     """`etpu run MODEL --input ... --json` parsed; asserts exit 0."""
-    cmd = [CLI, "run", model]
+    cmd = ["run", model]
     for i in inputs:
         cmd += ["--input", i]
-    r = subprocess.run(cmd + list(extra) + ["--json"], capture_output=True, text=True)
+    r = run_cli(cmd + list(extra) + ["--json"])
     assert r.returncode == 0, "%s: exit %d: %s" % (" ".join(cmd), r.returncode, r.stderr)
     return json.loads(r.stdout)

@@ -6,13 +6,12 @@ must be refused by the other too (the same etpu message). Also checks that
 the thread count does not change an output byte."""
 import glob
 import os
-import subprocess
 
 import numpy as np
 import pytest
 
 import etpu
-from conftest import CLI, CORAL
+from conftest import CORAL, run_cli
 
 MODELS = sorted(os.path.relpath(p, CORAL) for p in glob.glob(os.path.join(CORAL, "**", "*.tflite"), recursive=True))
 
@@ -36,7 +35,7 @@ def test_same_bytes_as_etpu_run(model, profile, tmp_path):
         interp = etpu.Interpreter(model_path=path, profile=profile, num_threads=2)
     except ValueError as e:
         # etpu run must refuse it as well, with the same reason.
-        r = subprocess.run([CLI, "run", path, "--input", path, "--profile", profile], capture_output=True, text=True)
+        r = run_cli(["run", path, "--input", path, "--profile", profile])
         assert r.returncode != 0 and str(e).split(": ", 1)[1][:60] in r.stderr, (str(e), r.stderr)
         pytest.skip("neither runs it: %s" % str(e)[:150])
     interp.allocate_tensors()
@@ -50,10 +49,10 @@ def test_same_bytes_as_etpu_run(model, profile, tmp_path):
         files.append(str(f))
     interp.invoke()
     out = tmp_path / "out"
-    cmd = [CLI, "run", path, "--profile", profile, "--output-dir", str(out)]
+    cmd = ["run", path, "--profile", profile, "--output-dir", str(out)]
     for f in files:
         cmd += ["--input", f]
-    r = subprocess.run(cmd, capture_output=True, text=True)
+    r = run_cli(cmd)
     assert r.returncode == 0, r.stderr
     for k, d in enumerate(interp.get_output_details()):
         want = np.load(out / ("output_%d.npy" % k))

@@ -172,11 +172,10 @@ def test_etpu_compiled_model_with_delegate(tmp_path):
     """An etpu-compiled model runs with the Edge TPU delegate (simulated) and
     without it, and answers what its source model answers."""
     import shutil
-    import subprocess
-    from conftest import CLI
+    from conftest import run_cli
     src = tmp_path / "m.tflite"
     shutil.copy(coral("mobilenet_v1_0.25_128_quant.tflite"), src)
-    r = subprocess.run([CLI, "compile", "-s", "-o", str(tmp_path), str(src)], capture_output=True, text=True)
+    r = run_cli(["compile", "-s", "-o", str(tmp_path), str(src)])
     assert r.returncode == 0, r.stderr
     compiled = tmp_path / "m_edgetpu.tflite"
     assert compiled.exists()
