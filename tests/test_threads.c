@@ -235,6 +235,48 @@ static uint32_t check_model(const char *path, etpu_profile profile) {
   return compared;
 }
 
+/* Set inputs once, invoke twice: inputs intact, outputs equal. */
+static void check_inputs_kept(const char *path, uint32_t threads) {
+  etpu_model *m = NULL;
+  if (etpu_model_open(path, &m) != ETPU_OK) {
+    CHECK_MSG(false, "%s: %s", path, etpu_errmsg());
+    return;
+  }
+  etpu_interp_options o;
+  etpu_interp_options_init(&o);
+  o.num_threads = threads;
+  etpu_interp *ip = NULL;
+  CHECK_OK(etpu_interp_create(m, &o, &ip));
+  if (ip) CHECK_OK(etpu_interp_plan(ip, NULL));
+  etpu_tensor_info t;
+  const int32_t ti = ip ? etpu_interp_input_index(ip, 0) : -1;
+  uint8_t *in = NULL, *out1 = NULL;
+  size_t out_size = 0;
+  if (ti >= 0 && etpu_model_tensor(m, 0, (uint32_t)ti, &t) == ETPU_OK && (in = malloc(t.bytes)) != NULL) {
+    for (size_t k = 0; k < t.bytes; k++) in[k] = rnd8();
+    CHECK_OK(etpu_interp_set_input(ip, 0, in, t.bytes));
+    CHECK_OK(etpu_interp_invoke(ip));
+    const void *d = NULL;
+    size_t sz = 0;
+    CHECK_OK(etpu_interp_tensor(ip, (uint32_t)ti, &d, &sz));
+    CHECK_MSG(d && sz == t.bytes && !memcmp(d, in, sz), "%s, %u threads: the input changed during invoke", path,
+              threads);
+    CHECK_OK(etpu_interp_output(ip, 0, &d, &out_size));
+    out1 = malloc(out_size ? out_size : 1);
+    if (out1 && d) memcpy(out1, d, out_size);
+    CHECK_OK(etpu_interp_invoke(ip));
+    CHECK_OK(etpu_interp_output(ip, 0, &d, &sz));
+    CHECK_MSG(out1 && d && sz == out_size && !memcmp(d, out1, sz),
+              "%s, %u threads: a second invoke on the same inputs gave other outputs", path, threads);
+  } else {
+    CHECK_MSG(false, "%s: no input to set", path);
+  }
+  free(in);
+  free(out1);
+  etpu_interp_free(ip);
+  etpu_model_free(m);
+}
+
 int main(void) {
   test_pool();
   const char *dir = tu_shared_dir();
@@ -255,6 +297,12 @@ int main(void) {
       "goldens/models/mnv2_int8io.tflite",
       "float/vww_96_int8.tflite",
   };
+  for (uint32_t threads = 1; threads <= 3; threads++)
+    for (size_t k = 0; k < 3; k++) {
+      char path[4096];
+      snprintf(path, sizeof path, "%s/%s", dir, models[k]);
+      check_inputs_kept(path, threads);
+    }
   uint32_t models_run = 0;
   for (size_t k = 0; k < sizeof models / sizeof models[0]; k++) {
     char path[4096];

@@ -5,7 +5,7 @@
  *
  * Memory plan: every non-constant, non-variable tensor used by the graph
  * lives from the op that writes it (graph inputs: from the start) to the
- * last op that reads it (graph outputs: to the end). Tensors are placed
+ * last op that reads it (graph inputs and outputs: to the end). Tensors are placed
  * largest first at the lowest 16-aligned offset that does not overlap a
  * placed tensor whose lifetime intersects (a greedy-by-size plan, the way
  * TFLite's arena planner works). With keep_all_tensors every tensor gets
@@ -313,6 +313,10 @@ etpu_status etpu_interp_plan(etpu_interp *ip, size_t *arena_bytes_out) {
     if (t->first_use < -1) t->first_use = -1;
     t->last_use = end;
   }
+  /* Graph inputs keep their memory to the end, as TFLite's planner
+   * preserves inputs: they can be read back after invoke, and a second
+   * invoke without setting them again reads the same values. */
+  for (uint32_t i = 0; i < g->ninputs; i++) ip->t[g->inputs[i]].last_use = end;
   /* Variables: persistent memory, reset as TFLite does. */
   for (uint32_t i = 0; i < ip->ntensors; i++) {
     etpu_rtensor *t = &ip->t[i];
