@@ -22,11 +22,33 @@ int etpu_cmd_quantize(int argc, char **argv);
 /* Build the bundled demo model (a small uint8 classifier) in memory. */
 etpu_status etpu_demo_build(etpu_model **model_out);
 
-/* Print a JSON string literal with escapes. */
-void cli_json_string(FILE *f, const char *s);
+/* Exit codes of every subcommand (README, "Errors and exit codes"). */
+enum {
+  CLI_EXIT_OK = 0,    /* success (and -h/--help) */
+  CLI_EXIT_RULE = 1,  /* a model or an input file (image, .npy, labels, sample) broke a rule */
+  CLI_EXIT_USAGE = 2, /* unknown command or option, missing or bad flag value */
+  CLI_EXIT_IO = 3,    /* I/O error or out of memory */
+};
 
-/* "error: <message>" on stderr; returns the exit code for status. */
+/* The one status-to-exit-code table. ETPU_INVALID_ARGUMENT is a usage error
+ * when the library refused an option the command line gave, and a rule
+ * broken (1) when input_at_fault: the file handed to it did not fit (an
+ * image or .npy of the wrong size or type, a model that cannot be
+ * quantized). */
+int cli_exit_code(etpu_status st, bool input_at_fault);
+
+/* "etpu: error: <etpu_errmsg()>" on stderr; returns cli_exit_code(st, false)
+ * or, for cli_report_input, cli_exit_code(st, true). */
 int cli_report(etpu_status st);
+int cli_report_input(etpu_status st);
+
+/* s (a name from a file, a path, a label) escaped for a terminal or a text
+ * file by etpu_escape(ETPU_ESCAPE_TEXT): control characters and invalid
+ * UTF-8 made visible. The copy is valid until 8 more calls; NULL gives "". */
+const char *cli_t(const char *s);
+
+/* Print s as a JSON string literal (quotes included) by etpu_escape. */
+void cli_json_string(FILE *f, const char *s);
 
 /* Which entries of a folder cli_list_dir keeps (dotfiles never). */
 typedef enum cli_entries {

@@ -42,7 +42,7 @@ static void usage(FILE *f) {
 
 static int bad_usage(const char *fmt, const char *arg) {
   fprintf(stderr, "etpu: error: compile: ");
-  fprintf(stderr, fmt, arg);
+  fprintf(stderr, fmt, cli_t(arg));
   fprintf(stderr, "\n");
   usage(stderr);
   return 2;
@@ -212,7 +212,7 @@ int etpu_cmd_compile(int argc, char **argv) {
   if (nseg > 1 && npaths > 1) return bad_usage("-n compiles one model at a time%s", "");
   struct stat st_dir;
   if (stat(out_dir, &st_dir) != 0 || !S_ISDIR(st_dir.st_mode)) {
-    fprintf(stderr, "etpu: error: compile: output directory '%s' does not exist\n", out_dir);
+    fprintf(stderr, "etpu: error: compile: output directory '%s' does not exist\n", cli_t(out_dir));
     return 3;
   }
 
@@ -313,7 +313,7 @@ int etpu_cmd_compile(int argc, char **argv) {
     if (!as_json && search)
       printf("etpu: -d/-k ignored: etpu maps what the rules allow and never fails on a long prefix.\n");
     if (!as_json && sum.output_models > 1)
-      for (uint32_t k = 1; k < sum.output_models; k++) printf("Output model: %s\n", jb->out_path[k]);
+      for (uint32_t k = 1; k < sum.output_models; k++) printf("Output model: %s\n", cli_t(jb->out_path[k]));
     if (!as_json && j + 1 < npaths) printf("\n");
     etpu_free(text);
   }

@@ -115,6 +115,6 @@ int etpu_cmd_demo(int argc, char **argv) {
   st = etpu_model_write_file(m, argv[1], 0);
   etpu_model_close(m);
   if (st != ETPU_OK) return cli_report(st);
-  printf("wrote %s\n", argv[1]);
+  printf("wrote %s\n", cli_t(argv[1]));
   return 0;
 }

@@ -71,7 +71,7 @@ static bool list_push(image_list *l, const char *path, uint32_t label) {
 static int add_path(image_list *l, const char *path, uint32_t label) {
   struct stat st;
   if (stat(path, &st) != 0) {
-    fprintf(stderr, "etpu: error: %s: %s\n", path, strerror(errno));
+    fprintf(stderr, "etpu: error: %s: %s\n", cli_t(path), strerror(errno));
     return 3;
   }
   if (!S_ISDIR(st.st_mode)) return list_push(l, path, label) ? 0 : 3;
@@ -79,12 +79,12 @@ static int add_path(image_list *l, const char *path, uint32_t label) {
   size_t n = 0;
   int rc = cli_list_dir("", path, CLI_ENTRIES_IMAGES, &names, &n);
   if (rc == 0 && n == 0) {
-    fprintf(stderr, "etpu: error: %s: no .bmp, .png or .jpg images in this folder\n", path);
+    fprintf(stderr, "etpu: error: %s: no .bmp, .png or .jpg images in this folder\n", cli_t(path));
     rc = 1;
   }
   for (size_t i = 0; rc == 0 && i < n; i++)
     if (!list_push(l, names[i], label)) {
-      fprintf(stderr, "etpu: error: out of memory listing %s\n", path);
+      fprintf(stderr, "etpu: error: out of memory listing %s\n", cli_t(path));
       rc = 3;
     }
   cli_free_list(names, n);
@@ -130,7 +130,7 @@ static int embedder_init(embedder *e, const etpu_model *m) {
   memset(e, 0, sizeof *e);
   if (etpu_model_input_count(m, 0) != 1 || etpu_model_output_count(m, 0) != 1) {
     fprintf(stderr, "etpu: error: %s: an embedding model has one input and one output (it has %u and %u)\n",
-            etpu_model_label(m), etpu_model_input_count(m, 0), etpu_model_output_count(m, 0));
+            cli_t(etpu_model_label(m)), etpu_model_input_count(m, 0), etpu_model_output_count(m, 0));
     return 1;
   }
   etpu_interp_options o;
@@ -158,7 +158,7 @@ static int embedder_init(embedder *e, const etpu_model *m) {
     fprintf(stderr,
             "etpu: error: %s: output '%s' (%s) is not an embedding: want UINT8/INT8 quantized per tensor, or "
             "FLOAT32\n",
-            etpu_model_label(m), e->out.name, etpu_dtype_name(e->out.type));
+            cli_t(etpu_model_label(m)), cli_t(e->out.name), etpu_dtype_name(e->out.type));
     return 1;
   }
   e->dim = (uint32_t)d;
@@ -193,7 +193,7 @@ static int open_model(const char *path, etpu_model **m) {
 static int write_model(const etpu_model *m, const char *path) {
   etpu_status st = etpu_model_write_file(m, path, 0);
   if (st != ETPU_OK) return cli_report(st);
-  printf("wrote %s\n", path);
+  printf("wrote %s\n", cli_t(path));
   return 0;
 }
 
@@ -227,7 +227,7 @@ static int write_model_labels(const etpu_model *m, const char *out, const char *
   int fd = mkstemp(tmp);
   FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
   if (!f) {
-    fprintf(stderr, "etpu: error: %s: %s\n", lp, strerror(errno));
+    fprintf(stderr, "etpu: error: %s: %s\n", cli_t(lp), strerror(errno));
     if (fd >= 0) {
       close(fd);
       remove(tmp);
@@ -243,16 +243,16 @@ static int write_model_labels(const etpu_model *m, const char *out, const char *
       fprintf(f, "%u  %u\n", k, k);
   }
   if (fclose(f) != 0) {
-    fprintf(stderr, "etpu: error: %s: %s\n", lp, strerror(errno));
+    fprintf(stderr, "etpu: error: %s: %s\n", cli_t(lp), strerror(errno));
     rc = 3;
   }
   if (rc == 0) rc = write_model(m, out);
   if (rc == 0 && rename(tmp, lp) != 0) {
-    fprintf(stderr, "etpu: error: %s: %s\n", lp, strerror(errno));
+    fprintf(stderr, "etpu: error: %s: %s\n", cli_t(lp), strerror(errno));
     rc = 3;
   }
   if (rc == 0)
-    printf("wrote %s\n", lp);
+    printf("wrote %s\n", cli_t(lp));
   else
     remove(tmp);
   free(tmp);
@@ -296,7 +296,7 @@ static int add_data(common_args *a, const char *dir) {
   size_t n = 0;
   int rc = cli_list_dir("--data", dir, CLI_ENTRIES_SUBDIRS, &subs, &n);
   if (rc == 0 && n == 0) {
-    fprintf(stderr, "etpu: error: --data %s: no class subfolders (one folder of images per class)\n", dir);
+    fprintf(stderr, "etpu: error: --data %s: no class subfolders (one folder of images per class)\n", cli_t(dir));
     rc = 1;
   }
   for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -366,7 +366,7 @@ static int parse_common(int argc, char **argv, bool need_classes, bool need_imag
         i += r - 1;
         continue;
       }
-      fprintf(stderr, "etpu: error: %s: %s '%s'\n", argv[0], r < 0 ? "bad value for" : "unknown option", s);
+      fprintf(stderr, "etpu: error: %s: %s '%s'\n", argv[0], r < 0 ? "bad value for" : "unknown option", cli_t(s));
       usage(stderr);
       return 2;
     }
@@ -375,7 +375,7 @@ static int parse_common(int argc, char **argv, bool need_classes, bool need_imag
       continue;
     }
     if (need_classes && cls < 0) {
-      fprintf(stderr, "etpu: error: %s: image '%s' comes before any --class ID\n", argv[0], s);
+      fprintf(stderr, "etpu: error: %s: image '%s' comes before any --class ID\n", argv[0], cli_t(s));
       usage(stderr);
       return 2;
     }
@@ -455,7 +455,7 @@ int etpu_cmd_extract(int argc, char **argv) {
     rc = cli_report(st);
     goto out;
   }
-  printf("wrote %s: %zu embeddings of %u values\n", a.out, a.images.n, e.dim);
+  printf("wrote %s: %zu embeddings of %u values\n", cli_t(a.out), a.images.n, e.dim);
 out:
   free(all);
   embedder_free(&e);
@@ -547,7 +547,7 @@ int etpu_cmd_imprint(int argc, char **argv) {
   uint32_t first = etpu_imprint_class_count(im);
   rc = a.named ? 0 : check_classes("imprint", &a, first);
   if (rc) goto done;
-  if (first) printf("kept %u classes (%s)\n", first, a.model);
+  if (first) printf("kept %u classes (%s)\n", first, cli_t(a.model));
   /* Kept classes take their names from MODEL's labels file, when it has
    * one; a NAME=DIR class whose name is a kept class's adds to it, others
    * get new ids in the order given. ids[c] is the class id of label c. */
@@ -582,7 +582,7 @@ int etpu_cmd_imprint(int argc, char **argv) {
         count++;
       }
       if (count)
-        printf("class %u%s%s: %u image%s\n", id, a.named ? " " : "", a.named ? a.names[c] : "", count,
+        printf("class %u%s%s: %u image%s\n", id, a.named ? " " : "", a.named ? cli_t(a.names[c]) : "", count,
                count == 1 ? "" : "s");
     }
   st = etpu_imprint_build(im, &out);

@@ -58,7 +58,7 @@ static void usage(FILE *f) {
 
 static int bad_usage(const char *msg, const char *arg) {
   fprintf(stderr, "etpu: error: quantize: ");
-  fprintf(stderr, msg, arg);
+  fprintf(stderr, msg, cli_t(arg));
   fprintf(stderr, "\n");
   usage(stderr);
   return 2;
@@ -202,7 +202,7 @@ static int each_sample(state *s, const char *what, sample_fn fn) {
     etpu_status st = fn(s, (const float *const *)(s->samples + k * s->ninputs));
     if (st != ETPU_OK) {
       if (isatty(fileno(stderr))) fputc('\n', stderr);
-      fprintf(stderr, "etpu: error: quantize: sample %s%s: %s\n", s->files[k * s->ninputs],
+      fprintf(stderr, "etpu: error: quantize: sample %s%s: %s\n", cli_t(s->files[k * s->ninputs]),
               s->ninputs > 1 ? " (and its pair)" : "", etpu_errmsg());
       return st == ETPU_OUT_OF_MEMORY ? 3 : 1;
     }
@@ -227,7 +227,7 @@ static int gather_files(const args *a, state *s) {
     fprintf(stderr,
             "etpu: error: quantize: %s has %u inputs, and %d --calib folder(s) were given: give one folder per "
             "input, in input order\n",
-            a->model, s->ninputs, a->ncalib);
+            cli_t(a->model), s->ninputs, a->ncalib);
     return 2;
   }
   char **lists[16] = {0};
@@ -240,13 +240,13 @@ static int gather_files(const args *a, state *s) {
     for (int c = 1; c < a->ncalib && rc == 0; c++)
       if (counts[c] != counts[0]) {
         fprintf(stderr, "etpu: error: quantize: %s holds %zu sample(s) and %s %zu: folders of a %u-input model "
-                "must pair up file for file\n", a->calib[0], counts[0], a->calib[c], counts[c], s->ninputs);
+                "must pair up file for file\n", cli_t(a->calib[0]), counts[0], cli_t(a->calib[c]), counts[c], s->ninputs);
         rc = 2;
       }
     total = counts[0];
   }
   if (rc == 0 && total == 0) {
-    fprintf(stderr, "etpu: error: quantize: no calibration sample in %s\n", a->calib[0]);
+    fprintf(stderr, "etpu: error: quantize: no calibration sample in %s\n", cli_t(a->calib[0]));
     rc = 2;
   }
   size_t per = 0; /* float32 bytes of one sample, all inputs */
@@ -327,7 +327,7 @@ static int load_samples(state *s) {
       }
       etpu_status st = etpu_tensor_load(s->files[k * n + i], &in[i], &s->in_opts[i], *slot, s->bytes[i], NULL);
       if (st != ETPU_OK) {
-        fprintf(stderr, "etpu: error: quantize: calibration sample %s: %s\n", s->files[k * n + i], etpu_errmsg());
+        fprintf(stderr, "etpu: error: quantize: calibration sample %s: %s\n", cli_t(s->files[k * n + i]), etpu_errmsg());
         return st == ETPU_IO_ERROR || st == ETPU_OUT_OF_MEMORY ? 3 : 1;
       }
     }
@@ -360,7 +360,7 @@ static void print_report(const args *a, const state *s) {
            qi.quant_count ? (long long)qi.zero_point[0] : 0LL);
     if (has) printf("%-9.2f ", sq);
     else printf("%-9s ", "-");
-    printf("%.80s\n", qi.name);
+    printf("%s\n", cli_t(qi.name));
   }
   printf("calibration: %u sample(s); SQNR measured on %u tensor(s)", etpu_calibration_samples(s->cal), measured);
   if (measured) printf(", lowest %.2f dB (t%u)", worst, worst_t);
@@ -394,7 +394,7 @@ int etpu_cmd_quantize(int argc, char **argv) {
   }
   s.ninputs = etpu_model_input_count(s.model, 0);
   if (s.ninputs == 0 || s.ninputs > 16) {
-    fprintf(stderr, "etpu: error: quantize: %s has %u inputs; etpu quantizes models of 1 to 16 inputs\n", a.model,
+    fprintf(stderr, "etpu: error: quantize: %s has %u inputs; etpu quantizes models of 1 to 16 inputs\n", cli_t(a.model),
             s.ninputs);
     rc = 1;
     goto done;
@@ -405,7 +405,7 @@ int etpu_cmd_quantize(int argc, char **argv) {
       goto done;
     }
     if (!a.quiet)
-      printf("no --calib: using the %u range(s) %s records\n", etpu_calibration_recorded(s.cal), a.model);
+      printf("no --calib: using the %u range(s) %s records\n", etpu_calibration_recorded(s.cal), cli_t(a.model));
   } else {
     if ((rc = gather_files(&a, &s)) != 0 || (rc = input_options(&a, &s)) != 0 || (rc = load_samples(&s)) != 0)
       goto done;
@@ -458,7 +458,7 @@ int etpu_cmd_quantize(int argc, char **argv) {
     goto done;
   }
   print_report(&a, &s);
-  printf("wrote %s (%zu bytes)\n", a.out, qsize);
+  printf("wrote %s (%zu bytes)\n", cli_t(a.out), qsize);
   /* What the Edge TPU compiler would make of it. */
   etpu_compile_options co;
   memset(&co, 0, sizeof co);
@@ -473,8 +473,8 @@ int etpu_cmd_quantize(int argc, char **argv) {
   for (uint32_t i = 0; i < etpu_compilation_op_count(s.comp); i++) {
     etpu_op_mapping mp;
     if (etpu_compilation_op(s.comp, i, &mp) != ETPU_OK || mp.on_edgetpu) continue;
-    printf("  op %u %s on the CPU: %s%s%s\n", mp.op, mp.op_name, etpu_map_status_text(mp.status),
-           mp.reason[0] ? ": " : "", mp.reason);
+    printf("  op %u %s on the CPU: %s%s%s\n", mp.op, cli_t(mp.op_name), etpu_map_status_text(mp.status),
+           mp.reason[0] ? ": " : "", cli_t(mp.reason));
   }
 done:
   etpu_compilation_free(s.comp);

@@ -51,20 +51,10 @@ static void usage(FILE *f) {
 
 static int bad_usage(const char *fmt, const char *arg) {
   fprintf(stderr, "etpu: error: run: ");
-  fprintf(stderr, fmt, arg);
+  fprintf(stderr, fmt, cli_t(arg));
   fprintf(stderr, "\n");
   usage(stderr);
   return 2;
-}
-
-/* Input-file failures are the input's fault (1), not usage (2). */
-static int report_input(etpu_status st) {
-  fprintf(stderr, "etpu: error: %s\n", etpu_errmsg());
-  switch (st) {
-    case ETPU_IO_ERROR:
-    case ETPU_OUT_OF_MEMORY: return 3;
-    default: return 1;
-  }
 }
 
 static bool parse_long(const char *s, long lo, long hi, long *out) {
@@ -172,11 +162,11 @@ static int ensure_dir(const char *dir) {
   struct stat sb;
   if (stat(dir, &sb) == 0) {
     if (S_ISDIR(sb.st_mode)) return 0;
-    fprintf(stderr, "etpu: error: %s: exists and is not a directory\n", dir);
+    fprintf(stderr, "etpu: error: %s: exists and is not a directory\n", cli_t(dir));
     return 3;
   }
   if (mkdir(dir, 0777) != 0) {
-    fprintf(stderr, "etpu: error: %s: cannot create directory: %s\n", dir, strerror(errno));
+    fprintf(stderr, "etpu: error: %s: cannot create directory: %s\n", cli_t(dir), strerror(errno));
     return 3;
   }
   return 0;
@@ -477,14 +467,14 @@ static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t ar
 
 static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t arena, double tmin, double tmed,
                        uint32_t dumped, uint32_t skipped) {
-  printf("model: %s (profile %s)\n", a->model, etpu_profile_name((int)a->profile));
+  printf("model: %s (profile %s)\n", cli_t(a->model), etpu_profile_name((int)a->profile));
   for (uint32_t i = 0; i < a->ninputs; i++) {
     etpu_tensor_info t;
     int32_t ti = etpu_interp_input_index(s->interp, i);
     if (etpu_model_tensor(s->model, 0, (uint32_t)ti, &t) != ETPU_OK) continue;
-    printf("input %u '%s' %s", i, t.name, etpu_dtype_name(t.type));
+    printf("input %u '%s' %s", i, cli_t(t.name), etpu_dtype_name(t.type));
     print_shape(stdout, &t, false);
-    printf(" <- %s (%s", a->inputs[i], kind_name(s->in_kind[i]));
+    printf(" <- %s (%s", cli_t(a->inputs[i]), kind_name(s->in_kind[i]));
     if (s->from_meta[i] && s->in_kind[i] == ETPU_INPUT_IMAGE)
       printf("; normalization from the model's metadata: mean %g, std %g", s->in_opts[i].mean, s->in_opts[i].std);
     printf(")\n");
@@ -498,9 +488,9 @@ static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t ar
         etpu_model_tensor(s->model, 0, (uint32_t)ti, &t) != ETPU_OK)
       continue;
     size_t n = element_count(&t);
-    printf("output %u '%s' %s", k, t.name, etpu_dtype_name(t.type));
+    printf("output %u '%s' %s", k, cli_t(t.name), etpu_dtype_name(t.type));
     print_shape(stdout, &t, false);
-    if (a->output_dir) printf(" -> %s/output_%u.npy", a->output_dir, k);
+    if (a->output_dir) printf(" -> %s/output_%u.npy", cli_t(a->output_dir), k);
     printf("\n");
     long top = a->top < 0 ? DEFAULT_TOP : a->top;
     if (classifier_shaped(&t) && top > 0) {
@@ -509,7 +499,7 @@ static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t ar
       uint32_t m = idx ? top_k(&t, data, n, k2, idx) : 0;
       for (uint32_t r = 0; r < m; r++) {
         printf("  %5u  %.6f", idx[r], element(&t, data, idx[r]));
-        if (s->labels) printf("  %s", etpu_labels_get(s->labels, (uint32_t)n, idx[r]));
+        if (s->labels) printf("  %s", cli_t(etpu_labels_get(s->labels, (uint32_t)n, idx[r])));
         printf("\n");
       }
       free(idx);
@@ -524,7 +514,7 @@ static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t ar
   else
     printf("invoke: %.3f ms\n", tmin);
   printf("memory: arena %zu bytes (all tensors separately: %zu)\n", arena, etpu_interp_tensor_bytes(s->interp));
-  if (a->dump_dir) printf("tensors: %u written to %s, %u skipped (unused or not storable)\n", dumped, a->dump_dir, skipped);
+  if (a->dump_dir) printf("tensors: %u written to %s, %u skipped (unused or not storable)\n", dumped, cli_t(a->dump_dir), skipped);
 }
 
 int etpu_cmd_run(int argc, char **argv) {
@@ -535,7 +525,7 @@ int etpu_cmd_run(int argc, char **argv) {
   memset(&s, 0, sizeof s);
   etpu_status st;
   if (a.labels && (st = etpu_labels_read(a.labels, &s.labels)) != ETPU_OK) {
-    rc = report_input(st);
+    rc = cli_report_input(st);
     goto done;
   }
   if ((st = etpu_model_open(a.model, &s.model)) != ETPU_OK) {
@@ -557,7 +547,7 @@ int etpu_cmd_run(int argc, char **argv) {
   }
   uint32_t nin = etpu_interp_input_count(s.interp), nout = etpu_interp_output_count(s.interp);
   if (a.ninputs != nin) {
-    fprintf(stderr, "etpu: error: run: %s has %u input%s; %u --input file%s given\n", a.model, nin, nin == 1 ? "" : "s",
+    fprintf(stderr, "etpu: error: run: %s has %u input%s; %u --input file%s given\n", cli_t(a.model), nin, nin == 1 ? "" : "s",
             a.ninputs, a.ninputs == 1 ? "" : "s");
     rc = 2;
     goto done;
@@ -580,7 +570,7 @@ int etpu_cmd_run(int argc, char **argv) {
     }
     if ((rc = input_options(&a, &s, i, &t)) != 0) goto done;
     if ((st = etpu_tensor_load(a.inputs[i], &t, &s.in_opts[i], s.in_buf[i], bytes, &s.in_kind[i])) != ETPU_OK) {
-      rc = report_input(st);
+      rc = cli_report_input(st);
       goto done;
     }
   }
@@ -597,7 +587,7 @@ int etpu_cmd_run(int argc, char **argv) {
     }
     for (uint32_t i = 0; i < nin; i++)
       if ((st = etpu_interp_set_input(s.interp, i, s.in_buf[i], s.in_size[i])) != ETPU_OK) {
-        rc = report_input(st);
+        rc = cli_report_input(st);
         goto done;
       }
     double t0 = now_ms();
