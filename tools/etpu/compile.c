@@ -105,6 +105,27 @@ static char *stem_of(const char *path) {
   return s;
 }
 
+/* One model's entry of the --json document: the library's report object
+ * (which ends "}\n") with "segments" added: every output model written
+ * (one, or each pipeline segment of -n) with its .log and size. */
+static void print_json_model(const char *text, const job *jb, const etpu_compile_summary *sum, uint32_t j) {
+  size_t n = strlen(text);
+  while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '}')) {
+    n--;
+    if (text[n] == '}') break;
+  }
+  while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) n--;
+  printf("%s%.*s,\n  \"segments\": [", j ? ",\n" : "", (int)n, text);
+  for (uint32_t k = 0; k < sum->output_models; k++) {
+    printf("%s{\"segment\": %u, \"model\": ", k ? ", " : "", k);
+    cli_json_string(stdout, jb->out_path[k]);
+    printf(", \"log\": ");
+    cli_json_string(stdout, jb->log_path[k]);
+    printf(", \"bytes\": %zu}", jb->out_size[k]);
+  }
+  printf("]\n}");
+}
+
 int etpu_cmd_compile(int argc, char **argv) {
   const char *out_dir = ".";
   long min_rt = 14, nseg = 1, tmp;
@@ -280,7 +301,8 @@ int etpu_cmd_compile(int argc, char **argv) {
     free(stem);
   }
   double elapsed = now_ms() - t0;
-  /* Write and report. */
+  /* Write and report: --json prints one document for all models. */
+  if (rc == 0 && as_json) printf("{\"models\": [\n");
   for (uint32_t j = 0; j < npaths && rc == 0; j++) {
     job *jb = &jobs[j];
     etpu_compile_summary sum;
@@ -309,14 +331,19 @@ int etpu_cmd_compile(int argc, char **argv) {
       rc = cli_report(st);
       break;
     }
-    fputs(text, stdout);
+    if (as_json)
+      print_json_model(text, jb, &sum, j);
+    else
+      fputs(text, stdout);
     if (!as_json && search)
       printf("etpu: -d/-k ignored: etpu maps what the rules allow and never fails on a long prefix.\n");
     if (!as_json && sum.output_models > 1)
-      for (uint32_t k = 1; k < sum.output_models; k++) printf("Output model: %s\n", cli_t(jb->out_path[k]));
+      for (uint32_t k = 1; k < sum.output_models; k++)
+        printf("Output model: %s\nOperation log: %s\n", cli_t(jb->out_path[k]), cli_t(jb->log_path[k]));
     if (!as_json && j + 1 < npaths) printf("\n");
     etpu_free(text);
   }
+  if (rc == 0 && as_json) printf("]}\n");
   for (uint32_t j = 0; j < npaths; j++) {
     for (uint32_t k = 0; k < MAX_MODELS; k++) {
       etpu_free(jobs[j].out[k]);
