@@ -1,12 +1,14 @@
 /*
  * cli.c — what the etpu subcommands share: the one status-to-exit-code table
  * (README, "Errors and exit codes"), printing of strings from files through
- * the library's escaper, folder listings, and the model-metadata
- * normalization that run and quantize apply.
+ * the library's escaper, flag parsing ("--flag value" and "--flag=value",
+ * one-line errors), folder listings, and the model-metadata normalization
+ * that run and quantize apply.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,4 +150,65 @@ int cli_metadata_normalization(const char *cmd, const char *model_path, const et
   opts->std = std[0];
   *applied = true;
   return 0;
+}
+
+/* ---- flags -------------------------------------------------------------- */
+
+bool cli_is_help(const char *arg) { return !strcmp(arg, "-h") || !strcmp(arg, "--help"); }
+
+int cli_usage_error(const char *cmd, const char *fmt, ...) {
+  char msg[512];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  fprintf(stderr, "etpu: error: %s: %s (etpu %s --help for usage)\n", cmd, msg, cmd);
+  return CLI_EXIT_USAGE;
+}
+
+/* Whether arg is `name` alone (*inline_val NULL) or "name=VALUE". */
+static bool flag_matches(const char *arg, const char *name, const char **inline_val) {
+  size_t n = strlen(name);
+  if (strncmp(arg, name, n) != 0) return false;
+  if (arg[n] == 0) {
+    *inline_val = NULL;
+    return true;
+  }
+  if (arg[n] == '=') {
+    *inline_val = arg + n + 1;
+    return true;
+  }
+  return false;
+}
+
+int cli_flag_value(const char *cmd, int argc, char **argv, int *i, const char *lng, const char *shrt,
+                   const char **val) {
+  const char *arg = argv[*i], *iv = NULL;
+  const char *name = lng && flag_matches(arg, lng, &iv) ? lng : (shrt && flag_matches(arg, shrt, &iv) ? shrt : NULL);
+  if (!name) return 0;
+  if (iv) {
+    *val = iv;
+    return 1;
+  }
+  if (*i + 1 >= argc) {
+    cli_usage_error(cmd, "%s needs a value", name);
+    return -1;
+  }
+  *val = argv[++*i];
+  return 1;
+}
+
+int cli_flag_switch(const char *cmd, const char *arg, const char *lng, const char *shrt) {
+  const char *iv = NULL;
+  const char *name = lng && flag_matches(arg, lng, &iv) ? lng : (shrt && flag_matches(arg, shrt, &iv) ? shrt : NULL);
+  if (!name) return 0;
+  if (iv) {
+    cli_usage_error(cmd, "%s takes no value ('%s')", name, cli_t(arg));
+    return -1;
+  }
+  return 1;
+}
+
+int cli_bad_value(const char *cmd, const char *flag, const char *want, const char *val) {
+  return cli_usage_error(cmd, "%s needs %s, not '%s'", flag, want, cli_t(val));
 }

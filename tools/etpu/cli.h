@@ -50,6 +50,30 @@ const char *cli_t(const char *s);
 /* Print s as a JSON string literal (quotes included) by etpu_escape. */
 void cli_json_string(FILE *f, const char *s);
 
+/* Flags. Every subcommand takes "--flag value" and "--flag=value" (and a
+ * short alias such as -o as "-o value" or "-o=value"). Usage errors print
+ * one line, "etpu: error: CMD: <what> (etpu CMD --help for usage)", not the
+ * whole usage, and give exit 2. */
+
+/* -h or --help (every subcommand prints its usage on stdout and exits 0). */
+bool cli_is_help(const char *arg);
+
+/* Print the one-line usage error; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Whether argv[*i] is the valued flag lng ("--out") or shrt ("-o", may be
+ * NULL): 1 with *val from "=VALUE" or the next argument (then *i moves on to
+ * it), 0 when it is not this flag, -1 after a usage error (no value left). */
+int cli_flag_value(const char *cmd, int argc, char **argv, int *i, const char *lng, const char *shrt,
+                   const char **val);
+
+/* Whether arg is the switch lng or shrt: 1, 0 when not, -1 after a usage
+ * error ("--json=x": takes no value). */
+int cli_flag_switch(const char *cmd, const char *arg, const char *lng, const char *shrt);
+
+/* "FLAG needs WANT, not 'VAL'" as a usage error; returns CLI_EXIT_USAGE. */
+int cli_bad_value(const char *cmd, const char *flag, const char *want, const char *val);
+
 /* Which entries of a folder cli_list_dir keeps (dotfiles never). */
 typedef enum cli_entries {
   CLI_ENTRIES_ALL,     /* every entry */

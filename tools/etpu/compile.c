@@ -24,7 +24,8 @@
 static void usage(FILE *f) {
   fprintf(f,
           "usage: etpu compile [options] MODEL.tflite...\n"
-          "  -o, --out_dir DIR               write outputs to DIR (default .)\n"
+          "  -o, --out_dir DIR               write outputs to DIR (default .): -o names where a command writes,\n"
+          "                                  here a folder, as edgetpu_compiler's -o (\"-o DIR\", \"-o=DIR\", \"-oDIR\")\n"
           "  -m, --min_runtime_version N     lowest Edge TPU runtime to support, 10..14 (default 14)\n"
           "  -s, --show_operations           print the operator table\n"
           "  -i, --intermediate_tensors A,B  stop the Edge TPU part at these tensors (one list per model)\n"
@@ -36,16 +37,16 @@ static void usage(FILE *f) {
           "      --json                      print the report as JSON instead of text\n"
           "  -v, --version                   print the version\n"
           "  -h, --help                      this help\n"
+          "Every long flag takes \"--flag value\" or \"--flag=value\".\n"
           "The Edge TPU op etpu writes holds etpu's simulation payload: it runs in `etpu run`, not on a\n"
           "physical Edge TPU.\n");
 }
 
+/* One line naming the flag or argument; exit 2. */
 static int bad_usage(const char *fmt, const char *arg) {
-  fprintf(stderr, "etpu: error: compile: ");
-  fprintf(stderr, fmt, cli_t(arg));
-  fprintf(stderr, "\n");
-  usage(stderr);
-  return 2;
+  char msg[512];
+  snprintf(msg, sizeof msg, fmt, cli_t(arg));
+  return cli_usage_error("compile", "%s", msg);
 }
 
 static bool parse_int(const char *s, long lo, long hi, long *out) {
@@ -187,7 +188,8 @@ int etpu_cmd_compile(int argc, char **argv) {
       for (const char *p = a + 1; *p; p++) {
         char f = *p;
         if (strchr("omintk", f)) {
-          const char *val = p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : NULL);
+          /* -oDIR, -o=DIR and -o DIR all name DIR. */
+          const char *val = p[1] == '=' ? p + 2 : p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : NULL);
           char opt[3] = {'-', f, 0};
           if (!val) return bad_usage("%s needs a value", opt);
           if (f == 'o') out_dir = val;
@@ -261,7 +263,7 @@ int etpu_cmd_compile(int argc, char **argv) {
     st = etpu_compile(jb->model, &o, &jb->comp);
     if (st != ETPU_OK) {
       fprintf(stderr, "etpu: error: compile: %s\nCompilation failed! Nothing was written.\n", etpu_errmsg());
-      rc = st == ETPU_INVALID_ARGUMENT ? 2 : (st == ETPU_OUT_OF_MEMORY ? 3 : 1);
+      rc = cli_exit_code(st, false);
       break;
     }
   }

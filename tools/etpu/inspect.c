@@ -351,26 +351,35 @@ static void print_json(const etpu_model *m) {
   fprintf(f, "  ]\n}\n");
 }
 
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: etpu inspect MODEL [--json]   (also: etpu show)\n"
+          "  summarise a .tflite model (compiled ones too): tensors, ops, metadata, Edge TPU custom ops\n"
+          "  --json      print JSON for scripts instead\n"
+          "  -h, --help  this help\n");
+}
+
 int etpu_cmd_inspect(int argc, char **argv) {
   const char *path = NULL;
   bool json = false;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--json"))
+    int r;
+    if (cli_is_help(argv[i])) {
+      usage(stdout);
+      return CLI_EXIT_OK;
+    }
+    if ((r = cli_flag_switch("inspect", argv[i], "--json", NULL)) != 0) {
+      if (r < 0) return CLI_EXIT_USAGE;
       json = true;
-    else if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(stderr, "etpu: error: inspect: unknown option '%s'\nusage: etpu inspect MODEL [--json]\n", cli_t(argv[i]));
-      return 2;
-    } else if (!path)
+    } else if (argv[i][0] == '-' && argv[i][1]) {
+      return cli_usage_error("inspect", "unknown option '%s'", cli_t(argv[i]));
+    } else if (!path) {
       path = argv[i];
-    else {
-      fprintf(stderr, "etpu: error: inspect: one model at a time ('%s' is extra)\n", cli_t(argv[i]));
-      return 2;
+    } else {
+      return cli_usage_error("inspect", "one model at a time ('%s' is extra)", cli_t(argv[i]));
     }
   }
-  if (!path) {
-    fprintf(stderr, "usage: etpu inspect MODEL [--json]\n");
-    return 2;
-  }
+  if (!path) return cli_usage_error("inspect", "no MODEL given");
   etpu_model *m;
   etpu_status st = etpu_model_open(path, &m);
   if (st != ETPU_OK) return cli_report(st);
@@ -381,7 +390,7 @@ int etpu_cmd_inspect(int argc, char **argv) {
   etpu_model_close(m);
   if (fflush(stdout) != 0 || ferror(stdout)) {
     fprintf(stderr, "etpu: error: cannot write to standard output\n");
-    return 3;
+    return CLI_EXIT_IO;
   }
   return 0;
 }

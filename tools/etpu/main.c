@@ -9,18 +9,23 @@
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: etpu <command> [options]\n"
+          "usage: etpu <command> [options]   (etpu <command> --help for its options)\n"
           "\n"
           "commands:\n"
-          "  compile [opts] MODEL...    map a model to the Edge TPU (edgetpu_compiler's flags and reports)\n"
-          "  inspect MODEL [--json]     summarise a .tflite model (compiled ones too)\n"
-          "  run MODEL --input FILE...  run a model on images, .npy or raw inputs (see run --help)\n"
-          "  quantize MODEL --calib DIR -o OUT  int8 post-training quantization (see quantize --help)\n"
-          "  imprint MODEL -o OUT --class ID IMAGE...  weight imprinting (see imprint --help)\n"
-          "  train MODEL -o OUT --class ID IMAGE...    train a softmax layer on embeddings (see train --help)\n"
-          "  extract MODEL IMAGE... -o OUT.npy          embeddings of images as a float32 .npy\n"
-          "  demo OUT.tflite            write the bundled demo model (a small uint8 classifier)\n"
-          "  version                    print the etpu version\n"
+          "  inspect MODEL [--json]            summarise a .tflite model, compiled ones too (alias: show)\n"
+          "  compile [opts] MODEL... [-o DIR]  map a model to the Edge TPU (edgetpu_compiler's flags and reports)\n"
+          "  run MODEL --input FILE... [-o DIR]  run a model on images, .npy or raw inputs\n"
+          "  quantize MODEL --calib DIR -o OUT   int8 post-training quantization\n"
+          "  imprint MODEL --class NAME=DIR... -o OUT  weight imprinting (also --make-model)\n"
+          "  train MODEL --data DIR -o OUT       train a softmax layer on a model's embeddings\n"
+          "  extract MODEL IMAGE|DIR... -o OUT.npy  embeddings of images as a float32 .npy\n"
+          "  demo [-o] OUT.tflite              write the bundled demo model (a small uint8 classifier)\n"
+          "  version                           print the etpu version\n"
+          "\n"
+          "Every flag takes \"--flag value\" or \"--flag=value\"; -o names where a command writes (a file, or\n"
+          "a folder for compile and run, which write several); --json prints one JSON document.\n"
+          "Exit codes: 0 success; 1 a model or input file broke a rule; 2 usage error; 3 I/O error or out\n"
+          "of memory.\n"
           "\n"
           "etpu %s — open toolchain for Google Coral Edge TPU models\n",
           etpu_version());
@@ -48,7 +53,6 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
-  fprintf(stderr, "etpu: error: unknown command '%s'\n", cli_t(cmd));
-  usage(stderr);
-  return 2;
+  fprintf(stderr, "etpu: error: unknown command '%s' (etpu --help for the commands)\n", cli_t(cmd));
+  return CLI_EXIT_USAGE;
 }

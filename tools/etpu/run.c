@@ -38,23 +38,25 @@ static void usage(FILE *f) {
           "  --profile litert|tflite-ref  arithmetic profile (default litert: what TensorFlow Lite users get)\n"
           "  --top K                      print the K best classes of classifier outputs (default %d; 0: none)\n"
           "  --labels FILE                label file for the classes (a line per class, or 'ID label')\n"
-          "  --output-dir DIR             write output k as DIR/output_<k>.npy\n"
+          "  -o, --output-dir DIR         write output k as DIR/output_<k>.npy (-o names where a command\n"
+          "                               writes: here a folder, as for compile)\n"
           "  --dump-tensors DIR           write every tensor i as DIR/t<i>.npy\n"
           "  --json                       print JSON for scripts\n"
           "  --repeat N                   run N times; print min and median invoke time (default 1)\n"
           "  --mean M --std S             images: real = (pixel - M) / S (default: the input's quantization,\n"
           "                               i.e. raw pixels for uint8 models; for float inputs the\n"
           "                               normalization the model's metadata records, else 0 and 1)\n"
-          "  --resize bilinear|nearest    how images are fitted to the input (default bilinear)\n",
+          "  --resize bilinear|nearest    how images are fitted to the input (default bilinear)\n"
+          "  -h, --help                   this help\n"
+          "Every flag takes \"--flag value\" or \"--flag=value\". MODEL may also follow the --input files.\n",
           DEFAULT_TOP);
 }
 
+/* One line naming the flag or argument; exit 2. */
 static int bad_usage(const char *fmt, const char *arg) {
-  fprintf(stderr, "etpu: error: run: ");
-  fprintf(stderr, fmt, cli_t(arg));
-  fprintf(stderr, "\n");
-  usage(stderr);
-  return 2;
+  char msg[512];
+  snprintf(msg, sizeof msg, fmt, cli_t(arg));
+  return cli_usage_error("run", "%s", msg);
 }
 
 static bool parse_long(const char *s, long lo, long hi, long *out) {
@@ -202,6 +204,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
   a->repeat = 1;
   a->in_opts.resize = ETPU_RESIZE_BILINEAR;
   a->in_opts.std = 1.0f;
+  int last_input_at = -1; /* argv index of the last file --input took */
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
@@ -213,6 +216,12 @@ static int parse_args(int argc, char **argv, run_args *a) {
       a->model = arg;
       continue;
     }
+    /* -o is --output-dir: where run writes (a folder, as compile's -o). */
+    if (!strncmp(arg, "-o=", 3)) {
+      a->output_dir = arg + 3;
+      continue;
+    }
+    if (!strcmp(arg, "-o")) arg = "--output-dir";
     char name[32];
     const char *eq = strchr(arg, '=');
     size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
@@ -233,6 +242,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
       while (i + 1 < argc && (argv[i + 1][0] != '-' || argv[i + 1][1] == 0)) {
         if (a->ninputs == MAX_INPUTS) return bad_usage("more than 64 inputs%s", "");
         a->inputs[a->ninputs++] = argv[++i];
+        last_input_at = i;
       }
       if ((int)a->ninputs == before) return bad_usage("%s needs a file", name);
       continue;
@@ -282,7 +292,10 @@ static int parse_args(int argc, char **argv, run_args *a) {
         return bad_usage("--resize must be bilinear or nearest, not '%s'", val);
     }
   }
-  if (!a->model) return bad_usage("no MODEL given%s", "");
+  /* "run --input X.bmp MODEL [options]": when no MODEL came before or after,
+   * the last file --input took is the MODEL. */
+  if (!a->model && last_input_at >= 0 && a->ninputs > 1) a->model = a->inputs[--a->ninputs];
+  if (!a->model) return bad_usage("no MODEL given%s (etpu run MODEL --input FILE...)", "");
   if (a->ninputs == 0) return bad_usage("no --input given%s", "");
   if (a->has_mean != a->has_std) return bad_usage("--mean and --std go together%s", "");
   a->in_opts.normalize = a->has_mean;
@@ -465,6 +478,25 @@ static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t ar
   printf("}\n");
 }
 
+/* A labels file should have a line per class of every classifier output
+ * (or one more: a "background" line 0, as Coral's files have): warn, once
+ * per output, when it does not, since its labels then name other classes. */
+static void warn_labels(const run_args *a, const run_state *s, uint32_t nout) {
+  if (!s->labels || (a->top == 0)) return;
+  uint32_t have = etpu_labels_count(s->labels);
+  for (uint32_t k = 0; k < nout; k++) {
+    etpu_tensor_info t;
+    int32_t ti = etpu_interp_output_index(s->interp, k);
+    if (etpu_model_tensor(s->model, 0, (uint32_t)ti, &t) != ETPU_OK || !classifier_shaped(&t)) continue;
+    size_t n = element_count(&t);
+    if (have == n || have == n + 1) continue;
+    fprintf(stderr,
+            "etpu: warning: run: %s has %u label%s but output %u has %zu classes: the labels may not name "
+            "these classes\n",
+            cli_t(a->labels), have, have == 1 ? "" : "s", k, n);
+  }
+}
+
 static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t arena, double tmin, double tmed,
                        uint32_t dumped, uint32_t skipped) {
   printf("model: %s (profile %s)\n", cli_t(a->model), etpu_profile_name((int)a->profile));
@@ -605,6 +637,7 @@ int etpu_cmd_run(int argc, char **argv) {
   if (a.output_dir && (rc = write_outputs(&a, &s, nout)) != 0) goto done;
   uint32_t dumped = 0, skipped = 0;
   if (a.dump_dir && (rc = dump_tensors(&a, &s, &dumped, &skipped)) != 0) goto done;
+  warn_labels(&a, &s, nout);
   if (a.json)
     print_json(&a, &s, nout, arena, tmin, tmed, dumped, skipped);
   else
