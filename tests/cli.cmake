@@ -9,3 +9,12 @@ if(Python3_Interpreter_FOUND)
 else()
   message(WARNING "Python 3 not found: test cli_consistency is not registered")
 endif()
+
+# The README names every subcommand and only paths that exist, links nowhere
+# outside the repository, and its first command leaves the clone clean
+# (tests/readme_check.py).
+if(Python3_Interpreter_FOUND)
+  add_test(NAME readme_check
+    COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/readme_check.py
+      --source ${CMAKE_SOURCE_DIR} --etpu $<TARGET_FILE:etpu>)
+endif()
