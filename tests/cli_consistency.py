@@ -23,26 +23,14 @@ Python 3 standard library only.
 import argparse
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
 
-passed = 0
-failed = 0
+from cli_util import Tally, write_bmp
 
-
-def result(name, problems):
-    global passed, failed
-    if problems:
-        failed += 1
-        print("FAIL %s" % name)
-        for p in problems:
-            print("  %s" % p)
-    else:
-        passed += 1
-        print("ok   %s" % name)
-    sys.stdout.flush()
+T = Tally()
+result = T.result
 
 
 def run(cmd, cwd=None):
@@ -72,18 +60,6 @@ def expect(name, cmd, rc, json_out=False, err_lines=None, err_has=(), out_has=()
             problems.append("stdout lacks %r: %r" % (s, r.out[:600]))
     result(name, problems)
     return r
-
-
-def write_bmp(path, w, h, seed):
-    row = (w * 3 + 3) & ~3
-    pixels = bytearray()
-    for y in range(h):
-        line = bytearray((x * 7 + y * 13 + seed * 31 + c * 50) % 256 for x in range(w) for c in range(3))
-        pixels += line + b"\0" * (row - w * 3)
-    header = b"BM" + struct.pack("<IHHI", 14 + 40 + len(pixels), 0, 0, 54)
-    info = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(pixels), 2835, 2835, 0, 0)
-    with open(path, "wb") as f:
-        f.write(header + info + pixels)
 
 
 def compile_json(etpu, tmp, demo):
@@ -302,8 +278,7 @@ def main():
         flag_forms(etpu, tmp, demo, flt, classes)
         json_everywhere(etpu, tmp, demo, flt, classes)
         warnings(etpu, tmp, demo, flt, classes)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return T.finish()
 
 
 if __name__ == "__main__":

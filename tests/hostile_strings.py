@@ -21,29 +21,17 @@ Python 3 standard library only; needs no shared data.
 import argparse
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
 
-passed = 0
-failed = 0
+from cli_util import Tally, write_bmp
+
+T = Tally()
+result = T.result
 
 ATTACK = b"\x1b[2J\x1b]0;owned\x07\xc2\x9b31m\xe2\x80\xae\xc0\x80"
 ALL_BYTES = bytes(range(1, 256))
-
-
-def result(name, problems):
-    global passed, failed
-    if problems:
-        failed += 1
-        print("FAIL %s" % name)
-        for p in problems:
-            print("  %s" % p)
-    else:
-        passed += 1
-        print("ok   %s" % name)
-    sys.stdout.flush()
 
 
 def clean_problems(what, data):
@@ -91,18 +79,6 @@ def check(name, cmd, want_rc=0, json_out=False, must_show=True, files=()):
             problems.append("no escaped ESC in the output: the hostile names were not printed")
     result(name, problems)
     return r
-
-
-def write_bmp(path, w, h, seed):
-    row = (w * 3 + 3) & ~3
-    pixels = bytearray()
-    for y in range(h):
-        line = bytearray((x * 7 + y * 13 + seed * 31 + c * 50) % 256 for x in range(w) for c in range(3))
-        pixels += line + b"\0" * (row - w * 3)
-    header = b"BM" + struct.pack("<IHHI", 14 + 40 + len(pixels), 0, 0, 54)
-    info = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(pixels), 2835, 2835, 0, 0)
-    with open(path, "wb") as f:
-        f.write(header + info + pixels)
 
 
 def main():
@@ -206,8 +182,7 @@ def main():
               want_rc=2)
         check("unknown option quoted", [etpu, "inspect", b"--\x1b[2J\xff", bad], want_rc=2)
 
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return T.finish()
 
 
 if __name__ == "__main__":

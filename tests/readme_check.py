@@ -22,20 +22,10 @@ import subprocess
 import sys
 import tempfile
 
-passed = 0
-failed = 0
+from cli_util import Tally
 
-
-def result(name, problems):
-    global passed, failed
-    if problems:
-        failed += 1
-        print("FAIL %s" % name)
-        for p in problems:
-            print("  %s" % p)
-    else:
-        passed += 1
-        print("ok   %s" % name)
+T = Tally()
+result = T.result
 
 
 def main():
@@ -95,8 +85,7 @@ def main():
 
 
 def finish():
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return T.finish()
 
 
 if __name__ == "__main__":

@@ -118,17 +118,20 @@ static void utf8_edges(void) {
     expect(ETPU_ESCAPE_JSON, ok[i], j);
   }
   /* Overlong, surrogates, past U+10FFFF, truncated, stray: byte by byte. */
-  expect(ETPU_ESCAPE_TEXT, "\xc0\x80", "\\xc0\\x80");
-  expect(ETPU_ESCAPE_TEXT, "\xc1\xbf", "\\xc1\\xbf");
-  expect(ETPU_ESCAPE_TEXT, "\xe0\x9f\xbf", "\\xe0\\x9f\\xbf");
-  expect(ETPU_ESCAPE_TEXT, "\xf0\x8f\xbf\xbf", "\\xf0\\x8f\\xbf\\xbf");
-  expect(ETPU_ESCAPE_TEXT, "\xed\xa0\x80", "\\xed\\xa0\\x80");
-  expect(ETPU_ESCAPE_TEXT, "\xed\xbf\xbf", "\\xed\\xbf\\xbf");
-  expect(ETPU_ESCAPE_TEXT, "\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");
-  expect(ETPU_ESCAPE_TEXT, "\xf5\x80\x80\x80", "\\xf5\\x80\\x80\\x80");
-  expect(ETPU_ESCAPE_TEXT, "a\xe2\x82z", "a\\xe2\\x82z");
-  expect(ETPU_ESCAPE_TEXT, "\xe2\x82", "\\xe2\\x82");
-  expect(ETPU_ESCAPE_TEXT, "\x80\xc3\xa9", "\\x80\xc3\xa9");
+  static const char *const bad[][2] = {
+      {"\xc0\x80", "\\xc0\\x80"},
+      {"\xc1\xbf", "\\xc1\\xbf"},
+      {"\xe0\x9f\xbf", "\\xe0\\x9f\\xbf"},
+      {"\xf0\x8f\xbf\xbf", "\\xf0\\x8f\\xbf\\xbf"},
+      {"\xed\xa0\x80", "\\xed\\xa0\\x80"},
+      {"\xed\xbf\xbf", "\\xed\\xbf\\xbf"},
+      {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"},
+      {"\xf5\x80\x80\x80", "\\xf5\\x80\\x80\\x80"},
+      {"a\xe2\x82z", "a\\xe2\\x82z"},
+      {"\xe2\x82", "\\xe2\\x82"},
+      {"\x80\xc3\xa9", "\\x80\xc3\xa9"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) expect(ETPU_ESCAPE_TEXT, bad[i][0], bad[i][1]);
   expect(ETPU_ESCAPE_JSON, "\xed\xa0\x80", "\"\\\\xed\\\\xa0\\\\x80\"");
   /* C1 controls as code points (CSI U+009B is ESC [ to many terminals). */
   expect(ETPU_ESCAPE_TEXT, "\xc2\x80x\xc2\x9b" "2J\xc2\x9f", "\\u0080x\\u009b2J\\u009f");

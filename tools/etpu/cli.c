@@ -156,6 +156,19 @@ int cli_metadata_normalization(const char *cmd, const char *model_path, const et
 
 bool cli_is_help(const char *arg) { return !strcmp(arg, "-h") || !strcmp(arg, "--help"); }
 
+bool cli_common_flag(const char *cmd, const char *arg, void (*usage)(FILE *), bool *json, int *exit_out) {
+  *exit_out = -1;
+  if (cli_is_help(arg)) {
+    usage(stdout);
+    *exit_out = CLI_EXIT_OK;
+    return true;
+  }
+  int r = cli_flag_switch(cmd, arg, "--json", NULL);
+  if (r < 0) *exit_out = CLI_EXIT_USAGE;
+  if (r > 0) *json = true;
+  return r != 0;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
   char msg[512];
   va_list ap;

@@ -58,6 +58,12 @@ void cli_json_string(FILE *f, const char *s);
 /* -h or --help (every subcommand prints its usage on stdout and exits 0). */
 bool cli_is_help(const char *arg);
 
+/* The flags every reporting subcommand has: -h/--help (usage on stdout,
+ * *exit_out = 0) and --json (*json = true, *exit_out = -1; "--json=x" is a
+ * usage error, *exit_out = 2). Returns true when arg was one of them: the
+ * caller returns *exit_out when it is >= 0, else goes on to the next. */
+bool cli_common_flag(const char *cmd, const char *arg, void (*usage)(FILE *), bool *json, int *exit_out);
+
 /* Print the one-line usage error; returns CLI_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

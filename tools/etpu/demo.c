@@ -118,13 +118,8 @@ int etpu_cmd_demo(int argc, char **argv) {
   bool json = false;
   for (int i = 1; i < argc; i++) {
     int r;
-    if (cli_is_help(argv[i])) {
-      usage(stdout);
-      return CLI_EXIT_OK;
-    }
-    if ((r = cli_flag_switch("demo", argv[i], "--json", NULL)) != 0) {
-      if (r < 0) return CLI_EXIT_USAGE;
-      json = true;
+    if (cli_common_flag("demo", argv[i], usage, &json, &r)) {
+      if (r >= 0) return r;
       continue;
     }
     if ((r = cli_flag_value("demo", argc, argv, &i, "--output", "-o", &v)) < 0) return CLI_EXIT_USAGE;

@@ -364,13 +364,8 @@ int etpu_cmd_inspect(int argc, char **argv) {
   bool json = false;
   for (int i = 1; i < argc; i++) {
     int r;
-    if (cli_is_help(argv[i])) {
-      usage(stdout);
-      return CLI_EXIT_OK;
-    }
-    if ((r = cli_flag_switch("inspect", argv[i], "--json", NULL)) != 0) {
-      if (r < 0) return CLI_EXIT_USAGE;
-      json = true;
+    if (cli_common_flag("inspect", argv[i], usage, &json, &r)) {
+      if (r >= 0) return r;
     } else if (argv[i][0] == '-' && argv[i][1]) {
       return cli_usage_error("inspect", "unknown option '%s'", cli_t(argv[i]));
     } else if (!path) {
