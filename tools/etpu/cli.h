@@ -65,7 +65,10 @@ bool cli_is_help(const char *arg);
 bool cli_common_flag(const char *cmd, const char *arg, void (*usage)(FILE *), bool *json, int *exit_out);
 
 /* Print the one-line usage error; returns CLI_EXIT_USAGE. */
-int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+int cli_usage_error(const char *cmd, const char *fmt, ...);
 
 /* Whether argv[*i] is the valued flag lng ("--out") or shrt ("-o", may be
  * NULL): 1 with *val from "=VALUE" or the next argument (then *i moves on to

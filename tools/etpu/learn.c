@@ -227,7 +227,9 @@ static char *labels_path(const char *out) {
 }
 
 /* Write the model and, beside it, its labels ("ID  NAME" per line, which
- * `etpu run --labels` reads); name[k] NULL gives the id as the name. Both
+ * `etpu run --labels` reads; NAME escaped as text, so a newline or control
+ * character in a class name cannot break the format); name[k] NULL gives
+ * the id as the name. Both
  * go through a temporary file and a rename, so a failure leaves neither
  * half-written. Returns an exit code. */
 static int write_model_labels(const etpu_model *m, const char *out, const char *const *name, uint32_t classes) {
@@ -254,7 +256,7 @@ static int write_model_labels(const etpu_model *m, const char *out, const char *
   }
   for (uint32_t k = 0; k < classes; k++) {
     if (name && name[k])
-      fprintf(f, "%u  %s\n", k, name[k]);
+      fprintf(f, "%u  %s\n", k, cli_t(name[k])); /* escaped: a name cannot break the one-per-line format */
     else
       fprintf(f, "%u  %u\n", k, k);
   }
@@ -614,7 +616,7 @@ int etpu_cmd_imprint(int argc, char **argv) {
   for (uint32_t c = 0; c < a.classes; c++) {
     ids[c] = a.named ? UINT32_MAX : c;
     for (uint32_t k = 0; a.named && kept_labels && k < first && ids[c] == UINT32_MAX; k++)
-      if (!strcmp(etpu_labels_get(kept_labels, first, k), a.names[c])) ids[c] = k;
+      if (!strcmp(etpu_labels_get(kept_labels, first, k), cli_t(a.names[c]))) ids[c] = k;
     if (ids[c] == UINT32_MAX) ids[c] = next++;
   }
   /* New ids are appended in turn: train classes in id order. */
