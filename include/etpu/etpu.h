@@ -66,7 +66,9 @@ typedef enum etpu_status {
 const char *etpu_status_name(etpu_status status);
 
 /* The calling thread's last error message; "" if none. Never NULL, never
- * allocates. Valid until the next failing etpu call on the same thread. */
+ * allocates. Valid until the next failing etpu call on the same thread.
+ * Names it quotes from files are escaped (etpu_escape, ETPU_ESCAPE_TEXT), so
+ * it is one line of valid UTF-8 without control characters. */
 const char *etpu_errmsg(void);
 
 /* etpu version string, e.g. "0.1.0". */
