@@ -14,8 +14,12 @@ and the .log) it checks: valid UTF-8; no raw control byte (0x00-0x1f but
 Python's json module; and the escaped form of the names (\\x1b, \\xff)
 appears, so the names were printed, not dropped.
 
+With the shared data (--shared), Coral's MobileNet v1 0.25 is renamed the
+same way, metadata names included, and inspected, compiled and run.
+
 Prints each failure, then "N passed, N failed"; exits 1 if any failed.
-Python 3 standard library only; needs no shared data.
+Python 3 standard library only; without the shared data the real-model
+checks are left out with a note (they fail when ETPU_REQUIRE_SHARED_DATA=1).
 """
 
 import argparse
@@ -85,6 +89,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--etpu", required=True)
     ap.add_argument("--helper", required=True)
+    ap.add_argument("--shared", help="the shared data folder: adds a real model with metadata")
     args = ap.parse_args()
     etpu, helper = args.etpu, args.helper
 
@@ -168,6 +173,23 @@ def main():
         check("extract from a hostile folder", [etpu, "extract", bad, c1, "-o", p("e.npy")], must_show=False)
         check("run the trained model with its labels",
               [etpu, "run", p("tr.tflite"), "--input", img, "--labels", p("tr.txt")])
+
+        # A real model with metadata (Coral's MobileNet: its metadata names
+        # and description made hostile too), when the shared data is here.
+        real = os.path.join((args.shared or "").encode(), b"coral", b"mobilenet_v1_0.25_128_quant.tflite")
+        if os.path.exists(real):
+            hreal = p("real.tflite")
+            r = run([helper, "rename", real, hreal])
+            result("rename a real model's tensors, metadata and description", [r.stderr.decode()] if r.returncode else [])
+            check("inspect text (real model, metadata names)", [etpu, "inspect", hreal])
+            check("inspect --json (real model, metadata names)", [etpu, "inspect", "--json", hreal], json_out=True)
+            check("compile --json (real model)", [etpu, "compile", "--json", "-o", outdir, hreal], json_out=True,
+                  must_show=False)
+            check("run --json (real model)", [etpu, "run", hreal, "--input", img, "--json"], json_out=True)
+        elif os.environ.get("ETPU_REQUIRE_SHARED_DATA") == "1":
+            result("the shared data is required (ETPU_REQUIRE_SHARED_DATA=1)", ["%s is missing" % real])
+        else:
+            print("note: no shared data (--shared): the real model with metadata is not checked")
 
         # Errors that quote names from files or the command line.
         junk = p(b"junk\x1b[2J\xff.tflite")
