@@ -26,14 +26,15 @@ Coral's embedding extractor (mobilenet_v1_1.0_224_quant_embedding_extractor):
   - models, labels files and .npy outputs get mode 0666 less the umask
     (umask 022 and 002);
   - errors, each one line on stderr naming the problem, with exit 1 (a
-    model or image breaks a rule), 2 (usage) or 3 (I/O): a model without
-    the imprinting tail (libcoral's message), an empty class (a gap in the
-    ids, an empty folder, an empty --data subfolder), an unreadable and a
-    missing image, a missing model, mixed class forms, a class name given
-    twice (exit 2), a classifier (mobilenet_v1_0.25_128_quant, its output
-    a SOFTMAX) given to train, imprint --make-model or extract, an output
-    folder that does not exist or a labels path that is a folder (reported
-    before any image is read); the input model's
+    model or image breaks a rule), 2 (usage, the README's table: an empty
+    class, i.e. a gap in the ids, an empty folder, an empty --data
+    subfolder; a class name given twice) or 3 (I/O): a model without the
+    imprinting tail (libcoral's message), an unreadable and a missing image,
+    a missing model, mixed class forms, a classifier
+    (mobilenet_v1_0.25_128_quant, its output a SOFTMAX) given to train,
+    imprint --make-model or extract, an output folder that does not exist or
+    a labels path that is a folder (reported before any image is read); the
+    input model's
     bytes never change, and a failed command leaves an existing output file
     as it was and no other file behind (the output is written atomically).
 
@@ -261,13 +262,13 @@ def main():
         expect_fail("imprint: a model without the imprinting tail", 1,
                     "Unsupported model architecture. Input model must have an L2Norm layer.",
                     ["imprint", X, "-o", out_path, "--class", 0, img("cat_train_0")], out_path, [X])
-        expect_fail("imprint: an empty class (a gap in the ids)", 1, "class 1 has no images",
+        expect_fail("imprint: an empty class (a gap in the ids)", 2, "class 1 has no images",
                     ["imprint", X, "--make", "-o", out_path, "--class", 0, img("cat_train_0"),
                      "--class", 2, img("dog_train_0")], out_path, [X])
-        expect_fail("imprint --keep-classes: an empty class after the kept ones", 1, "class 2 has no images",
+        expect_fail("imprint --keep-classes: an empty class after the kept ones", 2, "class 2 has no images",
                     ["imprint", o("b.tflite"), "--keep-classes", "-o", out_path, "--class", 3, img("dog_train_0")],
                     out_path, [o("b.tflite")])
-        expect_fail("imprint: an empty folder", 1, "no .bmp, .png or .jpg images",
+        expect_fail("imprint: an empty folder", 2, "no .bmp, .png or .jpg images",
                     ["imprint", X, "--make", "-o", out_path, "--class", 0, o("empty")], out_path, [X])
         expect_fail("imprint: an unreadable image", 1, bad,
                     ["imprint", X, "--make", "-o", out_path, "--class", 0, bad], out_path, [X])
@@ -275,7 +276,7 @@ def main():
                     ["imprint", X, "--make", "-o", out_path, "--class", 0, o("missing.bmp")], out_path, [X])
         expect_fail("imprint: a model that does not exist", 3, o("nothing.tflite"),
                     ["imprint", o("nothing.tflite"), "-o", out_path, "--class", 0, img("cat_train_0")], out_path)
-        expect_fail("train: an empty class (a gap in the ids)", 1, "class 1 has no images",
+        expect_fail("train: an empty class (a gap in the ids)", 2, "class 1 has no images",
                     ["train", X, "-o", out_path, "--class", 0, img("cat_train_0"), "--class", 2, img("dog_train_0")],
                     out_path, [X])
         expect_fail("train: an unreadable image", 1, bad,
@@ -283,7 +284,7 @@ def main():
         os.makedirs(os.path.join(o("data_gap"), "cat"))
         os.makedirs(os.path.join(o("data_gap"), "dog"))
         os.symlink(img("cat_train_0"), os.path.join(o("data_gap"), "cat", "a.bmp"))
-        expect_fail("train --data: an empty class folder", 1, "no .bmp, .png or .jpg images",
+        expect_fail("train --data: an empty class folder", 2, "no .bmp, .png or .jpg images",
                     ["train", X, "-o", out_path, "--data", o("data_gap")], out_path, [X])
         expect_fail("imprint: --class ID and NAME=PATH mixed", 2, "not both",
                     ["imprint", o("m.tflite"), "-o", out_path, "--class", 0, img("cat_train_0"),

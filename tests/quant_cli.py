@@ -122,14 +122,15 @@ class Runner:
         check(left == ["out.tflite"], "%s: files left in the output folder: %r" % (what, left))
 
     def usage(self, what, args, needles):
-        """A usage error: exit 2, error then usage on stderr, OUT untouched."""
+        """A usage error: exit 2, one line on stderr naming what is wrong (not the whole usage), OUT untouched."""
         with open(self.out, "wb") as f:
             f.write(SENTINEL)
         rc, out, err = self.run(*args)
         print("%-44s exit %d: %s" % (what, rc, err.strip().splitlines()[0] if err.strip() else "(no stderr)"))
         check(rc == 2, "%s: exit %d, wanted 2 (usage)" % (what, rc))
-        check(err.startswith("etpu: error: quantize: ") and "usage: etpu quantize" in err,
-              "%s: stderr is not an error then the usage: %r" % (what, err))
+        check(err.startswith("etpu: error: quantize: ") and len(err.splitlines()) == 1
+              and "etpu quantize --help" in err,
+              "%s: stderr is not one error line pointing to --help: %r" % (what, err))
         for n in needles:
             check(n in err, "%s: stderr lacks %r: %r" % (what, n, err))
         with open(self.out, "rb") as f:

@@ -72,11 +72,35 @@ typedef enum etpu_status {
 const char *etpu_status_name(etpu_status status);
 
 /* The calling thread's last error message; "" if none. Never NULL, never
- * allocates. Valid until the next failing etpu call on the same thread. */
+ * allocates. Valid until the next failing etpu call on the same thread.
+ * Names it quotes from files are escaped (etpu_escape, ETPU_ESCAPE_TEXT), so
+ * it is one line of valid UTF-8 without control characters. */
 const char *etpu_errmsg(void);
 
 /* etpu version string, e.g. "0.1.0". */
 const char *etpu_version(void);
+
+/* Escaping of strings that come from files (tensor, op, metadata, label and
+ * file names), so that printing them cannot move a terminal's cursor, change
+ * its colours or produce invalid UTF-8 or JSON. ETPU_ESCAPE_TEXT: control
+ * characters as \n \t \r \x1b, C1 and bidi-override code points as
+ * \u009b, each byte that is not well-formed UTF-8 (stray continuation bytes,
+ * overlong forms, surrogates, truncated sequences, 0xf5-0xff) as \xff; valid
+ * UTF-8 and backslashes unchanged, so escaping twice changes nothing.
+ * ETPU_ESCAPE_JSON: a JSON string literal, quotes included, valid UTF-8 with
+ * \u escapes for controls, and an invalid byte as the four characters \xff
+ * (written \\xff). ETPU_ESCAPE_HTML: TEXT's rules plus & < > " ' as
+ * entities. etpu_errmsg() text is already escaped as TEXT. */
+typedef enum etpu_escape_kind {
+  ETPU_ESCAPE_TEXT = 0,
+  ETPU_ESCAPE_JSON = 1,
+  ETPU_ESCAPE_HTML = 2,
+} etpu_escape_kind;
+
+/* Write s (NULL: "") escaped as `kind` into buf (NUL-terminated when cap >
+ * 0, cut at a character boundary when it does not fit); returns the size
+ * the whole result needs, NUL included, or 0 when out of memory. */
+size_t etpu_escape(int kind, const char *s, char *buf, size_t cap);
 
 /* ---------------------------------------------------------------------------
  * Memory. One allocator hook for the whole library (set it before any other

@@ -10,6 +10,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "base/base.h"
 
+#include "base/text.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -71,8 +73,14 @@ const char *etpu_errmsg(void) { return g_err; }
 
 void etpu_clear_error(void) { g_err[0] = 0; }
 
+/* Messages quote names from files: escape them (text.h) as they are
+ * recorded, so every printer of etpu_errmsg() is safe. Nothing allocates. */
 etpu_status etpu_failv(etpu_status status, const char *fmt, va_list ap) {
-  vsnprintf(g_err, sizeof g_err, fmt, ap);
+  char tmp[sizeof g_err];
+  vsnprintf(tmp, sizeof tmp, fmt, ap);
+  g_err[0] = 0;
+  etpu_strbuf b = {g_err, 0, sizeof g_err, false, true};
+  etpu_escape_text(&b, tmp);
   return status;
 }
 
@@ -87,16 +95,19 @@ etpu_status etpu_fail(etpu_status status, const char *fmt, ...) {
 etpu_status etpu_fail_prefix(etpu_status status, const char *prefix) {
   char tmp[sizeof g_err];
   memcpy(tmp, g_err, sizeof tmp);
-  size_t plen = strlen(prefix);
-  if (plen > sizeof g_err - 3) plen = sizeof g_err - 3;
-  memcpy(g_err, prefix, plen);
-  g_err[plen] = ':';
-  g_err[plen + 1] = ' ';
-  size_t room = sizeof g_err - plen - 3;
-  size_t tlen = strlen(tmp);
-  if (tlen > room) tlen = room;
-  memcpy(g_err + plen + 2, tmp, tlen);
-  g_err[plen + 2 + tlen] = 0;
+  g_err[0] = 0;
+  etpu_strbuf b = {g_err, 0, sizeof g_err, false, true};
+  etpu_escape_text(&b, prefix);
+  etpu_strbuf_append(&b, ": ", 2);
+  etpu_strbuf_append(&b, tmp, strlen(tmp));
+  if (b.oom) {
+    /* Keep as much of the message as fits after the prefix. */
+    size_t room = sizeof g_err - 1 - b.len;
+    size_t n = strlen(tmp) < room ? strlen(tmp) : room;
+    while (n > 0 && ((unsigned char)tmp[n] & 0xc0) == 0x80) n--;
+    memcpy(g_err + b.len, tmp, n);
+    g_err[b.len + n] = 0;
+  }
   return status;
 }
 

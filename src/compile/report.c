@@ -13,58 +13,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "compile/compile.h"
 
-typedef struct strbuf {
-  char *p;
-  size_t len, cap;
-  bool oom;
-} strbuf;
+/* Every string that comes from the model or the command line (names,
+ * custom codes, paths, reasons quoting them) goes through the escaper
+ * (base/text.h): sb_t() for text, sb_json_str() for JSON. */
+typedef etpu_strbuf strbuf;
+#define sb etpu_strbuf_printf
 
-static void sb_vadd(strbuf *s, const char *fmt, va_list ap) {
-  if (s->oom) return;
-  va_list ap2;
-  va_copy(ap2, ap);
-  int n = vsnprintf(NULL, 0, fmt, ap2);
-  va_end(ap2);
-  if (n < 0) return;
-  if (s->len + (size_t)n + 1 > s->cap) {
-    size_t nc = s->cap ? s->cap : 1024;
-    while (nc < s->len + (size_t)n + 1) nc *= 2;
-    char *np = etpu_realloc(s->p, nc);
-    if (!np) {
-      s->oom = true;
-      return;
-    }
-    s->p = np;
-    s->cap = nc;
-  }
-  vsnprintf(s->p + s->len, s->cap - s->len, fmt, ap);
-  s->len += (size_t)n;
-}
+static void sb_t(strbuf *s, const char *str) { etpu_escape_text(s, str); }
 
-static void sb(strbuf *s, const char *fmt, ...) ETPU_PRINTF(2, 3);
-static void sb(strbuf *s, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  sb_vadd(s, fmt, ap);
-  va_end(ap);
-}
-
-static void sb_json_str(strbuf *s, const char *str) {
-  sb(s, "\"");
-  for (const unsigned char *p = (const unsigned char *)(str ? str : ""); *p; p++) {
-    if (*p == '"' || *p == '\\')
-      sb(s, "\\%c", *p);
-    else if (*p == '\n')
-      sb(s, "\\n");
-    else if (*p < 0x20)
-      sb(s, "\\u%04x", *p);
-    else
-      sb(s, "%c", *p);
-  }
-  sb(s, "\"");
-}
+static void sb_json_str(strbuf *s, const char *str) { etpu_escape_json(s, str); }
 
 static void size_str(uint64_t b, char *out, size_t cap) {
   static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -137,7 +97,8 @@ static void suggest_i(const etpu_compilation *c, strbuf *s, bool json) {
         if (any) sb(s, ", ");
         sb_json_str(s, g->tensors[t].name);
       } else {
-        sb(s, "%s%s", any ? "," : "", g->tensors[t].name);
+        sb(s, "%s", any ? "," : "");
+        sb_t(s, g->tensors[t].name);
       }
       any = true;
     }
@@ -155,13 +116,19 @@ static void console(const etpu_compilation *c, const etpu_report_options *o, str
   size_str(m->on_chip_bytes, x, sizeof x);
   size_str(m->on_chip_remaining_bytes, y, sizeof y);
   size_str(m->off_chip_bytes, z, sizeof z);
-  sb(s, "Input model: %s\nInput size: %s\nOutput model: %s\nOutput size: %s\n", o->input_path, a, o->output_path, b);
+  sb(s, "Input model: ");
+  sb_t(s, o->input_path);
+  sb(s, "\nInput size: %s\nOutput model: ", a);
+  sb_t(s, o->output_path);
+  sb(s, "\nOutput size: %s\n", b);
   sb(s, "On-chip memory used for caching model parameters: %s\n", x);
   sb(s, "On-chip memory remaining for caching model parameters: %s\n", y);
   sb(s, "Off-chip memory used for streaming uncached model parameters: %s\n", z);
   sb(s, "Number of Edge TPU subgraphs: %u\n", m->edgetpu_subgraphs);
   sb(s, "Total number of operations: %u\n", m->total_ops);
-  sb(s, "Operation log: %s\n\n", o->log_path);
+  sb(s, "Operation log: ");
+  sb_t(s, o->log_path);
+  sb(s, "\n\n");
   if (m->cpu_ops)
     sb(s, "Model successfully compiled but not all operations are supported by the Edge TPU. A percentage of the model "
           "will instead run on the CPU, which is slower. If possible, consider updating your model to use only "
@@ -174,9 +141,10 @@ static void console(const etpu_compilation *c, const etpu_report_options *o, str
     sb(s, "See the operation log file for individual operation details.\n");
   sb(s, "Compilation succeeded!\n");
   /* What the real compiler never says. */
-  sb(s, "\netpu: the edgetpu-custom-op in %s holds etpu's simulation payload (the mapped ops as a .tflite): it runs "
-        "in `etpu run`, not on a physical Edge TPU (Google's instruction format is closed).\n",
-     o->output_path);
+  sb(s, "\netpu: the edgetpu-custom-op in ");
+  sb_t(s, o->output_path);
+  sb(s, " holds etpu's simulation payload (the mapped ops as a .tflite): it runs in `etpu run`, not on a physical "
+        "Edge TPU (Google's instruction format is closed).\n");
   sb(s, "etpu: compiled for Edge TPU runtime %d (-m); the mapped ops need runtime %d or newer.\n",
      m->min_runtime_version, m->required_runtime_version);
   sb(s, "etpu: parameter data %llu bytes; memory figures are etpu's estimate (segments cached in order while they "
@@ -192,25 +160,40 @@ static void console(const etpu_compilation *c, const etpu_report_options *o, str
     if (p->on_tpu) continue;
     etpu_op_mapping mp;
     if (etpu_compilation_op(c, i, &mp) != ETPU_OK) continue;
-    sb(s, "  op %u %s (output '%s'): %s%s\n", i, mp.op_name, out_name(c, i), etpu_map_status_text(p->status),
+    sb(s, "  op %u ", i);
+    sb_t(s, mp.op_name);
+    sb(s, " (output '");
+    sb_t(s, out_name(c, i));
+    sb(s, "'): %s%s\n", etpu_map_status_text(p->status),
        p->before_cut ? " [runs on the CPU before the Edge TPU op]" : "");
     if (p->status == ETPU_NOT_MAPPED_AFTER_CUT) {
-      if (p->blocked_by >= 0)
-        sb(s, "      why: it depends on op %d %s, which runs on the CPU; everything after that op stays on the CPU\n",
-           p->blocked_by, etpu_graph_op_name(c->model, &c->model->subgraphs[0].ops[p->blocked_by]));
-      else if (c->learned_cut >= 0)
-        sb(s, "      why: it belongs to the on-device learning layer that reads '%s'; as libcoral's retrained models, "
-              "that layer stays on the CPU where it can be trained again (-i chooses another cut)\n",
-           c->model->subgraphs[0].tensors[c->learned_cut].name);
-      else
+      if (p->blocked_by >= 0) {
+        sb(s, "      why: it depends on op %d ", p->blocked_by);
+        sb_t(s, etpu_graph_op_name(c->model, &c->model->subgraphs[0].ops[p->blocked_by]));
+        sb(s, ", which runs on the CPU; everything after that op stays on the CPU\n");
+      } else if (c->learned_cut >= 0) {
+        sb(s, "      why: it belongs to the on-device learning layer that reads '");
+        sb_t(s, c->model->subgraphs[0].tensors[c->learned_cut].name);
+        sb(s, "'; as libcoral's retrained models, that layer stays on the CPU where it can be trained again (-i "
+              "chooses another cut)\n");
+      } else {
         sb(s, "      why: it depends on a tensor named by -i (the Edge TPU part stops there)\n");
+      }
       continue;
     }
-    sb(s, "      why: %s\n", p->rule.reason);
-    if (p->blocked_by >= 0)
-      sb(s, "      (it is also behind the cut started by op %d %s)\n", p->blocked_by,
-         etpu_graph_op_name(c->model, &c->model->subgraphs[0].ops[p->blocked_by]));
-    if (p->rule.fix[0]) sb(s, "      fix: %s\n", p->rule.fix);
+    sb(s, "      why: ");
+    sb_t(s, p->rule.reason);
+    sb(s, "\n");
+    if (p->blocked_by >= 0) {
+      sb(s, "      (it is also behind the cut started by op %d ", p->blocked_by);
+      sb_t(s, etpu_graph_op_name(c->model, &c->model->subgraphs[0].ops[p->blocked_by]));
+      sb(s, ")\n");
+    }
+    if (p->rule.fix[0]) {
+      sb(s, "      fix: ");
+      sb_t(s, p->rule.fix);
+      sb(s, "\n");
+    }
   }
   size_t before = s->len;
   sb(s, "etpu: the same cut with -i: -i '");
@@ -226,7 +209,11 @@ static void console(const etpu_compilation *c, const etpu_report_options *o, str
 static void logfile(const etpu_compilation *c, const etpu_report_options *o, strbuf *s) {
   sb(s, "Edge TPU Compiler version %s (etpu %s: an open re-implementation, not Google's compiler)\n",
      ETPU_EDGETPU_COMPILER_VERSION, etpu_version());
-  sb(s, "Input: %s\nOutput: %s\n\n", o->input_path, o->output_path);
+  sb(s, "Input: ");
+  sb_t(s, o->input_path);
+  sb(s, "\nOutput: ");
+  sb_t(s, o->output_path);
+  sb(s, "\n\n");
   op_table(c, s, o->model_filter);
 }
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "model/graph.h"
 #include "model/metadata.h"
 
@@ -234,17 +235,12 @@ static void print_scalar(sbuf *s, uint8_t kind, const uint8_t *p) {
   }
 }
 
+/* A string option (a name from the file) as JSON, through the escaper. */
 static void json_string(sbuf *s, const char *str) {
-  sb_printf(s, "\"");
-  for (const unsigned char *q = (const unsigned char *)str; *q; q++) {
-    if (*q == '"' || *q == '\\')
-      sb_printf(s, "\\%c", *q);
-    else if (*q < 0x20 || *q == 0x7f)
-      sb_printf(s, "\\u%04x", *q);
-    else
-      sb_printf(s, "%c", *q);
-  }
-  sb_printf(s, "\"");
+  etpu_strbuf b = {0};
+  etpu_escape_json(&b, str);
+  sb_printf(s, "%s", b.oom || !b.p ? "\"\"" : b.p);
+  etpu_strbuf_free(&b);
 }
 
 size_t etpu_model_op_options_json(const etpu_model *m, uint32_t sg, uint32_t index, char *buf, size_t cap) {

@@ -22,11 +22,66 @@ int etpu_cmd_quantize(int argc, char **argv);
 /* Build the bundled demo model (a small uint8 classifier) in memory. */
 etpu_status etpu_demo_build(etpu_model **model_out);
 
-/* Print a JSON string literal with escapes. */
+/* Exit codes of every subcommand (README, "Errors and exit codes"). */
+enum {
+  CLI_EXIT_OK = 0,    /* success (and -h/--help) */
+  CLI_EXIT_RULE = 1,  /* a model or an input file (image, .npy, labels, sample) broke a rule */
+  CLI_EXIT_USAGE = 2, /* unknown command or option, missing or bad flag value */
+  CLI_EXIT_IO = 3,    /* I/O error or out of memory */
+};
+
+/* The one status-to-exit-code table. ETPU_INVALID_ARGUMENT is a usage error
+ * when the library refused an option the command line gave, and a rule
+ * broken (1) when input_at_fault: the file handed to it did not fit (an
+ * image or .npy of the wrong size or type, a model that cannot be
+ * quantized). */
+int cli_exit_code(etpu_status st, bool input_at_fault);
+
+/* "etpu: error: <etpu_errmsg()>" on stderr; returns cli_exit_code(st, false)
+ * or, for cli_report_input, cli_exit_code(st, true). */
+int cli_report(etpu_status st);
+int cli_report_input(etpu_status st);
+
+/* s (a name from a file, a path, a label) escaped for a terminal or a text
+ * file by etpu_escape(ETPU_ESCAPE_TEXT): control characters and invalid
+ * UTF-8 made visible. The copy is valid until 8 more calls; NULL gives "". */
+const char *cli_t(const char *s);
+
+/* Print s as a JSON string literal (quotes included) by etpu_escape. */
 void cli_json_string(FILE *f, const char *s);
 
-/* "error: <message>" on stderr; returns the exit code for status. */
-int cli_report(etpu_status st);
+/* Flags. Every subcommand takes "--flag value" and "--flag=value" (and a
+ * short alias such as -o as "-o value" or "-o=value"). Usage errors print
+ * one line, "etpu: error: CMD: <what> (etpu CMD --help for usage)", not the
+ * whole usage, and give exit 2. */
+
+/* -h or --help (every subcommand prints its usage on stdout and exits 0). */
+bool cli_is_help(const char *arg);
+
+/* The flags every reporting subcommand has: -h/--help (usage on stdout,
+ * *exit_out = 0) and --json (*json = true, *exit_out = -1; "--json=x" is a
+ * usage error, *exit_out = 2). Returns true when arg was one of them: the
+ * caller returns *exit_out when it is >= 0, else goes on to the next. */
+bool cli_common_flag(const char *cmd, const char *arg, void (*usage)(FILE *), bool *json, int *exit_out);
+
+/* Print the one-line usage error; returns CLI_EXIT_USAGE. */
+#if defined(__GNUC__) || defined(__clang__)
+__attribute__((format(printf, 2, 3)))
+#endif
+int cli_usage_error(const char *cmd, const char *fmt, ...);
+
+/* Whether argv[*i] is the valued flag lng ("--out") or shrt ("-o", may be
+ * NULL): 1 with *val from "=VALUE" or the next argument (then *i moves on to
+ * it), 0 when it is not this flag, -1 after a usage error (no value left). */
+int cli_flag_value(const char *cmd, int argc, char **argv, int *i, const char *lng, const char *shrt,
+                   const char **val);
+
+/* Whether arg is the switch lng or shrt: 1, 0 when not, -1 after a usage
+ * error ("--json=x": takes no value). */
+int cli_flag_switch(const char *cmd, const char *arg, const char *lng, const char *shrt);
+
+/* "FLAG needs WANT, not 'VAL'" as a usage error; returns CLI_EXIT_USAGE. */
+int cli_bad_value(const char *cmd, const char *flag, const char *want, const char *val);
 
 /* Which entries of a folder cli_list_dir keeps (dotfiles never). */
 typedef enum cli_entries {

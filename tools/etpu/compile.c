@@ -24,7 +24,8 @@
 static void usage(FILE *f) {
   fprintf(f,
           "usage: etpu compile [options] MODEL.tflite...\n"
-          "  -o, --out_dir DIR               write outputs to DIR (default .)\n"
+          "  -o, --out_dir DIR               write outputs to DIR (default .): -o names where a command writes,\n"
+          "                                  here a folder, as edgetpu_compiler's -o (\"-o DIR\", \"-o=DIR\", \"-oDIR\")\n"
           "  -m, --min_runtime_version N     lowest Edge TPU runtime to support, 10..14 (default 14)\n"
           "  -s, --show_operations           print the operator table\n"
           "  -i, --intermediate_tensors A,B  stop the Edge TPU part at these tensors (one list per model)\n"
@@ -36,16 +37,16 @@ static void usage(FILE *f) {
           "      --json                      print the report as JSON instead of text\n"
           "  -v, --version                   print the version\n"
           "  -h, --help                      this help\n"
+          "Every long flag takes \"--flag value\" or \"--flag=value\".\n"
           "The Edge TPU op etpu writes holds etpu's simulation payload: it runs in `etpu run`, not on a\n"
           "physical Edge TPU.\n");
 }
 
+/* One line naming the flag or argument; exit 2. */
 static int bad_usage(const char *fmt, const char *arg) {
-  fprintf(stderr, "etpu: error: compile: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\n");
-  usage(stderr);
-  return 2;
+  char msg[512];
+  snprintf(msg, sizeof msg, fmt, cli_t(arg));
+  return cli_usage_error("compile", "%s", msg);
 }
 
 static bool parse_int(const char *s, long lo, long hi, long *out) {
@@ -103,6 +104,27 @@ static char *stem_of(const char *path) {
     s[n] = 0;
   }
   return s;
+}
+
+/* One model's entry of the --json document: the library's report object
+ * (which ends "}\n") with "segments" added: every output model written
+ * (one, or each pipeline segment of -n) with its .log and size. */
+static void print_json_model(const char *text, const job *jb, const etpu_compile_summary *sum, uint32_t j) {
+  size_t n = strlen(text);
+  while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '}')) {
+    n--;
+    if (text[n] == '}') break;
+  }
+  while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' ')) n--;
+  printf("%s%.*s,\n  \"segments\": [", j ? ",\n" : "", (int)n, text);
+  for (uint32_t k = 0; k < sum->output_models; k++) {
+    printf("%s{\"segment\": %u, \"model\": ", k ? ", " : "", k);
+    cli_json_string(stdout, jb->out_path[k]);
+    printf(", \"log\": ");
+    cli_json_string(stdout, jb->log_path[k]);
+    printf(", \"bytes\": %zu}", jb->out_size[k]);
+  }
+  printf("]\n}");
 }
 
 int etpu_cmd_compile(int argc, char **argv) {
@@ -166,7 +188,8 @@ int etpu_cmd_compile(int argc, char **argv) {
       for (const char *p = a + 1; *p; p++) {
         char f = *p;
         if (strchr("omintk", f)) {
-          const char *val = p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : NULL);
+          /* -oDIR, -o=DIR and -o DIR all name DIR. */
+          const char *val = p[1] == '=' ? p + 2 : p[1] ? p + 1 : (i + 1 < argc ? argv[++i] : NULL);
           char opt[3] = {'-', f, 0};
           if (!val) return bad_usage("%s needs a value", opt);
           if (f == 'o') out_dir = val;
@@ -212,7 +235,7 @@ int etpu_cmd_compile(int argc, char **argv) {
   if (nseg > 1 && npaths > 1) return bad_usage("-n compiles one model at a time%s", "");
   struct stat st_dir;
   if (stat(out_dir, &st_dir) != 0 || !S_ISDIR(st_dir.st_mode)) {
-    fprintf(stderr, "etpu: error: compile: output directory '%s' does not exist\n", out_dir);
+    fprintf(stderr, "etpu: error: compile: output directory '%s' does not exist\n", cli_t(out_dir));
     return 3;
   }
 
@@ -254,7 +277,7 @@ int etpu_cmd_compile(int argc, char **argv) {
     st = etpu_compile(jb->model, &o, &jb->comp);
     if (st != ETPU_OK) {
       fprintf(stderr, "etpu: error: compile: %s\nCompilation failed! Nothing was written.\n", etpu_errmsg());
-      rc = st == ETPU_INVALID_ARGUMENT ? 2 : (st == ETPU_OUT_OF_MEMORY ? 3 : 1);
+      rc = cli_exit_code(st, false);
       break;
     }
   }
@@ -294,7 +317,8 @@ int etpu_cmd_compile(int argc, char **argv) {
     free(stem);
   }
   double elapsed = now_ms() - t0;
-  /* Write and report. */
+  /* Write and report: --json prints one document for all models. */
+  if (rc == 0 && as_json) printf("{\"models\": [\n");
   for (uint32_t j = 0; j < npaths && rc == 0; j++) {
     job *jb = &jobs[j];
     etpu_compile_summary sum;
@@ -323,14 +347,19 @@ int etpu_cmd_compile(int argc, char **argv) {
       rc = cli_report(st);
       break;
     }
-    fputs(text, stdout);
+    if (as_json)
+      print_json_model(text, jb, &sum, j);
+    else
+      fputs(text, stdout);
     if (!as_json && search)
       printf("etpu: -d/-k ignored: etpu maps what the rules allow and never fails on a long prefix.\n");
     if (!as_json && sum.output_models > 1)
-      for (uint32_t k = 1; k < sum.output_models; k++) printf("Output model: %s\n", jb->out_path[k]);
+      for (uint32_t k = 1; k < sum.output_models; k++)
+        printf("Output model: %s\nOperation log: %s\n", cli_t(jb->out_path[k]), cli_t(jb->log_path[k]));
     if (!as_json && j + 1 < npaths) printf("\n");
     etpu_free(text);
   }
+  if (rc == 0 && as_json) printf("]}\n");
   for (uint32_t j = 0; j < npaths; j++) {
     for (uint32_t k = 0; k < MAX_MODELS; k++) {
       etpu_free(jobs[j].out[k]);

@@ -104,19 +104,45 @@ fail:
   return st;
 }
 
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: etpu demo [-o] OUT.tflite [--json]\n"
+          "  write the bundled demo model (a small uint8 classifier, built with the builder API) to OUT\n"
+          "  -o, --output OUT  the file to write (written atomically); also the one argument\n"
+          "  --json            print what was written as JSON\n"
+          "  -h, --help        this help\n");
+}
+
 int etpu_cmd_demo(int argc, char **argv) {
-  if (argc != 2 || argv[1][0] == '-') {
-    fprintf(stderr, "usage: etpu demo OUT.tflite\n");
-    return 2;
+  const char *out = NULL, *v;
+  bool json = false;
+  for (int i = 1; i < argc; i++) {
+    int r;
+    if (cli_common_flag("demo", argv[i], usage, &json, &r)) {
+      if (r >= 0) return r;
+      continue;
+    }
+    if ((r = cli_flag_value("demo", argc, argv, &i, "--output", "-o", &v)) < 0) return CLI_EXIT_USAGE;
+    if (r == 0 && argv[i][0] == '-' && argv[i][1]) return cli_usage_error("demo", "unknown option '%s'", cli_t(argv[i]));
+    if (r == 0) v = argv[i];
+    if (out) return cli_usage_error("demo", "one output file ('%s' is extra)", cli_t(v));
+    out = v;
   }
+  if (!out) return cli_usage_error("demo", "no OUT.tflite given");
   etpu_model *m;
-  etpu_status st = etpu_file_check_writable(argv[1]); /* before any work */
+  etpu_status st = etpu_file_check_writable(out); /* before any work */
   if (st != ETPU_OK) return cli_report(st);
   st = etpu_demo_build(&m);
   if (st != ETPU_OK) return cli_report(st);
-  st = etpu_model_write_file(m, argv[1], 0);
+  st = etpu_model_write_file(m, out, 0);
   etpu_model_free(m);
   if (st != ETPU_OK) return cli_report(st);
-  printf("wrote %s\n", argv[1]);
-  return 0;
+  if (json) {
+    printf("{\"wrote\": ");
+    cli_json_string(stdout, out);
+    printf("}\n");
+  } else {
+    printf("wrote %s\n", cli_t(out));
+  }
+  return CLI_EXIT_OK;
 }

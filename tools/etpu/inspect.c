@@ -53,7 +53,7 @@ static void tensor_line(FILE *f, const etpu_model *m, int32_t idx) {
     fprintf(f, " q(per-axis %u on dim %d)", t.quant_count, t.quantized_dimension);
   if (t.data) fprintf(f, " const");
   if (t.is_variable) fprintf(f, " var");
-  fprintf(f, " '%s'", t.name);
+  fprintf(f, " '%s'", cli_t(t.name));
 }
 
 typedef struct hist_entry {
@@ -109,15 +109,15 @@ static bool input_norm(const etpu_model *m, uint32_t i, float *mean, float *std,
 }
 
 static void print_text(const etpu_model *m) {
-  printf("model: %s\n", etpu_model_label(m));
+  printf("model: %s\n", cli_t(etpu_model_label(m)));
   printf("  schema version %u, %u subgraph(s), %u buffer(s)", etpu_model_schema_version(m),
          etpu_model_subgraph_count(m), etpu_model_buffer_count(m));
-  if (etpu_model_description(m)[0]) printf(", description \"%s\"", etpu_model_description(m));
+  if (etpu_model_description(m)[0]) printf(", description \"%s\"", cli_t(etpu_model_description(m)));
   printf("\n");
   for (uint32_t i = 0; i < etpu_model_metadata_count(m); i++) {
     const char *name;
     size_t size;
-    if (etpu_model_metadata(m, i, &name, NULL, &size) == ETPU_OK) printf("  metadata '%s' (%zu bytes)\n", name, size);
+    if (etpu_model_metadata(m, i, &name, NULL, &size) == ETPU_OK) printf("  metadata '%s' (%zu bytes)\n", cli_t(name), size);
   }
   for (uint32_t i = 0; etpu_model_metadata_count(m) && i < etpu_model_input_count(m, 0); i++) {
     float mean[16], std[16];
@@ -163,7 +163,7 @@ static void print_text(const etpu_model *m) {
     }
   }
   for (uint32_t sg = 0; sg < etpu_model_subgraph_count(m); sg++) {
-    printf("\nsubgraph %u '%s': %u tensors, %u ops\n", sg, etpu_model_subgraph_name(m, sg),
+    printf("\nsubgraph %u '%s': %u tensors, %u ops\n", sg, cli_t(etpu_model_subgraph_name(m, sg)),
            etpu_model_tensor_count(m, sg), etpu_model_op_count(m, sg));
     if (sg != 0) continue; /* details for the main graph */
     printf("inputs:\n");
@@ -181,12 +181,12 @@ static void print_text(const etpu_model *m) {
     hist_entry h[256];
     uint32_t n = histogram(m, 0, h, 256);
     printf("op histogram:\n");
-    for (uint32_t k = 0; k < n; k++) printf("  %-28s %u\n", h[k].name, h[k].count);
+    for (uint32_t k = 0; k < n; k++) printf("  %-28s %u\n", cli_t(h[k].name), h[k].count);
     printf("ops:\n");
     for (uint32_t i = 0; i < etpu_model_op_count(m, 0); i++) {
       etpu_op_info op;
       if (etpu_model_op(m, 0, i, &op) != ETPU_OK) continue;
-      printf("  %3u %s v%d\n", i, op.name, op.version);
+      printf("  %3u %s v%d\n", i, cli_t(op.name), op.version);
       for (uint32_t k = 0; k < op.input_count; k++) {
         printf("        in  ");
         tensor_line(stdout, m, op.inputs[k]);
@@ -351,26 +351,30 @@ static void print_json(const etpu_model *m) {
   fprintf(f, "  ]\n}\n");
 }
 
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: etpu inspect MODEL [--json]   (also: etpu show)\n"
+          "  summarise a .tflite model (compiled ones too): tensors, ops, metadata, Edge TPU custom ops\n"
+          "  --json      print JSON for scripts instead\n"
+          "  -h, --help  this help\n");
+}
+
 int etpu_cmd_inspect(int argc, char **argv) {
   const char *path = NULL;
   bool json = false;
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--json"))
-      json = true;
-    else if (argv[i][0] == '-' && argv[i][1]) {
-      fprintf(stderr, "etpu: error: inspect: unknown option '%s'\nusage: etpu inspect MODEL [--json]\n", argv[i]);
-      return 2;
-    } else if (!path)
+    int r;
+    if (cli_common_flag("inspect", argv[i], usage, &json, &r)) {
+      if (r >= 0) return r;
+    } else if (argv[i][0] == '-' && argv[i][1]) {
+      return cli_usage_error("inspect", "unknown option '%s'", cli_t(argv[i]));
+    } else if (!path) {
       path = argv[i];
-    else {
-      fprintf(stderr, "etpu: error: inspect: one model at a time ('%s' is extra)\n", argv[i]);
-      return 2;
+    } else {
+      return cli_usage_error("inspect", "one model at a time ('%s' is extra)", cli_t(argv[i]));
     }
   }
-  if (!path) {
-    fprintf(stderr, "usage: etpu inspect MODEL [--json]\n");
-    return 2;
-  }
+  if (!path) return cli_usage_error("inspect", "no MODEL given");
   etpu_model *m;
   etpu_status st = etpu_model_open(path, &m);
   if (st != ETPU_OK) return cli_report(st);
@@ -381,7 +385,7 @@ int etpu_cmd_inspect(int argc, char **argv) {
   etpu_model_free(m);
   if (fflush(stdout) != 0 || ferror(stdout)) {
     fprintf(stderr, "etpu: error: cannot write to standard output\n");
-    return 3;
+    return CLI_EXIT_IO;
   }
   return 0;
 }

@@ -71,7 +71,7 @@ static bool list_push(image_list *l, const char *path, uint32_t label) {
 static int add_path(image_list *l, const char *path, uint32_t label) {
   struct stat st;
   if (stat(path, &st) != 0) {
-    fprintf(stderr, "etpu: error: %s: %s\n", path, strerror(errno));
+    fprintf(stderr, "etpu: error: %s: %s\n", cli_t(path), strerror(errno));
     return 3;
   }
   if (!S_ISDIR(st.st_mode)) return list_push(l, path, label) ? 0 : 3;
@@ -79,12 +79,12 @@ static int add_path(image_list *l, const char *path, uint32_t label) {
   size_t n = 0;
   int rc = cli_list_dir("", path, CLI_ENTRIES_IMAGES, &names, &n);
   if (rc == 0 && n == 0) {
-    fprintf(stderr, "etpu: error: %s: no .bmp, .png or .jpg images in this folder\n", path);
-    rc = 1;
+    fprintf(stderr, "etpu: error: %s: no .bmp, .png or .jpg images in this folder\n", cli_t(path));
+    rc = CLI_EXIT_USAGE; /* the command line named an empty folder */
   }
   for (size_t i = 0; rc == 0 && i < n; i++)
     if (!list_push(l, names[i], label)) {
-      fprintf(stderr, "etpu: error: out of memory listing %s\n", path);
+      fprintf(stderr, "etpu: error: out of memory listing %s\n", cli_t(path));
       rc = 3;
     }
   cli_free_list(names, n);
@@ -107,6 +107,22 @@ static bool parse_float(const char *s, float *out) {
   if (errno || end == s || *end) return false;
   *out = v;
   return true;
+}
+
+/* --json: the subcommand prints one JSON document at the end and no other
+ * line on stdout (set by parse_common). */
+static bool g_json;
+
+/* "{"output": OUT, "labels": OUT.txt" of imprint and train's documents. */
+static void json_outputs(const char *model, const char *out, const char *labels) {
+  printf("{\"model\": ");
+  cli_json_string(stdout, model);
+  printf(", \"output\": ");
+  cli_json_string(stdout, out);
+  if (labels) {
+    printf(", \"labels\": ");
+    cli_json_string(stdout, labels);
+  }
 }
 
 /* ---- embeddings ---------------------------------------------------------------- */
@@ -132,7 +148,7 @@ static int embedder_init(embedder *e, const etpu_model *m) {
   if (cst != ETPU_OK) return cli_report(cst);
   if (etpu_model_input_count(m, 0) != 1 || etpu_model_output_count(m, 0) != 1) {
     fprintf(stderr, "etpu: error: %s: an embedding model has one input and one output (it has %u and %u)\n",
-            etpu_model_label(m), etpu_model_input_count(m, 0), etpu_model_output_count(m, 0));
+            cli_t(etpu_model_label(m)), etpu_model_input_count(m, 0), etpu_model_output_count(m, 0));
     return 1;
   }
   etpu_interp_options o;
@@ -164,7 +180,7 @@ static int embedder_init(embedder *e, const etpu_model *m) {
     fprintf(stderr,
             "etpu: error: %s: output '%s' (%s) is not an embedding: want UINT8/INT8 quantized per tensor, or "
             "FLOAT32\n",
-            etpu_model_label(m), e->out.name, etpu_dtype_name(e->out.type));
+            cli_t(etpu_model_label(m)), cli_t(e->out.name), etpu_dtype_name(e->out.type));
     return 1;
   }
   e->dim = (uint32_t)d;
@@ -199,7 +215,7 @@ static int open_model(const char *path, etpu_model **m) {
 static int write_model(const etpu_model *m, const char *path) {
   etpu_status st = etpu_model_write_file(m, path, 0);
   if (st != ETPU_OK) return cli_report(st);
-  printf("wrote %s\n", path);
+  if (!g_json) printf("wrote %s\n", cli_t(path));
   return 0;
 }
 
@@ -217,10 +233,11 @@ static char *labels_path(const char *out) {
 }
 
 /* Write the model and, beside it, its labels ("ID  NAME" per line, which
- * `etpu run --labels` reads); name[k] NULL gives the id as the name. Both
- * go through etpu_write_file_atomic (a temporary file and a rename, mode
- * 0666 less the umask), so neither is ever half-written. Returns an exit
- * code. */
+ * `etpu run --labels` reads; NAME escaped as text, so a newline or control
+ * character in a class name cannot break the format); name[k] NULL gives
+ * the id as the name. Both go through etpu_write_file_atomic (a temporary
+ * file and a rename, mode 0666 less the umask), so neither is ever
+ * half-written. Returns an exit code. */
 static int write_model_labels(const etpu_model *m, const char *out, const char *const *name, uint32_t classes) {
   char *lp = labels_path(out);
   char *text = NULL;
@@ -233,18 +250,18 @@ static int write_model_labels(const etpu_model *m, const char *out, const char *
   }
   for (uint32_t k = 0; k < classes; k++) {
     if (name && name[k])
-      fprintf(f, "%u  %s\n", k, name[k]);
+      fprintf(f, "%u  %s\n", k, cli_t(name[k])); /* escaped: a name cannot break the one-per-line format */
     else
       fprintf(f, "%u  %u\n", k, k);
   }
   int rc = fclose(f) != 0 ? 3 : 0;
-  if (rc) fprintf(stderr, "etpu: error: out of memory for the labels of %s\n", out);
+  if (rc) fprintf(stderr, "etpu: error: out of memory for the labels of %s\n", cli_t(out));
   if (rc == 0) rc = write_model(m, out);
   if (rc == 0) {
     etpu_status st = etpu_write_file_atomic(lp, text, len);
     rc = st == ETPU_OK ? 0 : cli_report(st);
   }
-  if (rc == 0) printf("wrote %s\n", lp);
+  if (rc == 0 && !g_json) printf("wrote %s\n", cli_t(lp));
   free(text);
   free(lp);
   return rc;
@@ -275,6 +292,7 @@ typedef struct common_args {
   uint32_t classes; /* highest id + 1 */
   bool named;       /* classes given as NAME=PATH or --data: labels count from the first new class */
   char **names;     /* named: names[k] of class k (owned) */
+  bool json;        /* --json: one JSON document on stdout, no other lines */
 } common_args;
 
 static void args_free(common_args *a) {
@@ -303,8 +321,8 @@ static int add_data(common_args *a, const char *dir) {
   size_t n = 0;
   int rc = cli_list_dir("--data", dir, CLI_ENTRIES_SUBDIRS, &subs, &n);
   if (rc == 0 && n == 0) {
-    fprintf(stderr, "etpu: error: --data %s: no class subfolders (one folder of images per class)\n", dir);
-    rc = 1;
+    fprintf(stderr, "etpu: error: --data %s: no class subfolders (one folder of images per class)\n", cli_t(dir));
+    rc = CLI_EXIT_USAGE;
   }
   for (size_t i = 0; rc == 0 && i < n; i++) {
     const char *name = subs[i] + strlen(dir) + 1;
@@ -316,29 +334,50 @@ static int add_data(common_args *a, const char *dir) {
 }
 
 /* Parse argv; `extra` handles command options (returns 1 consumed, 2 with a
- * value, 0 unknown, -1 bad value). Returns an exit code, or -1 to go on. */
+ * value, 0 unknown, -1 bad value, then *want says what it takes). Every flag
+ * takes "--flag value" or "--flag=value" (-o too). Returns an exit code, or
+ * -1 to go on. */
 static int parse_common(int argc, char **argv, bool need_classes, bool need_images,
-                        int (*extra)(void *ctx, const char *opt, const char *val), void *ctx, void (*usage)(FILE *),
-                        common_args *a) {
+                        int (*extra)(void *ctx, const char *opt, const char *val, const char **want), void *ctx,
+                        void (*usage)(FILE *), common_args *a) {
   memset(a, 0, sizeof *a);
+  const char *cmd = argv[0];
   long cls = -1;
   bool numbered = false;
   for (int i = 1; i < argc; i++) {
     const char *s = argv[i];
-    if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+    if (cli_is_help(s)) {
       usage(stdout);
       return 0;
     }
+    /* "--flag=value" and "-o=value": split off the value. */
+    char name[64];
+    const char *inline_val = NULL;
+    const char *eq = s[0] == '-' ? strchr(s, '=') : NULL;
+    if (eq && (s[1] == '-' || eq == s + 2) && (size_t)(eq - s) < sizeof name) {
+      memcpy(name, s, (size_t)(eq - s));
+      name[eq - s] = 0;
+      inline_val = eq + 1;
+      s = name;
+    }
+    const char *next = inline_val ? inline_val : (i + 1 < argc ? argv[i + 1] : NULL);
+    int step = inline_val ? 0 : 1; /* arguments a value takes */
+    if (!strcmp(s, "--json")) {
+      if (inline_val) return cli_usage_error(cmd, "--json takes no value");
+      a->json = true;
+      continue;
+    }
     if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
-      if (i + 1 >= argc) goto bad;
-      a->out = argv[++i];
+      if (!next) return cli_usage_error(cmd, "%s needs a value", s);
+      a->out = next;
+      i += step;
       continue;
     }
     if (need_classes && (!strcmp(s, "--class") || !strcmp(s, "--data"))) {
-      const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-      const char *eq = v && s[2] == 'c' ? strchr(v, '=') : NULL;
+      const char *v = next;
+      const char *ceq = v && s[2] == 'c' ? strchr(v, '=') : NULL;
       unsigned long id;
-      if (v && (s[2] == 'd' || (eq && eq != v && eq[1]))) {
+      if (v && (s[2] == 'd' || (ceq && ceq != v && ceq[1]))) {
         /* --data DIR, or --class NAME=PATH: named classes, numbered in order. */
         if (numbered) goto mixed;
         a->named = true;
@@ -347,70 +386,64 @@ static int parse_common(int argc, char **argv, bool need_classes, bool need_imag
           rc = add_data(a, v);
         } else {
           /* A name given twice would merge two folders into one class. */
-          for (int j = 1; j < i; j++)
-            if (!strcmp(argv[j], "--class") && j + 1 < i && !strncmp(argv[j + 1], v, (size_t)(eq - v) + 1)) {
-              fprintf(stderr,
-                      "etpu: error: %s: class '%.*s' is given twice (--class %s and --class %s): give each class "
-                      "once, with one folder holding all its images\n",
-                      argv[0], (int)(eq - v), v, argv[j + 1], v);
-              usage(stderr);
-              return 2;
+          for (int j = 1; j < i; j++) {
+            const char *prev = !strcmp(argv[j], "--class") && j + 1 < i ? argv[j + 1]
+                               : !strncmp(argv[j], "--class=", 8)      ? argv[j] + 8
+                                                                       : NULL;
+            if (prev && !strncmp(prev, v, (size_t)(ceq - v) + 1)) {
+              const char *twice = "";
+              for (uint32_t c = 0; c < a->classes; c++)
+                if (strlen(a->names[c]) == (size_t)(ceq - v) && !strncmp(a->names[c], v, (size_t)(ceq - v)))
+                  twice = a->names[c];
+              return cli_usage_error(cmd,
+                                     "class '%s' is given twice (--class %s and --class %s): give each class once, "
+                                     "with one folder holding all its images",
+                                     cli_t(twice), cli_t(prev), cli_t(v));
             }
-          uint32_t k = class_named(a, v, (size_t)(eq - v));
-          rc = k == UINT32_MAX ? 3 : add_path(&a->images, eq + 1, k);
+          }
+          uint32_t k = class_named(a, v, (size_t)(ceq - v));
+          rc = k == UINT32_MAX ? 3 : add_path(&a->images, ceq + 1, k);
           cls = -1; /* a NAME=PATH takes one path */
         }
         if (rc) return rc;
-        i++;
+        i += step;
         continue;
       }
-      if (!v || s[2] == 'd' || !parse_ulong(v, 65535, &id)) {
-        fprintf(stderr, "etpu: error: %s: --class needs a class id (0..65535) followed by images, or NAME=PATH\n",
-                argv[0]);
-        usage(stderr);
-        return 2;
-      }
+      if (!v || s[2] == 'd' || !parse_ulong(v, 65535, &id))
+        return cli_usage_error(cmd, "--class needs a class id (0..65535) followed by images, or NAME=PATH%s%s%s",
+                               v ? ", not '" : "", v ? cli_t(v) : "", v ? "'" : "");
       if (a->named) goto mixed;
       numbered = true;
       cls = (long)id;
       if ((uint32_t)id + 1 > a->classes) a->classes = (uint32_t)id + 1;
-      i++;
+      i += step;
       continue;
     }
     if (s[0] == '-' && s[1]) {
-      int r = extra ? extra(ctx, s, i + 1 < argc ? argv[i + 1] : NULL) : 0;
+      const char *want = "a value";
+      int r = extra ? extra(ctx, s, next, &want) : 0;
+      if (r == 1 && inline_val) return cli_usage_error(cmd, "%s takes no value", s);
       if (r == 1 || r == 2) {
-        i += r - 1;
+        i += r == 2 ? step : 0;
         continue;
       }
-      fprintf(stderr, "etpu: error: %s: %s '%s'\n", argv[0], r < 0 ? "bad value for" : "unknown option", s);
-      usage(stderr);
-      return 2;
+      if (r < 0) return cli_bad_value(cmd, s, want, next ? next : "");
+      return cli_usage_error(cmd, "unknown option '%s'", cli_t(argv[i]));
     }
     if (!a->model) {
       a->model = s;
       continue;
     }
-    if (need_classes && cls < 0) {
-      fprintf(stderr, "etpu: error: %s: image '%s' comes before any --class ID\n", argv[0], s);
-      usage(stderr);
-      return 2;
-    }
+    if (need_classes && cls < 0) return cli_usage_error(cmd, "image '%s' comes before any --class ID", cli_t(s));
     int rc = add_path(&a->images, s, cls < 0 ? 0 : (uint32_t)cls);
     if (rc) return rc;
   }
-  if (!a->model || !a->out || (need_images && a->images.n == 0)) goto bad;
+  if (!a->model || !a->out || (need_images && a->images.n == 0))
+    return cli_usage_error(cmd, "needs MODEL, -o OUT and at least one image");
+  g_json = a->json;
   return -1;
 mixed:
-  fprintf(stderr, "etpu: error: %s: give classes either as --class ID PATH... or as --class NAME=PATH / --data DIR, "
-                  "not both\n",
-          argv[0]);
-  usage(stderr);
-  return 2;
-bad:
-  fprintf(stderr, "etpu: error: %s: needs MODEL, -o OUT and at least one image\n", argv[0]);
-  usage(stderr);
-  return 2;
+  return cli_usage_error(cmd, "give classes either as --class ID PATH... or as --class NAME=PATH / --data DIR, not both");
 }
 
 /* Every class id from `first` to the highest given needs an image: ids
@@ -423,7 +456,7 @@ static int check_classes(const char *cmd, const common_args *a, uint32_t first) 
     if (count == 0) {
       fprintf(stderr, "etpu: error: %s: class %u has no images; new class ids run from %u to %u without gaps\n", cmd,
               c, first, a->classes - 1);
-      return 1;
+      return CLI_EXIT_USAGE;
     }
   }
   return 0;
@@ -435,7 +468,11 @@ static void extract_usage(FILE *f) {
   fprintf(f,
           "usage: etpu extract MODEL IMAGE|DIR... -o OUT.npy\n"
           "  run an embedding extractor on every image (folders: their images in name order) and write\n"
-          "  the dequantized outputs as a float32 array [N, D], one row per image, in argument order\n");
+          "  the dequantized outputs as a float32 array [N, D], one row per image, in argument order\n"
+          "  -o, --output OUT  the file to write (-o names where a command writes: here a file)\n"
+          "  --json            print what was done as one JSON document\n"
+          "  -h, --help        this help\n"
+          "Every flag takes \"--flag value\" or \"--flag=value\".\n");
 }
 
 int etpu_cmd_extract(int argc, char **argv) {
@@ -473,7 +510,15 @@ int etpu_cmd_extract(int argc, char **argv) {
     rc = cli_report(st);
     goto out;
   }
-  printf("wrote %s: %zu embeddings of %u values\n", a.out, a.images.n, e.dim);
+  if (a.json) {
+    printf("{\"model\": ");
+    cli_json_string(stdout, a.model);
+    printf(", \"output\": ");
+    cli_json_string(stdout, a.out);
+    printf(", \"embeddings\": %zu, \"dim\": %u}\n", a.images.n, e.dim);
+  } else {
+    printf("wrote %s: %zu embeddings of %u values\n", cli_t(a.out), a.images.n, e.dim);
+  }
 out:
   free(all);
   embedder_free(&e);
@@ -489,10 +534,11 @@ typedef struct imprint_opts {
   float scale;
 } imprint_opts;
 
-static int imprint_extra(void *ctx, const char *opt, const char *val) {
+static int imprint_extra(void *ctx, const char *opt, const char *val, const char **want) {
   imprint_opts *o = ctx;
   if (!strcmp(opt, "--keep-classes")) return o->keep = true, 1;
   if (!strcmp(opt, "--make") || !strcmp(opt, "--make-model")) return o->make = true, 1;
+  *want = "a number > 0";
   if (!strcmp(opt, "--scale")) return val && parse_float(val, &o->scale) && o->scale > 0 ? 2 : -1;
   return 0;
 }
@@ -510,7 +556,11 @@ static void imprint_usage(FILE *f) {
           "                  more images, the others are frozen; new classes follow them\n"
           "  --make-model    MODEL is an embedding extractor: append etpu's imprinting tail (L2Norm, Conv2D 1x1,\n"
           "                  Mul by the scale, Reshape, Softmax); without images, write that model (also --make)\n"
-          "  --scale S       the tail's logit scale: scores are softmax(S x cosine) (default %g)\n",
+          "  --scale S       the tail's logit scale: scores are softmax(S x cosine) (default %g)\n"
+          "  -o, --output OUT  the file to write (-o names where a command writes: here a file)\n"
+          "  --json            print what was done as one JSON document\n"
+          "  -h, --help        this help\n"
+          "Every flag takes \"--flag value\" or \"--flag=value\".\n",
           (double)ETPU_IMPRINT_DEFAULT_SCALE);
 }
 
@@ -538,7 +588,7 @@ int etpu_cmd_imprint(int argc, char **argv) {
   embedder e = {0};
   float *emb = NULL;
   const char **names = NULL;
-  uint32_t *ids = NULL;
+  uint32_t *ids = NULL, *counts = NULL; /* counts[c]: images of class c */
   etpu_labels *kept_labels = NULL;
   etpu_status st;
   rc = check_outputs(a.out, a.images.n > 0);
@@ -549,6 +599,10 @@ int etpu_cmd_imprint(int argc, char **argv) {
     if (st != ETPU_OK) goto fail;
     if (a.images.n == 0) {
       rc = write_model(made, a.out);
+      if (rc == 0 && a.json) {
+        json_outputs(a.model, a.out, NULL);
+        printf(", \"classes\": []}\n");
+      }
       goto done;
     }
   }
@@ -566,7 +620,7 @@ int etpu_cmd_imprint(int argc, char **argv) {
   uint32_t first = etpu_imprint_class_count(im);
   rc = a.named ? 0 : check_classes("imprint", &a, first);
   if (rc) goto done;
-  if (first) printf("kept %u classes (%s)\n", first, a.model);
+  if (first && !a.json) printf("kept %u classes (%s)\n", first, cli_t(a.model));
   /* Kept classes take their names from MODEL's labels file, when it has
    * one; a NAME=DIR class whose name is a kept class's adds to it, others
    * get new ids in the order given. ids[c] is the class id of label c. */
@@ -576,8 +630,9 @@ int etpu_cmd_imprint(int argc, char **argv) {
   free(mlp);
   if (st != ETPU_OK) goto fail;
   ids = malloc((a.classes ? a.classes : 1) * sizeof *ids);
+  counts = calloc(a.classes ? a.classes : 1, sizeof *counts);
   emb = malloc((size_t)e.dim * sizeof *emb);
-  if (!ids || !emb) {
+  if (!ids || !counts || !emb) {
     rc = 3;
     goto done;
   }
@@ -585,7 +640,7 @@ int etpu_cmd_imprint(int argc, char **argv) {
   for (uint32_t c = 0; c < a.classes; c++) {
     ids[c] = a.named ? UINT32_MAX : c;
     for (uint32_t k = 0; a.named && kept_labels && k < first && ids[c] == UINT32_MAX; k++)
-      if (!strcmp(etpu_labels_get(kept_labels, first, k), a.names[c])) ids[c] = k;
+      if (!strcmp(etpu_labels_get(kept_labels, first, k), cli_t(a.names[c]))) ids[c] = k;
     if (ids[c] == UINT32_MAX) ids[c] = next++;
   }
   /* New ids are appended in turn: train classes in id order. */
@@ -600,14 +655,15 @@ int etpu_cmd_imprint(int argc, char **argv) {
         if (st != ETPU_OK) goto fail;
         count++;
       }
-      if (count)
-        printf("class %u%s%s: %u image%s\n", id, a.named ? " " : "", a.named ? a.names[c] : "", count,
+      if (c < a.classes) counts[c] = count;
+      if (count && !a.json)
+        printf("class %u%s%s: %u image%s\n", id, a.named ? " " : "", a.named ? cli_t(a.names[c]) : "", count,
                count == 1 ? "" : "s");
     }
   st = etpu_imprint_build(im, &out);
   if (st != ETPU_OK) goto fail;
   uint32_t total = etpu_imprint_class_count(im);
-  printf("%u class%s\n", total, total == 1 ? "" : "es");
+  if (!a.json) printf("%u class%s\n", total, total == 1 ? "" : "es");
   names = calloc(total, sizeof *names);
   if (!names) {
     rc = 3;
@@ -617,11 +673,30 @@ int etpu_cmd_imprint(int argc, char **argv) {
   for (uint32_t c = 0; a.named && c < a.classes; c++)
     if (ids[c] < total) names[ids[c]] = a.names[c];
   rc = write_model_labels(out, a.out, names, total);
+  if (rc == 0 && a.json) {
+    char *lp = labels_path(a.out);
+    json_outputs(a.model, a.out, lp);
+    free(lp);
+    printf(", \"kept_classes\": %u, \"classes\": [", first);
+    for (uint32_t k = 0; k < total; k++) {
+      uint32_t images = 0;
+      for (uint32_t c = 0; c < a.classes; c++)
+        if (ids[c] == k) images += counts[c];
+      printf("%s{\"id\": %u, \"name\": ", k ? ", " : "", k);
+      if (names[k])
+        cli_json_string(stdout, names[k]);
+      else
+        printf("null");
+      printf(", \"images\": %u}", images);
+    }
+    printf("]}\n");
+  }
   goto done;
 fail:
   rc = cli_report(st);
 done:
   free(ids);
+  free(counts);
   free(names);
   etpu_labels_free(kept_labels);
   free(emb);
@@ -652,26 +727,34 @@ static bool is_validation(const train_opts *o, uint32_t i) {
   return (uint64_t)((double)(i + 1) * o->val + 1e-9) > (uint64_t)((double)i * o->val + 1e-9);
 }
 
-static int train_extra(void *ctx, const char *opt, const char *val) {
+static int train_extra(void *ctx, const char *opt, const char *val, const char **want) {
   train_opts *o = ctx;
   unsigned long v;
   if (!strcmp(opt, "--val")) {
     char *end;
     errno = 0;
     double f = val ? strtod(val, &end) : -1;
+    *want = "a fraction in [0, 1)";
     if (!val || errno || end == val || *end || !(f >= 0 && f < 1)) return -1;
     o->val = f;
     return 2;
   }
+  *want = "a count 1..100000000";
   if (!strcmp(opt, "--iterations") || !strcmp(opt, "--iters"))
-    return val && parse_ulong(val, 100000000, &v) ? (o->t.iterations = (uint32_t)v, 2) : -1;
+    return val && parse_ulong(val, 100000000, &v) && v ? (o->t.iterations = (uint32_t)v, 2) : -1;
+  *want = "a count 1..1048576";
   if (!strcmp(opt, "--batch"))
     return val && parse_ulong(val, 1u << 20, &v) && v ? (o->t.batch_size = (uint32_t)v, 2) : -1;
+  *want = "a count 0..100000000";
   if (!strcmp(opt, "--report"))
     return val && parse_ulong(val, 100000000, &v) ? (o->t.report_every = (uint32_t)v, 2) : -1;
+  *want = "a non-negative integer";
   if (!strcmp(opt, "--seed")) return val && parse_ulong(val, ~0ul, &o->seed) ? 2 : -1;
+  *want = "a count 0..1000000";
   if (!strcmp(opt, "--val-every")) return val && parse_ulong(val, 1000000, &o->val_every) ? 2 : -1;
+  *want = "a number > 0";
   if (!strcmp(opt, "--lr")) return val && parse_float(val, &o->lr) && o->lr > 0 ? 2 : -1;
+  *want = "a number >= 0";
   if (!strcmp(opt, "--l2")) return val && parse_float(val, &o->l2) && o->l2 >= 0 ? 2 : -1;
   if (!strcmp(opt, "--weight-scale")) return val && parse_float(val, &o->weight_scale) && o->weight_scale >= 0 ? 2 : -1;
   return 0;
@@ -694,11 +777,16 @@ static void train_usage(FILE *f) {
           "  --seed N          random seed; the same seed and images give the same bytes (default 1)\n"
           "  --val F           fraction of each class's images kept for validation, spread evenly (default 0.1)\n"
           "  --val-every K     instead, every K-th image of each class (0: none)\n"
-          "  --report N        print progress every N steps (default 100; 0: at the end)\n");
+          "  --report N        print progress every N steps (default 100; 0: at the end)\n"
+          "  -o, --output OUT  the file to write (-o names where a command writes: here a file)\n"
+          "  --json            print what was done as one JSON document\n"
+          "  -h, --help        this help\n"
+          "Every flag takes \"--flag value\" or \"--flag=value\".\n");
 }
 
 static bool print_progress(void *user, const etpu_sr_progress *p) {
-  (void)user;
+  *(etpu_sr_progress *)user = *p; /* the last report, for --json */
+  if (g_json) return true;
   printf("step %u/%u: batch loss %.4f, train loss %.4f accuracy %.3f", p->iteration, p->iterations,
          (double)p->batch_loss, (double)p->train_loss, (double)p->train_accuracy);
   if (p->val_accuracy >= 0)
@@ -713,7 +801,11 @@ int etpu_cmd_train(int argc, char **argv) {
   o.t.iterations = 500;
   o.t.batch_size = 100;
   o.t.report_every = 100;
+  etpu_sr_progress last;
+  memset(&last, 0, sizeof last);
+  last.val_accuracy = -1;
   o.t.progress = print_progress;
+  o.t.user = &last;
   o.lr = 0.01f;
   o.weight_scale = 0.01f;
   o.seed = 1;
@@ -775,12 +867,26 @@ int etpu_cmd_train(int argc, char **argv) {
     }
   }
   free(seen);
-  printf("%u training and %u validation images, %u classes, embedding %u\n", etpu_softmax_regression_count(sr, false),
+  if (!a.json)
+    printf("%u training and %u validation images, %u classes, embedding %u\n", etpu_softmax_regression_count(sr, false),
          etpu_softmax_regression_count(sr, true), a.classes, e.dim);
   st = etpu_softmax_regression_train(sr, &o.t);
   if (st == ETPU_OK) st = etpu_softmax_regression_append(m, sr, &out);
   if (st != ETPU_OK) goto fail;
   rc = write_model_labels(out, a.out, a.named ? (const char *const *)a.names : NULL, a.classes);
+  if (rc == 0 && a.json) {
+    char *lp = labels_path(a.out);
+    json_outputs(a.model, a.out, lp);
+    free(lp);
+    printf(", \"train_images\": %u, \"validation_images\": %u, \"classes\": %u, \"embedding_dim\": %u",
+           etpu_softmax_regression_count(sr, false), etpu_softmax_regression_count(sr, true), a.classes, e.dim);
+    printf(", \"final\": {\"iteration\": %u, \"train_loss\": %.6g, \"train_accuracy\": %.6g", last.iteration,
+           (double)last.train_loss, (double)last.train_accuracy);
+    if (last.val_accuracy >= 0)
+      printf(", \"validation_loss\": %.6g, \"validation_accuracy\": %.6g", (double)last.val_loss,
+             (double)last.val_accuracy);
+    printf("}}\n");
+  }
   goto done;
 fail:
   rc = cli_report(st);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -52,21 +53,51 @@ static void usage(FILE *f) {
           "                         the channel's output error on the samples' inputs is least (GPTQ:\n"
           "                         each weight's rounding error moved onto the weights not yet\n"
           "                         rounded; same scales; not done by TensorFlow's converter)\n"
-          "  -o OUT.tflite          output (written atomically)\n"
+          "  -o, --output OUT.tflite  the file to write (atomically); -o names where a command writes\n"
+          "  --json                 print the report as one JSON document instead\n"
+          "  -h, --help             this help\n"
+          "Every flag takes \"--flag value\" or \"--flag=value\". Text files in a --calib folder (.txt,\n"
+          "  .csv, .md, .json, ...) are skipped with a warning.\n"
           "  -q, --quiet            print only the summary lines\n");
 }
 
+/* One line naming the flag or argument; exit 2. */
 static int bad_usage(const char *msg, const char *arg) {
-  fprintf(stderr, "etpu: error: quantize: ");
-  fprintf(stderr, msg, arg);
-  fprintf(stderr, "\n");
-  usage(stderr);
-  return 2;
+  char line[512];
+  snprintf(line, sizeof line, msg, cli_t(arg));
+  return cli_usage_error("quantize", "%s", line);
 }
 
-/* Sorted paths of the files in a calibration folder (dotfiles skipped). */
+/* Text files that sit beside samples (labels, notes, CSV indexes) are not
+ * samples: a name ending in one of these is skipped with a warning. */
+static bool is_note_name(const char *path) {
+  static const char *const ext[] = {".txt", ".csv", ".md", ".json", ".log", ".xml", ".yaml", ".yml"};
+  const char *dot = strrchr(path, '.');
+  if (!dot || strchr(dot, '/')) return false;
+  for (size_t k = 0; k < sizeof ext / sizeof ext[0]; k++)
+    if (!strcasecmp(dot, ext[k])) return true;
+  return false;
+}
+
+/* Sorted paths of the sample files in a calibration folder (dotfiles and
+ * notes skipped). */
 static int list_dir(const char *dir, char ***out, size_t *n_out) {
-  return cli_list_dir("quantize: cannot open calibration folder", dir, CLI_ENTRIES_ALL, out, n_out);
+  int rc = cli_list_dir("quantize: cannot open calibration folder", dir, CLI_ENTRIES_ALL, out, n_out);
+  size_t kept = 0, skipped = 0;
+  for (size_t k = 0; rc == 0 && k < *n_out; k++) {
+    if (!is_note_name((*out)[k])) {
+      (*out)[kept++] = (*out)[k];
+      continue;
+    }
+    if (skipped++ < 3)
+      fprintf(stderr, "etpu: warning: quantize: %s: not a calibration sample (a text file): skipped\n",
+              cli_t((*out)[k]));
+    free((*out)[k]);
+  }
+  if (skipped > 3)
+    fprintf(stderr, "etpu: warning: quantize: %s: %zu more text files skipped\n", cli_t(dir), skipped - 3);
+  if (rc == 0) *n_out = kept;
+  return rc;
 }
 
 typedef struct args {
@@ -80,69 +111,81 @@ typedef struct args {
   bool bias_correct;
   bool gptq;
   bool quiet;
+  bool json; /* the report as one JSON document */
 } args;
 
 static int parse(int argc, char **argv, args *a) {
   memset(a, 0, sizeof *a);
   a->in_opts.resize = ETPU_RESIZE_BILINEAR;
   a->in_opts.std = 1.0f;
-  bool has_mean = false, has_std = false;
+  bool has_mean = false, has_std = false, integer_only = false;
   for (int i = 1; i < argc; i++) {
-    const char *s = argv[i];
-    if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+    const char *s = argv[i], *v = NULL;
+    int r;
+    if (cli_is_help(s)) {
       usage(stdout);
       return -1;
     }
-    if (!strcmp(s, "--integer-only")) {
-      a->q.allow_float = false;
-    } else if (!strcmp(s, "--allow-float")) {
-      a->q.allow_float = true;
-    } else if (!strcmp(s, "--bias-correct")) {
-      a->bias_correct = true;
-    } else if (!strcmp(s, "--gptq")) {
-      a->gptq = true;
-    } else if (!strcmp(s, "-q") || !strcmp(s, "--quiet")) {
+    static const char *const switches[] = {"--integer-only", "--allow-float", "--bias-correct", "--gptq", "--json"};
+    int sw = -1;
+    for (int k = 0; k < 5 && sw < 0; k++) {
+      if ((r = cli_flag_switch("quantize", s, switches[k], NULL)) < 0) return 2;
+      if (r) sw = k;
+    }
+    if (sw < 0 && (r = cli_flag_switch("quantize", s, "--quiet", "-q")) != 0) {
+      if (r < 0) return 2;
       a->quiet = true;
-    } else if (!strcmp(s, "--calib") || !strcmp(s, "-o") || !strcmp(s, "--mean") || !strcmp(s, "--std") ||
-               !strcmp(s, "--io") || !strcmp(s, "--calib-method")) {
-      if (i + 1 >= argc) return bad_usage("%s needs a value", s);
-      const char *v = argv[++i];
+      continue;
+    }
+    if (sw == 0) integer_only = true;
+    else if (sw == 1) a->q.allow_float = true;
+    else if (sw == 2) a->bias_correct = true;
+    else if (sw == 3) a->gptq = true;
+    else if (sw == 4) a->json = true;
+    if (sw >= 0) continue;
+    if ((r = cli_flag_value("quantize", argc, argv, &i, "--calib", NULL, &v)) != 0) {
+      if (r < 0) return 2;
+      if (a->ncalib == 16) return bad_usage("at most 16 --calib folders%s", "");
+      a->calib[a->ncalib++] = v;
+    } else if ((r = cli_flag_value("quantize", argc, argv, &i, "--output", "-o", &v)) != 0) {
+      if (r < 0) return 2;
+      a->out = v;
+    } else if ((r = cli_flag_value("quantize", argc, argv, &i, "--calib-method", NULL, &v)) != 0) {
+      if (r < 0) return 2;
       char *end;
-      if (!strcmp(s, "--calib")) {
-        if (a->ncalib == 16) return bad_usage("at most 16 --calib folders%s", "");
-        a->calib[a->ncalib++] = v;
-      } else if (!strcmp(s, "-o")) {
-        a->out = v;
-      } else if (!strcmp(s, "--calib-method")) {
-        if (!strcmp(v, "minmax")) {
-          a->method = ETPU_CALIB_MINMAX;
-        } else if (!strcmp(v, "mse")) {
-          a->method = ETPU_CALIB_MSE;
-        } else if (!strncmp(v, "percentile=", 11)) {
-          float pc = strtof(v + 11, &end);
-          if (end == v + 11 || *end || !(pc > 50.0f && pc <= 100.0f))
-            return bad_usage("--calib-method percentile=P needs P in (50, 100], not '%s'", v);
-          a->method = ETPU_CALIB_PERCENTILE;
-          a->percentile = pc;
-        } else {
-          return bad_usage("--calib-method must be minmax, percentile=P or mse, not '%s'", v);
-        }
-      } else if (!strcmp(s, "--io")) {
-        if (!strcmp(v, "float")) a->q.io = ETPU_QUANT_IO_FLOAT;
-        else if (!strcmp(v, "int8")) a->q.io = ETPU_QUANT_IO_INT8;
-        else if (!strcmp(v, "uint8")) a->q.io = ETPU_QUANT_IO_UINT8;
-        else return bad_usage("--io must be float, int8 or uint8, not '%s'", v);
+      if (!strcmp(v, "minmax")) {
+        a->method = ETPU_CALIB_MINMAX;
+      } else if (!strcmp(v, "mse")) {
+        a->method = ETPU_CALIB_MSE;
+      } else if (!strncmp(v, "percentile=", 11)) {
+        float pc = strtof(v + 11, &end);
+        if (end == v + 11 || *end || !(pc > 50.0f && pc <= 100.0f))
+          return cli_bad_value("quantize", "--calib-method percentile=P", "P in (50, 100]", v);
+        a->method = ETPU_CALIB_PERCENTILE;
+        a->percentile = pc;
       } else {
-        float f = strtof(v, &end);
-        if (end == v || *end || !isfinite(f)) return bad_usage("%s needs a number", s);
-        if (!strcmp(s, "--mean")) {
-          a->in_opts.mean = f;
-          has_mean = true;
-        } else {
-          if (!(f > 0)) return bad_usage("--std must be > 0, not '%s'", v);
-          a->in_opts.std = f;
-          has_std = true;
-        }
+        return cli_bad_value("quantize", "--calib-method", "minmax, percentile=P or mse", v);
+      }
+    } else if ((r = cli_flag_value("quantize", argc, argv, &i, "--io", NULL, &v)) != 0) {
+      if (r < 0) return 2;
+      if (!strcmp(v, "float")) a->q.io = ETPU_QUANT_IO_FLOAT;
+      else if (!strcmp(v, "int8")) a->q.io = ETPU_QUANT_IO_INT8;
+      else if (!strcmp(v, "uint8")) a->q.io = ETPU_QUANT_IO_UINT8;
+      else return cli_bad_value("quantize", "--io", "float, int8 or uint8", v);
+    } else if ((r = cli_flag_value("quantize", argc, argv, &i, "--mean", NULL, &v)) != 0 ||
+               (r = cli_flag_value("quantize", argc, argv, &i, "--std", NULL, &v)) != 0) {
+      if (r < 0) return 2;
+      bool is_mean = !strncmp(s, "--mean", 6);
+      char *end;
+      float f = strtof(v, &end);
+      if (end == v || *end || !isfinite(f) || (!is_mean && !(f > 0)))
+        return cli_bad_value("quantize", is_mean ? "--mean" : "--std", is_mean ? "a number" : "a number > 0", v);
+      if (is_mean) {
+        a->in_opts.mean = f;
+        has_mean = true;
+      } else {
+        a->in_opts.std = f;
+        has_std = true;
       }
     } else if (s[0] == '-' && s[1]) {
       return bad_usage("unknown option '%s'", s);
@@ -152,6 +195,8 @@ static int parse(int argc, char **argv, args *a) {
       return bad_usage("more than one model given ('%s')", s);
     }
   }
+  if (integer_only && a->q.allow_float)
+    return bad_usage("--integer-only and --allow-float contradict each other: give one%s", "");
   a->in_opts.normalize = has_mean || has_std;
   if (!a->model) return bad_usage("no model given%s", "");
   if (!a->out) return bad_usage("-o OUT.tflite is required%s", "");
@@ -171,6 +216,9 @@ typedef struct state {
   void *qbytes;
   etpu_compilation *comp;
   const char *label; /* the model's path, for messages */
+  bool from_meta[16];      /* input i normalized as the model's metadata says */
+  bool refined;            /* --gptq or --bias-correct ran: rr holds the counts */
+  etpu_refine_report rr;
 } state;
 
 /* A progress line on a terminal (nothing when stderr is redirected). */
@@ -204,9 +252,9 @@ static int each_sample(state *s, const char *what, sample_fn fn) {
     etpu_status st = fn(s, (const float *const *)(s->samples + k * s->ninputs));
     if (st != ETPU_OK) {
       if (isatty(fileno(stderr))) fputc('\n', stderr);
-      fprintf(stderr, "etpu: error: quantize: sample %s%s: %s\n", s->files[k * s->ninputs],
+      fprintf(stderr, "etpu: error: quantize: sample %s%s: %s\n", cli_t(s->files[k * s->ninputs]),
               s->ninputs > 1 ? " (and its pair)" : "", etpu_errmsg());
-      return st == ETPU_OUT_OF_MEMORY ? 3 : 1;
+      return cli_exit_code(st, true);
     }
   }
   progress(what, s->nsamples, s->nsamples);
@@ -229,7 +277,7 @@ static int gather_files(const args *a, state *s) {
     fprintf(stderr,
             "etpu: error: quantize: %s has %u inputs, and %d --calib folder(s) were given: give one folder per "
             "input, in input order\n",
-            a->model, s->ninputs, a->ncalib);
+            cli_t(a->model), s->ninputs, a->ncalib);
     return 2;
   }
   char **lists[16] = {0};
@@ -242,13 +290,13 @@ static int gather_files(const args *a, state *s) {
     for (int c = 1; c < a->ncalib && rc == 0; c++)
       if (counts[c] != counts[0]) {
         fprintf(stderr, "etpu: error: quantize: %s holds %zu sample(s) and %s %zu: folders of a %u-input model "
-                "must pair up file for file\n", a->calib[0], counts[0], a->calib[c], counts[c], s->ninputs);
+                "must pair up file for file\n", cli_t(a->calib[0]), counts[0], cli_t(a->calib[c]), counts[c], s->ninputs);
         rc = 2;
       }
     total = counts[0];
   }
   if (rc == 0 && total == 0) {
-    fprintf(stderr, "etpu: error: quantize: no calibration sample in %s\n", a->calib[0]);
+    fprintf(stderr, "etpu: error: quantize: no calibration sample in %s\n", cli_t(a->calib[0]));
     rc = 2;
   }
   size_t per = 0; /* float32 bytes of one sample, all inputs */
@@ -301,6 +349,8 @@ static int input_options(const args *a, state *s) {
     bool applied;
     if (cli_metadata_normalization("quantize", a->model, s->model, i, &s->in_opts[i], &applied)) return 1;
     if (!applied) continue;
+    s->from_meta[i] = true;
+    if (a->json) continue;
     if (s->ninputs > 1) printf("input %u: ", i);
     printf("normalization from the model's metadata: mean %g, std %g\n", s->in_opts[i].mean, s->in_opts[i].std);
   }
@@ -330,8 +380,8 @@ static int load_samples(state *s) {
       etpu_input_kind kind = ETPU_INPUT_RAW;
       etpu_status st = etpu_tensor_load(s->files[k * n + i], &in[i], &s->in_opts[i], *slot, s->bytes[i], &kind);
       if (st != ETPU_OK) {
-        fprintf(stderr, "etpu: error: quantize: calibration sample %s: %s\n", s->files[k * n + i], etpu_errmsg());
-        return st == ETPU_IO_ERROR || st == ETPU_OUT_OF_MEMORY ? 3 : 1;
+        fprintf(stderr, "etpu: error: quantize: calibration sample %s: %s\n", cli_t(s->files[k * n + i]), etpu_errmsg());
+        return cli_exit_code(st, true);
       }
       if (kind == ETPU_INPUT_IMAGE && !s->images[i]) {
         s->images[i] = true;
@@ -372,7 +422,7 @@ static void print_report(const args *a, const state *s) {
            qi.quant_count ? (long long)qi.zero_point[0] : 0LL);
     if (has) printf("%-9.2f ", sq);
     else printf("%-9s ", "-");
-    printf("%.80s\n", qi.name);
+    printf("%s\n", cli_t(qi.name));
   }
   printf("calibration: %u sample(s); SQNR measured on %u tensor(s)", etpu_calibration_samples(s->cal), measured);
   if (measured) printf(", lowest %.2f dB (t%u)", worst, worst_t);
@@ -384,6 +434,103 @@ static void print_report(const args *a, const state *s) {
      * --io is int8; with float I/O the original index is now int8 too. */
     if (t >= 0 && etpu_calibration_sqnr(s->cal, (uint32_t)t, &sq)) printf("output %u: SQNR %.2f dB\n", i, sq);
   }
+}
+
+static void json_number(double v) {
+  if (isfinite(v))
+    printf("%.9g", v);
+  else
+    printf("null");
+}
+
+/* --json: the report as one document (what the text report and the
+ * compile check print). Returns an exit code. */
+static int print_json(const args *a, state *s, size_t qsize) {
+  static const char *const methods[] = {"minmax", "percentile", "mse"};
+  printf("{\"model\": ");
+  cli_json_string(stdout, a->model);
+  printf(", \"output\": ");
+  cli_json_string(stdout, a->out);
+  printf(", \"bytes\": %zu, \"samples\": %u, \"calib_method\": \"%s\"", qsize,
+         etpu_calibration_samples(s->cal), methods[a->method <= ETPU_CALIB_MSE ? a->method : 0]);
+  if (a->method == ETPU_CALIB_PERCENTILE) printf(", \"percentile\": %.9g", (double)a->percentile);
+  printf(",\n \"normalization\": [");
+  for (uint32_t i = 0; i < s->ninputs; i++) {
+    const etpu_input_options *o = &s->in_opts[i];
+    printf("%s{\"input\": %u, \"from\": \"%s\"", i ? ", " : "", i,
+           s->from_meta[i] ? "metadata" : (o->normalize ? "--mean/--std" : "none"));
+    if (o->normalize) printf(", \"mean\": %.9g, \"std\": %.9g", (double)o->mean, (double)o->std);
+    printf("}");
+  }
+  printf("]");
+  if (s->refined)
+    printf(",\n \"refine\": {\"gptq\": %s, \"bias_correct\": %s, \"rounded\": %u, \"rounded_to_nearest\": %u, "
+           "\"corrected\": %u}",
+           a->gptq ? "true" : "false", a->bias_correct ? "true" : "false", s->rr.rounded, s->rr.rounded_to_nearest,
+           s->rr.corrected);
+  printf(",\n \"tensors\": [");
+  bool first = true;
+  for (uint32_t t = 0; t < etpu_model_tensor_count(s->model, 0); t++) {
+    float mn, mx;
+    etpu_tensor_info qi;
+    if (!etpu_calibration_range(s->cal, t, &mn, &mx) || etpu_model_tensor(s->qmodel, 0, t, &qi) != ETPU_OK) continue;
+    double sq = NAN;
+    bool has = etpu_calibration_sqnr(s->cal, t, &sq);
+    printf("%s\n  {\"index\": %u, \"name\": ", first ? "" : ",", t);
+    first = false;
+    cli_json_string(stdout, qi.name);
+    printf(", \"min\": ");
+    json_number(mn);
+    printf(", \"max\": ");
+    json_number(mx);
+    printf(", \"scale\": ");
+    json_number(qi.quant_count ? qi.scale[0] : 0.0);
+    printf(", \"zero_point\": %lld, \"sqnr_db\": ", qi.quant_count ? (long long)qi.zero_point[0] : 0LL);
+    if (has)
+      json_number(sq);
+    else
+      printf("null");
+    printf("}");
+  }
+  printf("],\n \"outputs\": [");
+  first = true;
+  for (uint32_t i = 0; i < etpu_model_output_count(s->model, 0); i++) {
+    double sq;
+    int32_t t = etpu_model_output(s->model, 0, i);
+    if (t < 0 || !etpu_calibration_sqnr(s->cal, (uint32_t)t, &sq)) continue;
+    printf("%s{\"output\": %u, \"sqnr_db\": ", first ? "" : ", ", i);
+    json_number(sq);
+    printf("}");
+    first = false;
+  }
+  printf("],\n \"compile\": ");
+  etpu_compile_options co;
+  memset(&co, 0, sizeof co);
+  if (etpu_compile(s->qmodel, &co, &s->comp) != ETPU_OK) {
+    printf("{\"error\": ");
+    cli_json_string(stdout, etpu_errmsg());
+    printf("}}\n");
+    return 0;
+  }
+  etpu_compile_summary sum;
+  etpu_compilation_summary(s->comp, &sum);
+  printf("{\"total_ops\": %u, \"edgetpu_ops\": %u, \"cpu_ops\": %u, \"cpu\": [", sum.total_ops, sum.edgetpu_ops,
+         sum.cpu_ops);
+  first = true;
+  for (uint32_t i = 0; i < etpu_compilation_op_count(s->comp); i++) {
+    etpu_op_mapping mp;
+    if (etpu_compilation_op(s->comp, i, &mp) != ETPU_OK || mp.on_edgetpu) continue;
+    printf("%s{\"op\": %u, \"name\": ", first ? "" : ", ", mp.op);
+    cli_json_string(stdout, mp.op_name);
+    printf(", \"status\": ");
+    cli_json_string(stdout, etpu_map_status_text(mp.status));
+    printf(", \"reason\": ");
+    cli_json_string(stdout, mp.reason);
+    printf("}");
+    first = false;
+  }
+  printf("]}}\n");
+  return 0;
 }
 
 int etpu_cmd_quantize(int argc, char **argv) {
@@ -403,13 +550,12 @@ int etpu_cmd_quantize(int argc, char **argv) {
   if ((st = etpu_calibration_create(s.model, &s.cal)) != ETPU_OK) {
     /* An already quantized model, or one with nothing float: the model's
      * fault (exit 1), not the command line's. */
-    rc = cli_report(st);
-    if (st == ETPU_INVALID_ARGUMENT) rc = 1;
+    rc = cli_report_input(st);
     goto done;
   }
   s.ninputs = etpu_model_input_count(s.model, 0);
   if (s.ninputs == 0 || s.ninputs > 16) {
-    fprintf(stderr, "etpu: error: quantize: %s has %u inputs; etpu quantizes models of 1 to 16 inputs\n", a.model,
+    fprintf(stderr, "etpu: error: quantize: %s has %u inputs; etpu quantizes models of 1 to 16 inputs\n", cli_t(a.model),
             s.ninputs);
     rc = 1;
     goto done;
@@ -419,8 +565,8 @@ int etpu_cmd_quantize(int argc, char **argv) {
       rc = bad_usage("--calib DIR is required (%s records no calibrated ranges)", a.model);
       goto done;
     }
-    if (!a.quiet)
-      printf("no --calib: using the %u range(s) %s records\n", etpu_calibration_recorded(s.cal), a.model);
+    if (!a.quiet && !a.json)
+      printf("no --calib: using the %u range(s) %s records\n", etpu_calibration_recorded(s.cal), cli_t(a.model));
   } else {
     if ((rc = gather_files(&a, &s)) != 0 || (rc = input_options(&a, &s)) != 0 || (rc = load_samples(&s)) != 0)
       goto done;
@@ -469,16 +615,18 @@ int etpu_cmd_quantize(int argc, char **argv) {
     etpu_refine_report rr;
     progress("refine", 0, 1);
     st = etpu_quantize_refine(s.cal, s.qmodel, &ro, (uint32_t)s.nsamples, per, s.bytes, s.ninputs, &rr);
+    s.refined = true;
+    s.rr = rr;
     progress("refine", 1, 1);
     free(per);
     if (st != ETPU_OK) {
       rc = cli_report(st);
       goto done;
     }
-    if (!a.quiet && a.gptq)
+    if (!a.quiet && !a.json && a.gptq)
       printf("gptq: %u layer(s) re-rounded on %zu sample(s), %u left rounded to nearest\n", rr.rounded, s.nsamples,
              rr.rounded_to_nearest);
-    if (!a.quiet && a.bias_correct)
+    if (!a.quiet && !a.json && a.bias_correct)
       printf("bias correction: %u layer(s) corrected on %zu sample(s)\n", rr.corrected, s.nsamples);
   }
   if ((rc = each_sample(&s, "comparing", pass_compare)) != 0) goto done;
@@ -501,8 +649,12 @@ int etpu_cmd_quantize(int argc, char **argv) {
     rc = cli_report(st);
     goto done;
   }
+  if (a.json) {
+    rc = print_json(&a, &s, qsize);
+    goto done;
+  }
   print_report(&a, &s);
-  printf("wrote %s (%zu bytes)\n", a.out, qsize);
+  printf("wrote %s (%zu bytes)\n", cli_t(a.out), qsize);
   /* What the Edge TPU compiler would make of it. */
   etpu_compile_options co;
   memset(&co, 0, sizeof co);
@@ -517,8 +669,8 @@ int etpu_cmd_quantize(int argc, char **argv) {
   for (uint32_t i = 0; i < etpu_compilation_op_count(s.comp); i++) {
     etpu_op_mapping mp;
     if (etpu_compilation_op(s.comp, i, &mp) != ETPU_OK || mp.on_edgetpu) continue;
-    printf("  op %u %s on the CPU: %s%s%s\n", mp.op, mp.op_name, etpu_map_status_text(mp.status),
-           mp.reason[0] ? ": " : "", mp.reason);
+    printf("  op %u %s on the CPU: %s%s%s\n", mp.op, cli_t(mp.op_name), etpu_map_status_text(mp.status),
+           mp.reason[0] ? ": " : "", cli_t(mp.reason));
   }
 done:
   etpu_compilation_free(s.comp);

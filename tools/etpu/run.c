@@ -40,33 +40,25 @@ static void usage(FILE *f) {
           "                               every count gives the same bytes\n"
           "  --top K                      print the K best classes of classifier outputs (default %d; 0: none)\n"
           "  --labels FILE                label file for the classes (a line per class, or 'ID label')\n"
-          "  --output-dir DIR             write output k as DIR/output_<k>.npy\n"
+          "  -o, --output-dir DIR         write output k as DIR/output_<k>.npy (-o names where a command\n"
+          "                               writes: here a folder, as for compile)\n"
           "  --dump-tensors DIR           write every tensor i as DIR/t<i>.npy\n"
           "  --json                       print JSON for scripts\n"
           "  --repeat N                   run N times; print min and median invoke time (default 1)\n"
           "  --mean M --std S             images: real = (pixel - M) / S (default: the input's quantization,\n"
           "                               i.e. raw pixels for uint8 models; for float inputs the\n"
           "                               normalization the model's metadata records, else 0 and 1)\n"
-          "  --resize bilinear|nearest    how images are fitted to the input (default bilinear)\n",
+          "  --resize bilinear|nearest    how images are fitted to the input (default bilinear)\n"
+          "  -h, --help                   this help\n"
+          "Every flag takes \"--flag value\" or \"--flag=value\". MODEL may also follow the --input files.\n",
           DEFAULT_TOP);
 }
 
+/* One line naming the flag or argument; exit 2. */
 static int bad_usage(const char *fmt, const char *arg) {
-  fprintf(stderr, "etpu: error: run: ");
-  fprintf(stderr, fmt, arg);
-  fprintf(stderr, "\n");
-  usage(stderr);
-  return 2;
-}
-
-/* Input-file failures are the input's fault (1), not usage (2). */
-static int report_input(etpu_status st) {
-  fprintf(stderr, "etpu: error: %s\n", etpu_errmsg());
-  switch (st) {
-    case ETPU_IO_ERROR:
-    case ETPU_OUT_OF_MEMORY: return 3;
-    default: return 1;
-  }
+  char msg[512];
+  snprintf(msg, sizeof msg, fmt, cli_t(arg));
+  return cli_usage_error("run", "%s", msg);
 }
 
 static bool parse_long(const char *s, long lo, long hi, long *out) {
@@ -187,11 +179,11 @@ static int ensure_dir(const char *dir) {
   struct stat sb;
   if (stat(dir, &sb) == 0) {
     if (S_ISDIR(sb.st_mode)) return 0;
-    fprintf(stderr, "etpu: error: %s: exists and is not a directory\n", dir);
+    fprintf(stderr, "etpu: error: %s: exists and is not a directory\n", cli_t(dir));
     return 3;
   }
   if (mkdir(dir, 0777) != 0) {
-    fprintf(stderr, "etpu: error: %s: cannot create directory: %s\n", dir, strerror(errno));
+    fprintf(stderr, "etpu: error: %s: cannot create directory: %s\n", cli_t(dir), strerror(errno));
     return 3;
   }
   return 0;
@@ -228,6 +220,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
   a->repeat = 1;
   a->in_opts.resize = ETPU_RESIZE_BILINEAR;
   a->in_opts.std = 1.0f;
+  int last_input_at = -1; /* argv index of the last file --input took */
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
@@ -239,6 +232,12 @@ static int parse_args(int argc, char **argv, run_args *a) {
       a->model = arg;
       continue;
     }
+    /* -o is --output-dir: where run writes (a folder, as compile's -o). */
+    if (!strncmp(arg, "-o=", 3)) {
+      a->output_dir = arg + 3;
+      continue;
+    }
+    if (!strcmp(arg, "-o")) arg = "--output-dir";
     char name[32];
     const char *eq = strchr(arg, '=');
     size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
@@ -259,6 +258,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
       while (i + 1 < argc && (argv[i + 1][0] != '-' || argv[i + 1][1] == 0)) {
         if (a->ninputs == MAX_INPUTS) return bad_usage("more than 64 inputs%s", "");
         a->inputs[a->ninputs++] = argv[++i];
+        last_input_at = i;
       }
       if ((int)a->ninputs == before) return bad_usage("%s needs a file", name);
       continue;
@@ -310,7 +310,10 @@ static int parse_args(int argc, char **argv, run_args *a) {
         return bad_usage("--resize must be bilinear or nearest, not '%s'", val);
     }
   }
-  if (!a->model) return bad_usage("no MODEL given%s", "");
+  /* "run --input X.bmp MODEL [options]": when no MODEL came before or after,
+   * the last file --input took is the MODEL. */
+  if (!a->model && last_input_at >= 0 && a->ninputs > 1) a->model = a->inputs[--a->ninputs];
+  if (!a->model) return bad_usage("no MODEL given%s (etpu run MODEL --input FILE...)", "");
   if (a->ninputs == 0) return bad_usage("no --input given%s", "");
   if (a->has_mean != a->has_std) return bad_usage("--mean and --std go together%s", "");
   a->in_opts.normalize = a->has_mean;
@@ -484,17 +487,36 @@ static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t ar
   printf("}\n");
 }
 
+/* A labels file should have a line per class of every classifier output
+ * (or one more: a "background" line 0, as Coral's files have): warn, once
+ * per output, when it does not, since its labels then name other classes. */
+static void warn_labels(const run_args *a, const run_state *s, uint32_t nout) {
+  if (!s->labels || (a->top == 0)) return;
+  uint32_t have = etpu_labels_count(s->labels);
+  for (uint32_t k = 0; k < nout; k++) {
+    etpu_tensor_info t;
+    int32_t ti = etpu_interp_output_index(s->interp, k);
+    if (etpu_model_tensor(s->model, 0, (uint32_t)ti, &t) != ETPU_OK || !classifier_shaped(&t)) continue;
+    size_t n = element_count(&t);
+    if (have == n || have == n + 1) continue;
+    fprintf(stderr,
+            "etpu: warning: run: %s has %u label%s but output %u has %zu classes: the labels may not name "
+            "these classes\n",
+            cli_t(a->labels), have, have == 1 ? "" : "s", k, n);
+  }
+}
+
 static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t arena, double tmin, double tmed,
                        uint32_t dumped, uint32_t skipped) {
-  printf("model: %s (profile %s, %u thread%s, %s kernels)\n", a->model, etpu_profile_name((int)a->profile),
+  printf("model: %s (profile %s, %u thread%s, %s kernels)\n", cli_t(a->model), etpu_profile_name((int)a->profile),
          etpu_interp_threads(s->interp), etpu_interp_threads(s->interp) == 1 ? "" : "s", etpu_isa_name());
   for (uint32_t i = 0; i < a->ninputs; i++) {
     etpu_tensor_info t;
     int32_t ti = etpu_interp_input_index(s->interp, i);
     if (etpu_model_tensor(s->model, 0, (uint32_t)ti, &t) != ETPU_OK) continue;
-    printf("input %u '%s' %s", i, t.name, etpu_dtype_name(t.type));
+    printf("input %u '%s' %s", i, cli_t(t.name), etpu_dtype_name(t.type));
     print_shape(stdout, &t, false);
-    printf(" <- %s (%s", a->inputs[i], kind_name(s->in_kind[i]));
+    printf(" <- %s (%s", cli_t(a->inputs[i]), kind_name(s->in_kind[i]));
     if (s->from_meta[i] && s->in_kind[i] == ETPU_INPUT_IMAGE)
       printf("; normalization from the model's metadata: mean %g, std %g", s->in_opts[i].mean, s->in_opts[i].std);
     if (s->assumed[i] && s->in_kind[i] == ETPU_INPUT_IMAGE)
@@ -511,9 +533,9 @@ static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t ar
       continue;
     use_interp_shape(s->interp, ti, &t);
     size_t n = element_count(&t);
-    printf("output %u '%s' %s", k, t.name, etpu_dtype_name(t.type));
+    printf("output %u '%s' %s", k, cli_t(t.name), etpu_dtype_name(t.type));
     print_shape(stdout, &t, false);
-    if (a->output_dir) printf(" -> %s/output_%u.npy", a->output_dir, k);
+    if (a->output_dir) printf(" -> %s/output_%u.npy", cli_t(a->output_dir), k);
     printf("\n");
     long top = a->top < 0 ? DEFAULT_TOP : a->top;
     if (classifier_shaped(&t) && top > 0) {
@@ -522,7 +544,7 @@ static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t ar
       uint32_t m = idx ? top_k(&t, data, n, k2, idx) : 0;
       for (uint32_t r = 0; r < m; r++) {
         printf("  %5u  %.6f", idx[r], element(&t, data, idx[r]));
-        if (s->labels) printf("  %s", etpu_labels_get(s->labels, (uint32_t)n, idx[r]));
+        if (s->labels) printf("  %s", cli_t(etpu_labels_get(s->labels, (uint32_t)n, idx[r])));
         printf("\n");
       }
       free(idx);
@@ -537,7 +559,7 @@ static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t ar
   else
     printf("invoke: %.3f ms\n", tmin);
   printf("memory: arena %zu bytes (all tensors separately: %zu)\n", arena, etpu_interp_tensor_bytes(s->interp));
-  if (a->dump_dir) printf("tensors: %u written to %s, %u skipped (unused or not storable)\n", dumped, a->dump_dir, skipped);
+  if (a->dump_dir) printf("tensors: %u written to %s, %u skipped (unused or not storable)\n", dumped, cli_t(a->dump_dir), skipped);
 }
 
 int etpu_cmd_run(int argc, char **argv) {
@@ -548,7 +570,7 @@ int etpu_cmd_run(int argc, char **argv) {
   memset(&s, 0, sizeof s);
   etpu_status st;
   if (a.labels && (st = etpu_labels_read(a.labels, &s.labels)) != ETPU_OK) {
-    rc = report_input(st);
+    rc = cli_report_input(st);
     goto done;
   }
   if ((st = etpu_model_open(a.model, &s.model)) != ETPU_OK) {
@@ -571,7 +593,7 @@ int etpu_cmd_run(int argc, char **argv) {
   }
   uint32_t nin = etpu_interp_input_count(s.interp), nout = etpu_interp_output_count(s.interp);
   if (a.ninputs != nin) {
-    fprintf(stderr, "etpu: error: run: %s has %u input%s; %u --input file%s given\n", a.model, nin, nin == 1 ? "" : "s",
+    fprintf(stderr, "etpu: error: run: %s has %u input%s; %u --input file%s given\n", cli_t(a.model), nin, nin == 1 ? "" : "s",
             a.ninputs, a.ninputs == 1 ? "" : "s");
     rc = 2;
     goto done;
@@ -593,7 +615,7 @@ int etpu_cmd_run(int argc, char **argv) {
     }
     if ((rc = input_options(&a, &s, i, &t)) != 0) goto done;
     if ((st = etpu_tensor_load(a.inputs[i], &t, &s.in_opts[i], s.in_buf[i], bytes, &s.in_kind[i])) != ETPU_OK) {
-      rc = report_input(st);
+      rc = cli_report_input(st);
       goto done;
     }
     if (s.in_kind[i] == ETPU_INPUT_IMAGE && t.type == ETPU_FLOAT32 && !s.in_opts[i].normalize) {
@@ -616,7 +638,7 @@ int etpu_cmd_run(int argc, char **argv) {
     }
     for (uint32_t i = 0; i < nin; i++)
       if ((st = etpu_interp_set_input(s.interp, i, s.in_buf[i], s.in_size[i])) != ETPU_OK) {
-        rc = report_input(st);
+        rc = cli_report_input(st);
         goto done;
       }
     double t0 = now_ms();
@@ -634,6 +656,7 @@ int etpu_cmd_run(int argc, char **argv) {
   if (a.output_dir && (rc = write_outputs(&a, &s, nout)) != 0) goto done;
   uint32_t dumped = 0, skipped = 0;
   if (a.dump_dir && (rc = dump_tensors(&a, &s, &dumped, &skipped)) != 0) goto done;
+  warn_labels(&a, &s, nout);
   if (a.json)
     print_json(&a, &s, nout, arena, tmin, tmed, dumped, skipped);
   else
