@@ -144,10 +144,10 @@ def exit_codes(etpu, tmp, demo, flt, classes):
     one_line_error("compile --bogus: one line, exit 2", [etpu, "compile", "--bogus", demo], 2, "--bogus")
     one_line_error("quantize --io=x: one line, exit 2", [etpu, "quantize", flt, "--io=x", "-o", out], 2, "--io")
     one_line_error("train --iters 0: one line, exit 2",
-                   [etpu, "train", demo, "-o", out, "--class", "a=" + classes[0], "--class", "b=" + classes[1],
+                   [etpu, "train", EXT[0], "-o", out, "--class", "a=" + classes[0], "--class", "b=" + classes[1],
                     "--iters", "0"], 2, "--iters")
     one_line_error("imprint --scale=-1: one line, exit 2",
-                   [etpu, "imprint", "--make-model", demo, "--scale=-1", "-o", out], 2, "--scale")
+                   [etpu, "imprint", "--make-model", EXT[0], "--scale=-1", "-o", out], 2, "--scale")
     one_line_error("inspect --bogus: one line, exit 2", [etpu, "inspect", "--bogus", demo], 2, "--bogus")
     one_line_error("inspect --json=1: one line, exit 2", [etpu, "inspect", "--json=1", demo], 2, "--json")
     one_line_error("demo --bogus: one line, exit 2", [etpu, "demo", "--bogus", out], 2, "--bogus")
@@ -155,7 +155,7 @@ def exit_codes(etpu, tmp, demo, flt, classes):
     empty = os.path.join(tmp, "empty")
     os.mkdir(empty)
     expect("an empty class folder: exit 2 (usage)",
-           [etpu, "train", demo, "-o", out, "--class", "a=" + classes[0], "--class", "b=" + empty], 2, err_lines=1)
+           [etpu, "train", EXT[0], "-o", out, "--class", "a=" + classes[0], "--class", "b=" + empty], 2, err_lines=1)
     one_line_error("quantize --integer-only --allow-float: refused",
                    [etpu, "quantize", flt, "--calib", classes[0], "--integer-only", "--allow-float", "-o", out], 2,
                    "--allow-float")
@@ -190,7 +190,7 @@ def flag_forms(etpu, tmp, demo, flt, classes):
     r = run([etpu, "quantize", flt, "--calib=" + classes[0], "--io=int8", "-o=" + q])
     result("quantize --calib=DIR --io=int8 -o=OUT", [] if r.returncode == 0 and os.path.exists(q) else [r.err])
     t = os.path.join(tmp, "t.tflite")
-    r = run([etpu, "train", demo, "--output=" + t, "--class=a=" + classes[0], "--class", "b=" + classes[1],
+    r = run([etpu, "train", EXT[0], "--output=" + t, "--class=a=" + classes[0], "--class", "b=" + classes[1],
              "--iters=3", "--report=0"])
     result("train --output=OUT --class=NAME=DIR --iters=N", [] if r.returncode == 0 and os.path.exists(t) else [r.err])
     o = os.path.join(tmp, "demo2.tflite")
@@ -208,12 +208,12 @@ def json_everywhere(etpu, tmp, demo, flt, classes):
         ("compile", [etpu, "compile", "--json", "-o", d, demo]),
         ("run", [etpu, "run", demo, "--input", img, "--json"]),
         ("quantize", [etpu, "quantize", flt, "--calib", classes[0], "-o", os.path.join(tmp, "qj.tflite"), "--json"]),
-        ("imprint --make-model", [etpu, "imprint", "--make-model", demo, "-o", imp, "--json"]),
+        ("imprint --make-model", [etpu, "imprint", "--make-model", EXT[0], "-o", imp, "--json"]),
         ("imprint", [etpu, "imprint", imp, "-o", os.path.join(tmp, "imp2.tflite"), "--class", "a=" + classes[0],
                      "--class", "b=" + classes[1], "--json"]),
-        ("train", [etpu, "train", demo, "-o", os.path.join(tmp, "tj.tflite"), "--class", "a=" + classes[0],
+        ("train", [etpu, "train", EXT[0], "-o", os.path.join(tmp, "tj.tflite"), "--class", "a=" + classes[0],
                    "--class", "b=" + classes[1], "--iters", "3", "--json"]),
-        ("extract", [etpu, "extract", demo, classes[0], "-o", os.path.join(tmp, "e.npy"), "--json"]),
+        ("extract", [etpu, "extract", EXT[0], classes[0], "-o", os.path.join(tmp, "e.npy"), "--json"]),
         ("demo", [etpu, "demo", os.path.join(tmp, "dj.tflite"), "--json"]),
     ]
     for name, cmd in cmds:
@@ -253,6 +253,11 @@ def warnings(etpu, tmp, demo, flt, classes):
            err_lines=0)
 
 
+# The demo's embedding extractor (`etpu demo --extractor`): imprint, train and
+# extract refuse the classifier itself (its output is a SOFTMAX).
+EXT = [None]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--etpu", required=True)
@@ -262,7 +267,9 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         demo = os.path.join(tmp, "demo.tflite")
         flt = os.path.join(tmp, "float.tflite")
-        if run([etpu, "demo", demo]).returncode != 0 or run([args.helper, "float", flt]).returncode != 0:
+        EXT[0] = os.path.join(tmp, "extractor.tflite")
+        if (run([etpu, "demo", demo]).returncode != 0 or run([args.helper, "float", flt]).returncode != 0 or
+                run([etpu, "demo", "--extractor", EXT[0]]).returncode != 0):
             print("setup: etpu demo or the float model failed")
             return 1
         classes = []

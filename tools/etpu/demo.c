@@ -7,6 +7,9 @@
  *   input u8[1,32,32,3] -> CONV_2D 3x3/2 (8, RELU6) -> DEPTHWISE_CONV_2D 3x3
  *   (RELU6) -> CONV_2D 1x1 (16, RELU6) -> AVERAGE_POOL_2D 16x16 -> RESHAPE
  *   [1,16] -> FULLY_CONNECTED (10) -> SOFTMAX -> u8[1,10]
+ * `etpu demo --extractor OUT` writes the same network cut after the RESHAPE
+ * (output u8[1,16], the embedding), the shape of Coral's
+ * *_embedding_extractor models that imprint, train and extract take.
  * Weights come from a fixed linear congruential generator, so the file is the
  * same byte for byte on every machine.
  */
@@ -49,7 +52,7 @@ static etpu_status bias(etpu_model *m, const char *name, int32_t n, float scale,
   return etpu_model_add_tensor(m, 0, name, ETPU_INT32, 1, &n, &q, buf, (size_t)n * 4, idx);
 }
 
-etpu_status etpu_demo_build(etpu_model **out) {
+etpu_status etpu_demo_build(bool extractor, etpu_model **out) {
   etpu_model *m = NULL;
   etpu_status st = etpu_model_create(&m);
   if (st != ETPU_OK) return st;
@@ -90,6 +93,14 @@ etpu_status etpu_demo_build(etpu_model **out) {
   TRY(etpu_model_add_op(m, 0, ETPU_OP_AVERAGE_POOL_2D, NULL, 1, 1, &c2, 1, &pool, 5, po, NULL, 0, NULL));
   etpu_option ro[] = {{"new_shape", 0, 0, 2, shape_data}};
   TRY(etpu_model_add_op(m, 0, ETPU_OP_RESHAPE, NULL, 1, 2, (int32_t[]){pool, shp}, 1, &rs, 1, ro, NULL, 0, NULL));
+  if (extractor) {
+    /* The weights are drawn in one sequence, so these layers equal the
+     * classifier's; its FC tensors stay in the file, unused by any op. */
+    TRY(etpu_model_set_io(m, 0, 1, &in, 1, &rs));
+    TRY(etpu_model_set_description(m, "etpu demo embedding extractor (generated)"));
+    *out = m;
+    return ETPU_OK;
+  }
   TRY(etpu_model_add_op(m, 0, ETPU_OP_FULLY_CONNECTED, NULL, 1, 3, (int32_t[]){rs, fcw, fcb}, 1, &fc, 0, NULL, NULL, 0,
                         NULL));
   etpu_option so[] = {{"beta", 0, 1.0, 0, NULL}};
@@ -106,20 +117,26 @@ fail:
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: etpu demo [-o] OUT.tflite [--json]\n"
+          "usage: etpu demo [-o] OUT.tflite [--extractor] [--json]\n"
           "  write the bundled demo model (a small uint8 classifier, built with the builder API) to OUT\n"
           "  -o, --output OUT  the file to write (written atomically); also the one argument\n"
+          "  --extractor       write its embedding extractor instead (cut before the classifier layer: output\n"
+          "                    [1,16]), for imprint, train and extract\n"
           "  --json            print what was written as JSON\n"
           "  -h, --help        this help\n");
 }
 
 int etpu_cmd_demo(int argc, char **argv) {
   const char *out = NULL, *v;
-  bool json = false;
+  bool json = false, extractor = false;
   for (int i = 1; i < argc; i++) {
     int r;
     if (cli_common_flag("demo", argv[i], usage, &json, &r)) {
       if (r >= 0) return r;
+      continue;
+    }
+    if (!strcmp(argv[i], "--extractor")) {
+      extractor = true;
       continue;
     }
     if ((r = cli_flag_value("demo", argc, argv, &i, "--output", "-o", &v)) < 0) return CLI_EXIT_USAGE;
@@ -132,7 +149,7 @@ int etpu_cmd_demo(int argc, char **argv) {
   etpu_model *m;
   etpu_status st = etpu_file_check_writable(out); /* before any work */
   if (st != ETPU_OK) return cli_report(st);
-  st = etpu_demo_build(&m);
+  st = etpu_demo_build(extractor, &m);
   if (st != ETPU_OK) return cli_report(st);
   st = etpu_model_write_file(m, out, 0);
   etpu_model_free(m);

@@ -639,9 +639,9 @@ int etpu_cmd_quantize(int argc, char **argv) {
       rc = cli_report(st);
       goto done;
     }
-    if (changed && !a.quiet)
+    if (changed && !a.quiet && !a.json)
       printf("input %u: normalization mean %g, std %g recorded in %s's metadata (TFLITE_METADATA)\n", i,
-             s.in_opts[i].mean, s.in_opts[i].std, a.out);
+             s.in_opts[i].mean, s.in_opts[i].std, cli_t(a.out));
   }
   size_t qsize = 0;
   if ((st = etpu_model_write_buffer(s.qmodel, ETPU_WRITE_COMPACT, &s.qbytes, &qsize)) != ETPU_OK ||
