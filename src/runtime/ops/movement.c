@@ -156,7 +156,7 @@ static etpu_status concat_eval(etpu_interp *ip, etpu_rop *op) {
 }
 
 const etpu_kernel_reg etpu_reg_concatenation = {ETPU_OP_CONCATENATION, NULL, concat_prepare, concat_eval, NULL};
-const etpu_kernel_reg etpu_reg_pack = {83, NULL, pack_prepare, concat_eval, NULL};
+const etpu_kernel_reg etpu_reg_pack = {ETPU_OP_PACK, NULL, pack_prepare, concat_eval, NULL};
 
 /* ---- SPLIT, SPLIT_V, UNPACK ------------------------------------------------- */
 
@@ -281,9 +281,9 @@ static etpu_status split_eval(etpu_interp *ip, etpu_rop *op) {
   return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_split = {49, NULL, split_prepare, split_eval, NULL};
-const etpu_kernel_reg etpu_reg_split_v = {102, NULL, split_v_prepare, split_eval, NULL};
-const etpu_kernel_reg etpu_reg_unpack = {88, NULL, unpack_prepare, split_eval, NULL};
+const etpu_kernel_reg etpu_reg_split = {ETPU_OP_SPLIT, NULL, split_prepare, split_eval, NULL};
+const etpu_kernel_reg etpu_reg_split_v = {ETPU_OP_SPLIT_V, NULL, split_v_prepare, split_eval, NULL};
+const etpu_kernel_reg etpu_reg_unpack = {ETPU_OP_UNPACK, NULL, unpack_prepare, split_eval, NULL};
 
 /* ---- PAD, PADV2 ------------------------------------------------------------- */
 
@@ -294,7 +294,7 @@ typedef struct pad_op {
 } pad_op;
 
 static etpu_status pad_prepare(etpu_interp *ip, etpu_rop *op) {
-  const bool v2 = op->code == 60;
+  const bool v2 = op->code == ETPU_OP_PADV2;
   etpu_status st = etpu_op_check_io(ip, op, 2, 3, 1);
   if (st != ETPU_OK) return st;
   etpu_rtensor *in = etpu_in(ip, op, 0), *o = etpu_out(ip, op, 0), *cv = etpu_in(ip, op, 2);
@@ -345,14 +345,14 @@ static etpu_status pad_prepare(etpu_interp *ip, etpu_rop *op) {
 
 static etpu_status pad_eval(etpu_interp *ip, etpu_rop *op) {
   pad_op *p = op->params;
-  const etpu_rtensor *cv = op->code == 60 ? etpu_in(ip, op, 2) : NULL;
+  const etpu_rtensor *cv = op->code == ETPU_OP_PADV2 ? etpu_in(ip, op, 2) : NULL;
   if (cv) memcpy(p->fill, cv->data, p->p.elem_size);
   etpu_status st = etpu_pad(&p->p, &p->in, etpu_in(ip, op, 0)->data, etpu_out(ip, op, 0)->data);
   return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
 }
 
 const etpu_kernel_reg etpu_reg_pad = {ETPU_OP_PAD, NULL, pad_prepare, pad_eval, NULL};
-const etpu_kernel_reg etpu_reg_padv2 = {60, NULL, pad_prepare, pad_eval, NULL};
+const etpu_kernel_reg etpu_reg_padv2 = {ETPU_OP_PADV2, NULL, pad_prepare, pad_eval, NULL};
 
 /* ---- SLICE, STRIDED_SLICE ------------------------------------------------------ */
 
@@ -478,8 +478,8 @@ static etpu_status slice_eval(etpu_interp *ip, etpu_rop *op) {
   return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_slice = {65, NULL, slice_prepare, slice_eval, NULL};
-const etpu_kernel_reg etpu_reg_strided_slice = {45, NULL, strided_slice_prepare, slice_eval, NULL};
+const etpu_kernel_reg etpu_reg_slice = {ETPU_OP_SLICE, NULL, slice_prepare, slice_eval, NULL};
+const etpu_kernel_reg etpu_reg_strided_slice = {ETPU_OP_STRIDED_SLICE, NULL, strided_slice_prepare, slice_eval, NULL};
 
 /* ---- TRANSPOSE ------------------------------------------------------------------ */
 
@@ -526,7 +526,7 @@ static etpu_status transpose_eval(etpu_interp *ip, etpu_rop *op) {
   return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_transpose = {39, NULL, transpose_prepare, transpose_eval, NULL};
+const etpu_kernel_reg etpu_reg_transpose = {ETPU_OP_TRANSPOSE, NULL, transpose_prepare, transpose_eval, NULL};
 
 /* ---- GATHER, GATHER_ND ------------------------------------------------------------ */
 
@@ -617,5 +617,5 @@ static etpu_status gather_nd_eval(etpu_interp *ip, etpu_rop *op) {
   return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_gather = {36, NULL, gather_prepare, gather_eval, NULL};
-const etpu_kernel_reg etpu_reg_gather_nd = {107, NULL, gather_nd_prepare, gather_nd_eval, NULL};
+const etpu_kernel_reg etpu_reg_gather = {ETPU_OP_GATHER, NULL, gather_prepare, gather_eval, NULL};
+const etpu_kernel_reg etpu_reg_gather_nd = {ETPU_OP_GATHER_ND, NULL, gather_nd_prepare, gather_nd_eval, NULL};

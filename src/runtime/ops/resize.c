@@ -18,8 +18,6 @@
 #include "kernels/resize.h"
 #include "runtime/interp.h"
 
-enum { OP_RESIZE_BILINEAR = 23, OP_RESIZE_NEAREST_NEIGHBOR = 97 };
-
 typedef struct resize_params {
   etpu_resize_params k;
   etpu_dims in, out;
@@ -106,6 +104,6 @@ static etpu_status nearest_eval(etpu_interp *ip, etpu_rop *op) {
   return st == ETPU_OK ? st : etpu_op_fail(ip, op, st, "%s", etpu_errmsg());
 }
 
-const etpu_kernel_reg etpu_reg_resize_bilinear = {OP_RESIZE_BILINEAR, NULL, bilinear_prepare, bilinear_eval, NULL};
-const etpu_kernel_reg etpu_reg_resize_nearest_neighbor = {OP_RESIZE_NEAREST_NEIGHBOR, NULL, nearest_prepare,
+const etpu_kernel_reg etpu_reg_resize_bilinear = {ETPU_OP_RESIZE_BILINEAR, NULL, bilinear_prepare, bilinear_eval, NULL};
+const etpu_kernel_reg etpu_reg_resize_nearest_neighbor = {ETPU_OP_RESIZE_NEAREST_NEIGHBOR, NULL, nearest_prepare,
                                                           nearest_eval, NULL};
