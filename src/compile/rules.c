@@ -91,6 +91,48 @@ static const op_row k_table[] = {
     {ETPU_OP_TRANSPOSE_CONV, "TransposeConv", 13, 3, false, {R_PARAMI, R_PARAM8, R_ACT, R_PARAM32}},
 };
 
+/* Ops the Edge TPU does not map, with what would let the compiler map the
+ * work instead (the reason is the table's: "not an Edge TPU operation").
+ * Ops without a line here get the general advice. */
+typedef struct op_advice {
+  int32_t code;            /* builtin code, or ETPU_OP_CUSTOM with custom_code */
+  const char *custom_code;
+  const char *fix;
+} op_advice;
+
+static const op_advice k_advice[] = {
+    {ETPU_OP_TILE, NULL,
+     "runs on the CPU; let ADD/MUL broadcast the smaller tensor, or CONCATENATION of copies (both mapped), instead of "
+     "TILE"},
+    {ETPU_OP_MIRROR_PAD, NULL, "runs on the CPU; PAD (zero padding) is mapped, so use it if the model tolerates it"},
+    {ETPU_OP_ABS, NULL, "runs on the CPU; write |x| as MAXIMUM(x, MUL(x, -1)) (both mapped)"},
+    {ETPU_OP_POW, NULL,
+     "runs on the CPU; for a small constant integer exponent use repeated MUL (x^2 = MUL(x, x)), which is mapped"},
+    {ETPU_OP_SHAPE, NULL,
+     "runs on the CPU; convert with a fixed input shape so that the converter folds the shape arithmetic into "
+     "constants"},
+    {ETPU_OP_FLOOR_MOD, NULL,
+     "runs on the CPU; convert with a fixed input shape so that the converter folds this index arithmetic into "
+     "constants"},
+    {ETPU_OP_SPACE_TO_BATCH_ND, NULL,
+     "runs on the CPU; convert with a fixed input shape so that SPACE_TO_BATCH_ND + CONV_2D + BATCH_TO_SPACE_ND fold "
+     "into one dilated CONV_2D, which is mapped"},
+    {ETPU_OP_BATCH_TO_SPACE_ND, NULL,
+     "runs on the CPU; convert with a fixed input shape so that SPACE_TO_BATCH_ND + CONV_2D + BATCH_TO_SPACE_ND fold "
+     "into one dilated CONV_2D, which is mapped"},
+    {ETPU_OP_CUSTOM, "Convolution2DTransposeBias",
+     "custom ops always run on the CPU; the builtin TRANSPOSE_CONV with the bias as its 4th input computes the same "
+     "and is mapped (-m 13 or newer)"},
+};
+
+static const char *advice_for(int32_t code, const char *custom_code) {
+  for (size_t i = 0; i < sizeof k_advice / sizeof k_advice[0]; i++)
+    if (k_advice[i].code == code &&
+        (code != ETPU_OP_CUSTOM || (custom_code && !strcmp(custom_code, k_advice[i].custom_code))))
+      return k_advice[i].fix;
+  return NULL;
+}
+
 static const op_row *find_row(int32_t code) {
   for (size_t i = 0; i < sizeof k_table / sizeof k_table[0]; i++)
     if (k_table[i].code == code) return &k_table[i];
@@ -389,17 +431,20 @@ void etpu_rules_check(const etpu_model *m, uint32_t index, int32_t rt, etpu_rule
   if (!row) {
     /* Not in Table 1. The real compiler reports ops touching non-8-bit data
      * (float edges, CUSTOM, ARG_MAX's int64) as a data-type problem. */
+    const char *advice = advice_for(code, code == ETPU_OP_CUSTOM ? name : NULL);
     for (uint32_t k = 0; k < op->noutputs; k++) {
       const etpu_gtensor *t = &g->tensors[op->outputs[k]];
       if (!is_8bit(t->type) || code == ETPU_OP_CUSTOM) {
         fail(r, ETPU_NOT_MAPPED_DATA_TYPE,
-             code == ETPU_OP_CUSTOM ? "custom ops always run on the CPU" : "keep it on the CPU, or use an op from the Edge TPU table",
+             advice                  ? advice
+             : code == ETPU_OP_CUSTOM ? "custom ops always run on the CPU"
+                                      : "keep it on the CPU, or use an op from the Edge TPU table",
              "%s is not an Edge TPU operation%s (output '%s' is %s)", name,
              code == ETPU_OP_CUSTOM ? " (custom op)" : "", t->name, etpu_dtype_name(t->type));
         return;
       }
     }
-    fail(r, ETPU_NOT_MAPPED_OP, "replace it with operations from the Edge TPU table (g.co/coral/model-reqs)",
+    fail(r, ETPU_NOT_MAPPED_OP, advice ? advice : "replace it with operations from the Edge TPU table (g.co/coral/model-reqs)",
          "%s is not in the Edge TPU's supported-operation table", name);
     return;
   }

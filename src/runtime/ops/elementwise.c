@@ -1,7 +1,7 @@
 /*
  * elementwise.c — op glue for the elementwise kernels of tensor_ops.h:
- * ADD, SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, DIV, FLOOR_DIV (with
- * broadcasting), SQRT, RSQRT, FLOOR and CAST.
+ * ADD, SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, DIV, FLOOR_DIV, POW,
+ * FLOOR_MOD (with broadcasting), SQRT, RSQRT, FLOOR, ABS and CAST.
  *
  * Arithmetic per profile (TFLITE.md §9):
  *  - tflite-ref: TFLite Micro / reference kernels. ADD uses the double
@@ -15,7 +15,9 @@
  *    fused activation. Otherwise TFLite's builtin kernels run: ADD and SUB
  *    with double ratios, MUL double rounding. The other ops here compute
  *    the same bytes in both runtimes (float ops are IEEE-exact or XNNPACK
- *    does not take them; integer ops are plain C).
+ *    does not take them; integer ops are plain C). POW is TFLite's builtin
+ *    powf in both (XNNPACK has no POW); a quantized ABS is TFLite's
+ *    AbsEvalQuantized in both (XNNPACK's delegate takes float ABS only).
  */
 #include <math.h>
 
@@ -111,6 +113,10 @@ static bool type_supported(int32_t code, int32_t type) {
       return type == ETPU_FLOAT32 || type == ETPU_INT32;
     case ETPU_OP_FLOOR_DIV:
       return type == ETPU_FLOAT32 || type == ETPU_INT32 || type == ETPU_INT16 || type == ETPU_INT8;
+    case ETPU_OP_POW:
+      return type == ETPU_FLOAT32 || type == ETPU_INT32;
+    case ETPU_OP_FLOOR_MOD:
+      return type == ETPU_FLOAT32 || type == ETPU_INT32 || type == ETPU_INT64;
     default:
       return false;
   }
@@ -232,6 +238,17 @@ static etpu_status binary_eval(etpu_interp *ip, etpu_rop *op) {
         default: st = etpu_floor_div_f32(pl, IN1(float), IN2(float), OUT(float)); break;
       }
       break;
+    case ETPU_OP_POW:
+      st = o->type == ETPU_INT32 ? etpu_pow_s32(pl, IN1(int32_t), IN2(int32_t), OUT(int32_t))
+                                 : etpu_pow_f32(pl, IN1(float), IN2(float), OUT(float));
+      break;
+    case ETPU_OP_FLOOR_MOD:
+      switch (o->type) {
+        case ETPU_INT32: st = etpu_floor_mod_s32(pl, IN1(int32_t), IN2(int32_t), OUT(int32_t)); break;
+        case ETPU_INT64: st = etpu_floor_mod_s64(pl, IN1(int64_t), IN2(int64_t), OUT(int64_t)); break;
+        default: st = etpu_floor_mod_f32(pl, IN1(float), IN2(float), OUT(float)); break;
+      }
+      break;
     default:
       break;
   }
@@ -246,8 +263,10 @@ const etpu_kernel_reg etpu_reg_minimum = {ETPU_OP_MINIMUM, NULL, binary_prepare,
 const etpu_kernel_reg etpu_reg_squared_difference = {ETPU_OP_SQUARED_DIFFERENCE, NULL, binary_prepare, binary_eval, NULL};
 const etpu_kernel_reg etpu_reg_div = {ETPU_OP_DIV, NULL, binary_prepare, binary_eval, NULL};
 const etpu_kernel_reg etpu_reg_floor_div = {ETPU_OP_FLOOR_DIV, NULL, binary_prepare, binary_eval, NULL};
+const etpu_kernel_reg etpu_reg_pow = {ETPU_OP_POW, NULL, binary_prepare, binary_eval, NULL};
+const etpu_kernel_reg etpu_reg_floor_mod = {ETPU_OP_FLOOR_MOD, NULL, binary_prepare, binary_eval, NULL};
 
-/* ---- unary: SQRT, RSQRT, FLOOR ------------------------------------------ */
+/* ---- unary: SQRT, RSQRT, FLOOR, ABS --------------------------------------- */
 
 static etpu_status unary_prepare(etpu_interp *ip, etpu_rop *op) {
   etpu_status st = etpu_op_check_io(ip, op, 1, 1, 1);
@@ -266,8 +285,18 @@ static etpu_status unary_prepare(etpu_interp *ip, etpu_rop *op) {
       return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "%s", etpu_errmsg());
     return ETPU_OK;
   }
+  if (op->code == ETPU_OP_ABS && etpu_glue_is_q8(o->type)) {
+    if ((st = etpu_glue_check_q8(ip, op, in, "input")) != ETPU_OK) return st;
+    if ((st = etpu_glue_check_q8(ip, op, o, "output")) != ETPU_OK) return st;
+    etpu_abs_params *p;
+    ETPU_GLUE_ALLOC(ip, op, p);
+    const etpu_qparam qi = etpu_glue_q(in), qo = etpu_glue_q(o);
+    if (etpu_abs_params_init(&qi, &qo, p) != ETPU_OK) return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "%s", etpu_errmsg());
+    return ETPU_OK;
+  }
   return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "input '%s' is %s; this op takes FLOAT32%s", in->name,
-                      etpu_dtype_name(in->type), op->code == ETPU_OP_RSQRT ? " or INT8" : "");
+                      etpu_dtype_name(in->type),
+                      op->code == ETPU_OP_RSQRT ? " or INT8" : op->code == ETPU_OP_ABS ? ", INT8 or UINT8" : "");
 }
 
 static etpu_status unary_eval(etpu_interp *ip, etpu_rop *op) {
@@ -276,6 +305,13 @@ static etpu_status unary_eval(etpu_interp *ip, etpu_rop *op) {
   switch (op->code) {
     case ETPU_OP_SQRT: st = etpu_sqrt_f32(o->elems, (const float *)in->data, (float *)o->data); break;
     case ETPU_OP_FLOOR: st = etpu_floor_f32(o->elems, (const float *)in->data, (float *)o->data); break;
+    case ETPU_OP_ABS:
+      switch (o->type) {
+        case ETPU_INT8: st = etpu_abs_s8(op->params, o->elems, (const int8_t *)in->data, (int8_t *)o->data); break;
+        case ETPU_UINT8: st = etpu_abs_u8(op->params, o->elems, in->data, o->data); break;
+        default: st = etpu_abs_f32(o->elems, (const float *)in->data, (float *)o->data); break;
+      }
+      break;
     default:
       st = o->type == ETPU_INT8 ? etpu_rsqrt_s8(op->params, o->elems, (const int8_t *)in->data, (int8_t *)o->data)
                                 : etpu_rsqrt_f32(o->elems, (const float *)in->data, (float *)o->data);
@@ -287,6 +323,7 @@ static etpu_status unary_eval(etpu_interp *ip, etpu_rop *op) {
 const etpu_kernel_reg etpu_reg_sqrt = {ETPU_OP_SQRT, NULL, unary_prepare, unary_eval, NULL};
 const etpu_kernel_reg etpu_reg_rsqrt = {ETPU_OP_RSQRT, NULL, unary_prepare, unary_eval, NULL};
 const etpu_kernel_reg etpu_reg_floor = {ETPU_OP_FLOOR, NULL, unary_prepare, unary_eval, NULL};
+const etpu_kernel_reg etpu_reg_abs = {ETPU_OP_ABS, NULL, unary_prepare, unary_eval, NULL};
 
 /* ---- CAST ----------------------------------------------------------------- */
 
