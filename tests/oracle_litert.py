@@ -99,6 +99,7 @@ CASES = {
     "float/ops/abs-add-rsqrt.float32.tflite": "ABS, ADD, RSQRT",
     "float/ops/relu6-power.float32.tflite": "POW (TFLite's builtin std::pow: XNNPACK has no POW)",
     "float/ops/mirror-pad.int32.tflite": "MIRROR_PAD",
+    "float/dilated_conv.tflite": "SHAPE, FLOOR_MOD, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND; placeholder shapes resolved",
 }
 # Models LiteRT.js 2.5.3 refuses, which etpu runs anyway (tests/test_new_ops.c
 # checks them against TFLite's kernel source): the reason LiteRT gives must

@@ -16,7 +16,8 @@
  *  - uint8 RESIZE_BILINEAR whose input and output quantization differ
  *    (legacy DeepLab): TFLite's builtin interpolates the raw values;
  *  - the compiler names each new op it does not map with its own fix;
- *  - with the shared data: traffic_model's MUL op 75 and legacy DeepLab's
+ *  - with the shared data: dilated_conv (placeholder shapes resolved at
+ *    create: SPACE_TO_BATCH_ND gives 36 phases), traffic_model's MUL op 75 and legacy DeepLab's
  *    1x1 -> 33x33 resize (op 63) on a photo, checked tensor by tensor
  *    against those rules, in both profiles.
  */
@@ -293,7 +294,7 @@ static void test_space_batch(void) {
   /* Crops (1, 1, 1, 1) undo it; block shape and crops fed at run time (dilated_conv computes them). */
   etpu_model *mc = NULL;
   CHECK_OK(etpu_model_create(&mc));
-  int32_t t_in, t_blk, t_crop, t_out;
+  int32_t t_in = -1, t_blk = -1, t_crop = -1, t_out = -1;
   const float q = 0.1f;
   const int64_t zp = 3;
   const etpu_quant_params qp = {1, &q, &zp, 0};
@@ -546,6 +547,38 @@ static void test_legacy_deeplab(const char *shared) {
   }
 }
 
+/* dilated_conv: a graph converted with dynamic shapes stores placeholders
+ * ([1,1,1,3] everywhere after its 1x1 input); SHAPE and its index
+ * arithmetic are folded at create, SPACE_TO_BATCH_ND's output resolves to
+ * the 36 phases of the input padded by (6, 11) for dilation 6, and the conv
+ * and BATCH_TO_SPACE_ND follow, back to [1,1,1,16]. */
+static void test_dilated_conv(const char *shared) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/float/dilated_conv.tflite", shared);
+  etpu_model *m = NULL;
+  CHECK_OK(etpu_model_open(path, &m));
+  if (!m) return;
+  const float x[3] = {0.5f, -1.0f, 2.0f};
+  const void *feeds[1] = {x};
+  const size_t sizes[1] = {sizeof x};
+  for (int p = 0; p < 2; p++) {
+    etpu_interp *ip = run_model(m, k_profiles[p], feeds, sizes, 1);
+    etpu_op_info oi;
+    uint32_t rank = 0;
+    const int32_t *dims = NULL;
+    CHECK(ip && etpu_model_op(m, 0, 20, &oi) == ETPU_OK && !strcmp(oi.name, "SPACE_TO_BATCH_ND") &&
+          etpu_interp_tensor_shape(ip, (uint32_t)oi.outputs[0], &rank, &dims) == ETPU_OK);
+    CHECK_MSG(rank == 4 && dims[0] == 36 && dims[1] == 3 && dims[2] == 3 && dims[3] == 3,
+              "dilated_conv SPACE_TO_BATCH_ND output (%s): rank %u [%d,%d,%d,%d]", k_pname[p], rank,
+              rank ? dims[0] : 0, rank > 1 ? dims[1] : 0, rank > 2 ? dims[2] : 0, rank > 3 ? dims[3] : 0);
+    const void *out = NULL;
+    size_t n = 0;
+    CHECK(ip && etpu_interp_output(ip, 0, &out, &n) == ETPU_OK && n == 16 * sizeof(float));
+    etpu_interp_destroy(ip);
+  }
+  etpu_model_close(m);
+}
+
 int main(void) {
   test_tile();
   test_mirror_pad();
@@ -561,6 +594,7 @@ int main(void) {
   if (shared) {
     test_traffic_model(shared);
     test_legacy_deeplab(shared);
+    test_dilated_conv(shared);
   } else {
     printf("shared data not found: the traffic_model and legacy DeepLab checks are skipped\n");
   }

@@ -505,6 +505,7 @@ static const op_rule RULES[] = {
     K_(ETPU_OP_REDUCE_MAX, K_SAME, 2),
     K_(ETPU_OP_REDUCE_MIN, K_SAME, 2),
     K_(ETPU_OP_ARG_MAX, K_INPUTS, 2),
+    K_(ETPU_OP_SHAPE, K_INPUTS, 1),
     F_(ETPU_OP_SOFTMAX, 2, 1.0f / 256, -128),
     F_(ETPU_OP_LOGISTIC, 2, 1.0f / 256, -128),
     F_(ETPU_OP_TANH, 2, 1.0f / 128, 0),
@@ -1090,8 +1091,26 @@ static etpu_status rewrite(qctx *q, uint8_t **dom_out) {
   }
   /* 5. Static shapes: the Edge TPU (and etpu compile) refuse a dynamic
    * batch, which TensorFlow's converter writes as shape_signature -1; the
-   * shapes themselves (batch 1) are kept. */
-  for (uint32_t t = 0; t < g->ntensors; t++) g->tensors[t].has_signature = false;
+   * shapes themselves (batch 1) are kept. A dynamic graph's placeholders
+   * (dilated_conv: the space/batch and conv outputs of a 1x1 stored input)
+   * take the shapes calibration ran with, so that the static model is the
+   * graph at the stored input shape. */
+  const etpu_gsubgraph *fg = &q->cal->model->subgraphs[0];
+  for (uint32_t t = 0; t < g->ntensors; t++) {
+    etpu_gtensor *gt = &g->tensors[t];
+    uint32_t rank = 0;
+    const int32_t *dims = NULL;
+    bool dynamic = false;
+    for (uint32_t d = 0; gt->has_signature && d < gt->sig_rank; d++) dynamic |= gt->shape_signature[d] < 0;
+    if (dynamic && t < fg->ntensors && !strcmp(fg->tensors[t].name, gt->name) &&
+        etpu_interp_tensor_shape(q->cal->interp, t, &rank, &dims) == ETPU_OK && rank == gt->rank &&
+        memcmp(dims, gt->shape, rank * sizeof *dims) != 0) {
+      int32_t *shape = etpu_arena_dup(&m->arena, dims, rank * sizeof *dims);
+      if (!shape) return etpu_fail(ETPU_OUT_OF_MEMORY, "quantize: out of memory");
+      gt->shape = shape;
+    }
+    gt->has_signature = false;
+  }
   /* 6. Graph inputs and outputs (outputs of float ops stay float). */
   if (o->io == ETPU_QUANT_IO_INT8) return ETPU_OK;
   uint32_t nin = g->ninputs, nout = g->noutputs;

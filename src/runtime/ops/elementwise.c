@@ -130,6 +130,17 @@ static etpu_status binary_prepare(etpu_interp *ip, etpu_rop *op) {
   if (!type_supported(op->code, o->type))
     return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "output '%s' is %s; this op takes other types", o->name,
                         etpu_dtype_name(o->type));
+  if (etpu_op_output_is_dynamic(ip, op->out[0]) && a->rank <= ETPU_MAX_RANK && b->rank <= ETPU_MAX_RANK) {
+    /* A placeholder output takes the broadcast shape (aligned at the last dim). */
+    const uint32_t r = a->rank > b->rank ? a->rank : b->rank;
+    int32_t dims[ETPU_MAX_RANK];
+    for (uint32_t d = 0; d < r; d++) {
+      const int32_t da = d + a->rank >= r ? a->dims[d + a->rank - r] : 1;
+      const int32_t db = d + b->rank >= r ? b->dims[d + b->rank - r] : 1;
+      dims[d] = da == 1 ? db : da;
+    }
+    if ((st = etpu_op_set_output_shape(ip, op, 0, r, dims)) != ETPU_OK) return st;
+  }
   binary_params *p;
   ETPU_GLUE_ALLOC(ip, op, p);
   const etpu_shape sa = etpu_glue_shape(a), sb = etpu_glue_shape(b), so = etpu_glue_shape(o);

@@ -820,6 +820,17 @@ static etpu_status space_params(etpu_interp *ip, const etpu_rop *op, etpu_space_
   p->elem_size = etpu_dtype_size(o->type);
   etpu_dims di, dout;
   space_dims(in, &di);
+  if (etpu_op_output_is_dynamic(ip, op->out[0]) && (in->rank == 3 || in->rank == 4)) {
+    /* A placeholder output (a dynamic graph) takes the shape these values give. */
+    const int64_t h = s2b ? ((int64_t)di.h + pad[0] + pad[1]) / blk[0] : (int64_t)di.h * blk[0] - pad[0] - pad[1];
+    const int64_t w = s2b ? ((int64_t)di.w + pad[2] + pad[3]) / blk[1] : (int64_t)di.w * blk[1] - pad[2] - pad[3];
+    const int64_t n = s2b ? (int64_t)di.n * blk[0] * blk[1] : (int64_t)di.n / (blk[0] * blk[1]);
+    if (h >= 0 && w >= 0 && n >= 0 && h <= INT32_MAX && w <= INT32_MAX && n <= INT32_MAX) {
+      const int32_t d4[4] = {(int32_t)n, (int32_t)h, (int32_t)w, di.c}, d3[3] = {(int32_t)n, (int32_t)h, di.c};
+      etpu_status st2 = etpu_op_set_output_shape(ip, op, 0, in->rank, in->rank == 4 ? d4 : d3);
+      if (st2 != ETPU_OK) return st2;
+    }
+  }
   space_dims(o, &dout);
   if (etpu_space_batch_check(op->name, p, s2b ? &di : &dout, s2b ? &dout : &di) != ETPU_OK)
     return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "the model's output shape is not what these values give (%s)",
