@@ -31,11 +31,8 @@ static int64_t mirror_index(int64_t j, int64_t left, int64_t n, int64_t k) {
 etpu_status etpu_mirror_pad(const etpu_mirror_pad_params *params, const etpu_shape *input_shape, const void *input,
                             void *output) {
   static const char kname[] = "mirror_pad";
-  etpu_status st = etpu_tcheck_ptrs(kname, params, input, output);
+  etpu_status st = etpu_tcheck_move(kname, params, input_shape, input, output, params ? params->elem_size : 0);
   if (st != ETPU_OK) return st;
-  if ((st = etpu_tcheck_shape(kname, "input", input_shape, NULL)) != ETPU_OK) return st;
-  if (!etpu_elem_size_ok(params->elem_size))
-    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: element size %zu", kname, params->elem_size);
   const int32_t rank = input_shape->rank;
   const int64_t k = params->symmetric ? 0 : 1;
   int32_t odims[ETPU_KMAX_RANK];

@@ -3,17 +3,18 @@
  * SpaceToBatchND): output batch b = (sh·block_w + sw)·N + n takes phase
  * (sh, sw) of input batch n padded by (top, bottom, left, right); cells in
  * the padding get the fill value (0, or the output zero point when
- * quantized).
+ * quantized). Also the walk BATCH_TO_SPACE_ND shares (the same index map,
+ * copied the other way) and the shape rule of both.
  */
 #include <string.h>
 
 #include "kernels/kernel_util.h"
 #include "kernels/ref/tensor_util.h"
 
-/* Shared argument checks of both directions: `space` is the spatial side. */
 etpu_status etpu_space_batch_check(const char *kname, const etpu_space_batch_params *p, const etpu_dims *space,
                                    const etpu_dims *batch) {
   etpu_status st;
+  if (!p || !space || !batch) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: NULL params or dims", kname);
   if ((st = etpu_kcheck_dims(kname, "space", space, NULL)) != ETPU_OK) return st;
   if ((st = etpu_kcheck_dims(kname, "batch", batch, NULL)) != ETPU_OK) return st;
   if (!etpu_elem_size_ok(p->elem_size)) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: element size %zu", kname, p->elem_size);
@@ -31,31 +32,39 @@ etpu_status etpu_space_batch_check(const char *kname, const etpu_space_batch_par
   return ETPU_OK;
 }
 
-etpu_status etpu_space_to_batch_nd(const etpu_space_batch_params *params, const etpu_dims *input_dims,
-                                   const void *input, const etpu_dims *output_dims, void *output) {
-  static const char kname[] = "space_to_batch_nd";
-  etpu_status st = etpu_tcheck_ptrs(kname, params, input, output);
+etpu_status etpu_space_batch_move(const char *kname, const etpu_space_batch_params *p, const etpu_dims *space_dims,
+                                  void *space, const etpu_dims *batch_dims, void *batch, bool to_batch) {
+  etpu_status st = etpu_tcheck_ptrs(kname, p, space, batch);
   if (st != ETPU_OK) return st;
-  if (!params->fill || !input_dims || !output_dims)
-    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: NULL fill or dims", kname);
-  if ((st = etpu_space_batch_check(kname, params, input_dims, output_dims)) != ETPU_OK) return st;
-  const size_t es = params->elem_size, row = (size_t)output_dims->c * es;
-  uint8_t *dst = output;
-  const uint8_t *src = input;
-  for (int32_t b = 0; b < output_dims->n; b++) {
-    const int32_t n = b % input_dims->n, phase = b / input_dims->n;
-    const int32_t sw = phase % params->block_w, sh = phase / params->block_w;
-    for (int32_t y = 0; y < output_dims->h; y++) {
-      const int64_t iy = (int64_t)y * params->block_h + sh - params->pad_top;
-      for (int32_t x = 0; x < output_dims->w; x++, dst += row) {
-        const int64_t ix = (int64_t)x * params->block_w + sw - params->pad_left;
-        if (iy < 0 || iy >= input_dims->h || ix < 0 || ix >= input_dims->w) {
-          for (int32_t c = 0; c < output_dims->c; c++) memcpy(dst + (size_t)c * es, params->fill, es);
+  if (to_batch && !p->fill) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: NULL fill value", kname);
+  if ((st = etpu_space_batch_check(kname, p, space_dims, batch_dims)) != ETPU_OK) return st;
+  const size_t es = p->elem_size, row = (size_t)batch_dims->c * es;
+  uint8_t *b_cell = batch, *s = space;
+  for (int32_t b = 0; b < batch_dims->n; b++) {
+    const int32_t n = b % space_dims->n, phase = b / space_dims->n;
+    const int32_t sw = phase % p->block_w, sh = phase / p->block_w;
+    for (int32_t y = 0; y < batch_dims->h; y++) {
+      const int64_t sy = (int64_t)y * p->block_h + sh - p->pad_top;
+      for (int32_t x = 0; x < batch_dims->w; x++, b_cell += row) {
+        const int64_t sx = (int64_t)x * p->block_w + sw - p->pad_left;
+        const bool inside = sy >= 0 && sy < space_dims->h && sx >= 0 && sx < space_dims->w;
+        uint8_t *s_cell = inside ? s + etpu_nhwc_offset(space_dims, n, sy, sx) * es : NULL;
+        if (!to_batch) {
+          if (inside) memcpy(s_cell, b_cell, row);
+        } else if (inside) {
+          memcpy(b_cell, s_cell, row);
         } else {
-          memcpy(dst, src + etpu_nhwc_offset(input_dims, n, iy, ix) * es, row);
+          for (int32_t c = 0; c < batch_dims->c; c++) memcpy(b_cell + (size_t)c * es, p->fill, es);
         }
       }
     }
   }
   return ETPU_OK;
+}
+
+etpu_status etpu_space_to_batch_nd(const etpu_space_batch_params *params, const etpu_dims *input_dims,
+                                   const void *input, const etpu_dims *output_dims, void *output) {
+  /* The input is only read: the walk copies space -> batch. */
+  return etpu_space_batch_move("space_to_batch_nd", params, input_dims, (void *)(uintptr_t)input, output_dims, output,
+                               true);
 }

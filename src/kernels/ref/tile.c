@@ -10,10 +10,8 @@
 etpu_status etpu_tile(const etpu_shape *input_shape, const int64_t *multiples, size_t elem_size, const void *input,
                       void *output) {
   static const char kname[] = "tile";
-  etpu_status st = etpu_tcheck_ptrs(kname, multiples, input, output);
+  etpu_status st = etpu_tcheck_move(kname, multiples, input_shape, input, output, elem_size);
   if (st != ETPU_OK) return st;
-  if ((st = etpu_tcheck_shape(kname, "input", input_shape, NULL)) != ETPU_OK) return st;
-  if (!etpu_elem_size_ok(elem_size)) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: element size %zu", kname, elem_size);
   const int32_t rank = input_shape->rank;
   int64_t odims[ETPU_KMAX_RANK];
   size_t ocount = 1, istride[ETPU_KMAX_RANK], s = 1;
