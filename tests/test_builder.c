@@ -252,11 +252,29 @@ static void test_errors_never_null(void) {
   CHECK(!strcmp(etpu_op_code_name(ETPU_OP_CONV_2D), "CONV_2D") && !strcmp(etpu_op_code_name(-5), "UNKNOWN"));
 }
 
+/* The one op list (ETPU_BUILTIN_OP_LIST) is the schema's BuiltinOperator
+ * enum: every code in order, every name as schema.fbs spells it, none left
+ * out (the first code past the list is unknown to the schema too). */
+static void test_op_list_is_the_schema(void) {
+  int32_t next = 0, bad = 0;
+#define ETPU_X_(code, name)                                                               \
+  if ((code) != next++ || strcmp(etpu_op_code_name(code), #name) != 0) {                  \
+    fprintf(stderr, "op list: X(%d, %s) but the schema says %s\n", (code), #name, etpu_op_code_name(code)); \
+    bad++;                                                                                \
+  }
+  ETPU_BUILTIN_OP_LIST(ETPU_X_)
+#undef ETPU_X_
+  CHECK(bad == 0);
+  CHECK(next == 210 && ETPU_OP_STABLEHLO_CASE == 209 && ETPU_OP_TILE == 69 && ETPU_OP_MIRROR_PAD == 100);
+  CHECK(!strcmp(etpu_op_code_name(next), "UNKNOWN"));
+}
+
 int main(void) {
   test_build_and_query();
   test_wide_opcode_wire_format();
   test_edits();
   test_unknown_content();
   test_errors_never_null();
+  test_op_list_is_the_schema();
   return tu_finish("builder");
 }

@@ -51,45 +51,87 @@ static const op_row k_table[] = {
     {ETPU_OP_CONCATENATION, "Concatenation", 10, 3, true, {0}},
     {ETPU_OP_CONV_2D, "Conv2d", 10, 5, false, {R_ACT, R_PARAM8, R_PARAM32}},
     {ETPU_OP_DEPTHWISE_CONV_2D, "DepthwiseConv2d", 10, 6, false, {R_ACT, R_PARAM8, R_PARAM32}},
-    {70 /* EXPAND_DIMS */, "ExpandDims", 13, 1, false, {R_ACT, R_PARAMI}},
+    {ETPU_OP_EXPAND_DIMS, "ExpandDims", 13, 1, false, {R_ACT, R_PARAMI}},
     {ETPU_OP_FULLY_CONNECTED, "FullyConnected", 10, 9, false, {R_ACT, R_PARAM8, R_PARAM32}},
     {ETPU_OP_L2_NORMALIZATION, "L2Normalization", 10, 2, false, {R_ACT}},
     {ETPU_OP_LOGISTIC, "Logistic", 10, 3, false, {R_ACT}},
-    {44 /* UNIDIRECTIONAL_SEQUENCE_LSTM */, "LSTM", 14, 3, false,
+    {ETPU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM, "LSTM", 14, 3, false,
      {R_ACT, R_PARAM8, R_PARAM8, R_PARAM8, R_PARAM8, R_PARAM8, R_PARAM8, R_PARAM8, R_PARAM8, R_PARAMI, R_PARAMI,
       R_PARAMI, R_PARAM32, R_PARAM32, R_PARAM32, R_PARAM32, R_PARAM8, R_PARAM32, R_STATE, R_STATE, R_PARAMI, R_PARAMI,
       R_PARAMI, R_PARAMI}},
-    {55 /* MAXIMUM */, "Maximum", 10, 4, false, {R_ACT, R_ACT}},
+    {ETPU_OP_MAXIMUM, "Maximum", 10, 4, false, {R_ACT, R_ACT}},
     {ETPU_OP_MAX_POOL_2D, "MaxPool2d", 10, 3, false, {R_ACT}},
     {ETPU_OP_MEAN, "Mean", 10, 2, false, {R_ACT, R_PARAMI}},
-    {57 /* MINIMUM */, "Minimum", 10, 4, false, {R_ACT, R_ACT}},
+    {ETPU_OP_MINIMUM, "Minimum", 10, 4, false, {R_ACT, R_ACT}},
     {ETPU_OP_MUL, "Mul", 10, 4, false, {R_ACT, R_ACT}},
-    {83 /* PACK */, "Pack", 13, 2, true, {0}},
+    {ETPU_OP_PACK, "Pack", 13, 2, true, {0}},
     {ETPU_OP_PAD, "Pad", 10, 2, false, {R_ACT, R_PARAMI}},
-    {54 /* PRELU */, "PReLU", 13, 1, false, {R_ACT, R_PARAM8}},
+    {ETPU_OP_PRELU, "PReLU", 13, 1, false, {R_ACT, R_PARAM8}},
     {ETPU_OP_QUANTIZE, "Quantize", 13, 2, false, {R_ACT}},
-    {82 /* REDUCE_MAX */, "ReduceMax", 14, 2, false, {R_ACT, R_PARAMI}},
-    {89 /* REDUCE_MIN */, "ReduceMin", 14, 2, false, {R_ACT, R_PARAMI}},
+    {ETPU_OP_REDUCE_MAX, "ReduceMax", 14, 2, false, {R_ACT, R_PARAMI}},
+    {ETPU_OP_REDUCE_MIN, "ReduceMin", 14, 2, false, {R_ACT, R_PARAMI}},
     {ETPU_OP_RELU, "ReLU", 10, 2, false, {R_ACT}},
     {ETPU_OP_RELU6, "ReLU6", 10, 2, false, {R_ACT}},
-    {20 /* RELU_N1_TO_1 */, "ReLUN1To1", 10, 1, false, {R_ACT}},
+    {ETPU_OP_RELU_N1_TO_1, "ReLUN1To1", 10, 1, false, {R_ACT}},
     {ETPU_OP_RESHAPE, "Reshape", 10, 1, false, {R_ACT, R_FREE}},
     {ETPU_OP_RESIZE_BILINEAR, "ResizeBilinear", 10, 4, false, {R_ACT, R_PARAMI}},
-    {97 /* RESIZE_NEAREST_NEIGHBOR */, "ResizeNearestNeighbor", 10, 3, false, {R_ACT, R_PARAMI}},
-    {76 /* RSQRT */, "Rsqrt", 14, 2, false, {R_ACT}},
-    {65 /* SLICE */, "Slice", 10, 4, false, {R_ACT, R_PARAMI, R_PARAMI}},
+    {ETPU_OP_RESIZE_NEAREST_NEIGHBOR, "ResizeNearestNeighbor", 10, 3, false, {R_ACT, R_PARAMI}},
+    {ETPU_OP_RSQRT, "Rsqrt", 14, 2, false, {R_ACT}},
+    {ETPU_OP_SLICE, "Slice", 10, 4, false, {R_ACT, R_PARAMI, R_PARAMI}},
     {ETPU_OP_SOFTMAX, "Softmax", 10, 3, false, {R_ACT}},
-    {26 /* SPACE_TO_DEPTH */, "SpaceToDepth", 10, 2, false, {R_ACT}},
-    {49 /* SPLIT */, "Split", 10, 4, false, {R_PARAMI, R_ACT}},
-    {43 /* SQUEEZE */, "Squeeze", 10, 1, false, {R_ACT}},
-    {45 /* STRIDED_SLICE */, "StridedSlice", 10, 5, false, {R_ACT, R_PARAMI, R_PARAMI, R_PARAMI}},
+    {ETPU_OP_SPACE_TO_DEPTH, "SpaceToDepth", 10, 2, false, {R_ACT}},
+    {ETPU_OP_SPLIT, "Split", 10, 4, false, {R_PARAMI, R_ACT}},
+    {ETPU_OP_SQUEEZE, "Squeeze", 10, 1, false, {R_ACT}},
+    {ETPU_OP_STRIDED_SLICE, "StridedSlice", 10, 5, false, {R_ACT, R_PARAMI, R_PARAMI, R_PARAMI}},
     {ETPU_OP_SUB, "Sub", 10, 5, false, {R_ACT, R_ACT}},
-    {74 /* SUM */, "Sum", 13, 1, false, {R_ACT, R_PARAMI}},
-    {99 /* SQUARED_DIFFERENCE */, "Squared-difference", 14, 2, false, {R_ACT, R_ACT}},
+    {ETPU_OP_SUM, "Sum", 13, 1, false, {R_ACT, R_PARAMI}},
+    {ETPU_OP_SQUARED_DIFFERENCE, "Squared-difference", 14, 2, false, {R_ACT, R_ACT}},
     {ETPU_OP_TANH, "Tanh", 10, 3, false, {R_ACT}},
-    {39 /* TRANSPOSE */, "Transpose", 14, 5, false, {R_ACT, R_PARAMI}},
-    {67 /* TRANSPOSE_CONV */, "TransposeConv", 13, 3, false, {R_PARAMI, R_PARAM8, R_ACT, R_PARAM32}},
+    {ETPU_OP_TRANSPOSE, "Transpose", 14, 5, false, {R_ACT, R_PARAMI}},
+    {ETPU_OP_TRANSPOSE_CONV, "TransposeConv", 13, 3, false, {R_PARAMI, R_PARAM8, R_ACT, R_PARAM32}},
 };
+
+/* Ops the Edge TPU does not map, with what would let the compiler map the
+ * work instead (the reason is the table's: "not an Edge TPU operation").
+ * Ops without a line here get the general advice. */
+typedef struct op_advice {
+  int32_t code;            /* builtin code, or ETPU_OP_CUSTOM with custom_code */
+  const char *custom_code;
+  const char *fix;
+} op_advice;
+
+static const op_advice k_advice[] = {
+    {ETPU_OP_TILE, NULL,
+     "runs on the CPU; let ADD/MUL broadcast the smaller tensor, or CONCATENATION of copies (both mapped), instead of "
+     "TILE"},
+    {ETPU_OP_MIRROR_PAD, NULL, "runs on the CPU; PAD (zero padding) is mapped, so use it if the model tolerates it"},
+    {ETPU_OP_ABS, NULL, "runs on the CPU; write |x| as MAXIMUM(x, MUL(x, -1)) (both mapped)"},
+    {ETPU_OP_POW, NULL,
+     "runs on the CPU; for a small constant integer exponent use repeated MUL (x^2 = MUL(x, x)), which is mapped"},
+    {ETPU_OP_SHAPE, NULL,
+     "runs on the CPU; convert with a fixed input shape so that the converter folds the shape arithmetic into "
+     "constants"},
+    {ETPU_OP_FLOOR_MOD, NULL,
+     "runs on the CPU; convert with a fixed input shape so that the converter folds this index arithmetic into "
+     "constants"},
+    {ETPU_OP_SPACE_TO_BATCH_ND, NULL,
+     "runs on the CPU; convert with a fixed input shape so that SPACE_TO_BATCH_ND + CONV_2D + BATCH_TO_SPACE_ND fold "
+     "into one dilated CONV_2D, which is mapped"},
+    {ETPU_OP_BATCH_TO_SPACE_ND, NULL,
+     "runs on the CPU; convert with a fixed input shape so that SPACE_TO_BATCH_ND + CONV_2D + BATCH_TO_SPACE_ND fold "
+     "into one dilated CONV_2D, which is mapped"},
+    {ETPU_OP_CUSTOM, "Convolution2DTransposeBias",
+     "custom ops always run on the CPU; the builtin TRANSPOSE_CONV with the bias as its 4th input computes the same "
+     "and is mapped (-m 13 or newer)"},
+};
+
+static const char *advice_for(int32_t code, const char *custom_code) {
+  for (size_t i = 0; i < sizeof k_advice / sizeof k_advice[0]; i++)
+    if (k_advice[i].code == code &&
+        (code != ETPU_OP_CUSTOM || (custom_code && !strcmp(custom_code, k_advice[i].custom_code))))
+      return k_advice[i].fix;
+  return NULL;
+}
 
 static const op_row *find_row(int32_t code) {
   for (size_t i = 0; i < sizeof k_table / sizeof k_table[0]; i++)
@@ -252,9 +294,9 @@ static etpu_map_status limits(const etpu_model *m, const etpu_gop *op, int32_t c
       break;
     }
     case ETPU_OP_MEAN:
-    case 74 /* SUM */:
-    case 82 /* REDUCE_MAX */:
-    case 89 /* REDUCE_MIN */: {
+    case ETPU_OP_SUM:
+    case ETPU_OP_REDUCE_MAX:
+    case ETPU_OP_REDUCE_MIN: {
       uint32_t n;
       const int32_t *axes = const_i32(m, op->ninputs > 1 ? op->inputs[1] : -1, &n);
       if (!in0 || !axes) break; /* non-constant axes are caught by the parameter rule */
@@ -273,7 +315,7 @@ static etpu_map_status limits(const etpu_model *m, const etpu_gop *op, int32_t c
       }
       break;
     }
-    case 83 /* PACK */: {
+    case ETPU_OP_PACK: {
       int64_t axis = opt(op, ETPU_T_PackOptions, ETPU_F_PackOptions_axis);
       if (out0 && is_batch_axis(norm_axis((int32_t)axis, out0->rank), out0->rank))
         return fail(r, L, "pack along another axis", "packs along the batch dimension (axis %lld)", (long long)axis);
@@ -293,7 +335,7 @@ static etpu_map_status limits(const etpu_model *m, const etpu_gop *op, int32_t c
       }
       break;
     }
-    case 54 /* PRELU */: {
+    case ETPU_OP_PRELU: {
       const etpu_gtensor *alpha = op->ninputs > 1 && op->inputs[1] >= 0 ? &g->tensors[op->inputs[1]] : NULL;
       if (!alpha) break;
       for (uint32_t d = 0; d + 1 < alpha->rank; d++)
@@ -305,7 +347,7 @@ static etpu_map_status limits(const etpu_model *m, const etpu_gop *op, int32_t c
       break;
     }
     case ETPU_OP_RESIZE_BILINEAR:
-    case 97 /* RESIZE_NEAREST_NEIGHBOR */: {
+    case ETPU_OP_RESIZE_NEAREST_NEIGHBOR: {
       if (!in0 || !out0 || in0->rank != 4 || out0->rank != 4) break;
       for (int d = 1; d <= 2; d++) {
         int32_t i = in0->shape[d], o = out0->shape[d];
@@ -333,7 +375,7 @@ static etpu_map_status limits(const etpu_model *m, const etpu_gop *op, int32_t c
                     "softmax over %llu elements; the Edge TPU allows at most 16,000", (unsigned long long)n);
       break;
     }
-    case 49 /* SPLIT */: {
+    case ETPU_OP_SPLIT: {
       uint32_t n;
       const int32_t *ax = const_i32(m, op->ninputs > 0 ? op->inputs[0] : -1, &n);
       const etpu_gtensor *val = op->ninputs > 1 && op->inputs[1] >= 0 ? &g->tensors[op->inputs[1]] : NULL;
@@ -341,7 +383,7 @@ static etpu_map_status limits(const etpu_model *m, const etpu_gop *op, int32_t c
         return fail(r, L, "split along another axis", "splits the batch dimension (axis %d)", ax[0]);
       break;
     }
-    case 43 /* SQUEEZE */: {
+    case ETPU_OP_SQUEEZE: {
       if (rt > 12 || !in0) break;
       /* Before runtime 13: only leading 1s may be removed (no relayout). */
       bool seen_big = false;
@@ -356,7 +398,7 @@ static etpu_map_status limits(const etpu_model *m, const etpu_gop *op, int32_t c
       }
       break;
     }
-    case 45 /* STRIDED_SLICE */: {
+    case ETPU_OP_STRIDED_SLICE: {
       uint32_t n;
       const int32_t *st = const_i32(m, op->ninputs > 3 ? op->inputs[3] : -1, &n);
       for (uint32_t i = 0; st && i < n; i++)
@@ -389,17 +431,20 @@ void etpu_rules_check(const etpu_model *m, uint32_t index, int32_t rt, etpu_rule
   if (!row) {
     /* Not in Table 1. The real compiler reports ops touching non-8-bit data
      * (float edges, CUSTOM, ARG_MAX's int64) as a data-type problem. */
+    const char *advice = advice_for(code, code == ETPU_OP_CUSTOM ? name : NULL);
     for (uint32_t k = 0; k < op->noutputs; k++) {
       const etpu_gtensor *t = &g->tensors[op->outputs[k]];
       if (!is_8bit(t->type) || code == ETPU_OP_CUSTOM) {
         fail(r, ETPU_NOT_MAPPED_DATA_TYPE,
-             code == ETPU_OP_CUSTOM ? "custom ops always run on the CPU" : "keep it on the CPU, or use an op from the Edge TPU table",
+             advice                  ? advice
+             : code == ETPU_OP_CUSTOM ? "custom ops always run on the CPU"
+                                      : "keep it on the CPU, or use an op from the Edge TPU table",
              "%s is not an Edge TPU operation%s (output '%s' is %s)", name,
              code == ETPU_OP_CUSTOM ? " (custom op)" : "", t->name, etpu_dtype_name(t->type));
         return;
       }
     }
-    fail(r, ETPU_NOT_MAPPED_OP, "replace it with operations from the Edge TPU table (g.co/coral/model-reqs)",
+    fail(r, ETPU_NOT_MAPPED_OP, advice ? advice : "replace it with operations from the Edge TPU table (g.co/coral/model-reqs)",
          "%s is not in the Edge TPU's supported-operation table", name);
     return;
   }
@@ -454,7 +499,7 @@ void etpu_rules_check(const etpu_model *m, uint32_t index, int32_t rt, etpu_rule
                "weights '%s' are %s; the Edge TPU needs 8-bit weights", t->name, etpu_dtype_name(t->type));
           return;
         }
-        if (role == R_PARAM32 && t->type != ETPU_INT32 && !(code == 44 && t->type == ETPU_INT16)) {
+        if (role == R_PARAM32 && t->type != ETPU_INT32 && !(code == ETPU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM && t->type == ETPU_INT16)) {
           fail(r, ETPU_NOT_MAPPED_DATA_TYPE, "quantize the bias to int32 (scale = input scale x weight scale)",
                "bias '%s' is %s; the Edge TPU needs int32 biases", t->name, etpu_dtype_name(t->type));
           return;

@@ -57,6 +57,14 @@ etpu_status etpu_kcheck_tconv_dims(const char *kernel, const etpu_dims *input, c
 
 /* clamp(v, lo, hi) for the float kernels; NaN passes through (TFLite's
  * ActivationFunctionWithMinMax: min(max(v, lo), hi)). */
+/* The float TRANSPOSE_CONV scatter in TFLite's reference loop order (batch,
+ * input y, x, channel, filter y, x, output channel): every x·w is added to
+ * the output cell it reaches. Dims already checked (etpu_kcheck_tconv_dims);
+ * the caller initialises the output (zeros, or MediaPipe's bias). */
+void etpu_tconv_f32_accumulate(int32_t stride_h, int32_t stride_w, int32_t pad_h, int32_t pad_w,
+                               const etpu_dims *input_dims, const float *input, const etpu_dims *filter_dims,
+                               const float *filter, const etpu_dims *output_dims, float *output);
+
 static inline float etpu_clamp_f32(float v, float lo, float hi) {
   v = v < lo ? lo : v;
   return hi < v ? hi : v;

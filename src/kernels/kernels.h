@@ -305,6 +305,15 @@ ETPU_WUR etpu_status etpu_transpose_conv_f32(const etpu_conv_f32_params *params,
                                              const float *input, const etpu_dims *filter_dims, const float *filter,
                                              const float *bias, const etpu_dims *output_dims, float *output);
 
+/* MediaPipe's Convolution2DTransposeBias custom op (transpose_conv_bias.cc),
+ * float32: every output starts at bias[oc], then receives the TRANSPOSE_CONV
+ * scatter in TFLite's reference order; no activation. Stride and padding
+ * from params (dilation, depth_multiplier and the clamp ignored). */
+ETPU_WUR etpu_status etpu_transpose_conv_bias_f32(const etpu_conv_f32_params *params, const etpu_dims *input_dims,
+                                                  const float *input, const etpu_dims *filter_dims,
+                                                  const float *filter, const float *bias,
+                                                  const etpu_dims *output_dims, float *output);
+
 /* ---- output size and padding (TFLite ComputePaddingHeightWidth) -------- */
 
 /* TensorFlow Lite Padding values. */

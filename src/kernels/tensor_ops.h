@@ -192,10 +192,18 @@ typedef struct etpu_mul_params {
   etpu_requant_mode mode; /* ETPU_REQUANT_DOUBLE_ROUND (TFLITE) or ETPU_REQUANT_FP32 (XNNPACK) */
   int32_t activation_min; /* output clamp, within the type range */
   int32_t activation_max;
+  bool saturate;          /* TFLITE: s1·s2/s_out >= 2^31, saturated (rq unused) */
 } etpu_mul_params;
 
-/* ETPU_INVALID_ARGUMENT for bad scales or a product scale the scheme cannot
- * represent (XNNPACK: [2^−16, 2^8); TFLITE: shift > 31). */
+/* ETPU_INVALID_ARGUMENT for bad scales or a product scale XNNPACK cannot
+ * represent ([2^−16, 2^8)). TFLITE with a product scale of 2^31 or more
+ * (QuantizeMultiplier's shift > 31; traffic_model's LSTM MUL has 3e30):
+ * TFLite's QuantizeMultiplier saturates such a multiplier to (2^31 − 1,
+ * shift 30), about 2^30, so every non-zero product lands beyond the 8-bit
+ * range: out = activation_max for a positive product, activation_min for a
+ * negative one, clamp(zp_out) for zero. (TFLite's int32 arithmetic on that
+ * multiplier overflows — undefined in C++ — etpu computes the saturation
+ * the multiplier stands for, in both profiles.) */
 ETPU_WUR etpu_status etpu_mul_params_init(etpu_mul_scheme scheme, const etpu_qparam *in1, const etpu_qparam *in2,
                                           const etpu_qparam *out, int32_t activation_min, int32_t activation_max,
                                           etpu_mul_params *params_out);
@@ -496,5 +504,85 @@ typedef struct etpu_gather_nd_params {
 } etpu_gather_nd_params;
 ETPU_WUR etpu_status etpu_gather_nd(const etpu_gather_nd_params *params, const void *input, const void *indices,
                                     void *output);
+
+/* ---- ABS, POW, FLOOR_MOD ------------------------------------------------- */
+
+/* ABS, float32: fabsf. */
+ETPU_WUR etpu_status etpu_abs_f32(size_t count, const float *in, float *out);
+
+/* Quantized ABS (TFLite elementwise.cc AbsEvalQuantized, both profiles:
+ * XNNPACK's delegate takes float ABS only): v = |x − zp_in|; when the input
+ * and output scales are equal out = clamp(v + zp_out), else
+ * out = clamp(MBQM(v, m, shift) + zp_out) with m = s_in/s_out from
+ * QuantizeMultiplier in double, double rounding. */
+typedef struct etpu_abs_params {
+  int32_t input_zero_point;  /* within the type range */
+  int32_t output_zero_point; /* within the type range */
+  bool rescale;              /* the scales differ */
+  etpu_requant rq;           /* s_in/s_out (double rounding) when rescale */
+} etpu_abs_params;
+ETPU_WUR etpu_status etpu_abs_params_init(const etpu_qparam *in, const etpu_qparam *out, etpu_abs_params *params_out);
+ETPU_WUR etpu_status etpu_abs_s8(const etpu_abs_params *params, size_t count, const int8_t *in, int8_t *out);
+ETPU_WUR etpu_status etpu_abs_u8(const etpu_abs_params *params, size_t count, const uint8_t *in, uint8_t *out);
+
+/* POW with broadcasting (TFLite pow.cc): float32 powf(x, y) (std::pow on
+ * floats); int32 by repeated squaring, wrapping as TFLite's int multiply
+ * does, and a negative exponent is an error (TFLite refuses it at eval). */
+ETPU_WUR etpu_status etpu_pow_f32(const etpu_bcast *plan, const float *in1, const float *in2, float *out);
+ETPU_WUR etpu_status etpu_pow_s32(const etpu_bcast *plan, const int32_t *in1, const int32_t *in2, int32_t *out);
+
+/* FLOOR_MOD with broadcasting (TFLite floor_mod.cc): the truncated remainder
+ * (fmodf for float32, % for integers), plus the divisor when it is non-zero
+ * and its sign differs from the divisor's. A zero integer divisor is an
+ * error (TFLite: "Division by zero"). */
+ETPU_WUR etpu_status etpu_floor_mod_f32(const etpu_bcast *plan, const float *in1, const float *in2, float *out);
+ETPU_WUR etpu_status etpu_floor_mod_s32(const etpu_bcast *plan, const int32_t *in1, const int32_t *in2,
+                                        int32_t *out);
+ETPU_WUR etpu_status etpu_floor_mod_s64(const etpu_bcast *plan, const int64_t *in1, const int64_t *in2,
+                                        int64_t *out);
+
+/* ---- TILE, MIRROR_PAD, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND ------------- */
+
+/* TILE: output dim d = input dim d · multiples[d] (each >= 0);
+ * out[i_0, …] = in[i_0 mod in_0, …]. */
+ETPU_WUR etpu_status etpu_tile(const etpu_shape *input_shape, const int64_t *multiples, size_t elem_size,
+                               const void *input, void *output);
+
+/* MIRROR_PAD (TFLite mirror_pad.cc): output dim d = before[d] + input dim d
+ * + after[d]; a cell outside the input mirrors the input about its edge,
+ * REFLECT without repeating the edge, SYMMETRIC repeating it. TFLite's
+ * index rule is followed exactly, including its clamp for paddings larger
+ * than the input allows. */
+typedef struct etpu_mirror_pad_params {
+  int32_t before[ETPU_KMAX_RANK]; /* >= 0, per input dimension */
+  int32_t after[ETPU_KMAX_RANK];  /* >= 0 */
+  size_t elem_size;               /* 1, 2, 4 or 8 */
+  bool symmetric;                 /* MirrorPadMode SYMMETRIC (1), else REFLECT (0) */
+} etpu_mirror_pad_params;
+ETPU_WUR etpu_status etpu_mirror_pad(const etpu_mirror_pad_params *params, const etpu_shape *input_shape,
+                                     const void *input, void *output);
+
+/* SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND on NHWC tensors (TFLite reference
+ * SpaceToBatchND / BatchToSpaceND; 3-D inputs are the caller's [N, H, 1, C]).
+ * SPACE_TO_BATCH_ND: the input padded by pad (top, bottom, left, right) with
+ * the fill value, then each block_h × block_w phase becomes a batch:
+ * out[(sh·block_w + sw)·N + n, y, x] = padded[n, y·block_h + sh, x·block_w + sw].
+ * BATCH_TO_SPACE_ND is its inverse with pad read as crops. */
+typedef struct etpu_space_batch_params {
+  int32_t block_h, block_w;  /* >= 1 */
+  int32_t pad_top, pad_bottom, pad_left, pad_right; /* >= 0: paddings (SPACE_TO_BATCH) or crops */
+  size_t elem_size;          /* 1, 2, 4 or 8 */
+  const void *fill;          /* SPACE_TO_BATCH: elem_size bytes (0, or the output zero point) */
+} etpu_space_batch_params;
+ETPU_WUR etpu_status etpu_space_to_batch_nd(const etpu_space_batch_params *params, const etpu_dims *input_dims,
+                                            const void *input, const etpu_dims *output_dims, void *output);
+/* The shape rule both share (also for callers checking a model's shapes):
+ * `space` padded by p's paddings (or crops) and split into block_h × block_w
+ * blocks gives `batch`; element size and ranges valid. ETPU_INVALID_ARGUMENT
+ * (message naming kname) otherwise. */
+ETPU_WUR etpu_status etpu_space_batch_check(const char *kname, const etpu_space_batch_params *p,
+                                            const etpu_dims *space, const etpu_dims *batch);
+ETPU_WUR etpu_status etpu_batch_to_space_nd(const etpu_space_batch_params *params, const etpu_dims *input_dims,
+                                            const void *input, const etpu_dims *output_dims, void *output);
 
 #endif /* ETPU_KERNELS_TENSOR_OPS_H */

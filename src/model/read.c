@@ -470,6 +470,7 @@ uint8_t etpu_op_options_type(int32_t code) {
       {69, 51},  /* TILE */
       {70, 52},  /* EXPAND_DIMS */
       {74, 27},  /* SUM */
+      {77, 55},  /* SHAPE: ShapeOptions (out_type) */
       {81, 27},  /* REDUCE_PROD */
       {82, 27},  /* REDUCE_MAX */
       {83, 59},  /* PACK */

@@ -480,44 +480,50 @@ static const op_rule RULES[] = {
     W_(ETPU_OP_CONV_2D, 3, 0, 1, 2, 0),
     W_(ETPU_OP_DEPTHWISE_CONV_2D, 3, 0, 1, 2, 3),
     W_(ETPU_OP_FULLY_CONNECTED, 4, 0, 1, 2, -1),
-    W_(67 /* TRANSPOSE_CONV */, 2, 2, 1, 3, 0),
+    W_(ETPU_OP_TRANSPOSE_CONV, 2, 2, 1, 3, 0),
     K_(ETPU_OP_ADD, K_OWN, 2),
     K_(ETPU_OP_SUB, K_OWN, 2),
     K_(ETPU_OP_MUL, K_OWN, 2),
     K_(ETPU_OP_MEAN, K_OWN, 2),
-    K_(74 /* SUM */, K_OWN, 2),
+    K_(ETPU_OP_SUM, K_OWN, 2),
     K_(ETPU_OP_RELU, K_OWN, 2),
-    K_(21 /* RELU6 */, K_OWN, 2),
-    K_(20 /* RELU_N1_TO_1 */, K_OWN, 2),
-    K_(98 /* LEAKY_RELU */, K_OWN, 2),
-    K_(54 /* PRELU */, K_OWN, 1),
-    K_(117 /* HARD_SWISH */, K_OWN, 1),
-    K_(99 /* SQUARED_DIFFERENCE */, K_OWN, 2),
-    K_(76 /* RSQRT */, K_OWN, 2),
-    K_(1 /* AVERAGE_POOL_2D */, K_SAME, 2),
-    K_(17 /* MAX_POOL_2D */, K_SAME, 2),
+    K_(ETPU_OP_RELU6, K_OWN, 2),
+    K_(ETPU_OP_RELU_N1_TO_1, K_OWN, 2),
+    K_(ETPU_OP_LEAKY_RELU, K_OWN, 2),
+    K_(ETPU_OP_PRELU, K_OWN, 1),
+    K_(ETPU_OP_HARD_SWISH, K_OWN, 1),
+    K_(ETPU_OP_SQUARED_DIFFERENCE, K_OWN, 2),
+    K_(ETPU_OP_RSQRT, K_OWN, 2),
+    K_(ETPU_OP_ABS, K_OWN, 2),
+    K_(ETPU_OP_AVERAGE_POOL_2D, K_SAME, 2),
+    K_(ETPU_OP_MAX_POOL_2D, K_SAME, 2),
     K_(ETPU_OP_RESHAPE, K_SAME, 1),
-    K_(43 /* SQUEEZE */, K_SAME, 1),
-    K_(70 /* EXPAND_DIMS */, K_SAME, 1),
+    K_(ETPU_OP_SQUEEZE, K_SAME, 1),
+    K_(ETPU_OP_EXPAND_DIMS, K_SAME, 1),
     K_(ETPU_OP_PAD, K_SAME, 2),
-    K_(60 /* PADV2 */, K_SAME, 2),
+    K_(ETPU_OP_PADV2, K_SAME, 2),
+    K_(ETPU_OP_MIRROR_PAD, K_SAME, 2),
+    K_(ETPU_OP_TILE, K_SAME, 2),
+    K_(ETPU_OP_SPACE_TO_BATCH_ND, K_SAME, 2),
+    K_(ETPU_OP_BATCH_TO_SPACE_ND, K_SAME, 2),
     K_(ETPU_OP_RESIZE_BILINEAR, K_SAME, 2),
-    K_(97 /* RESIZE_NEAREST_NEIGHBOR */, K_SAME, 2),
+    K_(ETPU_OP_RESIZE_NEAREST_NEIGHBOR, K_SAME, 2),
     K_(ETPU_OP_CONCATENATION, K_SAME, 2),
-    K_(49 /* SPLIT */, K_SAME, 2),
-    K_(102 /* SPLIT_V */, K_SAME, 2),
-    K_(83 /* PACK */, K_SAME, 2),
-    K_(88 /* UNPACK */, K_SAME, 2),
-    K_(39 /* TRANSPOSE */, K_SAME, 2),
-    K_(45 /* STRIDED_SLICE */, K_SAME, 2),
-    K_(65 /* SLICE */, K_SAME, 2),
-    K_(36 /* GATHER */, K_SAME, 2),
-    K_(107 /* GATHER_ND */, K_SAME, 2),
-    K_(55 /* MAXIMUM */, K_SAME, 2),
-    K_(57 /* MINIMUM */, K_SAME, 2),
-    K_(82 /* REDUCE_MAX */, K_SAME, 2),
-    K_(89 /* REDUCE_MIN */, K_SAME, 2),
-    K_(56 /* ARG_MAX */, K_INPUTS, 2),
+    K_(ETPU_OP_SPLIT, K_SAME, 2),
+    K_(ETPU_OP_SPLIT_V, K_SAME, 2),
+    K_(ETPU_OP_PACK, K_SAME, 2),
+    K_(ETPU_OP_UNPACK, K_SAME, 2),
+    K_(ETPU_OP_TRANSPOSE, K_SAME, 2),
+    K_(ETPU_OP_STRIDED_SLICE, K_SAME, 2),
+    K_(ETPU_OP_SLICE, K_SAME, 2),
+    K_(ETPU_OP_GATHER, K_SAME, 2),
+    K_(ETPU_OP_GATHER_ND, K_SAME, 2),
+    K_(ETPU_OP_MAXIMUM, K_SAME, 2),
+    K_(ETPU_OP_MINIMUM, K_SAME, 2),
+    K_(ETPU_OP_REDUCE_MAX, K_SAME, 2),
+    K_(ETPU_OP_REDUCE_MIN, K_SAME, 2),
+    K_(ETPU_OP_ARG_MAX, K_INPUTS, 2),
+    K_(ETPU_OP_SHAPE, K_INPUTS, 1),
     F_(ETPU_OP_SOFTMAX, 2, 1.0f / 256, -128),
     F_(ETPU_OP_LOGISTIC, 2, 1.0f / 256, -128),
     F_(ETPU_OP_TANH, 2, 1.0f / 128, 0),
@@ -1131,8 +1137,26 @@ static etpu_status rewrite(qctx *q, uint8_t **dom_out) {
   }
   /* 5. Static shapes: the Edge TPU (and etpu compile) refuse a dynamic
    * batch, which TensorFlow's converter writes as shape_signature -1; the
-   * shapes themselves (batch 1) are kept. */
-  for (uint32_t t = 0; t < g->ntensors; t++) g->tensors[t].has_signature = false;
+   * shapes themselves (batch 1) are kept. A dynamic graph's placeholders
+   * (dilated_conv: the space/batch and conv outputs of a 1x1 stored input)
+   * take the shapes calibration ran with, so that the static model is the
+   * graph at the stored input shape. */
+  const etpu_gsubgraph *fg = &q->cal->model->subgraphs[0];
+  for (uint32_t t = 0; t < g->ntensors; t++) {
+    etpu_gtensor *gt = &g->tensors[t];
+    uint32_t rank = 0;
+    const int32_t *dims = NULL;
+    bool dynamic = false;
+    for (uint32_t d = 0; gt->has_signature && d < gt->sig_rank; d++) dynamic |= gt->shape_signature[d] < 0;
+    if (dynamic && t < fg->ntensors && !strcmp(fg->tensors[t].name, gt->name) &&
+        etpu_interp_tensor_shape(q->cal->interp, t, &rank, &dims) == ETPU_OK && rank == gt->rank &&
+        memcmp(dims, gt->shape, rank * sizeof *dims) != 0) {
+      int32_t *shape = etpu_arena_dup(&m->arena, dims, rank * sizeof *dims);
+      if (!shape) return etpu_fail(ETPU_OUT_OF_MEMORY, "quantize: out of memory");
+      gt->shape = shape;
+    }
+    gt->has_signature = false;
+  }
   /* 6. Graph inputs and outputs (outputs of float ops stay float). */
   if (o->io == ETPU_QUANT_IO_INT8) return ETPU_OK;
   uint32_t nin = g->ninputs, nout = g->noutputs;

@@ -10,12 +10,24 @@
  * placed tensor whose lifetime intersects (a greedy-by-size plan, the way
  * TFLite's arena planner works). With keep_all_tensors every tensor gets
  * its own range, so intermediate results survive for inspection.
+ *
+ * Shapes: etpu runs the shapes the model stores. A graph converted with
+ * dynamic dimensions (shape_signature −1) stores placeholders for the
+ * tensors TFLite resizes at prepare; for those, create resolves the shapes
+ * from the graph inputs' stored shapes, as TFLite's prepare does: integer
+ * ops whose inputs are all known at create (SHAPE and the index arithmetic
+ * after it, as in a dilated convolution: SHAPE → STRIDED_SLICE → ... →
+ * SPACE_TO_BATCH_ND paddings) are run once there and their outputs become
+ * constants, and ops whose output is such a placeholder set its shape
+ * (etpu_op_set_output_shape; CONV_2D and DEPTHWISE_CONV_2D here, the
+ * elementwise and space/batch ops in their glue).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "kernels/kernels.h"
 #include "runtime/interp.h"
 
 #include "base/pool.h"
@@ -144,6 +156,99 @@ static etpu_status init_tensor(etpu_interp *ip, uint32_t i) {
   return ETPU_OK;
 }
 
+bool etpu_op_output_is_dynamic(const etpu_interp *ip, int32_t tensor) {
+  if (tensor < 0 || (uint32_t)tensor >= ip->ntensors) return false;
+  const etpu_gtensor *g = &ip->model->subgraphs[ip->sg].tensors[tensor];
+  for (uint32_t d = 0; g->has_signature && d < g->sig_rank; d++)
+    if (g->shape_signature[d] < 0) return true;
+  return false;
+}
+
+etpu_status etpu_op_set_output_shape(etpu_interp *ip, const etpu_rop *op, uint32_t k, uint32_t rank,
+                                     const int32_t *dims) {
+  etpu_rtensor *t = etpu_out(ip, op, k);
+  if (!t) return etpu_op_fail(ip, op, ETPU_MALFORMED, "has no output %u", k);
+  bool same = t->rank == rank;
+  for (uint32_t d = 0; same && d < rank; d++) same = t->dims[d] == dims[d];
+  if (same) return ETPU_OK;
+  char want[160] = "";
+  size_t n = 0;
+  for (uint32_t d = 0; d < rank && n < sizeof want - 16; d++)
+    n += (size_t)snprintf(want + n, sizeof want - n, "%s%d", d ? "," : "", dims[d]);
+  if (ip->planned)
+    return etpu_op_fail(ip, op, ETPU_UNSUPPORTED,
+                        "output '%s' would be [%s] after memory was planned for its shape (values computed when the "
+                        "model runs change shapes; etpu plans static shapes)",
+                        t->name, want);
+  if (!etpu_op_output_is_dynamic(ip, op->out[k]) || t->is_const || rank > ETPU_MAX_RANK)
+    return etpu_op_fail(ip, op, ETPU_MALFORMED, "output '%s' does not have the shape the op computes, [%s]", t->name,
+                        want);
+  size_t elems = 1;
+  for (uint32_t d = 0; d < rank; d++)
+    if (dims[d] < 0 || !etpu_mul_size(elems, (size_t)dims[d], &elems))
+      return etpu_op_fail(ip, op, ETPU_MALFORMED, "output '%s' would be [%s]", t->name, want);
+  const size_t es = etpu_dtype_size(t->type);
+  if (es == 0 || elems > SIZE_MAX / es)
+    return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "output '%s' [%s] of type %s", t->name, want, etpu_dtype_name(t->type));
+  t->rank = rank;
+  for (uint32_t d = 0; d < rank; d++) t->dims[d] = dims[d];
+  t->elems = elems;
+  t->bytes = elems * es;
+  return ETPU_OK;
+}
+
+/* CONV_2D / DEPTHWISE_CONV_2D output shape from the input, the filter and
+ * the options (TFLite's ComputeOutSize), for a placeholder output. */
+static etpu_status resolve_conv_output(etpu_interp *ip, etpu_rop *op) {
+  const bool dw = op->code == ETPU_OP_DEPTHWISE_CONV_2D;
+  if ((op->code != ETPU_OP_CONV_2D && !dw) || op->nin < 2 || op->nout != 1 || !etpu_op_output_is_dynamic(ip, op->out[0]))
+    return ETPU_OK;
+  const etpu_rtensor *in = etpu_in(ip, op, 0), *f = etpu_in(ip, op, 1);
+  if (!in || !f || in->rank != 4 || f->rank != 4) return ETPU_OK; /* prepare names the problem */
+  const uint16_t tab = dw ? ETPU_T_DepthwiseConv2DOptions : ETPU_T_Conv2DOptions;
+  const int64_t pad = etpu_op_opt_int(op, tab, dw ? ETPU_F_DepthwiseConv2DOptions_padding : ETPU_F_Conv2DOptions_padding);
+  const int64_t sw = etpu_op_opt_int(op, tab, dw ? ETPU_F_DepthwiseConv2DOptions_stride_w : ETPU_F_Conv2DOptions_stride_w);
+  const int64_t sh = etpu_op_opt_int(op, tab, dw ? ETPU_F_DepthwiseConv2DOptions_stride_h : ETPU_F_Conv2DOptions_stride_h);
+  const int64_t dwf = etpu_op_opt_int(op, tab, dw ? ETPU_F_DepthwiseConv2DOptions_dilation_w_factor
+                                                  : ETPU_F_Conv2DOptions_dilation_w_factor);
+  const int64_t dhf = etpu_op_opt_int(op, tab, dw ? ETPU_F_DepthwiseConv2DOptions_dilation_h_factor
+                                                  : ETPU_F_Conv2DOptions_dilation_h_factor);
+  if (sw < 1 || sh < 1 || dwf < 1 || dhf < 1 || sw > INT32_MAX || sh > INT32_MAX || dwf > INT32_MAX || dhf > INT32_MAX)
+    return ETPU_OK; /* prepare refuses these */
+  const etpu_window_axis ah = {in->dims[1], f->dims[1], (int32_t)sh, (int32_t)dhf};
+  const etpu_window_axis aw = {in->dims[2], f->dims[2], (int32_t)sw, (int32_t)dwf};
+  etpu_window_geometry gh, gw;
+  const etpu_padding p = pad == 0 ? ETPU_PADDING_SAME : ETPU_PADDING_VALID;
+  if (etpu_conv_output_size(p, &ah, &gh) != ETPU_OK || etpu_conv_output_size(p, &aw, &gw) != ETPU_OK)
+    return etpu_op_fail(ip, op, ETPU_MALFORMED, "output size: %s", etpu_errmsg());
+  const int32_t dims[4] = {in->dims[0], gh.out_size, gw.out_size, dw ? f->dims[3] : f->dims[0]};
+  return etpu_op_set_output_shape(ip, op, 0, 4, dims);
+}
+
+/* An op whose outputs are small integer tensors computed from inputs all
+ * known at create (constants, or the outputs of ops folded before it; SHAPE
+ * needs only its input's shape) runs now, and its outputs become constants:
+ * the shape arithmetic of a dynamic graph. Graph outputs are left alone. */
+static etpu_status fold_if_known(etpu_interp *ip, etpu_rop *op) {
+  const etpu_gsubgraph *g = &ip->model->subgraphs[ip->sg];
+  if (op->code == ETPU_OP_CUSTOM || op->nout == 0) return ETPU_OK;
+  for (uint32_t k = 0; k < op->nout; k++) {
+    const etpu_rtensor *t = &ip->t[op->out[k]];
+    if ((t->type != ETPU_INT32 && t->type != ETPU_INT64) || t->elems > 64 || t->is_variable) return ETPU_OK;
+    for (uint32_t i = 0; i < g->noutputs; i++)
+      if (g->outputs[i] == op->out[k]) return ETPU_OK;
+  }
+  for (uint32_t k = 0; op->code != ETPU_OP_SHAPE && k < op->nin; k++)
+    if (op->in[k] >= 0 && !ip->t[op->in[k]].is_const) return ETPU_OK;
+  for (uint32_t k = 0; k < op->nout; k++) {
+    etpu_rtensor *t = &ip->t[op->out[k]];
+    if (!(t->data = etpu_op_alloc(ip, t->bytes))) return etpu_op_fail(ip, op, ETPU_OUT_OF_MEMORY, "out of memory");
+  }
+  etpu_status st = op->reg->eval(ip, op);
+  for (uint32_t k = 0; k < op->nout; k++) ip->t[op->out[k]].is_const = true;
+  return st;
+}
+
 void etpu_interp_options_init(etpu_interp_options *o) {
   if (!o) return;
   memset(o, 0, sizeof *o);
@@ -222,7 +327,9 @@ static etpu_status create(const etpu_model *m, const etpu_interp_options *o, con
     for (uint32_t k = 0; k < op->nout; k++)
       if (ip->t[op->out[k]].is_const)
         st = etpu_op_fail(ip, op, ETPU_MALFORMED, "writes constant tensor '%s'", ip->t[op->out[k]].name);
+    if (st == ETPU_OK) st = resolve_conv_output(ip, op);
     if (st == ETPU_OK) st = op->reg->prepare(ip, op);
+    if (st == ETPU_OK) st = fold_if_known(ip, op);
   }
   if (st != ETPU_OK) {
     etpu_interp_free(ip);

@@ -108,6 +108,17 @@ etpu_status etpu_op_check_quant(struct etpu_interp *ip, const etpu_rop *op, cons
 etpu_status etpu_op_check_same_shape(struct etpu_interp *ip, const etpu_rop *op, const etpu_rtensor *a,
                                      const etpu_rtensor *b);
 
+/* Does tensor `tensor` have a dynamic dimension in its shape_signature (its
+ * stored shape a placeholder TFLite recomputes at prepare)? */
+bool etpu_op_output_is_dynamic(const struct etpu_interp *ip, int32_t tensor);
+
+/* Give output k the shape the op computes at prepare (before planning).
+ * ETPU_OK when it already has it; else allowed only for a placeholder
+ * (etpu_op_output_is_dynamic), otherwise ETPU_MALFORMED naming the op,
+ * the tensor and the shape. */
+etpu_status etpu_op_set_output_shape(struct etpu_interp *ip, const etpu_rop *op, uint32_t k, uint32_t rank,
+                                     const int32_t *dims);
+
 /* Builtin option (schema default when absent). */
 int64_t etpu_op_opt_int(const etpu_rop *op, uint16_t table, uint16_t field);
 double etpu_op_opt_float(const etpu_rop *op, uint16_t table, uint16_t field);

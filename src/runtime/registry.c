@@ -20,9 +20,12 @@
   X(squared_difference)     \
   X(div)                    \
   X(floor_div)              \
+  X(floor_mod)              \
+  X(pow)                    \
   X(sqrt)                   \
   X(rsqrt)                  \
   X(floor)                  \
+  X(abs)                    \
   X(cast)                   \
   X(average_pool_2d)        \
   X(max_pool_2d)            \
@@ -38,6 +41,11 @@
   X(unpack)                 \
   X(pad)                    \
   X(padv2)                  \
+  X(mirror_pad)             \
+  X(tile)                   \
+  X(shape)                  \
+  X(space_to_batch_nd)      \
+  X(batch_to_space_nd)      \
   X(slice)                  \
   X(strided_slice)          \
   X(transpose)              \
@@ -58,6 +66,7 @@
   X(unidirectional_sequence_lstm)\
   X(detection_postprocess)  \
   X(posenet_decoder)        \
+  X(transpose_conv_bias)    \
   X(edgetpu_custom)         \
   X(conv_2d)                \
   X(depthwise_conv_2d)      \

@@ -14,13 +14,18 @@
 
 enum { kInputIntegerBits = 4 };
 
+/* A shift above 31 (input scale >= 16: selfie segmentation's calibrated
+ * gates) gives TFLite's input radius 0, so every input takes the saturated
+ * branch and the multiplier is never applied: that is TFLite's result, kept
+ * exactly, with the unused shift stored as 31. */
 static etpu_status finish_params(int32_t mult, int shift, int32_t zp, etpu_sigmoid_params *p) {
-  if (shift < 0 || shift > 31)
+  const int32_t radius = shift >= 0 && shift < 63 ? etpu_fp_input_radius(kInputIntegerBits, shift, 31) : -1;
+  if (shift < 0 || (shift > 31 && radius != 0))
     return etpu_fail(ETPU_UNSUPPORTED, "logistic/tanh: input scale gives shift %d; the kernel needs [0, 31]", shift);
   p->input_zero_point = zp;
   p->input_multiplier = mult;
-  p->input_left_shift = shift;
-  p->input_range_radius = etpu_fp_input_radius(kInputIntegerBits, shift, 31);
+  p->input_left_shift = shift > 31 ? 31 : shift;
+  p->input_range_radius = radius;
   return ETPU_OK;
 }
 

@@ -7,7 +7,8 @@
  * TFLITE (TFLite mul.cc, TFLM mul_common.cc): QuantizeMultiplier of
  * s1·s2/s_out in double, double rounding. XNNPACK (qs8/qu8 vmul fp32,
  * xnn_init_qs8_mul_minmax_scalar_params): the float32 scale (s1·s2)/s_out,
- * acc·scale rounded half to even.
+ * acc·scale rounded half to even. A TFLITE product scale of 2^31 or more
+ * saturates (tensor_ops.h).
  */
 #include <math.h>
 #include <string.h>
@@ -34,8 +35,13 @@ etpu_status etpu_mul_params_init(etpu_mul_scheme scheme, const etpu_qparam *in1,
     case ETPU_MUL_XNNPACK: mode = ETPU_REQUANT_FP32; break;
     default: return etpu_fail(ETPU_INVALID_ARGUMENT, "mul params: unknown scheme %d", (int)scheme);
   }
-  etpu_status st = etpu_requant_init(in1->scale, in2->scale, out->scale, mode, &p.rq);
-  if (st != ETPU_OK) return etpu_fail_prefix(st, "mul params");
+  const double real = (double)in1->scale * (double)in2->scale / (double)out->scale;
+  if (scheme == ETPU_MUL_TFLITE && isfinite(real) && real >= 0x1.0p+31) {
+    p.saturate = true; /* QuantizeMultiplier's shift > 31: saturated, see tensor_ops.h */
+  } else {
+    etpu_status st = etpu_requant_init(in1->scale, in2->scale, out->scale, mode, &p.rq);
+    if (st != ETPU_OK) return etpu_fail_prefix(st, "mul params");
+  }
   if (scheme == ETPU_MUL_XNNPACK && !(p.rq.scale >= 0x1.0p-16f && p.rq.scale < 0x1.0p+8f))
     return etpu_fail(ETPU_INVALID_ARGUMENT, "mul params: XNNPACK needs a product scale in [2^-16, 2^8); got %g",
                      (double)p.rq.scale);
@@ -56,7 +62,10 @@ static etpu_status mul_q8(const char *kname, bool is_signed, const etpu_mul_para
   const int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
   if ((st = etpu_tcheck_act8(kname, p->activation_min, p->activation_max, lo, hi)) != ETPU_OK) return st;
   const etpu_requant_params rqp = {&p->rq, 1, p->mode};
-  if ((st = etpu_kcheck_quant(kname, &rqp, 1)) != ETPU_OK) return st;
+  if (!p->saturate && (st = etpu_kcheck_quant(kname, &rqp, 1)) != ETPU_OK) return st;
+  const int32_t zero = p->output_offset < p->activation_min   ? p->activation_min
+                       : p->output_offset > p->activation_max ? p->activation_max
+                                                              : p->output_offset;
   if (p->input1_offset < -255 || p->input1_offset > 255 || p->input2_offset < -255 || p->input2_offset > 255)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: input offsets %d, %d out of range", kname, p->input1_offset,
                      p->input2_offset);
@@ -66,7 +75,8 @@ static etpu_status mul_q8(const char *kname, bool is_signed, const etpu_mul_para
     const int32_t x2 = is_signed ? ((const int8_t *)in2)[it.off2] : ((const uint8_t *)in2)[it.off2];
     const int32_t acc = (x1 + p->input1_offset) * (x2 + p->input2_offset);
     const int32_t v =
-        etpu_requant_output(acc, &p->rq, p->mode, p->output_offset, p->activation_min, p->activation_max);
+        p->saturate ? (acc > 0 ? p->activation_max : acc < 0 ? p->activation_min : zero)
+                    : etpu_requant_output(acc, &p->rq, p->mode, p->output_offset, p->activation_min, p->activation_max);
     if (is_signed) ((int8_t *)out)[i] = (int8_t)v;
     else ((uint8_t *)out)[i] = (uint8_t)v;
   }

@@ -11,11 +11,8 @@
 etpu_status etpu_strided_slice(const etpu_slice_params *params, const etpu_shape *input_shape, const void *input,
                                void *output) {
   static const char kname[] = "strided_slice";
-  etpu_status st = etpu_tcheck_ptrs(kname, params, input, output);
+  etpu_status st = etpu_tcheck_move(kname, params, input_shape, input, output, params ? params->elem_size : 0);
   if (st != ETPU_OK) return st;
-  if ((st = etpu_tcheck_shape(kname, "input", input_shape, NULL)) != ETPU_OK) return st;
-  if (!etpu_elem_size_ok(params->elem_size))
-    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: element size %zu", kname, params->elem_size);
   const int32_t rank = input_shape->rank;
   size_t ocount = 1;
   for (int32_t d = 0; d < rank; d++) {

@@ -166,4 +166,21 @@ etpu_status etpu_mean_q8(const char *kname, bool is_signed, const etpu_mean_para
 /* Argument checks of CONCATENATION and SPLIT (concatenation.c). */
 etpu_status etpu_concat_check(const char *kname, const etpu_concat_params *p, bool allow_rescale);
 
+/* The checks of a data-movement kernel over one input shape: non-NULL
+ * pointers, a valid shape, an element size of 1, 2, 4 or 8. */
+static inline etpu_status etpu_tcheck_move(const char *kernel, const void *params, const etpu_shape *shape,
+                                           const void *in, void *out, size_t elem_size) {
+  etpu_status st = etpu_tcheck_ptrs(kernel, params, in, out);
+  if (st != ETPU_OK) return st;
+  if ((st = etpu_tcheck_shape(kernel, "input", shape, NULL)) != ETPU_OK) return st;
+  if (!etpu_elem_size_ok(elem_size)) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: element size %zu", kernel, elem_size);
+  return ETPU_OK;
+}
+
+/* The index walk of SPACE_TO_BATCH_ND (to_batch: space -> batch, padding
+ * cells get p->fill) and BATCH_TO_SPACE_ND (batch -> space, cropped cells
+ * dropped), space_to_batch_nd.c. Checks as etpu_space_batch_check. */
+etpu_status etpu_space_batch_move(const char *kname, const etpu_space_batch_params *p, const etpu_dims *space_dims,
+                                  void *space, const etpu_dims *batch_dims, void *batch, bool to_batch);
+
 #endif /* ETPU_KERNELS_REF_TENSOR_UTIL_H */

@@ -25,19 +25,6 @@
 #include "kernels/activations.h"
 #include "runtime/interp.h"
 
-enum {
-  OP_L2_NORMALIZATION = 11,
-  OP_LOGISTIC = 14,
-  OP_RELU = 19,
-  OP_RELU_N1_TO_1 = 20,
-  OP_RELU6 = 21,
-  OP_SOFTMAX = 25,
-  OP_TANH = 28,
-  OP_PRELU = 54,
-  OP_LEAKY_RELU = 98,
-  OP_HARD_SWISH = 117,
-};
-
 /* Which kernel an op runs (chosen at prepare). */
 typedef enum act_kind {
   K_F32 = 0,  /* float32 kernel */
@@ -186,7 +173,7 @@ static etpu_status softmax_eval(etpu_interp *ip, etpu_rop *op) {
   return kernel_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_softmax = {OP_SOFTMAX, NULL, softmax_prepare, softmax_eval, NULL};
+const etpu_kernel_reg etpu_reg_softmax = {ETPU_OP_SOFTMAX, NULL, softmax_prepare, softmax_eval, NULL};
 
 /* ---- LOGISTIC and TANH --------------------------------------------------- */
 
@@ -252,8 +239,8 @@ static etpu_status tanh_eval(etpu_interp *ip, etpu_rop *op) {
   return kernel_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_logistic = {OP_LOGISTIC, NULL, logistic_prepare, logistic_eval, NULL};
-const etpu_kernel_reg etpu_reg_tanh = {OP_TANH, NULL, tanh_prepare, tanh_eval, NULL};
+const etpu_kernel_reg etpu_reg_logistic = {ETPU_OP_LOGISTIC, NULL, logistic_prepare, logistic_eval, NULL};
+const etpu_kernel_reg etpu_reg_tanh = {ETPU_OP_TANH, NULL, tanh_prepare, tanh_eval, NULL};
 
 /* ---- L2_NORMALIZATION ---------------------------------------------------- */
 
@@ -291,7 +278,7 @@ static etpu_status l2norm_eval(etpu_interp *ip, etpu_rop *op) {
   return kernel_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_l2_normalization = {OP_L2_NORMALIZATION, NULL, l2norm_prepare, l2norm_eval, NULL};
+const etpu_kernel_reg etpu_reg_l2_normalization = {ETPU_OP_L2_NORMALIZATION, NULL, l2norm_prepare, l2norm_eval, NULL};
 
 /* ---- RELU, RELU6, RELU_N1_TO_1 ------------------------------------------- */
 
@@ -331,9 +318,9 @@ static etpu_status relu_eval(etpu_interp *ip, etpu_rop *op) {
   return kernel_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_relu = {OP_RELU, NULL, relu_prepare, relu_eval, NULL};
-const etpu_kernel_reg etpu_reg_relu6 = {OP_RELU6, NULL, relu6_prepare, relu_eval, NULL};
-const etpu_kernel_reg etpu_reg_relu_n1_to_1 = {OP_RELU_N1_TO_1, NULL, relu1_prepare, relu_eval, NULL};
+const etpu_kernel_reg etpu_reg_relu = {ETPU_OP_RELU, NULL, relu_prepare, relu_eval, NULL};
+const etpu_kernel_reg etpu_reg_relu6 = {ETPU_OP_RELU6, NULL, relu6_prepare, relu_eval, NULL};
+const etpu_kernel_reg etpu_reg_relu_n1_to_1 = {ETPU_OP_RELU_N1_TO_1, NULL, relu1_prepare, relu_eval, NULL};
 
 /* ---- LEAKY_RELU ---------------------------------------------------------- */
 
@@ -366,7 +353,7 @@ static etpu_status leaky_relu_eval(etpu_interp *ip, etpu_rop *op) {
   return kernel_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_leaky_relu = {OP_LEAKY_RELU, NULL, leaky_relu_prepare, leaky_relu_eval, NULL};
+const etpu_kernel_reg etpu_reg_leaky_relu = {ETPU_OP_LEAKY_RELU, NULL, leaky_relu_prepare, leaky_relu_eval, NULL};
 
 /* ---- PRELU --------------------------------------------------------------- */
 
@@ -428,7 +415,7 @@ static etpu_status prelu_eval(etpu_interp *ip, etpu_rop *op) {
   return kernel_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_prelu = {OP_PRELU, NULL, prelu_prepare, prelu_eval, NULL};
+const etpu_kernel_reg etpu_reg_prelu = {ETPU_OP_PRELU, NULL, prelu_prepare, prelu_eval, NULL};
 
 /* ---- HARD_SWISH ---------------------------------------------------------- */
 
@@ -460,4 +447,4 @@ static etpu_status hard_swish_eval(etpu_interp *ip, etpu_rop *op) {
   return kernel_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_hard_swish = {OP_HARD_SWISH, NULL, hard_swish_prepare, hard_swish_eval, NULL};
+const etpu_kernel_reg etpu_reg_hard_swish = {ETPU_OP_HARD_SWISH, NULL, hard_swish_prepare, hard_swish_eval, NULL};

@@ -1,7 +1,7 @@
 /*
  * elementwise.c — op glue for the elementwise kernels of tensor_ops.h:
- * ADD, SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, DIV, FLOOR_DIV (with
- * broadcasting), SQRT, RSQRT, FLOOR and CAST.
+ * ADD, SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE, DIV, FLOOR_DIV, POW,
+ * FLOOR_MOD (with broadcasting), SQRT, RSQRT, FLOOR, ABS and CAST.
  *
  * Arithmetic per profile (TFLITE.md §9):
  *  - tflite-ref: TFLite Micro / reference kernels. ADD uses the double
@@ -15,7 +15,9 @@
  *    fused activation. Otherwise TFLite's builtin kernels run: ADD and SUB
  *    with double ratios, MUL double rounding. The other ops here compute
  *    the same bytes in both runtimes (float ops are IEEE-exact or XNNPACK
- *    does not take them; integer ops are plain C).
+ *    does not take them; integer ops are plain C). POW is TFLite's builtin
+ *    powf in both (XNNPACK has no POW); a quantized ABS is TFLite's
+ *    AbsEvalQuantized in both (XNNPACK's delegate takes float ABS only).
  */
 #include <math.h>
 
@@ -37,7 +39,7 @@ static int32_t activation_of(const etpu_rop *op) {
     case ETPU_OP_ADD: return (int32_t)etpu_op_opt_int(op, ETPU_T_AddOptions, ETPU_F_AddOptions_fused_activation_function);
     case ETPU_OP_SUB: return (int32_t)etpu_op_opt_int(op, ETPU_T_SubOptions, ETPU_F_SubOptions_fused_activation_function);
     case ETPU_OP_MUL: return (int32_t)etpu_op_opt_int(op, ETPU_T_MulOptions, ETPU_F_MulOptions_fused_activation_function);
-    case 42 /* DIV */:
+    case ETPU_OP_DIV:
       return (int32_t)etpu_op_opt_int(op, ETPU_T_DivOptions, ETPU_F_DivOptions_fused_activation_function);
     default: return ETPU_ACT_NONE;
   }
@@ -80,11 +82,11 @@ static etpu_status prepare_q8(etpu_interp *ip, etpu_rop *op, binary_params *p, i
     case ETPU_OP_MUL:
       st = etpu_mul_params_init(xnn ? ETPU_MUL_XNNPACK : ETPU_MUL_TFLITE, &qa, &qb, &qo, lo, hi, &p->mul);
       break;
-    case 99 /* SQUARED_DIFFERENCE */:
+    case ETPU_OP_SQUARED_DIFFERENCE:
       st = etpu_squared_difference_params_init(&qa, &qb, &qo, lo, hi, &p->as);
       break;
-    case 55 /* MAXIMUM */:
-    case 57 /* MINIMUM */:
+    case ETPU_OP_MAXIMUM:
+    case ETPU_OP_MINIMUM:
       /* Raw values are compared; TFLite checks nothing more. */
       return ETPU_OK;
     default:
@@ -101,16 +103,20 @@ static bool type_supported(int32_t code, int32_t type) {
     case ETPU_OP_MUL:
       return type == ETPU_INT8 || type == ETPU_UINT8 || type == ETPU_FLOAT32 || type == ETPU_INT32 ||
              type == ETPU_INT64;
-    case 55: /* MAXIMUM */
-    case 57: /* MINIMUM */
+    case ETPU_OP_MAXIMUM:
+    case ETPU_OP_MINIMUM:
       return type == ETPU_INT8 || type == ETPU_UINT8 || type == ETPU_INT16 || type == ETPU_FLOAT32 ||
              type == ETPU_INT32 || type == ETPU_INT64;
-    case 99: /* SQUARED_DIFFERENCE */
+    case ETPU_OP_SQUARED_DIFFERENCE:
       return type == ETPU_INT8 || type == ETPU_UINT8 || type == ETPU_FLOAT32 || type == ETPU_INT32;
-    case 42: /* DIV */
+    case ETPU_OP_DIV:
       return type == ETPU_FLOAT32 || type == ETPU_INT32;
-    case 90: /* FLOOR_DIV */
+    case ETPU_OP_FLOOR_DIV:
       return type == ETPU_FLOAT32 || type == ETPU_INT32 || type == ETPU_INT16 || type == ETPU_INT8;
+    case ETPU_OP_POW:
+      return type == ETPU_FLOAT32 || type == ETPU_INT32;
+    case ETPU_OP_FLOOR_MOD:
+      return type == ETPU_FLOAT32 || type == ETPU_INT32 || type == ETPU_INT64;
     default:
       return false;
   }
@@ -124,6 +130,17 @@ static etpu_status binary_prepare(etpu_interp *ip, etpu_rop *op) {
   if (!type_supported(op->code, o->type))
     return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "output '%s' is %s; this op takes other types", o->name,
                         etpu_dtype_name(o->type));
+  if (etpu_op_output_is_dynamic(ip, op->out[0]) && a->rank <= ETPU_MAX_RANK && b->rank <= ETPU_MAX_RANK) {
+    /* A placeholder output takes the broadcast shape (aligned at the last dim). */
+    const uint32_t r = a->rank > b->rank ? a->rank : b->rank;
+    int32_t dims[ETPU_MAX_RANK];
+    for (uint32_t d = 0; d < r; d++) {
+      const int32_t da = d + a->rank >= r ? a->dims[d + a->rank - r] : 1;
+      const int32_t db = d + b->rank >= r ? b->dims[d + b->rank - r] : 1;
+      dims[d] = da == 1 ? db : da;
+    }
+    if ((st = etpu_op_set_output_shape(ip, op, 0, r, dims)) != ETPU_OK) return st;
+  }
   binary_params *p;
   ETPU_GLUE_ALLOC(ip, op, p);
   const etpu_shape sa = etpu_glue_shape(a), sb = etpu_glue_shape(b), so = etpu_glue_shape(o);
@@ -178,9 +195,9 @@ static etpu_status binary_eval(etpu_interp *ip, etpu_rop *op) {
         default: st = etpu_mul_s64(&p->acti, pl, IN1(int64_t), IN2(int64_t), OUT(int64_t)); break;
       }
       break;
-    case 55: /* MAXIMUM */
-    case 57: /* MINIMUM */ {
-      const bool mx = op->code == 55;
+    case ETPU_OP_MAXIMUM:
+    case ETPU_OP_MINIMUM: {
+      const bool mx = op->code == ETPU_OP_MAXIMUM;
       switch (o->type) {
         case ETPU_INT8:
           st = mx ? etpu_maximum_s8(pl, IN1(int8_t), IN2(int8_t), OUT(int8_t))
@@ -209,7 +226,7 @@ static etpu_status binary_eval(etpu_interp *ip, etpu_rop *op) {
       }
       break;
     }
-    case 99: /* SQUARED_DIFFERENCE */
+    case ETPU_OP_SQUARED_DIFFERENCE:
       switch (o->type) {
         case ETPU_INT8:
         case ETPU_UINT8:
@@ -220,16 +237,27 @@ static etpu_status binary_eval(etpu_interp *ip, etpu_rop *op) {
         default: st = etpu_squared_difference_f32(pl, IN1(float), IN2(float), OUT(float)); break;
       }
       break;
-    case 42: /* DIV */
+    case ETPU_OP_DIV:
       st = o->type == ETPU_INT32 ? etpu_div_s32(&p->acti, pl, IN1(int32_t), IN2(int32_t), OUT(int32_t))
                                  : etpu_div_f32(&p->actf, pl, IN1(float), IN2(float), OUT(float));
       break;
-    case 90: /* FLOOR_DIV */
+    case ETPU_OP_FLOOR_DIV:
       switch (o->type) {
         case ETPU_INT8: st = etpu_floor_div_s8(pl, IN1(int8_t), IN2(int8_t), OUT(int8_t)); break;
         case ETPU_INT16: st = etpu_floor_div_s16(pl, IN1(int16_t), IN2(int16_t), OUT(int16_t)); break;
         case ETPU_INT32: st = etpu_floor_div_s32(pl, IN1(int32_t), IN2(int32_t), OUT(int32_t)); break;
         default: st = etpu_floor_div_f32(pl, IN1(float), IN2(float), OUT(float)); break;
+      }
+      break;
+    case ETPU_OP_POW:
+      st = o->type == ETPU_INT32 ? etpu_pow_s32(pl, IN1(int32_t), IN2(int32_t), OUT(int32_t))
+                                 : etpu_pow_f32(pl, IN1(float), IN2(float), OUT(float));
+      break;
+    case ETPU_OP_FLOOR_MOD:
+      switch (o->type) {
+        case ETPU_INT32: st = etpu_floor_mod_s32(pl, IN1(int32_t), IN2(int32_t), OUT(int32_t)); break;
+        case ETPU_INT64: st = etpu_floor_mod_s64(pl, IN1(int64_t), IN2(int64_t), OUT(int64_t)); break;
+        default: st = etpu_floor_mod_f32(pl, IN1(float), IN2(float), OUT(float)); break;
       }
       break;
     default:
@@ -241,13 +269,15 @@ static etpu_status binary_eval(etpu_interp *ip, etpu_rop *op) {
 const etpu_kernel_reg etpu_reg_add = {ETPU_OP_ADD, NULL, binary_prepare, binary_eval, NULL};
 const etpu_kernel_reg etpu_reg_sub = {ETPU_OP_SUB, NULL, binary_prepare, binary_eval, NULL};
 const etpu_kernel_reg etpu_reg_mul = {ETPU_OP_MUL, NULL, binary_prepare, binary_eval, NULL};
-const etpu_kernel_reg etpu_reg_maximum = {55, NULL, binary_prepare, binary_eval, NULL};
-const etpu_kernel_reg etpu_reg_minimum = {57, NULL, binary_prepare, binary_eval, NULL};
-const etpu_kernel_reg etpu_reg_squared_difference = {99, NULL, binary_prepare, binary_eval, NULL};
-const etpu_kernel_reg etpu_reg_div = {42, NULL, binary_prepare, binary_eval, NULL};
-const etpu_kernel_reg etpu_reg_floor_div = {90, NULL, binary_prepare, binary_eval, NULL};
+const etpu_kernel_reg etpu_reg_maximum = {ETPU_OP_MAXIMUM, NULL, binary_prepare, binary_eval, NULL};
+const etpu_kernel_reg etpu_reg_minimum = {ETPU_OP_MINIMUM, NULL, binary_prepare, binary_eval, NULL};
+const etpu_kernel_reg etpu_reg_squared_difference = {ETPU_OP_SQUARED_DIFFERENCE, NULL, binary_prepare, binary_eval, NULL};
+const etpu_kernel_reg etpu_reg_div = {ETPU_OP_DIV, NULL, binary_prepare, binary_eval, NULL};
+const etpu_kernel_reg etpu_reg_floor_div = {ETPU_OP_FLOOR_DIV, NULL, binary_prepare, binary_eval, NULL};
+const etpu_kernel_reg etpu_reg_pow = {ETPU_OP_POW, NULL, binary_prepare, binary_eval, NULL};
+const etpu_kernel_reg etpu_reg_floor_mod = {ETPU_OP_FLOOR_MOD, NULL, binary_prepare, binary_eval, NULL};
 
-/* ---- unary: SQRT, RSQRT, FLOOR ------------------------------------------ */
+/* ---- unary: SQRT, RSQRT, FLOOR, ABS --------------------------------------- */
 
 static etpu_status unary_prepare(etpu_interp *ip, etpu_rop *op) {
   etpu_status st = etpu_op_check_io(ip, op, 1, 1, 1);
@@ -256,7 +286,7 @@ static etpu_status unary_prepare(etpu_interp *ip, etpu_rop *op) {
   if ((st = etpu_glue_same_types(ip, op, 0, 0)) != ETPU_OK) return st;
   if ((st = etpu_op_check_same_shape(ip, op, in, o)) != ETPU_OK) return st;
   if (o->type == ETPU_FLOAT32) return ETPU_OK;
-  if (op->code == 76 /* RSQRT */ && o->type == ETPU_INT8) {
+  if (op->code == ETPU_OP_RSQRT && o->type == ETPU_INT8) {
     if ((st = etpu_glue_check_q8(ip, op, in, "input")) != ETPU_OK) return st;
     if ((st = etpu_glue_check_q8(ip, op, o, "output")) != ETPU_OK) return st;
     etpu_rsqrt_params *p;
@@ -266,16 +296,33 @@ static etpu_status unary_prepare(etpu_interp *ip, etpu_rop *op) {
       return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "%s", etpu_errmsg());
     return ETPU_OK;
   }
+  if (op->code == ETPU_OP_ABS && etpu_glue_is_q8(o->type)) {
+    if ((st = etpu_glue_check_q8(ip, op, in, "input")) != ETPU_OK) return st;
+    if ((st = etpu_glue_check_q8(ip, op, o, "output")) != ETPU_OK) return st;
+    etpu_abs_params *p;
+    ETPU_GLUE_ALLOC(ip, op, p);
+    const etpu_qparam qi = etpu_glue_q(in), qo = etpu_glue_q(o);
+    if (etpu_abs_params_init(&qi, &qo, p) != ETPU_OK) return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "%s", etpu_errmsg());
+    return ETPU_OK;
+  }
   return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "input '%s' is %s; this op takes FLOAT32%s", in->name,
-                      etpu_dtype_name(in->type), op->code == 76 ? " or INT8" : "");
+                      etpu_dtype_name(in->type),
+                      op->code == ETPU_OP_RSQRT ? " or INT8" : op->code == ETPU_OP_ABS ? ", INT8 or UINT8" : "");
 }
 
 static etpu_status unary_eval(etpu_interp *ip, etpu_rop *op) {
   const etpu_rtensor *in = etpu_in(ip, op, 0), *o = etpu_out(ip, op, 0);
   etpu_status st;
   switch (op->code) {
-    case 75: st = etpu_sqrt_f32(o->elems, (const float *)in->data, (float *)o->data); break;
-    case 8: st = etpu_floor_f32(o->elems, (const float *)in->data, (float *)o->data); break;
+    case ETPU_OP_SQRT: st = etpu_sqrt_f32(o->elems, (const float *)in->data, (float *)o->data); break;
+    case ETPU_OP_FLOOR: st = etpu_floor_f32(o->elems, (const float *)in->data, (float *)o->data); break;
+    case ETPU_OP_ABS:
+      switch (o->type) {
+        case ETPU_INT8: st = etpu_abs_s8(op->params, o->elems, (const int8_t *)in->data, (int8_t *)o->data); break;
+        case ETPU_UINT8: st = etpu_abs_u8(op->params, o->elems, in->data, o->data); break;
+        default: st = etpu_abs_f32(o->elems, (const float *)in->data, (float *)o->data); break;
+      }
+      break;
     default:
       st = o->type == ETPU_INT8 ? etpu_rsqrt_s8(op->params, o->elems, (const int8_t *)in->data, (int8_t *)o->data)
                                 : etpu_rsqrt_f32(o->elems, (const float *)in->data, (float *)o->data);
@@ -284,9 +331,10 @@ static etpu_status unary_eval(etpu_interp *ip, etpu_rop *op) {
   return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_sqrt = {75, NULL, unary_prepare, unary_eval, NULL};
-const etpu_kernel_reg etpu_reg_rsqrt = {76, NULL, unary_prepare, unary_eval, NULL};
-const etpu_kernel_reg etpu_reg_floor = {8, NULL, unary_prepare, unary_eval, NULL};
+const etpu_kernel_reg etpu_reg_sqrt = {ETPU_OP_SQRT, NULL, unary_prepare, unary_eval, NULL};
+const etpu_kernel_reg etpu_reg_rsqrt = {ETPU_OP_RSQRT, NULL, unary_prepare, unary_eval, NULL};
+const etpu_kernel_reg etpu_reg_floor = {ETPU_OP_FLOOR, NULL, unary_prepare, unary_eval, NULL};
+const etpu_kernel_reg etpu_reg_abs = {ETPU_OP_ABS, NULL, unary_prepare, unary_eval, NULL};
 
 /* ---- CAST ----------------------------------------------------------------- */
 
@@ -317,4 +365,4 @@ static etpu_status cast_eval(etpu_interp *ip, etpu_rop *op) {
   return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_cast = {53, NULL, cast_prepare, cast_eval, NULL};
+const etpu_kernel_reg etpu_reg_cast = {ETPU_OP_CAST, NULL, cast_prepare, cast_eval, NULL};

@@ -21,8 +21,6 @@
 #include "kernels/lstm.h"
 #include "runtime/interp.h"
 
-enum { OP_UNIDIRECTIONAL_SEQUENCE_LSTM = 44 };
-
 typedef struct lstm_params {
   etpu_lstm_dims dims;
   bool is_float;
@@ -184,5 +182,5 @@ static etpu_status lstm_eval(etpu_interp *ip, etpu_rop *op) {
   return st == ETPU_OK ? st : etpu_op_fail(ip, op, st, "%s", etpu_errmsg());
 }
 
-const etpu_kernel_reg etpu_reg_unidirectional_sequence_lstm = {OP_UNIDIRECTIONAL_SEQUENCE_LSTM, NULL, lstm_prepare,
+const etpu_kernel_reg etpu_reg_unidirectional_sequence_lstm = {ETPU_OP_UNIDIRECTIONAL_SEQUENCE_LSTM, NULL, lstm_prepare,
                                                                lstm_eval, NULL};

@@ -1,9 +1,13 @@
 /*
  * movement.c — op glue for the data-movement kernels of tensor_ops.h:
  * CONCATENATION, PACK, SPLIT, SPLIT_V, UNPACK, PAD, PADV2, SLICE,
- * STRIDED_SLICE, TRANSPOSE, GATHER and GATHER_ND. Index tensors (axes,
- * paddings, begin/end/strides, sizes, perm) must be constants; the output
- * shapes in the model are checked against what TFLite would compute.
+ * STRIDED_SLICE, TRANSPOSE, GATHER, GATHER_ND, MIRROR_PAD, TILE, SHAPE,
+ * SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND. Index tensors (axes, paddings,
+ * begin/end/strides, sizes, perm) must be constants, except TILE's
+ * multiples and the space/batch ops' block shape and paddings, which
+ * dilated convolutions compute (SHAPE → ... → PACK) and which are read when
+ * the op runs. The output shapes in the model are checked against what
+ * TFLite would compute.
  *
  * These ops copy bytes, so both profiles give the same result; the one
  * arithmetic is CONCATENATION of 8-bit inputs whose quantization differs
@@ -11,6 +15,7 @@
  * because XNNPACK refuses mixed quantization).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "runtime/ops/tensor_glue.h"
 
@@ -156,7 +161,7 @@ static etpu_status concat_eval(etpu_interp *ip, etpu_rop *op) {
 }
 
 const etpu_kernel_reg etpu_reg_concatenation = {ETPU_OP_CONCATENATION, NULL, concat_prepare, concat_eval, NULL};
-const etpu_kernel_reg etpu_reg_pack = {83, NULL, pack_prepare, concat_eval, NULL};
+const etpu_kernel_reg etpu_reg_pack = {ETPU_OP_PACK, NULL, pack_prepare, concat_eval, NULL};
 
 /* ---- SPLIT, SPLIT_V, UNPACK ------------------------------------------------- */
 
@@ -281,9 +286,9 @@ static etpu_status split_eval(etpu_interp *ip, etpu_rop *op) {
   return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_split = {49, NULL, split_prepare, split_eval, NULL};
-const etpu_kernel_reg etpu_reg_split_v = {102, NULL, split_v_prepare, split_eval, NULL};
-const etpu_kernel_reg etpu_reg_unpack = {88, NULL, unpack_prepare, split_eval, NULL};
+const etpu_kernel_reg etpu_reg_split = {ETPU_OP_SPLIT, NULL, split_prepare, split_eval, NULL};
+const etpu_kernel_reg etpu_reg_split_v = {ETPU_OP_SPLIT_V, NULL, split_v_prepare, split_eval, NULL};
+const etpu_kernel_reg etpu_reg_unpack = {ETPU_OP_UNPACK, NULL, unpack_prepare, split_eval, NULL};
 
 /* ---- PAD, PADV2 ------------------------------------------------------------- */
 
@@ -294,7 +299,7 @@ typedef struct pad_op {
 } pad_op;
 
 static etpu_status pad_prepare(etpu_interp *ip, etpu_rop *op) {
-  const bool v2 = op->code == 60;
+  const bool v2 = op->code == ETPU_OP_PADV2;
   etpu_status st = etpu_op_check_io(ip, op, 2, 3, 1);
   if (st != ETPU_OK) return st;
   etpu_rtensor *in = etpu_in(ip, op, 0), *o = etpu_out(ip, op, 0), *cv = etpu_in(ip, op, 2);
@@ -345,14 +350,14 @@ static etpu_status pad_prepare(etpu_interp *ip, etpu_rop *op) {
 
 static etpu_status pad_eval(etpu_interp *ip, etpu_rop *op) {
   pad_op *p = op->params;
-  const etpu_rtensor *cv = op->code == 60 ? etpu_in(ip, op, 2) : NULL;
+  const etpu_rtensor *cv = op->code == ETPU_OP_PADV2 ? etpu_in(ip, op, 2) : NULL;
   if (cv) memcpy(p->fill, cv->data, p->p.elem_size);
   etpu_status st = etpu_pad(&p->p, &p->in, etpu_in(ip, op, 0)->data, etpu_out(ip, op, 0)->data);
   return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
 }
 
 const etpu_kernel_reg etpu_reg_pad = {ETPU_OP_PAD, NULL, pad_prepare, pad_eval, NULL};
-const etpu_kernel_reg etpu_reg_padv2 = {60, NULL, pad_prepare, pad_eval, NULL};
+const etpu_kernel_reg etpu_reg_padv2 = {ETPU_OP_PADV2, NULL, pad_prepare, pad_eval, NULL};
 
 /* ---- SLICE, STRIDED_SLICE ------------------------------------------------------ */
 
@@ -478,8 +483,8 @@ static etpu_status slice_eval(etpu_interp *ip, etpu_rop *op) {
   return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_slice = {65, NULL, slice_prepare, slice_eval, NULL};
-const etpu_kernel_reg etpu_reg_strided_slice = {45, NULL, strided_slice_prepare, slice_eval, NULL};
+const etpu_kernel_reg etpu_reg_slice = {ETPU_OP_SLICE, NULL, slice_prepare, slice_eval, NULL};
+const etpu_kernel_reg etpu_reg_strided_slice = {ETPU_OP_STRIDED_SLICE, NULL, strided_slice_prepare, slice_eval, NULL};
 
 /* ---- TRANSPOSE ------------------------------------------------------------------ */
 
@@ -526,7 +531,7 @@ static etpu_status transpose_eval(etpu_interp *ip, etpu_rop *op) {
   return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_transpose = {39, NULL, transpose_prepare, transpose_eval, NULL};
+const etpu_kernel_reg etpu_reg_transpose = {ETPU_OP_TRANSPOSE, NULL, transpose_prepare, transpose_eval, NULL};
 
 /* ---- GATHER, GATHER_ND ------------------------------------------------------------ */
 
@@ -617,5 +622,258 @@ static etpu_status gather_nd_eval(etpu_interp *ip, etpu_rop *op) {
   return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_gather = {36, NULL, gather_prepare, gather_eval, NULL};
-const etpu_kernel_reg etpu_reg_gather_nd = {107, NULL, gather_nd_prepare, gather_nd_eval, NULL};
+const etpu_kernel_reg etpu_reg_gather = {ETPU_OP_GATHER, NULL, gather_prepare, gather_eval, NULL};
+const etpu_kernel_reg etpu_reg_gather_nd = {ETPU_OP_GATHER_ND, NULL, gather_nd_prepare, gather_nd_eval, NULL};
+
+/* ---- MIRROR_PAD, TILE ----------------------------------------------------------- */
+
+/* Integer values of a 1-D or 2-D INT32/INT64 tensor (constant or computed),
+ * read when the op runs; at most max. */
+static etpu_status read_ints(etpu_interp *ip, const etpu_rop *op, const etpu_rtensor *t, const char *what,
+                             size_t max, int64_t *v, size_t *n) {
+  if (!t || (t->type != ETPU_INT32 && t->type != ETPU_INT64))
+    return etpu_op_fail(ip, op, ETPU_MALFORMED, "%s '%s' must be INT32 or INT64", what, t ? t->name : "(absent)");
+  if (t->elems > max) return etpu_op_fail(ip, op, ETPU_MALFORMED, "%s '%s' has %zu values; at most %zu", what, t->name, t->elems, max);
+  for (size_t i = 0; i < t->elems; i++) {
+    if (t->type == ETPU_INT32) {
+      int32_t x;
+      memcpy(&x, t->data + 4 * i, 4);
+      v[i] = x;
+    } else {
+      memcpy(&v[i], t->data + 8 * i, 8);
+    }
+  }
+  *n = t->elems;
+  return ETPU_OK;
+}
+
+/* Prepare checks common to the ops here that copy elements of any type:
+ * same type in and out, and, for 8-bit quantized tensors, the same
+ * quantization (TFLite requires it of TILE, MIRROR_PAD and the
+ * space/batch ops). */
+static etpu_status copy_op_types(etpu_interp *ip, etpu_rop *op, const etpu_rtensor *in, const etpu_rtensor *o) {
+  etpu_status st;
+  if ((st = etpu_op_check_type(ip, op, o, "output", in->type)) != ETPU_OK) return st;
+  const size_t es = etpu_dtype_size(o->type);
+  if (!es || es > 8 || (es & (es - 1)))
+    return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "output '%s' is %s", o->name, etpu_dtype_name(o->type));
+  if (etpu_glue_is_q8(o->type)) {
+    if ((st = etpu_glue_check_q8(ip, op, in, "input")) != ETPU_OK) return st;
+    if ((st = etpu_glue_check_q8(ip, op, o, "output")) != ETPU_OK) return st;
+    if ((st = etpu_glue_same_quant(ip, op, in, o)) != ETPU_OK) return st;
+  }
+  return ETPU_OK;
+}
+
+static etpu_status mirror_pad_prepare(etpu_interp *ip, etpu_rop *op) {
+  etpu_status st = etpu_op_check_io(ip, op, 2, 2, 1);
+  if (st != ETPU_OK) return st;
+  etpu_rtensor *in = etpu_in(ip, op, 0), *o = etpu_out(ip, op, 0);
+  if ((st = copy_op_types(ip, op, in, o)) != ETPU_OK) return st;
+  const int32_t rank = (int32_t)in->rank;
+  int64_t pads[2 * ETPU_KMAX_RANK];
+  size_t n;
+  if ((st = etpu_glue_const_ints(ip, op, etpu_in(ip, op, 1), "paddings", 2 * ETPU_KMAX_RANK, pads, &n)) != ETPU_OK)
+    return st;
+  if (n != 2 * (size_t)rank) return etpu_op_fail(ip, op, ETPU_MALFORMED, "paddings has %zu values for rank %d", n, rank);
+  etpu_mirror_pad_params *p;
+  ETPU_GLUE_ALLOC(ip, op, p);
+  p->elem_size = etpu_dtype_size(o->type);
+  p->symmetric = etpu_op_opt_int(op, ETPU_T_MirrorPadOptions, ETPU_F_MirrorPadOptions_mode) == 1;
+  int32_t want[ETPU_KMAX_RANK];
+  for (int32_t d = 0; d < rank; d++) {
+    const int64_t lim = (int64_t)in->dims[d] - (p->symmetric ? 0 : 1);
+    if (pads[2 * d] < 0 || pads[2 * d + 1] < 0 || pads[2 * d] > lim || pads[2 * d + 1] > lim)
+      return etpu_op_fail(ip, op, ETPU_MALFORMED, "padding (%lld, %lld) of dim %d: %s padding takes 0 to %lld",
+                          (long long)pads[2 * d], (long long)pads[2 * d + 1], d, p->symmetric ? "SYMMETRIC" : "REFLECT",
+                          (long long)(lim < 0 ? 0 : lim));
+    p->before[d] = (int32_t)pads[2 * d];
+    p->after[d] = (int32_t)pads[2 * d + 1];
+    want[d] = in->dims[d] + p->before[d] + p->after[d];
+  }
+  if (!same_dims(o, want, rank)) return shape_fail(ip, op, o, want, rank);
+  return ETPU_OK;
+}
+
+static etpu_status mirror_pad_eval(etpu_interp *ip, etpu_rop *op) {
+  const etpu_rtensor *in = etpu_in(ip, op, 0);
+  const etpu_shape s = etpu_glue_shape(in);
+  etpu_status st = etpu_mirror_pad(op->params, &s, in->data, etpu_out(ip, op, 0)->data);
+  return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
+}
+
+const etpu_kernel_reg etpu_reg_mirror_pad = {ETPU_OP_MIRROR_PAD, NULL, mirror_pad_prepare, mirror_pad_eval, NULL};
+
+static etpu_status tile_check(etpu_interp *ip, const etpu_rop *op, int64_t *mult) {
+  const etpu_rtensor *in = etpu_in(ip, op, 0), *o = etpu_out(ip, op, 0);
+  size_t n;
+  etpu_status st = read_ints(ip, op, etpu_in(ip, op, 1), "multiples", ETPU_KMAX_RANK, mult, &n);
+  if (st != ETPU_OK) return st;
+  if (n != in->rank) return etpu_op_fail(ip, op, ETPU_MALFORMED, "multiples has %zu values for rank %u", n, in->rank);
+  int32_t want[ETPU_KMAX_RANK];
+  for (uint32_t d = 0; d < in->rank; d++) {
+    const int64_t e = mult[d] * in->dims[d];
+    if (mult[d] < 0 || e > INT32_MAX)
+      return etpu_op_fail(ip, op, ETPU_MALFORMED, "multiple %lld of dim %u is out of range", (long long)mult[d], d);
+    want[d] = (int32_t)e;
+  }
+  if (!same_dims(o, want, (int32_t)in->rank)) return shape_fail(ip, op, o, want, (int32_t)in->rank);
+  return ETPU_OK;
+}
+
+static etpu_status tile_prepare(etpu_interp *ip, etpu_rop *op) {
+  etpu_status st = etpu_op_check_io(ip, op, 2, 2, 1);
+  if (st != ETPU_OK) return st;
+  etpu_rtensor *in = etpu_in(ip, op, 0), *o = etpu_out(ip, op, 0), *m = etpu_in(ip, op, 1);
+  if ((st = copy_op_types(ip, op, in, o)) != ETPU_OK) return st;
+  int64_t mult[ETPU_KMAX_RANK];
+  /* Computed multiples are read and checked against the output when the op runs. */
+  return m && !m->is_const ? ETPU_OK : tile_check(ip, op, mult);
+}
+
+static etpu_status tile_eval(etpu_interp *ip, etpu_rop *op) {
+  const etpu_rtensor *in = etpu_in(ip, op, 0);
+  int64_t mult[ETPU_KMAX_RANK];
+  etpu_status st = tile_check(ip, op, mult);
+  if (st != ETPU_OK) return st;
+  const etpu_shape s = etpu_glue_shape(in);
+  st = etpu_tile(&s, mult, etpu_dtype_size(in->type), in->data, etpu_out(ip, op, 0)->data);
+  return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
+}
+
+const etpu_kernel_reg etpu_reg_tile = {ETPU_OP_TILE, NULL, tile_prepare, tile_eval, NULL};
+
+/* ---- SHAPE ------------------------------------------------------------------------ */
+
+static etpu_status shape_prepare(etpu_interp *ip, etpu_rop *op) {
+  etpu_status st = etpu_op_check_io(ip, op, 1, 1, 1);
+  if (st != ETPU_OK) return st;
+  const etpu_rtensor *in = etpu_in(ip, op, 0), *o = etpu_out(ip, op, 0);
+  const int64_t out_type = etpu_op_opt_int(op, ETPU_T_ShapeOptions, ETPU_F_ShapeOptions_out_type);
+  if (o->type != ETPU_INT32 && o->type != ETPU_INT64)
+    return etpu_op_fail(ip, op, ETPU_MALFORMED, "output '%s' is %s; SHAPE gives INT32 or INT64", o->name,
+                        etpu_dtype_name(o->type));
+  if (op->gop->options && out_type != o->type)
+    return etpu_op_fail(ip, op, ETPU_MALFORMED, "out_type %s but output '%s' is %s",
+                        etpu_dtype_name((int32_t)out_type), o->name, etpu_dtype_name(o->type));
+  if (o->rank != 1 || o->elems != in->rank)
+    return etpu_op_fail(ip, op, ETPU_MALFORMED, "output '%s' must hold the %u dims of '%s'", o->name, in->rank,
+                        in->name);
+  return ETPU_OK;
+}
+
+static etpu_status shape_eval(etpu_interp *ip, etpu_rop *op) {
+  const etpu_rtensor *in = etpu_in(ip, op, 0), *o = etpu_out(ip, op, 0);
+  for (uint32_t d = 0; d < in->rank; d++) {
+    if (o->type == ETPU_INT32) {
+      const int32_t v = in->dims[d];
+      memcpy(o->data + 4 * d, &v, 4);
+    } else {
+      const int64_t v = in->dims[d];
+      memcpy(o->data + 8 * d, &v, 8);
+    }
+  }
+  return ETPU_OK;
+}
+
+const etpu_kernel_reg etpu_reg_shape = {ETPU_OP_SHAPE, NULL, shape_prepare, shape_eval, NULL};
+
+/* ---- SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND ---------------------------------------- */
+
+/* 3-D [N, S, C] tensors run as [N, S, 1, C] (TFLite extends them so). */
+static bool space_dims(const etpu_rtensor *t, etpu_dims *d) {
+  if (t->rank == 4) *d = (etpu_dims){t->dims[0], t->dims[1], t->dims[2], t->dims[3]};
+  else if (t->rank == 3) *d = (etpu_dims){t->dims[0], t->dims[1], 1, t->dims[2]};
+  else return false;
+  return true;
+}
+
+/* Block shape and paddings (or crops), read when the op runs: computed in
+ * dilated convolutions (SHAPE → ... → PACK). */
+static etpu_status space_params(etpu_interp *ip, const etpu_rop *op, etpu_space_batch_params *p) {
+  const etpu_rtensor *in = etpu_in(ip, op, 0), *o = etpu_out(ip, op, 0);
+  const bool s2b = op->code == ETPU_OP_SPACE_TO_BATCH_ND;
+  int64_t blk[2], pad[4];
+  size_t nb, np;
+  etpu_status st = read_ints(ip, op, etpu_in(ip, op, 1), "block_shape", 2, blk, &nb);
+  if (st == ETPU_OK) st = read_ints(ip, op, etpu_in(ip, op, 2), s2b ? "paddings" : "crops", 4, pad, &np);
+  if (st != ETPU_OK) return st;
+  const size_t sdims = in->rank - 2;
+  if (nb != sdims || np != 2 * sdims)
+    return etpu_op_fail(ip, op, ETPU_MALFORMED, "block_shape has %zu and %s %zu values for %zu spatial dims", nb,
+                        s2b ? "paddings" : "crops", np, sdims);
+  if (sdims == 1) {
+    blk[1] = 1;
+    pad[2] = pad[3] = 0;
+  }
+  for (int i = 0; i < 4; i++)
+    if ((i < 2 && (blk[i] < 1 || blk[i] > INT32_MAX / 2)) || pad[i] < 0 || pad[i] > INT32_MAX / 2)
+      return etpu_op_fail(ip, op, ETPU_MALFORMED, "block %lldx%lld or %s (%lld, %lld, %lld, %lld) out of range",
+                          (long long)blk[0], (long long)blk[1], s2b ? "paddings" : "crops", (long long)pad[0],
+                          (long long)pad[1], (long long)pad[2], (long long)pad[3]);
+  p->block_h = (int32_t)blk[0];
+  p->block_w = (int32_t)blk[1];
+  p->pad_top = (int32_t)pad[0];
+  p->pad_bottom = (int32_t)pad[1];
+  p->pad_left = (int32_t)pad[2];
+  p->pad_right = (int32_t)pad[3];
+  p->elem_size = etpu_dtype_size(o->type);
+  etpu_dims di, dout;
+  space_dims(in, &di);
+  if (etpu_op_output_is_dynamic(ip, op->out[0]) && (in->rank == 3 || in->rank == 4)) {
+    /* A placeholder output (a dynamic graph) takes the shape these values give. */
+    const int64_t h = s2b ? ((int64_t)di.h + pad[0] + pad[1]) / blk[0] : (int64_t)di.h * blk[0] - pad[0] - pad[1];
+    const int64_t w = s2b ? ((int64_t)di.w + pad[2] + pad[3]) / blk[1] : (int64_t)di.w * blk[1] - pad[2] - pad[3];
+    const int64_t n = s2b ? (int64_t)di.n * blk[0] * blk[1] : (int64_t)di.n / (blk[0] * blk[1]);
+    if (h >= 0 && w >= 0 && n >= 0 && h <= INT32_MAX && w <= INT32_MAX && n <= INT32_MAX) {
+      const int32_t d4[4] = {(int32_t)n, (int32_t)h, (int32_t)w, di.c}, d3[3] = {(int32_t)n, (int32_t)h, di.c};
+      etpu_status st2 = etpu_op_set_output_shape(ip, op, 0, in->rank, in->rank == 4 ? d4 : d3);
+      if (st2 != ETPU_OK) return st2;
+    }
+  }
+  space_dims(o, &dout);
+  if (etpu_space_batch_check(op->name, p, s2b ? &di : &dout, s2b ? &dout : &di) != ETPU_OK)
+    return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "the model's output shape is not what these values give (%s)",
+                        etpu_errmsg());
+  return ETPU_OK;
+}
+
+typedef struct space_op {
+  etpu_space_batch_params p;
+  uint8_t fill[8];
+} space_op;
+
+static etpu_status space_prepare(etpu_interp *ip, etpu_rop *op) {
+  etpu_status st = etpu_op_check_io(ip, op, 3, 3, 1);
+  if (st != ETPU_OK) return st;
+  etpu_rtensor *in = etpu_in(ip, op, 0), *o = etpu_out(ip, op, 0);
+  if ((st = copy_op_types(ip, op, in, o)) != ETPU_OK) return st;
+  etpu_dims d;
+  if (in->rank != o->rank || !space_dims(in, &d))
+    return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "'%s' has rank %u; %s takes 3-D or 4-D tensors", in->name,
+                        in->rank, op->name);
+  space_op *p;
+  ETPU_GLUE_ALLOC(ip, op, p);
+  /* TFLite pads a quantized tensor with the output zero point, floats with 0. */
+  if (o->type == ETPU_INT8) p->fill[0] = (uint8_t)(int8_t)o->zero_point;
+  else if (o->type == ETPU_UINT8) p->fill[0] = (uint8_t)o->zero_point;
+  p->p.fill = p->fill;
+  const etpu_rtensor *b = etpu_in(ip, op, 1), *c = etpu_in(ip, op, 2);
+  return b && c && b->is_const && c->is_const ? space_params(ip, op, &p->p) : ETPU_OK;
+}
+
+static etpu_status space_eval(etpu_interp *ip, etpu_rop *op) {
+  space_op *p = op->params;
+  const etpu_rtensor *in = etpu_in(ip, op, 0), *o = etpu_out(ip, op, 0);
+  etpu_status st = space_params(ip, op, &p->p);
+  if (st != ETPU_OK) return st;
+  etpu_dims di, dout;
+  space_dims(in, &di);
+  space_dims(o, &dout);
+  st = op->code == ETPU_OP_SPACE_TO_BATCH_ND ? etpu_space_to_batch_nd(&p->p, &di, in->data, &dout, o->data)
+                                             : etpu_batch_to_space_nd(&p->p, &di, in->data, &dout, o->data);
+  return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
+}
+
+const etpu_kernel_reg etpu_reg_space_to_batch_nd = {ETPU_OP_SPACE_TO_BATCH_ND, NULL, space_prepare, space_eval, NULL};
+const etpu_kernel_reg etpu_reg_batch_to_space_nd = {ETPU_OP_BATCH_TO_SPACE_ND, NULL, space_prepare, space_eval, NULL};

@@ -56,7 +56,7 @@ static etpu_status reduce_prepare(etpu_interp *ip, etpu_rop *op) {
   const bool keep_dims = etpu_op_opt_int(op, ETPU_T_ReducerOptions, ETPU_F_ReducerOptions_keep_dims) != 0;
   if ((st = check_reduced_shape(ip, op, &p->plan, keep_dims, o)) != ETPU_OK) return st;
   const int32_t t = in->type;
-  const bool mean_or_sum = op->code == ETPU_OP_MEAN || op->code == 74 /* SUM */;
+  const bool mean_or_sum = op->code == ETPU_OP_MEAN || op->code == ETPU_OP_SUM;
   if (etpu_glue_is_q8(t)) {
     if ((st = etpu_glue_check_q8(ip, op, in, "input")) != ETPU_OK) return st;
     if ((st = etpu_glue_check_q8(ip, op, o, "output")) != ETPU_OK) return st;
@@ -73,7 +73,7 @@ static etpu_status reduce_prepare(etpu_interp *ip, etpu_rop *op) {
   }
   bool ok;
   if (op->code == ETPU_OP_MEAN) ok = t == ETPU_FLOAT32;
-  else if (op->code == 74) ok = t == ETPU_FLOAT32 || t == ETPU_INT32 || t == ETPU_INT64;
+  else if (op->code == ETPU_OP_SUM) ok = t == ETPU_FLOAT32 || t == ETPU_INT32 || t == ETPU_INT64;
   else ok = t == ETPU_FLOAT32 || t == ETPU_INT32 || t == ETPU_INT64 || t == ETPU_INT16;
   if (!ok)
     return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "input '%s' is %s; not supported by this reduction", in->name,
@@ -92,14 +92,14 @@ static etpu_status reduce_eval(etpu_interp *ip, etpu_rop *op) {
       else if (t == ETPU_UINT8) st = etpu_mean_u8(&p->mean, &p->plan, in->data, o->data);
       else st = etpu_mean_f32(&p->plan, (const float *)in->data, (float *)o->data);
       break;
-    case 74: /* SUM */
+    case ETPU_OP_SUM:
       if (t == ETPU_INT8) st = etpu_sum_s8(&p->mean, &p->plan, (const int8_t *)in->data, (int8_t *)o->data);
       else if (t == ETPU_UINT8) st = etpu_sum_u8(&p->mean, &p->plan, in->data, o->data);
       else if (t == ETPU_INT32) st = etpu_sum_s32(&p->plan, (const int32_t *)in->data, (int32_t *)o->data);
       else if (t == ETPU_INT64) st = etpu_sum_s64(&p->plan, (const int64_t *)in->data, (int64_t *)o->data);
       else st = etpu_sum_f32(&p->plan, (const float *)in->data, (float *)o->data);
       break;
-    case 82: /* REDUCE_MAX */
+    case ETPU_OP_REDUCE_MAX:
       st = etpu_reduce_max((etpu_dtype)t, &p->plan, in->data, o->data);
       break;
     default: /* REDUCE_MIN */
@@ -110,9 +110,9 @@ static etpu_status reduce_eval(etpu_interp *ip, etpu_rop *op) {
 }
 
 const etpu_kernel_reg etpu_reg_mean = {ETPU_OP_MEAN, NULL, reduce_prepare, reduce_eval, NULL};
-const etpu_kernel_reg etpu_reg_sum = {74, NULL, reduce_prepare, reduce_eval, NULL};
-const etpu_kernel_reg etpu_reg_reduce_max = {82, NULL, reduce_prepare, reduce_eval, NULL};
-const etpu_kernel_reg etpu_reg_reduce_min = {89, NULL, reduce_prepare, reduce_eval, NULL};
+const etpu_kernel_reg etpu_reg_sum = {ETPU_OP_SUM, NULL, reduce_prepare, reduce_eval, NULL};
+const etpu_kernel_reg etpu_reg_reduce_max = {ETPU_OP_REDUCE_MAX, NULL, reduce_prepare, reduce_eval, NULL};
+const etpu_kernel_reg etpu_reg_reduce_min = {ETPU_OP_REDUCE_MIN, NULL, reduce_prepare, reduce_eval, NULL};
 
 /* ---- ARG_MAX ---------------------------------------------------------------- */
 
@@ -157,4 +157,4 @@ static etpu_status arg_max_eval(etpu_interp *ip, etpu_rop *op) {
   return st == ETPU_OK ? ETPU_OK : etpu_glue_eval_fail(ip, op, st);
 }
 
-const etpu_kernel_reg etpu_reg_arg_max = {56, NULL, arg_max_prepare, arg_max_eval, NULL};
+const etpu_kernel_reg etpu_reg_arg_max = {ETPU_OP_ARG_MAX, NULL, arg_max_prepare, arg_max_eval, NULL};

@@ -34,5 +34,5 @@ static etpu_status copy_eval(etpu_interp *ip, etpu_rop *op) {
 }
 
 const etpu_kernel_reg etpu_reg_reshape = {ETPU_OP_RESHAPE, NULL, reshape_prepare, copy_eval, NULL};
-const etpu_kernel_reg etpu_reg_squeeze = {43, NULL, squeeze_prepare, copy_eval, NULL};
-const etpu_kernel_reg etpu_reg_expand_dims = {70, NULL, reshape_prepare, copy_eval, NULL};
+const etpu_kernel_reg etpu_reg_squeeze = {ETPU_OP_SQUEEZE, NULL, squeeze_prepare, copy_eval, NULL};
+const etpu_kernel_reg etpu_reg_expand_dims = {ETPU_OP_EXPAND_DIMS, NULL, reshape_prepare, copy_eval, NULL};

@@ -12,13 +12,21 @@
  *               half-pixel resizes match it byte for byte, while the float
  *               reference and the integer path differ at the borders.
  *   float32     the float reference in both profiles.
+ *   uint8 whose input and output quantization differ (the legacy/ DeepLab
+ *               v3 models' 1x1 -> 33x33 image-pooling resize): XNNPACK's
+ *               delegate refuses the op (LiteRT.js then fails to prepare the
+ *               model), and TFLite's builtin kernel — what TFLite without
+ *               XNNPACK, TFLite Micro and Google's compiled models run on
+ *               the CPU — interpolates the raw uint8 values and never reads
+ *               either quantization (resize_bilinear.cc passes the data
+ *               only), i.e. the output keeps the input's integers under the
+ *               output's scale. etpu does the same in both profiles with
+ *               the float-style reference (TFLite's uint8 path).
  */
 #include <string.h>
 
 #include "kernels/resize.h"
 #include "runtime/interp.h"
-
-enum { OP_RESIZE_BILINEAR = 23, OP_RESIZE_NEAREST_NEIGHBOR = 97 };
 
 typedef struct resize_params {
   etpu_resize_params k;
@@ -61,9 +69,12 @@ static etpu_status resize_prepare(etpu_interp *ip, etpu_rop *op, bool bilinear) 
   } else {
     return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "a computed output size is not supported (static shapes only)");
   }
-  if (in->type != ETPU_FLOAT32 && in->has_quant && out->has_quant &&
-      (in->scale != out->scale || in->zero_point != out->zero_point))
-    return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "input (%g, %d) and output (%g, %d) quantization differ",
+  const bool requant = in->type != ETPU_FLOAT32 && in->has_quant && out->has_quant &&
+                       (in->scale != out->scale || in->zero_point != out->zero_point);
+  if (requant && (!bilinear || in->type != ETPU_UINT8))
+    return etpu_op_fail(ip, op, ETPU_UNSUPPORTED,
+                        "input (%g, %d) and output (%g, %d) quantization differ; etpu runs that for a uint8 "
+                        "RESIZE_BILINEAR only (TFLite's builtin kernel, which ignores the quantization)",
                         (double)in->scale, in->zero_point, (double)out->scale, out->zero_point);
   uint16_t table = bilinear ? ETPU_T_ResizeBilinearOptions : ETPU_T_ResizeNearestNeighborOptions;
   p->k.align_corners = etpu_op_opt_int(op, table,
@@ -74,7 +85,8 @@ static etpu_status resize_prepare(etpu_interp *ip, etpu_rop *op, bool bilinear) 
                                                      : ETPU_F_ResizeNearestNeighborOptions_half_pixel_centers) != 0;
   if (bilinear && p->k.align_corners && p->k.half_pixel_centers)
     return etpu_op_fail(ip, op, ETPU_MALFORMED, "align_corners and half_pixel_centers are both set");
-  if (ip->profile == ETPU_PROFILE_LITERT) p->k.method = ETPU_BILINEAR_XNNPACK_Q11;
+  if (requant) p->k.method = ETPU_BILINEAR_FLOAT_REF; /* TFLite's builtin on the raw values, both profiles */
+  else if (ip->profile == ETPU_PROFILE_LITERT) p->k.method = ETPU_BILINEAR_XNNPACK_Q11;
   else p->k.method = in->type == ETPU_INT8 ? ETPU_BILINEAR_INTEGER : ETPU_BILINEAR_FLOAT_REF;
   return ETPU_OK;
 }
@@ -106,6 +118,6 @@ static etpu_status nearest_eval(etpu_interp *ip, etpu_rop *op) {
   return st == ETPU_OK ? st : etpu_op_fail(ip, op, st, "%s", etpu_errmsg());
 }
 
-const etpu_kernel_reg etpu_reg_resize_bilinear = {OP_RESIZE_BILINEAR, NULL, bilinear_prepare, bilinear_eval, NULL};
-const etpu_kernel_reg etpu_reg_resize_nearest_neighbor = {OP_RESIZE_NEAREST_NEIGHBOR, NULL, nearest_prepare,
+const etpu_kernel_reg etpu_reg_resize_bilinear = {ETPU_OP_RESIZE_BILINEAR, NULL, bilinear_prepare, bilinear_eval, NULL};
+const etpu_kernel_reg etpu_reg_resize_nearest_neighbor = {ETPU_OP_RESIZE_NEAREST_NEIGHBOR, NULL, nearest_prepare,
                                                           nearest_eval, NULL};
