@@ -64,7 +64,7 @@ static etpu_model *one_op(int32_t code, const char *custom, const tdesc *in, uin
   if (st == ETPU_OK) st = etpu_model_set_io(m, 0, ngin, gin, 1, &o);
   CHECK_MSG(st == ETPU_OK, "building op %d: %s", code, etpu_errmsg());
   if (st != ETPU_OK) {
-    etpu_model_close(m);
+    etpu_model_free(m);
     return NULL;
   }
   return m;
@@ -91,7 +91,7 @@ static etpu_status run(const etpu_model *m, etpu_profile profile, const void *co
     CHECK_MSG(size == cap, "output of %zu bytes, want %zu", size, cap);
     memcpy(out, got, size < cap ? size : cap);
   }
-  etpu_interp_destroy(ip);
+  etpu_interp_free(ip);
   return st;
 }
 
@@ -122,7 +122,7 @@ static void expect_refused(const char *what, const etpu_model *m, etpu_status st
   const etpu_status got = m ? etpu_interp_create(m, NULL, &ip) : ETPU_INVALID_ARGUMENT;
   CHECK_MSG(m && got == st && strstr(etpu_errmsg(), has), "%s: %s: %s (want %s naming '%s')", what,
             etpu_status_name(got), etpu_errmsg(), etpu_status_name(st), has);
-  etpu_interp_destroy(ip);
+  etpu_interp_free(ip);
 }
 
 #define ACT(t, r, ...) {t, r, {__VA_ARGS__}, 0, 0, NULL, 0, true}
@@ -138,12 +138,12 @@ static void test_tile(void) {
   const int8_t x[4] = {1, -2, 3, -4};
   const int8_t want[24] = {1, -2, 1, -2, 1, -2, 3, -4, 3, -4, 3, -4, 1, -2, 1, -2, 1, -2, 3, -4, 3, -4, 3, -4};
   expect1("TILE int8 [2,2] x [2,3]", m, x, sizeof x, want, sizeof want);
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* A multiple the output does not agree with is refused at create, naming the op. */
   const tdesc bad = {ETPU_INT8, 2, {4, 4}, 0.5f, -1, NULL, 0, false};
   m = one_op(ETPU_OP_TILE, NULL, in, 2, &bad, 0, NULL, NULL, 0);
   expect_refused("TILE with a wrong output shape", m, ETPU_MALFORMED, "TILE");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static void test_mirror_pad(void) {
@@ -157,7 +157,7 @@ static void test_mirror_pad(void) {
     etpu_model *m = one_op(ETPU_OP_MIRROR_PAD, NULL, in, 2, &out, 1, &o, NULL, 0);
     expect1(mode ? "MIRROR_PAD SYMMETRIC (2, 2)" : "MIRROR_PAD REFLECT (2, 2)", m, x, sizeof x,
             mode ? symmetric : reflect, sizeof reflect);
-    etpu_model_close(m);
+    etpu_model_free(m);
   }
   /* REFLECT of 3 values allows at most 2 on a side; 3 is refused at create. */
   static const int32_t big[2] = {3, 0};
@@ -166,7 +166,7 @@ static void test_mirror_pad(void) {
   const etpu_option o = {"mode", 0, 0, 0, NULL};
   etpu_model *m = one_op(ETPU_OP_MIRROR_PAD, NULL, in2, 2, &out2, 1, &o, NULL, 0);
   expect_refused("MIRROR_PAD (3, 0) on 3 values", m, ETPU_MALFORMED, "REFLECT");
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* 2-D int32, SYMMETRIC (1, 0) rows and (0, 1) columns. */
   static const int32_t p2[4] = {1, 0, 0, 1};
   const int32_t y[4] = {1, 2, 3, 4};
@@ -176,7 +176,7 @@ static void test_mirror_pad(void) {
   const etpu_option sym = {"mode", 1, 0, 0, NULL};
   m = one_op(ETPU_OP_MIRROR_PAD, NULL, in3, 2, &out3, 1, &sym, NULL, 0);
   expect1("MIRROR_PAD SYMMETRIC 2-D int32", m, y, sizeof y, want, sizeof want);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* ---- ABS, POW, FLOOR_MOD ------------------------------------------------- */
@@ -186,19 +186,19 @@ static void test_abs(void) {
   etpu_model *m = one_op(ETPU_OP_ABS, NULL, &fin, 1, &fout, 0, NULL, NULL, 0);
   const float x[4] = {-1.5f, 2.0f, -0.0f, -INFINITY}, want[4] = {1.5f, 2.0f, 0.0f, INFINITY};
   expect1("ABS float32", m, x, sizeof x, want, sizeof want);
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* int8, same scale: |x − (−3)| + (−3), clamped. */
   const tdesc qin = {ETPU_INT8, 1, {4}, 0.5f, -3, NULL, 0, true}, qout = {ETPU_INT8, 1, {4}, 0.5f, -3, NULL, 0, false};
   m = one_op(ETPU_OP_ABS, NULL, &qin, 1, &qout, 0, NULL, NULL, 0);
   const int8_t q[4] = {-10, -3, 4, -128}, qw[4] = {4, -3, 4, 122};
   expect1("ABS int8, same scale", m, q, sizeof q, qw, sizeof qw);
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* int8 rescaled: s_in 0.5 -> s_out 0.25, zp 0 -> -128: 2·|x| − 128. */
   const tdesc rin = {ETPU_INT8, 1, {4}, 0.5f, 0, NULL, 0, true}, rout = {ETPU_INT8, 1, {4}, 0.25f, -128, NULL, 0, false};
   m = one_op(ETPU_OP_ABS, NULL, &rin, 1, &rout, 0, NULL, NULL, 0);
   const int8_t r[4] = {-10, 0, 100, -128}, rw[4] = {-108, -128, 72, 127};
   expect1("ABS int8, rescaled x2", m, r, sizeof r, rw, sizeof rw);
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static void test_pow_floor_mod(void) {
@@ -208,7 +208,7 @@ static void test_pow_floor_mod(void) {
   etpu_model *m = one_op(ETPU_OP_POW, NULL, fin, 2, &fout, 0, NULL, NULL, 0);
   const float x[3] = {2.0f, 4.0f, 0.0f}, want[3] = {8.0f, 2.0f, 1.0f};
   expect1("POW float32", m, x, sizeof x, want, sizeof want);
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   static const int32_t ie[4] = {10, 3, 0, 1};
   const tdesc iin[2] = {ACT(ETPU_INT32, 1, 4), CONST(ETPU_INT32, 1, ie, 4)};
@@ -216,7 +216,7 @@ static void test_pow_floor_mod(void) {
   m = one_op(ETPU_OP_POW, NULL, iin, 2, &iout, 0, NULL, NULL, 0);
   const int32_t ix[4] = {2, -3, 5, -7}, iw[4] = {1024, -27, 1, -7};
   expect1("POW int32", m, ix, sizeof ix, iw, sizeof iw);
-  etpu_model_close(m);
+  etpu_model_free(m);
   static const int32_t neg[4] = {1, 1, -1, 1};
   const tdesc nin[2] = {ACT(ETPU_INT32, 1, 4), CONST(ETPU_INT32, 1, neg, 4)};
   m = one_op(ETPU_OP_POW, NULL, nin, 2, &iout, 0, NULL, NULL, 0);
@@ -226,21 +226,21 @@ static void test_pow_floor_mod(void) {
   CHECK_MSG(run(m, ETPU_PROFILE_LITERT, &pin, &sz, 1, got, sizeof got) == ETPU_INVALID_ARGUMENT &&
                 strstr(etpu_errmsg(), "POW") && strstr(etpu_errmsg(), "negative"),
             "POW int32 with exponent -1: %s", etpu_errmsg());
-  etpu_model_close(m);
+  etpu_model_free(m);
 
   static const int32_t d[4] = {3, 3, -3, -3};
   const tdesc min[2] = {ACT(ETPU_INT32, 1, 4), CONST(ETPU_INT32, 1, d, 4)};
   m = one_op(ETPU_OP_FLOOR_MOD, NULL, min, 2, &iout, 0, NULL, NULL, 0);
   const int32_t mx[4] = {7, -7, 7, -7}, mw[4] = {1, 2, -2, -1};
   expect1("FLOOR_MOD int32", m, mx, sizeof mx, mw, sizeof mw);
-  etpu_model_close(m);
+  etpu_model_free(m);
   static const float fd[2] = {2.0f, -2.0f};
   const tdesc fmin[2] = {ACT(ETPU_FLOAT32, 1, 2), CONST(ETPU_FLOAT32, 1, fd, 2)};
   const tdesc fmout = ACT(ETPU_FLOAT32, 1, 2);
   m = one_op(ETPU_OP_FLOOR_MOD, NULL, fmin, 2, &fmout, 0, NULL, NULL, 0);
   const float fx[2] = {-7.5f, 7.5f}, fw[2] = {0.5f, -0.5f};
   expect1("FLOOR_MOD float32", m, fx, sizeof fx, fw, sizeof fw);
-  etpu_model_close(m);
+  etpu_model_free(m);
   static const int32_t zero[4] = {3, 0, 3, 3};
   const tdesc zin[2] = {ACT(ETPU_INT32, 1, 4), CONST(ETPU_INT32, 1, zero, 4)};
   m = one_op(ETPU_OP_FLOOR_MOD, NULL, zin, 2, &iout, 0, NULL, NULL, 0);
@@ -248,7 +248,7 @@ static void test_pow_floor_mod(void) {
   CHECK_MSG(run(m, ETPU_PROFILE_TFLITE_REF, &pin, &sz, 1, got, sizeof got) == ETPU_INVALID_ARGUMENT &&
                 strstr(etpu_errmsg(), "division by zero"),
             "FLOOR_MOD by 0: %s", etpu_errmsg());
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* ---- SHAPE, SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND ---------------------------------- */
@@ -264,7 +264,7 @@ static void test_shape(void) {
     const int64_t w64[3] = {2, 3, 5};
     expect1(t ? "SHAPE int64" : "SHAPE int32", m, x, sizeof x, t ? (const void *)w64 : (const void *)w32,
             t ? sizeof w64 : sizeof w32);
-    etpu_model_close(m);
+    etpu_model_free(m);
   }
 }
 
@@ -279,13 +279,13 @@ static void test_space_batch(void) {
   const tdesc s2b_out = {ETPU_UINT8, 4, {4, 2, 2, 1}, 0.1f, 3, NULL, 0, false};
   etpu_model *m = one_op(ETPU_OP_SPACE_TO_BATCH_ND, NULL, s2b_in, 3, &s2b_out, 0, NULL, NULL, 0);
   expect1("SPACE_TO_BATCH_ND 4x4 block 2x2", m, x, sizeof x, phases, sizeof phases);
-  etpu_model_close(m);
+  etpu_model_free(m);
   const tdesc b2s_in[3] = {{ETPU_UINT8, 4, {4, 2, 2, 1}, 0.1f, 3, NULL, 0, true}, CONST(ETPU_INT32, 1, blk, 2),
                            CONST(ETPU_INT32, 2, nopad, 2, 2)};
   const tdesc b2s_out = {ETPU_UINT8, 4, {1, 4, 4, 1}, 0.1f, 3, NULL, 0, false};
   m = one_op(ETPU_OP_BATCH_TO_SPACE_ND, NULL, b2s_in, 3, &b2s_out, 0, NULL, NULL, 0);
   expect1("BATCH_TO_SPACE_ND back to 4x4", m, phases, sizeof phases, x, sizeof x);
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* [1,2,2,1] padded (1, 1, 1, 1) to 4x4, block 2x2: the padding is the zero point 3. */
   static const int32_t pad1[4] = {1, 1, 1, 1};
   const uint8_t y[4] = {10, 20, 30, 40};
@@ -294,7 +294,7 @@ static void test_space_batch(void) {
                          CONST(ETPU_INT32, 2, pad1, 2, 2)};
   m = one_op(ETPU_OP_SPACE_TO_BATCH_ND, NULL, p_in, 3, &s2b_out, 0, NULL, NULL, 0);
   expect1("SPACE_TO_BATCH_ND padded, uint8 zero point", m, y, sizeof y, yw, sizeof yw);
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* Crops (1, 1, 1, 1) undo it; block shape and crops fed at run time (dilated_conv computes them). */
   etpu_model *mc = NULL;
   CHECK_OK(etpu_model_create(&mc));
@@ -325,7 +325,7 @@ static void test_space_batch(void) {
   st = run(mc, ETPU_PROFILE_LITERT, feeds, sizes, 3, got, sizeof got);
   CHECK_MSG(st == ETPU_UNSUPPORTED && strstr(etpu_errmsg(), "BATCH_TO_SPACE_ND"), "bad computed crops: %s: %s",
             etpu_status_name(st), etpu_errmsg());
-  etpu_model_close(mc);
+  etpu_model_free(mc);
 }
 
 /* ---- MUL saturation, RESIZE_BILINEAR with differing quantization ---------------------- */
@@ -345,7 +345,7 @@ static void test_mul_saturation(void) {
     CHECK_MSG(st == ETPU_OK && !memcmp(got, want, 4), "MUL with product scale 1e10 (%s): %s [%d %d %d %d]",
               k_pname[p], st == ETPU_OK ? "values" : etpu_errmsg(), got[0], got[1], got[2], got[3]);
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static void test_resize_requant(void) {
@@ -357,13 +357,13 @@ static void test_resize_requant(void) {
   uint8_t want[18];
   for (int i = 0; i < 9; i++) want[2 * i] = 7, want[2 * i + 1] = 200; /* raw values, scales ignored */
   expect1("RESIZE_BILINEAR uint8 1x1 -> 3x3, scale 0.1 -> 0.3", m, x, sizeof x, want, sizeof want);
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* int8 with differing quantization stays refused, with the reason. */
   const tdesc in8[2] = {{ETPU_INT8, 4, {1, 1, 1, 2}, 0.1f, 0, NULL, 0, true}, CONST(ETPU_INT32, 1, size, 2)};
   const tdesc out8 = {ETPU_INT8, 4, {1, 3, 3, 2}, 0.3f, 0, NULL, 0, false};
   m = one_op(ETPU_OP_RESIZE_BILINEAR, NULL, in8, 2, &out8, 0, NULL, NULL, 0);
   expect_refused("int8 resize with differing quantization", m, ETPU_UNSUPPORTED, "uint8");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* ---- Convolution2DTransposeBias ---------------------------------------------------- */
@@ -381,7 +381,7 @@ static void test_transpose_conv_bias(void) {
   const float want[16] = {1.5f, 1.5f, 2.5f, 2.5f, 1.5f, 1.5f, 2.5f, 2.5f,
                           3.5f, 3.5f, 4.5f, 4.5f, 3.5f, 3.5f, 4.5f, 4.5f};
   expect1("Convolution2DTransposeBias VALID stride 2", m, x, sizeof x, want, sizeof want);
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* SAME, kernel 3, stride 2 on 2x2: total padding 3 − 1 − 1 = 1, so the
    * output is 2·1 + 3 − 1 = 4 wide and the top/left padding 1/2 = 0: with
    * weights all 1 and x = 1, out[y][x] = 0.5 + (number of input pixels whose
@@ -397,11 +397,11 @@ static void test_transpose_conv_bias(void) {
   for (int r = 0; r < 4; r++)
     for (int c = 0; c < 4; c++) want3[4 * r + c] = 0.5f + cover[r] * cover[c];
   expect1("Convolution2DTransposeBias SAME kernel 3 stride 2", m, ones, sizeof ones, want3, sizeof want3);
-  etpu_model_close(m);
+  etpu_model_free(m);
   /* Short custom options are refused, naming what they must hold. */
   m = one_op(ETPU_OP_CUSTOM, "Convolution2DTransposeBias", in, 3, &out, 0, NULL, opts, 8);
   expect_refused("8 bytes of options", m, ETPU_MALFORMED, "TfLiteTransposeConvParams");
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 /* ---- the compiler's word on each new op ---------------------------------------------- */
@@ -436,7 +436,7 @@ static void test_compile_fixes(void) {
       }
     CHECK_MSG(found, "%s: no mapping for op 0", etpu_op_code_name(cases[i].code));
     etpu_compilation_free(c);
-    etpu_model_close(m);
+    etpu_model_free(m);
   }
 }
 
@@ -457,7 +457,7 @@ static etpu_interp *run_model(const etpu_model *m, etpu_profile profile, const v
   if (st == ETPU_OK) st = etpu_interp_invoke(ip);
   CHECK_MSG(st == ETPU_OK, "running: %s", etpu_errmsg());
   if (st != ETPU_OK) {
-    etpu_interp_destroy(ip);
+    etpu_interp_free(ip);
     return NULL;
   }
   return ip;
@@ -500,9 +500,9 @@ static void test_traffic_model(const char *shared) {
               no, sat);
     printf("traffic_model (%s): MUL op 75 (product scale 3.1e30) saturates %zu of %zu outputs, the rest 0\n",
            k_pname[p], sat, no);
-    etpu_interp_destroy(ip);
+    etpu_interp_free(ip);
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 static void test_legacy_deeplab(const char *shared) {
@@ -539,9 +539,9 @@ static void test_legacy_deeplab(const char *shared) {
       CHECK_MSG(mask && bird > 10000, "%s (%s): %zu bird pixels", path, k_pname[p], bird);
       printf("legacy %s (%s): RESIZE_BILINEAR op 63 keeps the raw uint8 values; %zu bird pixels of 513x513\n",
              v ? "dm05" : "dm1", k_pname[p], bird);
-      etpu_interp_destroy(ip);
+      etpu_interp_free(ip);
     }
-    etpu_model_close(m);
+    etpu_model_free(m);
   }
 }
 
@@ -572,9 +572,9 @@ static void test_dilated_conv(const char *shared) {
     const void *out = NULL;
     size_t n = 0;
     CHECK(ip && etpu_interp_output(ip, 0, &out, &n) == ETPU_OK && n == 16 * sizeof(float));
-    etpu_interp_destroy(ip);
+    etpu_interp_free(ip);
   }
-  etpu_model_close(m);
+  etpu_model_free(m);
 }
 
 int main(void) {

@@ -667,7 +667,7 @@ static void float_models(const char *shared) {
               rest[i].file, st == ETPU_OK ? "quantized" : etpu_errmsg(), rest[i].why);
     printf("%-44s refused: %.160s\n", rest[i].file, etpu_errmsg());
     if (rest[i].allow_float_ok) {
-      etpu_model_close(q);
+      etpu_model_free(q);
       st = quantize_on_opt(fm, &s, true, &q);
       CHECK_MSG(st == ETPU_OK, "%s with allow_float: %s", rest[i].file, etpu_errmsg());
       uint32_t kept = 0, nops = q ? etpu_model_op_count(q, 0) : 0;
