@@ -130,7 +130,7 @@ static void bench_layer(const layer *l, bool u8, etpu_requant_mode mode, int rep
   const size_t ny = (size_t)oh * (size_t)ow * (size_t)l->out_c;
   uint8_t *x = malloc(nx), *w = malloc(nw), *y0 = malloc(ny), *y1 = malloc(ny);
   int32_t *b = malloc((size_t)l->out_c * sizeof *b);
-  int16_t *packed = malloc(etpu_opt_conv_packed_count(&d) * sizeof *packed);
+  void *packed = malloc(etpu_opt_conv_packed_bytes(&d));
   const size_t sb = etpu_opt_conv_get_buffer_size(&d);
   void *scratch = malloc(sb);
   double *t_ref = malloc((size_t)reps * sizeof(double)), *t_opt = malloc((size_t)reps * sizeof(double));

@@ -259,7 +259,7 @@ static void random_case(int index, int *run, int *refused) {
     fprintf(stderr, "case %d (%s) refused\n", index, kind_text(d.kind));
   } else {
     (*run)++;
-    int16_t *packed = malloc(etpu_opt_conv_packed_count(&d) * sizeof *packed);
+    void *packed = malloc(etpu_opt_conv_packed_bytes(&d));
     const size_t sb = etpu_opt_conv_get_buffer_size(&d);
     void *scratch = malloc(sb);
     CHECK_OK(run_ref(&d, &q, x, w, bias, y_ref));

@@ -72,6 +72,15 @@ const char *etpu_errmsg(void);
 /* etpu version string, e.g. "0.1.0". */
 const char *etpu_version(void);
 
+/* The instruction set whose integer kernels this process uses for CONV_2D,
+ * DEPTHWISE_CONV_2D and FULLY_CONNECTED: "scalar", "sse41", "avx2",
+ * "avx512" or "avx512vnni". The best the CPU and OS support, chosen on the
+ * first call; the environment variable ETPU_ISA forces a lower level (for
+ * tests and benchmarks). An unknown or unsupported ETPU_ISA is reported once
+ * on stderr and the best level is used. Every level gives the same bytes.
+ * Never NULL. */
+const char *etpu_isa_name(void);
+
 /* ---------------------------------------------------------------------------
  * Memory. One allocator hook for the whole library (set it before any other
  * call; not thread-safe to change while etpu objects exist).

@@ -109,20 +109,9 @@ static void widen_row(const etpu_opt_conv_desc *d, const void *input, int32_t b,
   }
 }
 
-/* acc[c] += x0[c]·w0[c] + x1[c]·w1[c] + x2[c]·w2[c]: one window row of 3. */
-static void taps3(int32_t *restrict acc, const int16_t *restrict x0, const int16_t *restrict x1,
-                  const int16_t *restrict x2, const int16_t *restrict w0, const int16_t *restrict w1,
-                  const int16_t *restrict w2, int32_t n) {
-  for (int32_t c = 0; c < n; c++) acc[c] += x0[c] * w0[c] + x1[c] * w1[c] + x2[c] * w2[c];
-}
-
-/* acc[c] += x[c]·w[c]. */
-static void taps1(int32_t *restrict acc, const int16_t *restrict x, const int16_t *restrict w, int32_t n) {
-  for (int32_t c = 0; c < n; c++) acc[c] += x[c] * w[c];
-}
-
-void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, const void *input,
-                     const int16_t *packed, const int32_t *bias, void *output, void *scratch) {
+void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d, const etpu_requant_params *q,
+                     const void *input, const int16_t *packed, const int32_t *bias, void *output, void *scratch,
+                     size_t begin, size_t end) {
   const int32_t out_c = d->out_d.c, k_h = d->f_d.h, k_w = d->f_d.w, out_w = d->out_d.w;
   const int32_t seg = seg_pixels(d), plen = phase_len(d), sw = d->stride_w;
   const size_t row_vals = (size_t)sw * (size_t)plen * (size_t)out_c;
@@ -139,9 +128,10 @@ void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
   for (int32_t p = 0; p < seg; p++)
     for (int32_t c = 0; c < out_c; c++) bias_seg[(size_t)p * (size_t)out_c + (size_t)c] = bias ? bias[c] : 0;
   const int32_t zp = d->output_offset, amin = d->activation_min, amax = d->activation_max;
-  uint8_t *out = output;
-  for (int32_t b = 0; b < d->in_d.n; b++) {
-    for (int32_t oy = 0; oy < d->out_d.h; oy++) {
+  for (size_t unit = begin; unit < end; unit++) {
+    const int32_t b = (int32_t)(unit / (size_t)d->out_d.h), oy = (int32_t)(unit % (size_t)d->out_d.h);
+    uint8_t *out = (uint8_t *)output + unit * (size_t)row_n;
+    {
       /* Find or widen the KH input rows of this output row. */
       const int32_t y0 = oy * d->stride_h - d->pad_h;
       for (int32_t s = 0; s < k_h; s++) used[s] = 0;
@@ -178,14 +168,13 @@ void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
             const int32_t at = kx * d->dilation_w;
             x[kx % 3] = xr + ((size_t)(at % sw) * (size_t)plen + (size_t)(ox0 + at / sw)) * (size_t)out_c;
             if (kx % 3 == 2)
-              taps3(acc, x[0], x[1], x[2], w + (size_t)(kx - 2) * tap_vals, w + (size_t)(kx - 1) * tap_vals,
+              cfg->dw_taps3(acc, x[0], x[1], x[2], w + (size_t)(kx - 2) * tap_vals, w + (size_t)(kx - 1) * tap_vals,
                     w + (size_t)kx * tap_vals, n);
           }
-          for (int32_t t = k_w - k_w % 3; t < k_w; t++) taps1(acc, x[t % 3], w + (size_t)t * tap_vals, n);
+          for (int32_t t = k_w - k_w % 3; t < k_w; t++) cfg->dw_taps1(acc, x[t % 3], w + (size_t)t * tap_vals, n);
         }
       }
       etpu_opt_requant_row(acc_row, q, scale, nearest, row_n, out_c, zp, amin, amax, out);
-      out += row_n;
     }
   }
 }

@@ -90,7 +90,7 @@ typedef struct conv_op {
   bool hybrid;                   /* float32 activations with constant int8 weights (dequantized in prepare) */
   bool opt;                      /* integer CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED: optimized kernel */
   etpu_opt_conv_desc opt_desc;   /* its layer */
-  int16_t *opt_packed;           /* its packed weights */
+  void *opt_packed;              /* its packed weights */
   void *opt_scratch;             /* its scratch, opt_scratch_bytes */
   size_t opt_scratch_bytes;
 } conv_op;
@@ -502,12 +502,12 @@ static etpu_status prepare_opt(etpu_interp *ip, const etpu_rop *op, conv_op *c) 
       return ETPU_OK;
   }
   if (!etpu_opt_conv_supported(&d, c->bias)) return ETPU_OK;
-  const size_t count = etpu_opt_conv_packed_count(&d);
-  c->opt_packed = etpu_op_alloc(ip, count * sizeof *c->opt_packed);
+  const size_t count = etpu_opt_conv_packed_bytes(&d);
+  c->opt_packed = etpu_op_alloc(ip, count);
   c->opt_scratch_bytes = etpu_opt_conv_get_buffer_size(&d);
   c->opt_scratch = etpu_op_alloc(ip, c->opt_scratch_bytes);
   if (!c->opt_packed || !c->opt_scratch)
-    return etpu_op_fail(ip, op, ETPU_OUT_OF_MEMORY, "out of memory for %zu packed weights and a %zu-byte scratch",
+    return etpu_op_fail(ip, op, ETPU_OUT_OF_MEMORY, "out of memory for %zu bytes of packed weights and a %zu-byte scratch",
                         count, c->opt_scratch_bytes);
   etpu_status st = etpu_opt_conv_pack(&d, c->weights, c->opt_packed);
   if (st != ETPU_OK) return etpu_op_fail(ip, op, st, "%s", etpu_errmsg());
