@@ -52,6 +52,10 @@ static float rnd_unit(void) { return (float)(rnd() & 0xffffff) / 16777216.0f; }
 static etpu_requant random_requant(etpu_requant_mode mode) {
   etpu_requant rq = {0, 0, 0.0f};
   if (mode != ETPU_REQUANT_FP32 && rnd() % 16 == 0) return rq; /* a zero-scale channel (none in fp32) */
+  if (mode == ETPU_REQUANT_DOUBLE_ROUND && rnd() % 32 == 0) { /* the saturating corner and the largest shifts */
+    rq.multiplier = INT32_MIN, rq.shift = (int32_t)(rnd() % 2 ? 0 : rnd_in(-31, 31));
+    return rq;
+  }
   for (;;) {
     const float in_s = 0.001f + rnd_unit() * 0.1f, w_s = 0.0001f + rnd_unit() * 0.05f;
     float out_s = 0.0005f + rnd_unit() * 0.2f;
@@ -86,6 +90,19 @@ static void test_requant(void) {
         const int32_t want = etpu_requant_output(acc, &rq, (etpu_requant_mode)mode, zp, amin, amax);
         const int32_t got = etpu_opt_requant(acc, &rq, (etpu_requant_mode)mode, zp, amin, amax);
         n++;
+        if (mode != ETPU_REQUANT_FP32) { /* and every ISA's integer requantization micro-kernel */
+          for (int isa = 0; isa < ETPU_ISA_COUNT; isa++) {
+            const etpu_ukernel_config *cfg = etpu_ukernel_config_for((etpu_isa)isa);
+            if (!cfg) continue;
+            uint8_t byte = 0;
+            cfg->requant_q31(&acc, 1, &rq.multiplier, &rq.shift, mode, zp, amin, amax, &byte);
+            n++;
+            if (byte != (uint8_t)(want & 0xff) && bad++ < 10)
+              fprintf(stderr, "requant_q31 %s %s: acc %" PRId32 " m %" PRId32 " shift %" PRId32 ": want %" PRId32
+                      " got byte %u\n", cfg->name, etpu_requant_mode_name(mode), acc, rq.multiplier, rq.shift,
+                      want, byte);
+          }
+        }
         if (want != got && bad++ < 10)
           fprintf(stderr, "requant %s: acc %" PRId32 " m %" PRId32 " shift %" PRId32 " scale %a zp %" PRId32
                   " [%" PRId32 ", %" PRId32 "]: want %" PRId32 " got %" PRId32 "\n",

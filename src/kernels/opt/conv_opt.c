@@ -179,12 +179,13 @@ etpu_status etpu_opt_conv_pack(const etpu_opt_conv_desc *d, const void *filter, 
   return ETPU_OK;
 }
 
-/* Scratch: int32 column terms + bias and float scales of a chunk, the tile's
+/* Scratch: int32 column terms + bias, float scales, int32 multipliers and
+ * shifts of a chunk, the tile's
  * row terms, an MR_MAX × NR_MAX int32 tile for the integer modes, then the
  * tile's uint8 A rows (none when direct). */
 static size_t gemm_buffer_size(const gemm_shape *s) {
   const size_t chunk = CHUNK_BLOCKS * ETPU_GEMM_BLOCK;
-  return chunk * (sizeof(int32_t) + sizeof(float)) + (size_t)s->tm * sizeof(int32_t) +
+  return chunk * (3 * sizeof(int32_t) + sizeof(float)) + (size_t)s->tm * sizeof(int32_t) +
          MR_MAX * NR_MAX * sizeof(int32_t) + (s->direct ? 0 : (size_t)s->tm * (size_t)s->kp);
 }
 
@@ -259,7 +260,8 @@ static void gemm_run_range(const etpu_ukernel_config *cfg, const etpu_opt_conv_d
   const int8_t *blocks = (const int8_t *)packed + gemm_col_bytes(&s);
   int32_t *colb = scratch;
   float *scale = (float *)(colb + chunk);
-  int32_t *rowt = (int32_t *)(scale + chunk);
+  int32_t *mult = (int32_t *)(scale + chunk), *shift = mult + chunk;
+  int32_t *rowt = shift + chunk;
   int32_t *ctile = rowt + s.tm;
   uint8_t *a_tile = (uint8_t *)(ctile + MR_MAX * NR_MAX);
   const bool fp32 = q->mode == ETPU_REQUANT_FP32;
@@ -297,8 +299,10 @@ static void gemm_run_range(const etpu_ukernel_config *cfg, const etpu_opt_conv_d
     const int32_t oc0 = g * s.per_group + col0;
     const int32_t *pc = packed_col + (size_t)g * (size_t)s.nb * ETPU_GEMM_BLOCK + (size_t)col0;
     for (int32_t j = 0; j < (int32_t)chunk; j++) {
+      const etpu_requant *rq = &q->channels[q->count == 1 ? 0 : j < ncols ? oc0 + j : 0];
       colb[j] = j < ncols ? (int32_t)((uint32_t)pc[j] + (uint32_t)(bias ? bias[oc0 + j] : 0)) : 0;
-      scale[j] = j < ncols ? q->channels[q->count == 1 ? 0 : oc0 + j].scale : 0.0f;
+      scale[j] = j < ncols ? rq->scale : 0.0f;
+      mult[j] = rq->multiplier, shift[j] = rq->shift;
     }
     for (int32_t n0 = 0; n0 < ncols; n0 += (int32_t)nr_k) {
       const size_t nc = (size_t)(ncols - n0) < nr_k ? (size_t)(ncols - n0) : nr_k;
@@ -316,14 +320,9 @@ static void gemm_run_range(const etpu_ukernel_config *cfg, const etpu_opt_conv_d
         }
         cfg->gemm(mr, nc, kp, a + (size_t)m0 * kp, kp, a_xor, w, ETPU_GEMM_BLOCK * kp, &ep, ctile,
                   NR_MAX * sizeof(int32_t));
-        const etpu_requant *chq = q->channels;
-        const size_t step = q->count == 1 ? 0 : 1;
         for (size_t m = 0; m < mr; m++)
-          for (size_t j = 0; j < nc; j++)
-            o[m * (size_t)out_c + j] =
-                (uint8_t)(etpu_opt_requant(ctile[m * NR_MAX + j], &chq[((size_t)oc0 + (size_t)n0 + j) * step],
-                                           q->mode, d->output_offset, d->activation_min, d->activation_max) &
-                          0xff);
+          cfg->requant_q31(ctile + m * NR_MAX, nc, mult + n0, shift + n0, (int)q->mode, d->output_offset,
+                           d->activation_min, d->activation_max, o + m * (size_t)out_c);
       }
     }
   }

@@ -25,7 +25,8 @@
  * vectorizes even for few channels), exactly as the reference.
  *
  * Scratch, 32-bit words first: acc[out_w·C_out], bias[L·C_out], tag[KH],
- * used[KH], slot_of[KH], float scale[out_w·C_out], then KH int16 rows of
+ * used[KH], slot_of[KH], float scale[out_w·C_out], int32 multipliers and
+ * shifts [out_w·C_out] (the integer modes), then KH int16 rows of
  * stride_w·P·C_out.
  */
 #include <string.h>
@@ -49,7 +50,7 @@ static int32_t seg_pixels(const etpu_opt_conv_desc *d) {
 }
 
 static size_t int32_words(const etpu_opt_conv_desc *d) {
-  return (2 * (size_t)d->out_d.w + (size_t)seg_pixels(d)) * (size_t)d->out_d.c + 3 * (size_t)d->f_d.h;
+  return (4 * (size_t)d->out_d.w + (size_t)seg_pixels(d)) * (size_t)d->out_d.c + 3 * (size_t)d->f_d.h;
 }
 
 size_t etpu_opt_dw_buffer_size(const etpu_opt_conv_desc *d) {
@@ -121,7 +122,13 @@ void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d
   int32_t *bias_seg = acc_row + row_n;
   int32_t *tag = bias_seg + tap_vals, *used = tag + k_h, *slot_of = used + k_h;
   float *scale = (float *)(slot_of + k_h);
+  int32_t *mult = (int32_t *)(scale + (size_t)out_w * (size_t)out_c), *shift = mult + (size_t)out_w * (size_t)out_c;
   etpu_opt_requant_scales(q, out_c, out_w, scale);
+  if (q->mode != ETPU_REQUANT_FP32)
+    for (size_t i = 0; i < (size_t)out_w * (size_t)out_c; i++) {
+      const etpu_requant *rq = &q->channels[q->count == 1 ? 0 : i % (size_t)out_c];
+      mult[i] = rq->multiplier, shift[i] = rq->shift;
+    }
   const bool nearest = etpu_opt_round_to_nearest();
   int16_t *rows = (int16_t *)(acc_row + int32_words(d));
   for (int32_t s = 0; s < k_h; s++) tag[s] = -1;
@@ -174,7 +181,10 @@ void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d
           for (int32_t t = k_w - k_w % 3; t < k_w; t++) cfg->dw_taps1(acc, x[t % 3], w + (size_t)t * tap_vals, n);
         }
       }
-      etpu_opt_requant_row(acc_row, q, scale, nearest, row_n, out_c, zp, amin, amax, out);
+      if (q->mode == ETPU_REQUANT_FP32)
+        etpu_opt_requant_row(acc_row, q, scale, nearest, row_n, out_c, zp, amin, amax, out);
+      else
+        cfg->requant_q31(acc_row, (size_t)row_n, mult, shift, (int)q->mode, zp, amin, amax, out);
     }
   }
 }

@@ -14,7 +14,8 @@
  * GEMM (CONV_2D as im2col rows, FULLY_CONNECTED): activations are uint8 A
  * rows (int8 activations XOR 0x80, i.e. x + 128), weights int8 packed in
  * blocks of 16 columns, [K/4][16][4] (column j's k..k+3 at 64·(k/4) + 4·j),
- * K a multiple of 4 and zero-padded. The kernel sums Σ a·w in wrapping int32
+ * K a multiple of 4 and zero-padded; col and scale hold nc values rounded up
+ * to a multiple of 16 (zeros past nc). The kernel sums Σ a·w in wrapping int32
  * (exact when the true sum fits int32, which etpu_opt_conv_supported
  * guarantees), adds col[n] + row[m], then either stores the int32 values or,
  * in the fp32 mode, requantizes them as etpu_requantize_fp32 does (float
@@ -67,6 +68,12 @@ typedef void (*etpu_dw_taps3_ukernel)(int32_t *acc, const int16_t *x0, const int
 /* acc[c] += x[c]·w[c] for c < n. */
 typedef void (*etpu_dw_taps1_ukernel)(int32_t *acc, const int16_t *x, const int16_t *w, int32_t n);
 
+/* out[i] = the low byte of etpu_requant_output(acc[i], {mult[i], shift[i]},
+ * mode, zp, amin, amax) for i < n, mode ETPU_REQUANT_DOUBLE_ROUND or
+ * ETPU_REQUANT_SINGLE_ROUND (shifts in the ranges etpu_kcheck_quant admits). */
+typedef void (*etpu_requant_q31_ukernel)(const int32_t *acc, size_t n, const int32_t *mult, const int32_t *shift,
+                                         int mode, int32_t zp, int32_t amin, int32_t amax, uint8_t *out);
+
 /* One ISA's kernels. */
 typedef struct etpu_ukernel_config {
   etpu_isa isa;
@@ -75,6 +82,7 @@ typedef struct etpu_ukernel_config {
   int gemm_mr, gemm_nr; /* the GEMM kernel's tile: rows, columns (a multiple of 16) */
   etpu_dw_taps3_ukernel dw_taps3;
   etpu_dw_taps1_ukernel dw_taps1;
+  etpu_requant_q31_ukernel requant_q31;
 } etpu_ukernel_config;
 
 /* The kernels in use: the best the CPU and OS support, or the lower level
@@ -96,6 +104,8 @@ void etpu_gemm_u8s8_4x16c4_scalar(size_t mr, size_t nc, size_t kc, const uint8_t
 void etpu_dw_taps_scalar3(int32_t *acc, const int16_t *x0, const int16_t *x1, const int16_t *x2, const int16_t *w0,
                           const int16_t *w1, const int16_t *w2, int32_t n);
 void etpu_dw_taps_scalar1(int32_t *acc, const int16_t *x, const int16_t *w, int32_t n);
+void etpu_requant_q31_scalar(const int32_t *acc, size_t n, const int32_t *mult, const int32_t *shift, int mode,
+                             int32_t zp, int32_t amin, int32_t amax, uint8_t *out);
 #if defined(__x86_64__) || defined(_M_X64)
 #define ETPU_UKERNEL_X86 1
 void etpu_gemm_u8s8_4x16c4_sse41(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride, uint32_t a_xor,
@@ -119,6 +129,8 @@ void etpu_dw_taps_avx21(int32_t *acc, const int16_t *x, const int16_t *w, int32_
 void etpu_dw_taps_avx5123(int32_t *acc, const int16_t *x0, const int16_t *x1, const int16_t *x2, const int16_t *w0,
                           const int16_t *w1, const int16_t *w2, int32_t n);
 void etpu_dw_taps_avx5121(int32_t *acc, const int16_t *x, const int16_t *w, int32_t n);
+void etpu_requant_q31_x16_avx512(const int32_t *acc, size_t n, const int32_t *mult, const int32_t *shift, int mode,
+                                 int32_t zp, int32_t amin, int32_t amax, uint8_t *out);
 #endif
 
 #endif /* ETPU_KERNELS_UKERNEL_UKERNEL_H */
