@@ -124,6 +124,9 @@ void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d
   float *scale = (float *)(slot_of + k_h);
   int32_t *mult = (int32_t *)(scale + (size_t)out_w * (size_t)out_c), *shift = mult + (size_t)out_w * (size_t)out_c;
   etpu_opt_requant_scales(q, out_c, out_w, scale);
+  const bool fp32_kernel = q->mode == ETPU_REQUANT_FP32 && cfg->requant_fp32;
+  if (fp32_kernel && q->count == 1) /* the kernel reads one scale per value */
+    for (size_t i = 0; i < (size_t)out_w * (size_t)out_c; i++) scale[i] = q->channels[0].scale;
   if (q->mode != ETPU_REQUANT_FP32)
     for (size_t i = 0; i < (size_t)out_w * (size_t)out_c; i++) {
       const etpu_requant *rq = &q->channels[q->count == 1 ? 0 : i % (size_t)out_c];
@@ -181,7 +184,9 @@ void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d
           for (int32_t t = k_w - k_w % 3; t < k_w; t++) cfg->dw_taps1(acc, x[t % 3], w + (size_t)t * tap_vals, n);
         }
       }
-      if (q->mode == ETPU_REQUANT_FP32)
+      if (fp32_kernel)
+        cfg->requant_fp32(acc_row, (size_t)row_n, scale, (float)(amin - zp), (float)(amax - zp), zp, out);
+      else if (q->mode == ETPU_REQUANT_FP32)
         etpu_opt_requant_row(acc_row, q, scale, nearest, row_n, out_c, zp, amin, amax, out);
       else
         cfg->requant_q31(acc_row, (size_t)row_n, mult, shift, (int)q->mode, zp, amin, amax, out);

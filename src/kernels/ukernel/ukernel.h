@@ -74,6 +74,12 @@ typedef void (*etpu_dw_taps1_ukernel)(int32_t *acc, const int16_t *x, const int1
 typedef void (*etpu_requant_q31_ukernel)(const int32_t *acc, size_t n, const int32_t *mult, const int32_t *shift,
                                          int mode, int32_t zp, int32_t amin, int32_t amax, uint8_t *out);
 
+/* out[i] = the low byte of etpu_requantize_fp32(acc[i], scale[i], zp, ...)
+ * for i < n, lo = act_min − zp and hi = act_max − zp as floats; exact under
+ * any FPU rounding mode. */
+typedef void (*etpu_requant_fp32_ukernel)(const int32_t *acc, size_t n, const float *scale, float lo, float hi,
+                                          int32_t zp, uint8_t *out);
+
 /* One ISA's kernels. */
 typedef struct etpu_ukernel_config {
   etpu_isa isa;
@@ -83,6 +89,7 @@ typedef struct etpu_ukernel_config {
   etpu_dw_taps3_ukernel dw_taps3;
   etpu_dw_taps1_ukernel dw_taps1;
   etpu_requant_q31_ukernel requant_q31;
+  etpu_requant_fp32_ukernel requant_fp32; /* NULL: the portable etpu_opt_requant_row */
 } etpu_ukernel_config;
 
 /* The kernels in use: the best the CPU and OS support, or the lower level
@@ -129,6 +136,8 @@ void etpu_dw_taps_avx21(int32_t *acc, const int16_t *x, const int16_t *w, int32_
 void etpu_dw_taps_avx5123(int32_t *acc, const int16_t *x0, const int16_t *x1, const int16_t *x2, const int16_t *w0,
                           const int16_t *w1, const int16_t *w2, int32_t n);
 void etpu_dw_taps_avx5121(int32_t *acc, const int16_t *x, const int16_t *w, int32_t n);
+void etpu_requant_fp32_x16_avx512(const int32_t *acc, size_t n, const float *scale, float lo, float hi, int32_t zp,
+                                  uint8_t *out);
 void etpu_requant_q31_x16_avx512(const int32_t *acc, size_t n, const int32_t *mult, const int32_t *shift, int mode,
                                  int32_t zp, int32_t amin, int32_t amax, uint8_t *out);
 #endif
