@@ -28,7 +28,7 @@ static const etpu_ukernel_config k_configs[ETPU_ISA_COUNT] = {
      etpu_requant_q31_scalar, NULL},
     {ETPU_ISA_AVX2, "avx2", etpu_gemm_u8s8_2x16c4_avx2, 2, 16, etpu_dw_taps_avx23, etpu_dw_taps_avx21,
      etpu_requant_q31_scalar, NULL},
-    {ETPU_ISA_AVX512, "avx512", etpu_gemm_u8s8_4x16c4_avx512, 4, 16, etpu_dw_taps_avx5123, etpu_dw_taps_avx5121,
+    {ETPU_ISA_AVX512, "avx512", etpu_gemm_u8s8_2x16c4_avx2, 2, 16, etpu_dw_taps_avx5123, etpu_dw_taps_avx5121,
      etpu_requant_q31_x16_avx512, etpu_requant_fp32_x16_avx512},
     {ETPU_ISA_AVX512VNNI, "avx512vnni", etpu_gemm_u8s8_8x32c4_avx512vnni, 8, 32, etpu_dw_taps_avx5123,
      etpu_dw_taps_avx5121, etpu_requant_q31_x16_avx512, etpu_requant_fp32_x16_avx512},

@@ -121,9 +121,6 @@ void etpu_gemm_u8s8_4x16c4_sse41(size_t mr, size_t nc, size_t kc, const uint8_t 
 void etpu_gemm_u8s8_2x16c4_avx2(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride, uint32_t a_xor,
                                 const int8_t *w, size_t w_stride, const etpu_gemm_epilogue *ep, void *out,
                                 size_t out_stride);
-void etpu_gemm_u8s8_4x16c4_avx512(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride, uint32_t a_xor,
-                                  const int8_t *w, size_t w_stride, const etpu_gemm_epilogue *ep, void *out,
-                                  size_t out_stride);
 void etpu_gemm_u8s8_8x32c4_avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride,
                                       uint32_t a_xor, const int8_t *w, size_t w_stride, const etpu_gemm_epilogue *ep,
                                       void *out, size_t out_stride);
