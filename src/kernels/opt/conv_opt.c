@@ -180,12 +180,12 @@ etpu_status etpu_opt_conv_pack(const etpu_opt_conv_desc *d, const void *filter, 
 }
 
 /* Scratch: int32 column terms + bias, float scales, int32 multipliers and
- * shifts of a chunk, the tile's
+ * shifts of every packed column (groups·NB·16, filled once per call), the tile's
  * row terms, an MR_MAX × NR_MAX int32 tile for the integer modes, then the
  * tile's uint8 A rows (none when direct). */
 static size_t gemm_buffer_size(const gemm_shape *s) {
-  const size_t chunk = CHUNK_BLOCKS * ETPU_GEMM_BLOCK;
-  return chunk * (3 * sizeof(int32_t) + sizeof(float)) + (size_t)s->tm * sizeof(int32_t) +
+  const size_t cols = (size_t)s->groups * (size_t)s->nb * ETPU_GEMM_BLOCK;
+  return cols * (3 * sizeof(int32_t) + sizeof(float)) + (size_t)s->tm * sizeof(int32_t) +
          MR_MAX * NR_MAX * sizeof(int32_t) + (s->direct ? 0 : (size_t)s->tm * (size_t)s->kp);
 }
 
@@ -256,12 +256,13 @@ static void gemm_run_range(const etpu_ukernel_config *cfg, const etpu_opt_conv_d
   const gemm_shape s = gemm_shape_of(d);
   const int32_t out_c = d->out_d.c, f_c = d->f_d.c, hw = d->out_d.h * d->out_d.w;
   const size_t chunk = CHUNK_BLOCKS * ETPU_GEMM_BLOCK, kp = (size_t)s.kp;
-  const int32_t *packed_col = packed;
+  const int32_t *packed_col = packed; /* a·Σws + K·a·b per packed column */
   const int8_t *blocks = (const int8_t *)packed + gemm_col_bytes(&s);
+  const size_t cols = (size_t)s.groups * (size_t)s.nb * ETPU_GEMM_BLOCK;
   int32_t *colb = scratch;
-  float *scale = (float *)(colb + chunk);
-  int32_t *mult = (int32_t *)(scale + chunk), *shift = mult + chunk;
-  int32_t *rowt = shift + chunk;
+  float *scale = (float *)(colb + cols);
+  int32_t *mult = (int32_t *)(scale + cols), *shift = mult + cols;
+  int32_t *rowt = shift + cols;
   int32_t *ctile = rowt + s.tm;
   uint8_t *a_tile = (uint8_t *)(ctile + MR_MAX * NR_MAX);
   const bool fp32 = q->mode == ETPU_REQUANT_FP32;
@@ -270,6 +271,18 @@ static void gemm_run_range(const etpu_ukernel_config *cfg, const etpu_opt_conv_d
                            (float)(d->activation_max - d->output_offset), d->output_offset};
   const uint32_t a_xor = s.direct && !d->is_u8 ? 0x80808080u : 0;
   const uint8_t flip = (uint8_t)a_xor;
+  /* Every packed column (g, j): bias + column terms and its requantization;
+   * zeros past the group's channels. */
+  for (int32_t g = 0; g < s.groups; g++)
+    for (int32_t j = 0; j < s.nb * ETPU_GEMM_BLOCK; j++) {
+      const size_t at = (size_t)g * (size_t)s.nb * ETPU_GEMM_BLOCK + (size_t)j;
+      const int32_t oc = g * s.per_group + j;
+      const bool real = j < s.per_group;
+      const etpu_requant *rq = &q->channels[q->count == 1 || !real ? 0 : oc];
+      colb[at] = real ? (int32_t)((uint32_t)packed_col[at] + (uint32_t)(bias ? bias[oc] : 0)) : 0;
+      scale[at] = real ? rq->scale : 0.0f;
+      mult[at] = rq->multiplier, shift[at] = rq->shift;
+    }
   int64_t have_t = -1; /* the tile and group whose A rows and row terms are ready */
   int32_t have_g = -1;
   for (size_t u = begin; u < end; u++) {
@@ -293,23 +306,17 @@ static void gemm_run_range(const etpu_ukernel_config *cfg, const etpu_opt_conv_d
       have_t = t, have_g = g;
     }
     ep.row = s.b_shift != 0 ? rowt : NULL;
-    /* The chunk's columns: bias + column terms, scales; zeros past them. */
+    /* The chunk's columns [col0, col0 + ncols) of group g. */
     const int32_t col0 = ch * CHUNK_BLOCKS * ETPU_GEMM_BLOCK;
     const int32_t ncols = s.per_group - col0 < (int32_t)chunk ? s.per_group - col0 : (int32_t)chunk;
     const int32_t oc0 = g * s.per_group + col0;
-    const int32_t *pc = packed_col + (size_t)g * (size_t)s.nb * ETPU_GEMM_BLOCK + (size_t)col0;
-    for (int32_t j = 0; j < (int32_t)chunk; j++) {
-      const etpu_requant *rq = &q->channels[q->count == 1 ? 0 : j < ncols ? oc0 + j : 0];
-      colb[j] = j < ncols ? (int32_t)((uint32_t)pc[j] + (uint32_t)(bias ? bias[oc0 + j] : 0)) : 0;
-      scale[j] = j < ncols ? rq->scale : 0.0f;
-      mult[j] = rq->multiplier, shift[j] = rq->shift;
-    }
+    const size_t c0 = (size_t)g * (size_t)s.nb * ETPU_GEMM_BLOCK + (size_t)col0; /* packed column */
     for (int32_t n0 = 0; n0 < ncols; n0 += (int32_t)nr_k) {
       const size_t nc = (size_t)(ncols - n0) < nr_k ? (size_t)(ncols - n0) : nr_k;
       const int8_t *w = blocks + ((size_t)g * (size_t)s.nb + (size_t)(col0 + n0) / ETPU_GEMM_BLOCK) *
                                      ETPU_GEMM_BLOCK * kp;
-      ep.col = colb + n0;
-      ep.scale = fp32 ? scale + n0 : NULL;
+      ep.col = colb + c0 + n0;
+      ep.scale = fp32 ? scale + c0 + n0 : NULL;
       for (int32_t m0 = 0; m0 < np; m0 += (int32_t)mr_k) {
         const size_t mr = (size_t)(np - m0) < mr_k ? (size_t)(np - m0) : mr_k;
         uint8_t *o = (uint8_t *)output + (size_t)(p0 + m0) * (size_t)out_c + (size_t)(oc0 + n0);
@@ -321,7 +328,7 @@ static void gemm_run_range(const etpu_ukernel_config *cfg, const etpu_opt_conv_d
         cfg->gemm(mr, nc, kp, a + (size_t)m0 * kp, kp, a_xor, w, ETPU_GEMM_BLOCK * kp, &ep, ctile,
                   NR_MAX * sizeof(int32_t));
         for (size_t m = 0; m < mr; m++)
-          cfg->requant_q31(ctile + m * NR_MAX, nc, mult + n0, shift + n0, (int)q->mode, d->output_offset,
+          cfg->requant_q31(ctile + m * NR_MAX, nc, mult + c0 + n0, shift + c0 + n0, (int)q->mode, d->output_offset,
                            d->activation_min, d->activation_max, o + m * (size_t)out_c);
       }
     }
