@@ -24,6 +24,11 @@
  * A whole output row is summed, then requantized at once (a flat loop that
  * vectorizes even for few channels), exactly as the reference.
  *
+ * The tap loops and the requantization of a row are the micro-kernels of
+ * the chosen ISA (ukernel.h: dw_taps3/dw_taps1, requant_fp32, requant_q31).
+ * Units of work (etpu_opt_conv_run_range) are output rows; the row slots
+ * start empty at each call, so any split of the rows gives the same bytes.
+ *
  * Scratch, 32-bit words first: acc[out_w·C_out], bias[L·C_out], tag[KH],
  * used[KH], slot_of[KH], float scale[out_w·C_out], int32 multipliers and
  * shifts [out_w·C_out] (the integer modes), then KH int16 rows of
