@@ -16,7 +16,8 @@ void etpu_requant_fp32_x16_avx512(const int32_t *acc, size_t n, const float *sca
   const __m512i z = _mm512_set1_epi32(zp);
   for (size_t i = 0; i < n; i += 16) {
     const __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
-    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(k, acc + i)), _mm512_maskz_loadu_ps(k, scale + i));
+    __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_maskz_loadu_epi32(k, acc + i)),
+                             _mm512_maskz_loadu_ps(k, scale + i));
     f = _mm512_min_ps(_mm512_max_ps(f, vlo), vhi);
     const __m512i q = _mm512_add_epi32(_mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), z);
     _mm512_mask_cvtepi32_storeu_epi8(out + i, k, q);
