@@ -5,9 +5,12 @@
  * XNNPACK ops, and int8 double rounding as tflite-ref): a 1×1 expansion, a
  * 1×1 projection, a 3×3 depthwise (stride 1 and 2), the 3×3 stride-2 stem
  * and a FULLY_CONNECTED; and the layers of MobileNet v1 0.25 (128), whose
- * few channels make small GEMMs. Prints the median time of each and the ratio
- * optimized / reference. A benchmark, not a test: never registered with
- * ctest; the outputs are compared once so a wrong kernel is noticed.
+ * few channels make small GEMMs. Prints the median time of the reference and,
+ * for each ISA level this CPU runs (only the one ETPU_ISA names, when set),
+ * of the optimized kernel, the ratio optimized / reference and the rate in
+ * GMAC/s (one core's vpdpbusd peak on the 2-core Zen 4 machine is about
+ * 234). A benchmark, not a test: never registered with ctest; every output is
+ * compared with the reference's so a wrong kernel is noticed.
  *
  * Usage: bench_kernels_opt [N] [PART]   (N: timed runs per kernel, default 15;
  *                                        PART: only layers whose name has it)
@@ -20,7 +23,9 @@
 #include <time.h>
 
 #include "kernels/kernels.h"
+#include "etpu/etpu.h"
 #include "kernels/opt/opt.h"
+#include "kernels/opt/opt_internal.h"
 
 static double now_ms(void) {
   struct timespec ts;
@@ -130,10 +135,11 @@ static void bench_layer(const layer *l, bool u8, etpu_requant_mode mode, int rep
   const size_t ny = (size_t)oh * (size_t)ow * (size_t)l->out_c;
   uint8_t *x = malloc(nx), *w = malloc(nw), *y0 = malloc(ny), *y1 = malloc(ny);
   int32_t *b = malloc((size_t)l->out_c * sizeof *b);
-  int16_t *packed = malloc(etpu_opt_conv_packed_count(&d) * sizeof *packed);
+  void *packed = malloc(etpu_opt_conv_packed_bytes(&d));
   const size_t sb = etpu_opt_conv_get_buffer_size(&d);
   void *scratch = malloc(sb);
   double *t_ref = malloc((size_t)reps * sizeof(double)), *t_opt = malloc((size_t)reps * sizeof(double));
+  const double macs = (double)ny * (double)d.f_d.h * (double)d.f_d.w * (double)(l->kind == ETPU_OPT_DW ? 1 : l->in_c);
   if (!x || !w || !y0 || !y1 || !b || !packed || !scratch || !t_ref || !t_opt) goto done;
   for (size_t i = 0; i < nx; i++) x[i] = rnd8();
   for (size_t i = 0; i < nw; i++) w[i] = u8 ? rnd8() : (uint8_t)(rnd8() % 255 - 127);
@@ -143,16 +149,26 @@ static void bench_layer(const layer *l, bool u8, etpu_requant_mode mode, int rep
     goto done;
   }
   for (int r = 0; r < reps; r++) {
-    double t0 = now_ms();
+    const double t0 = now_ms();
     if (run_ref(&d, &q, x, w, b, y0) != ETPU_OK) goto done;
     t_ref[r] = now_ms() - t0;
-    t0 = now_ms();
-    if (etpu_opt_conv_run(&d, &q, x, packed, b, y1, scratch, sb) != ETPU_OK) goto done;
-    t_opt[r] = now_ms() - t0;
   }
-  const double mr = median(t_ref, reps), mo = median(t_opt, reps);
-  printf("  %-34s %s %-12s ref %9.3f ms  opt %8.3f ms  opt/ref %.3f%s\n", l->name, u8 ? "u8" : "s8",
-         etpu_requant_mode_name(mode), mr, mo, mo / mr, memcmp(y0, y1, ny) ? "  OUTPUTS DIFFER" : "");
+  const double mr = median(t_ref, reps);
+  printf("  %-34s %s %-12s ref %9.3f ms\n", l->name, u8 ? "u8" : "s8", etpu_requant_mode_name(mode), mr);
+  const bool forced = getenv("ETPU_ISA") != NULL;
+  for (int isa = 0; isa < ETPU_ISA_COUNT; isa++) {
+    const etpu_ukernel_config *cfg = etpu_ukernel_config_for((etpu_isa)isa);
+    if (!cfg || (forced && strcmp(cfg->name, etpu_isa_name()) != 0)) continue;
+    const size_t units = etpu_opt_conv_range_count(&d);
+    for (int r = 0; r < reps; r++) {
+      const double t0 = now_ms();
+      if (etpu_opt_conv_run_range_isa(cfg, &d, &q, x, packed, b, y1, scratch, sb, 0, units) != ETPU_OK) goto done;
+      t_opt[r] = now_ms() - t0;
+    }
+    const double mo = median(t_opt, reps);
+    printf("    %-11s opt %8.3f ms  opt/ref %.4f  %6.1f GMAC/s%s\n", cfg->name, mo, mo / mr, macs / mo * 1e-6,
+           memcmp(y0, y1, ny) ? "  OUTPUTS DIFFER" : "");
+  }
 done:
   free(x), free(w), free(y0), free(y1), free(b), free(packed), free(scratch), free(t_ref), free(t_opt);
 }
@@ -160,7 +176,8 @@ done:
 int main(int argc, char **argv) {
   int reps = argc > 1 ? atoi(argv[1]) : 15;
   if (reps < 1 || reps > 100000) reps = 15;
-  printf("bench_kernels_opt: median of %d runs, optimized vs reference kernel\n", reps);
+  printf("bench_kernels_opt: median of %d runs, optimized vs reference kernel; chosen ISA %s\n", reps,
+         etpu_isa_name());
   for (size_t i = 0; i < sizeof k_layers / sizeof k_layers[0]; i++) {
     if (argc > 2 && !strstr(k_layers[i].name, argv[2])) continue;
     bench_layer(&k_layers[i], true, ETPU_REQUANT_FP32, reps);

@@ -113,8 +113,9 @@ int main(int argc, char **argv) {
     fclose(f);
   else
     image[0] = 0;
-  printf("bench_run: single-thread invoke latency, median of %d (after %d warm-up); input %s\n", reps, WARMUP,
-         image[0] ? image : "zeros");
+  printf("bench_run: single-thread invoke latency, median of %d (after %d warm-up); input %s; kernels %s "
+         "(ETPU_ISA overrides)\n",
+         reps, WARMUP, image[0] ? image : "zeros", etpu_isa_name());
   for (int k = 0; k < nmodels; k++) {
     char path[4096];
     if (argc > first)

@@ -16,8 +16,13 @@
  *     ends of their ranges, extreme inputs and weights, no bias and biases
  *     near the overflow bound; the output must equal the reference's byte for
  *     byte and the guard bytes after it must be intact;
+ *     Every layer runs with the micro-kernels of every ISA this CPU supports
+ *     (src/kernels/ukernel/; the others are printed as skipped), from the
+ *     same packed weights, and once more split into random ranges of units
+ *     (etpu_opt_conv_run_range), each equal to the reference's bytes;
  *  3. the guard of etpu_opt_conv_supported: a layer that could overflow int32
- *     is refused, and etpu_opt_conv_run refuses a scratch one byte short.
+ *     is refused, and etpu_opt_conv_run refuses a scratch one byte short and
+ *     run_range a range past the layer's units.
  * On a mismatch it prints the case, the index, expected and got values.
  */
 #include <fenv.h>
@@ -28,6 +33,7 @@
 
 #include "kernels/kernels.h"
 #include "kernels/opt/opt.h"
+#include "etpu/etpu.h"
 #include "kernels/opt/opt_internal.h"
 #include "testutil.h"
 
@@ -46,6 +52,10 @@ static float rnd_unit(void) { return (float)(rnd() & 0xffffff) / 16777216.0f; }
 static etpu_requant random_requant(etpu_requant_mode mode) {
   etpu_requant rq = {0, 0, 0.0f};
   if (mode != ETPU_REQUANT_FP32 && rnd() % 16 == 0) return rq; /* a zero-scale channel (none in fp32) */
+  if (mode == ETPU_REQUANT_DOUBLE_ROUND && rnd() % 32 == 0) { /* the saturating corner and the largest shifts */
+    rq.multiplier = INT32_MIN, rq.shift = (int32_t)(rnd() % 2 ? 0 : rnd_in(-31, 31));
+    return rq;
+  }
   for (;;) {
     const float in_s = 0.001f + rnd_unit() * 0.1f, w_s = 0.0001f + rnd_unit() * 0.05f;
     float out_s = 0.0005f + rnd_unit() * 0.2f;
@@ -80,6 +90,19 @@ static void test_requant(void) {
         const int32_t want = etpu_requant_output(acc, &rq, (etpu_requant_mode)mode, zp, amin, amax);
         const int32_t got = etpu_opt_requant(acc, &rq, (etpu_requant_mode)mode, zp, amin, amax);
         n++;
+        if (mode != ETPU_REQUANT_FP32) { /* and every ISA's integer requantization micro-kernel */
+          for (int isa = 0; isa < ETPU_ISA_COUNT; isa++) {
+            const etpu_ukernel_config *cfg = etpu_ukernel_config_for((etpu_isa)isa);
+            if (!cfg) continue;
+            uint8_t byte = 0;
+            cfg->requant_q31(&acc, 1, &rq.multiplier, &rq.shift, mode, zp, amin, amax, &byte);
+            n++;
+            if (byte != (uint8_t)(want & 0xff) && bad++ < 10)
+              fprintf(stderr, "requant_q31 %s %s: acc %" PRId32 " m %" PRId32 " shift %" PRId32 ": want %" PRId32
+                      " got byte %u\n", cfg->name, etpu_requant_mode_name(mode), acc, rq.multiplier, rq.shift,
+                      want, byte);
+          }
+        }
         if (want != got && bad++ < 10)
           fprintf(stderr, "requant %s: acc %" PRId32 " m %" PRId32 " shift %" PRId32 " scale %a zp %" PRId32
                   " [%" PRId32 ", %" PRId32 "]: want %" PRId32 " got %" PRId32 "\n",
@@ -165,6 +188,9 @@ static etpu_status run_ref(const etpu_opt_conv_desc *d, const etpu_requant_param
 
 static size_t count(const etpu_dims *d) { return (size_t)d->n * (size_t)d->h * (size_t)d->w * (size_t)d->c; }
 
+static void compare_case(int index, const etpu_opt_conv_desc *dp, const etpu_requant_params *q, const uint8_t *y_ref,
+                         const uint8_t *y_opt, size_t ny, const char *how);
+
 /* A random layer; false if the optimized kernel refuses it (counted). */
 static void random_case(int index, int *run, int *refused) {
   etpu_opt_conv_desc d;
@@ -190,8 +216,12 @@ static void random_case(int index, int *run, int *refused) {
   if (d.kind == ETPU_OPT_CONV) {
     const int32_t groups = rnd() % 4 == 0 ? rnd_in(1, 4) : 1;
     f_c = rnd_in(1, 12);
-    in_c = f_c * groups;
     out_c = groups * rnd_in(1, 9);
+    if (rnd() % 4 == 0) { /* past the kernels' 16- and 32-column tiles and 4-byte K steps */
+      f_c = rnd() % 2 ? 4 * rnd_in(1, 12) : rnd_in(13, 50);
+      out_c = groups * rnd_in(10, 70);
+    }
+    in_c = f_c * groups;
     d.in_d = (etpu_dims){batches, in_h, in_w, in_c};
     d.f_d = (etpu_dims){out_c, k_h, k_w, f_c};
   } else if (d.kind == ETPU_OPT_DW) {
@@ -203,7 +233,8 @@ static void random_case(int index, int *run, int *refused) {
     d.f_d = (etpu_dims){1, k_h, k_w, out_c};
   } else {
     out_c = rnd_in(1, 40);
-    d.in_d = (etpu_dims){rnd_in(1, 3), 1, 1, in_c};
+    if (rnd() % 4 == 0) in_c = 4 * rnd_in(1, 40), out_c = rnd_in(1, 100);
+    d.in_d = (etpu_dims){rnd_in(1, 20), 1, 1, in_c};
     d.f_d = (etpu_dims){out_c, 1, 1, in_c};
   }
   d.out_d = (etpu_dims){d.in_d.n, out_size(d.in_d.h, k_h, d.stride_h, d.dilation_h, d.pad_h),
@@ -259,27 +290,35 @@ static void random_case(int index, int *run, int *refused) {
     fprintf(stderr, "case %d (%s) refused\n", index, kind_text(d.kind));
   } else {
     (*run)++;
-    int16_t *packed = malloc(etpu_opt_conv_packed_count(&d) * sizeof *packed);
+    void *packed = malloc(etpu_opt_conv_packed_bytes(&d));
     const size_t sb = etpu_opt_conv_get_buffer_size(&d);
     void *scratch = malloc(sb);
     CHECK_OK(run_ref(&d, &q, x, w, bias, y_ref));
     CHECK_OK(etpu_opt_conv_pack(&d, w, packed));
+    /* Every ISA's kernels, then random ranges with one of them (the chosen
+     * table for the last: etpu_opt_conv_run_range as the runtime calls it). */
+    const size_t units = etpu_opt_conv_range_count(&d);
+    for (int isa = 0; isa <= ETPU_ISA_COUNT; isa++) {
+      const etpu_ukernel_config *cfg = isa < ETPU_ISA_COUNT ? etpu_ukernel_config_for((etpu_isa)isa) : NULL;
+      if (isa < ETPU_ISA_COUNT && !cfg) continue;
+      memset(y_opt, 0x5a, ny + GUARD);
+      if (cfg) {
+        CHECK_OK(etpu_opt_conv_run_range_isa(cfg, &d, &q, x, packed, bias, y_opt, scratch, sb, 0, units));
+      } else {
+        /* random pieces, last first: no state may carry from one call to the next */
+        size_t end = units;
+        while (end > 0) {
+          const size_t begin = rnd() % 2 ? end - 1 : rnd() % end;
+          CHECK_OK(etpu_opt_conv_run_range(&d, &q, x, packed, bias, y_opt, scratch, sb, begin, end));
+          end = begin;
+        }
+      }
+      compare_case(index, &d, &q, y_ref, y_opt, ny, cfg ? cfg->name : "ranges");
+    }
+    CHECK(etpu_opt_conv_run_range(&d, &q, x, packed, bias, y_opt, scratch, sb, 0, units + 1) ==
+          ETPU_INVALID_ARGUMENT);
     CHECK_OK(etpu_opt_conv_run(&d, &q, x, packed, bias, y_opt, scratch, sb));
-    size_t first = ny;
-    for (size_t i = 0; i < ny && first == ny; i++)
-      if (y_ref[i] != y_opt[i]) first = i;
-    CHECK_MSG(first == ny,
-              "case %d: %s %s %s, %s: in [%d,%d,%d,%d] filter [%d,%d,%d,%d] out [%d,%d,%d,%d] stride %d,%d "
-              "dil %d,%d pad %d,%d mult %d offsets in %d w %d out %d clamp [%d,%d]: index %zu want %d got %d",
-              index, kind_text(d.kind), d.is_u8 ? "u8" : "s8", etpu_requant_mode_name(mode),
-              nq == 1 ? "per tensor" : "per channel", d.in_d.n, d.in_d.h, d.in_d.w, d.in_d.c, d.f_d.n, d.f_d.h,
-              d.f_d.w, d.f_d.c, d.out_d.n, d.out_d.h, d.out_d.w, d.out_d.c, d.stride_h, d.stride_w, d.dilation_h,
-              d.dilation_w, d.pad_h, d.pad_w, d.depth_multiplier, d.input_offset, d.filter_offset, d.output_offset,
-              d.activation_min, d.activation_max, first, first < ny ? y_ref[first] : 0,
-              first < ny ? y_opt[first] : 0);
-    bool guard_ok = true;
-    for (size_t i = ny; i < ny + GUARD; i++) guard_ok &= y_opt[i] == 0x5a;
-    CHECK_MSG(guard_ok, "case %d: the optimized kernel wrote past its output", index);
+    compare_case(index, &d, &q, y_ref, y_opt, ny, "run");
     /* A scratch one byte short is refused, nothing written. */
     memset(y_opt, 0x5a, ny);
     CHECK(etpu_opt_conv_run(&d, &q, x, packed, bias, y_opt, scratch, sb - 1) == ETPU_INVALID_ARGUMENT);
@@ -288,6 +327,31 @@ static void random_case(int index, int *run, int *refused) {
     free(scratch);
   }
   free(rq), free(x), free(w), free(y_ref), free(y_opt), free(bias);
+}
+
+/* y_opt equals y_ref over ny bytes and the guard after it is intact. */
+static void compare_case(int index, const etpu_opt_conv_desc *dp, const etpu_requant_params *q, const uint8_t *y_ref,
+                         const uint8_t *y_opt, size_t ny, const char *how) {
+  const etpu_opt_conv_desc d = *dp;
+  const etpu_requant_mode mode = q->mode;
+  const int32_t nq = q->count;
+  {
+    size_t first = ny;
+    for (size_t i = 0; i < ny && first == ny; i++)
+      if (y_ref[i] != y_opt[i]) first = i;
+    CHECK_MSG(first == ny,
+              "case %d (%s): %s %s %s, %s: in [%d,%d,%d,%d] filter [%d,%d,%d,%d] out [%d,%d,%d,%d] stride %d,%d "
+              "dil %d,%d pad %d,%d mult %d offsets in %d w %d out %d clamp [%d,%d]: index %zu want %d got %d",
+              index, how, kind_text(d.kind), d.is_u8 ? "u8" : "s8", etpu_requant_mode_name(mode),
+              nq == 1 ? "per tensor" : "per channel", d.in_d.n, d.in_d.h, d.in_d.w, d.in_d.c, d.f_d.n, d.f_d.h,
+              d.f_d.w, d.f_d.c, d.out_d.n, d.out_d.h, d.out_d.w, d.out_d.c, d.stride_h, d.stride_w, d.dilation_h,
+              d.dilation_w, d.pad_h, d.pad_w, d.depth_multiplier, d.input_offset, d.filter_offset, d.output_offset,
+              d.activation_min, d.activation_max, first, first < ny ? y_ref[first] : 0,
+              first < ny ? y_opt[first] : 0);
+    bool guard_ok = true;
+    for (size_t i = ny; i < ny + GUARD; i++) guard_ok &= y_opt[i] == 0x5a;
+    CHECK_MSG(guard_ok, "case %d (%s): the optimized kernel wrote past its output", index, how);
+  }
 }
 
 /* ---- part 3: the overflow guard --------------------------------------- */
@@ -308,6 +372,13 @@ int main(void) {
   if (env) seed = strtoull(env, NULL, 10);
   printf("test_kernels_opt: seed %" PRIu64 " (ETPU_TEST_SEED overrides)\n", seed);
   rng_state = seed;
+  printf("micro-kernels: chosen %s;", etpu_isa_name());
+  for (int isa = 0; isa < ETPU_ISA_COUNT; isa++) {
+    const etpu_ukernel_config *cfg = etpu_ukernel_config_for((etpu_isa)isa);
+    static const char *const names[] = {"scalar", "sse41", "avx2", "avx512", "avx512vnni"};
+    printf(" %s %s", names[isa], cfg ? "tested" : "SKIPPED (not supported here)");
+  }
+  printf("\n");
   test_requant();
   int run = 0, refused = 0;
   for (int i = 0; i < CASES; i++) random_case(i, &run, &refused);

@@ -101,6 +101,14 @@ typedef enum etpu_escape_kind {
  * 0, cut at a character boundary when it does not fit); returns the size
  * the whole result needs, NUL included, or 0 when out of memory. */
 size_t etpu_escape(int kind, const char *s, char *buf, size_t cap);
+/* The instruction set whose integer kernels this process uses for CONV_2D,
+ * DEPTHWISE_CONV_2D and FULLY_CONNECTED: "scalar", "sse41", "avx2",
+ * "avx512" or "avx512vnni". The best the CPU and OS support, chosen on the
+ * first call; the environment variable ETPU_ISA forces a lower level (for
+ * tests and benchmarks). An unknown or unsupported ETPU_ISA is reported once
+ * on stderr and the best level is used. Every level gives the same bytes.
+ * Never NULL. */
+const char *etpu_isa_name(void);
 
 /* ---------------------------------------------------------------------------
  * Memory. One allocator hook for the whole library (set it before any other
@@ -610,10 +618,6 @@ ETPU_WUR etpu_status etpu_interp_plan(etpu_interp *interp, size_t *arena_bytes_o
 /* Sum of the bytes of every non-constant tensor (what a planner-less runtime
  * would allocate), for comparison with the arena. */
 size_t etpu_interp_tensor_bytes(const etpu_interp *interp);
-
-/* The instruction set the optimized kernels use in this process, chosen
- * once from the CPU (e.g. "scalar", "avx2", "avx512vnni"); never NULL. */
-const char *etpu_isa_name(void);
 
 /* The threads an interpreter runs on when its options say 0: the
  * environment's ETPU_NUM_THREADS when it holds a count 1..256, else the cores

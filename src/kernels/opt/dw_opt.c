@@ -24,8 +24,14 @@
  * A whole output row is summed, then requantized at once (a flat loop that
  * vectorizes even for few channels), exactly as the reference.
  *
+ * The tap loops and the requantization of a row are the micro-kernels of
+ * the chosen ISA (ukernel.h: dw_taps3/dw_taps1, requant_fp32, requant_q31).
+ * Units of work (etpu_opt_conv_run_range) are output rows; the row slots
+ * start empty at each call, so any split of the rows gives the same bytes.
+ *
  * Scratch, 32-bit words first: acc[out_w·C_out], bias[L·C_out], tag[KH],
- * used[KH], slot_of[KH], float scale[out_w·C_out], then KH int16 rows of
+ * used[KH], slot_of[KH], float scale[out_w·C_out], int32 multipliers and
+ * shifts [out_w·C_out] (the integer modes), then KH int16 rows of
  * stride_w·P·C_out.
  */
 #include <string.h>
@@ -49,7 +55,7 @@ static int32_t seg_pixels(const etpu_opt_conv_desc *d) {
 }
 
 static size_t int32_words(const etpu_opt_conv_desc *d) {
-  return (2 * (size_t)d->out_d.w + (size_t)seg_pixels(d)) * (size_t)d->out_d.c + 3 * (size_t)d->f_d.h;
+  return (4 * (size_t)d->out_d.w + (size_t)seg_pixels(d)) * (size_t)d->out_d.c + 3 * (size_t)d->f_d.h;
 }
 
 size_t etpu_opt_dw_buffer_size(const etpu_opt_conv_desc *d) {
@@ -109,37 +115,9 @@ static void widen_row(const etpu_opt_conv_desc *d, const void *input, int32_t b,
   }
 }
 
-/* acc[c] += x0[c]·w0[c] + x1[c]·w1[c] + x2[c]·w2[c]: one window row of 3. */
-static void taps3(int32_t *restrict acc, const int16_t *restrict x0, const int16_t *restrict x1,
-                  const int16_t *restrict x2, const int16_t *restrict w0, const int16_t *restrict w1,
-                  const int16_t *restrict w2, int32_t n) {
-  for (int32_t c = 0; c < n; c++) acc[c] += x0[c] * w0[c] + x1[c] * w1[c] + x2[c] * w2[c];
-}
-
-/* acc[c] += x[c]·w[c]. */
-static void taps1(int32_t *restrict acc, const int16_t *restrict x, const int16_t *restrict w, int32_t n) {
-  for (int32_t c = 0; c < n; c++) acc[c] += x[c] * w[c];
-}
-
-/* A unit is a block of output rows: few enough that each unit's first rows,
- * widened again, cost little; enough for a few threads to share. */
-enum { DW_UNITS = 8 };
-
-static int64_t dw_rows(const etpu_opt_conv_desc *d) { return (int64_t)d->out_d.n * d->out_d.h; }
-
-static int64_t dw_rows_per_unit(const etpu_opt_conv_desc *d) {
-  const int64_t rows = dw_rows(d);
-  return (rows + DW_UNITS - 1) / DW_UNITS;
-}
-
-size_t etpu_opt_dw_range_count(const etpu_opt_conv_desc *d) {
-  const int64_t per = dw_rows_per_unit(d);
-  return (size_t)((dw_rows(d) + per - 1) / per);
-}
-
-void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, const void *input,
-                     const int16_t *packed, const int32_t *bias, void *output, void *scratch, size_t begin,
-                     size_t end) {
+void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d, const etpu_requant_params *q,
+                     const void *input, const int16_t *packed, const int32_t *bias, void *output, void *scratch,
+                     size_t begin, size_t end) {
   const int32_t out_c = d->out_d.c, k_h = d->f_d.h, k_w = d->f_d.w, out_w = d->out_d.w;
   const int32_t seg = seg_pixels(d), plen = phase_len(d), sw = d->stride_w;
   const size_t row_vals = (size_t)sw * (size_t)plen * (size_t)out_c;
@@ -149,18 +127,25 @@ void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
   int32_t *bias_seg = acc_row + row_n;
   int32_t *tag = bias_seg + tap_vals, *used = tag + k_h, *slot_of = used + k_h;
   float *scale = (float *)(slot_of + k_h);
+  int32_t *mult = (int32_t *)(scale + (size_t)out_w * (size_t)out_c), *shift = mult + (size_t)out_w * (size_t)out_c;
   etpu_opt_requant_scales(q, out_c, out_w, scale);
+  const bool fp32_kernel = q->mode == ETPU_REQUANT_FP32 && cfg->requant_fp32;
+  if (fp32_kernel && q->count == 1) /* the kernel reads one scale per value */
+    for (size_t i = 0; i < (size_t)out_w * (size_t)out_c; i++) scale[i] = q->channels[0].scale;
+  if (q->mode != ETPU_REQUANT_FP32)
+    for (size_t i = 0; i < (size_t)out_w * (size_t)out_c; i++) {
+      const etpu_requant *rq = &q->channels[q->count == 1 ? 0 : i % (size_t)out_c];
+      mult[i] = rq->multiplier, shift[i] = rq->shift;
+    }
   const bool nearest = etpu_opt_round_to_nearest();
   int16_t *rows = (int16_t *)(acc_row + int32_words(d));
   for (int32_t s = 0; s < k_h; s++) tag[s] = -1;
   for (int32_t p = 0; p < seg; p++)
     for (int32_t c = 0; c < out_c; c++) bias_seg[(size_t)p * (size_t)out_c + (size_t)c] = bias ? bias[c] : 0;
   const int32_t zp = d->output_offset, amin = d->activation_min, amax = d->activation_max;
-  const int64_t per = dw_rows_per_unit(d);
-  const int64_t r0 = (int64_t)begin * per, r1 = (int64_t)end * per < dw_rows(d) ? (int64_t)end * per : dw_rows(d);
-  uint8_t *out = (uint8_t *)output + (size_t)r0 * (size_t)row_n;
-  for (int64_t r = r0; r < r1; r++) {
-    const int32_t b = (int32_t)(r / d->out_d.h), oy = (int32_t)(r % d->out_d.h);
+  for (size_t unit = begin; unit < end; unit++) {
+    const int32_t b = (int32_t)(unit / (size_t)d->out_d.h), oy = (int32_t)(unit % (size_t)d->out_d.h);
+    uint8_t *out = (uint8_t *)output + unit * (size_t)row_n;
     {
       /* Find or widen the KH input rows of this output row. */
       const int32_t y0 = oy * d->stride_h - d->pad_h;
@@ -198,14 +183,18 @@ void etpu_opt_dw_run(const etpu_opt_conv_desc *d, const etpu_requant_params *q, 
             const int32_t at = kx * d->dilation_w;
             x[kx % 3] = xr + ((size_t)(at % sw) * (size_t)plen + (size_t)(ox0 + at / sw)) * (size_t)out_c;
             if (kx % 3 == 2)
-              taps3(acc, x[0], x[1], x[2], w + (size_t)(kx - 2) * tap_vals, w + (size_t)(kx - 1) * tap_vals,
+              cfg->dw_taps3(acc, x[0], x[1], x[2], w + (size_t)(kx - 2) * tap_vals, w + (size_t)(kx - 1) * tap_vals,
                     w + (size_t)kx * tap_vals, n);
           }
-          for (int32_t t = k_w - k_w % 3; t < k_w; t++) taps1(acc, x[t % 3], w + (size_t)t * tap_vals, n);
+          for (int32_t t = k_w - k_w % 3; t < k_w; t++) cfg->dw_taps1(acc, x[t % 3], w + (size_t)t * tap_vals, n);
         }
       }
-      etpu_opt_requant_row(acc_row, q, scale, nearest, row_n, out_c, zp, amin, amax, out);
-      out += row_n;
+      if (fp32_kernel)
+        cfg->requant_fp32(acc_row, (size_t)row_n, scale, (float)(amin - zp), (float)(amax - zp), zp, out);
+      else if (q->mode == ETPU_REQUANT_FP32)
+        etpu_opt_requant_row(acc_row, q, scale, nearest, row_n, out_c, zp, amin, amax, out);
+      else
+        cfg->requant_q31(acc_row, (size_t)row_n, mult, shift, (int)q->mode, zp, amin, amax, out);
     }
   }
 }

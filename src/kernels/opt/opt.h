@@ -3,32 +3,30 @@
  * DEPTHWISE_CONV_2D and FULLY_CONNECTED, int8 and uint8, bit-exact with the
  * reference kernels of src/kernels/ref/ in every requantization mode.
  *
- * One kernel serves both 8-bit types: at prepare time the weights are packed
- * once as int16 values w + filter_offset (CONV_2D and FULLY_CONNECTED in the
- * filter's own layout, [C_out][KH][KW][C_f] and [units][depth];
- * DEPTHWISE_CONV_2D as [KH][KW][L][C_out], each tap's C_out weights repeated
- * for a segment of L output pixels, see dw_opt.c), and at run time the input
- * is widened to int16 x + input_offset. Every product then fits int16 × int16
- * → int32 and compilers vectorize the sums (pmaddwd on x86, vmlal on Arm)
- * without any ISA-specific code. CONV_2D and FULLY_CONNECTED are a GEMM over
- * a tile of im2col rows (1×1 convolutions included); DEPTHWISE_CONV_2D runs
- * along output rows (pixels × channels, NHWC) on int16 copies of the input
- * rows, padded with zeros.
+ * CONV_2D and FULLY_CONNECTED are a GEMM of uint8 im2col rows with int8
+ * weights packed once in the micro-kernels' blocks (conv_opt.c, ukernel.h),
+ * K bytes per output channel; DEPTHWISE_CONV_2D packs int16 weights
+ * w + filter_offset as [KH][KW][L][C_out] (dw_opt.c) and runs along output
+ * rows on int16 copies of the input rows. The innermost loops are the
+ * micro-kernels of src/kernels/ukernel/, one per ISA, chosen once
+ * (etpu_isa_name(), config.c); every ISA gives the same bytes.
  *
  * Exactness: the reference sums in int64 and wraps to int32 at the end. The
- * optimized kernels sum in int32, which gives the same value whenever no
- * partial sum can leave the int32 range; etpu_opt_conv_supported() admits
- * only layers where |bias| + K·255·255 <= INT32_MAX (K = products per output),
- * so there is no overflow at all. Each accumulator is requantized exactly as
- * etpu_requant_output() does (requant.h). Summation order differs from the
- * reference, which integer arithmetic makes irrelevant.
+ * optimized kernels sum in wrapping int32, which gives the same value
+ * whenever the true sum fits int32; etpu_opt_conv_supported() admits only
+ * layers where |bias| + K·255·255 <= INT32_MAX (K = products per output).
+ * Each sum is requantized exactly as etpu_requant_output() does (requant.h).
+ * Summation order differs from the reference, which integer arithmetic makes
+ * irrelevant.
  *
  * Lifecycle (XNNPACK-style, chosen once by the caller at prepare time):
  *   etpu_opt_conv_supported(desc, bias)        → may this layer run here?
- *   etpu_opt_conv_packed_count(desc)           → int16 weights to allocate
+ *   etpu_opt_conv_packed_bytes(desc)           → packed weight bytes to allocate
  *   etpu_opt_conv_pack(desc, filter, packed)   → fill them, once
- *   etpu_opt_conv_get_buffer_size(desc)        → scratch bytes
+ *   etpu_opt_conv_get_buffer_size(desc)        → scratch bytes (per concurrent caller)
  *   etpu_opt_conv_run(desc, ..., scratch)      → every invoke; never allocates
+ *   or, split over threads, etpu_opt_conv_range_count(desc) units given to
+ *   etpu_opt_conv_run_range(desc, ..., begin, end) on disjoint ranges.
  */
 #ifndef ETPU_KERNELS_OPT_OPT_H
 #define ETPU_KERNELS_OPT_OPT_H
@@ -73,40 +71,44 @@ typedef struct etpu_opt_conv_desc {
  * False means: call the reference kernel. Never fails. */
 bool etpu_opt_conv_supported(const etpu_opt_conv_desc *desc, const int32_t *bias);
 
-/* Number of int16 values etpu_opt_conv_pack() writes (the filter's count). */
-size_t etpu_opt_conv_packed_count(const etpu_opt_conv_desc *desc);
+/* Bytes etpu_opt_conv_pack() writes for a supported descriptor. */
+size_t etpu_opt_conv_packed_bytes(const etpu_opt_conv_desc *desc);
 
-/* packed = filter + filter_offset in the layout above, filter int8 or uint8
- * as desc says.
- * packed must hold etpu_opt_conv_packed_count(desc) values.
- * ETPU_INVALID_ARGUMENT on a NULL pointer or a descriptor not supported. */
-ETPU_WUR etpu_status etpu_opt_conv_pack(const etpu_opt_conv_desc *desc, const void *filter, int16_t *packed);
+/* Pack the weights (filter int8 or uint8 as desc says, in the reference's
+ * layout) in the kernels' layout above. packed must be int32-aligned and hold
+ * etpu_opt_conv_packed_bytes(desc) bytes; it is the same for every ISA.
+ * ETPU_INVALID_ARGUMENT on a NULL or misaligned pointer or a descriptor not
+ * supported. */
+ETPU_WUR etpu_status etpu_opt_conv_pack(const etpu_opt_conv_desc *desc, const void *filter, void *packed);
 
-/* Scratch bytes etpu_opt_conv_run() needs for this layer (> 0). */
+/* Scratch bytes etpu_opt_conv_run() or one caller of
+ * etpu_opt_conv_run_range() needs for this layer (> 0). */
 size_t etpu_opt_conv_get_buffer_size(const etpu_opt_conv_desc *desc);
+
+/* Units of work of a layer (GEMM: pixel tiles × groups × column chunks;
+ * depthwise: output rows): any split of [0, count) over calls of
+ * etpu_opt_conv_run_range gives the bytes of one etpu_opt_conv_run. 0 for a
+ * descriptor etpu_opt_conv_supported refuses. */
+size_t etpu_opt_conv_range_count(const etpu_opt_conv_desc *desc);
 
 /* Run the layer: input and output are int8 or uint8 NHWC as desc says,
  * packed from etpu_opt_conv_pack(), bias C_out int32 or NULL (the one given
- * to etpu_opt_conv_supported), quant as the reference kernel's. scratch must
- * be int32-aligned and hold etpu_opt_conv_get_buffer_size(desc) bytes.
+ * to etpu_opt_conv_supported), quant as the reference kernel's. packed and
+ * scratch must be int32-aligned, scratch hold etpu_opt_conv_get_buffer_size(desc) bytes.
  * ETPU_INVALID_ARGUMENT (nothing written) on a NULL pointer, a scratch too
  * small or a bad quant table. */
 ETPU_WUR etpu_status etpu_opt_conv_run(const etpu_opt_conv_desc *desc, const etpu_requant_params *quant,
-                                       const void *input, const int16_t *packed, const int32_t *bias, void *output,
+                                       const void *input, const void *packed, const int32_t *bias, void *output,
                                        void *scratch, size_t scratch_bytes);
 
-/* Units of work of a layer (GEMM: pixel tiles; DW: blocks of output rows):
- * any split of [0, count) over calls of etpu_opt_conv_run_range gives the
- * bytes of one etpu_opt_conv_run. */
-size_t etpu_opt_conv_range_count(const etpu_opt_conv_desc *desc);
-
-/* etpu_opt_conv_run for units [begin, end) only. scratch is this caller's
- * own (etpu_opt_conv_get_buffer_size bytes per concurrent caller); input,
- * packed and bias are only read, and calls on disjoint ranges write
- * disjoint outputs, so they may run concurrently. ETPU_INVALID_ARGUMENT as
- * etpu_opt_conv_run, or for a range outside [0, count]. */
+/* Like etpu_opt_conv_run, for units [begin, end) of
+ * etpu_opt_conv_range_count(desc) only: writes exactly those units' output
+ * bytes. scratch is this caller's own (etpu_opt_conv_get_buffer_size bytes);
+ * packed, bias and input are only read, so callers on disjoint ranges may run
+ * concurrently. ETPU_INVALID_ARGUMENT (nothing written) as etpu_opt_conv_run,
+ * or when begin > end or end > the count. */
 ETPU_WUR etpu_status etpu_opt_conv_run_range(const etpu_opt_conv_desc *desc, const etpu_requant_params *quant,
-                                             const void *input, const int16_t *packed, const int32_t *bias,
+                                             const void *input, const void *packed, const int32_t *bias,
                                              void *output, void *scratch, size_t scratch_bytes, size_t begin,
                                              size_t end);
 

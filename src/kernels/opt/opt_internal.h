@@ -15,6 +15,7 @@
 #define ETPU_KERNELS_OPT_OPT_INTERNAL_H
 
 #include "kernels/opt/opt.h"
+#include "kernels/ukernel/ukernel.h"
 
 /* Round half to even of |x| < 2^23, whatever the FPU rounding mode:
  * t = trunc(x) exactly, frac = x − t exactly, then step away from zero on
@@ -107,11 +108,17 @@ void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n_ch, int32_t
 size_t etpu_opt_dw_packed_count(const etpu_opt_conv_desc *desc);
 void etpu_opt_dw_pack(const etpu_opt_conv_desc *desc, const void *filter, int16_t *packed);
 size_t etpu_opt_dw_buffer_size(const etpu_opt_conv_desc *desc);
-/* Units of work: blocks of output rows. */
-size_t etpu_opt_dw_range_count(const etpu_opt_conv_desc *desc);
-/* Units [begin, end), within etpu_opt_dw_range_count(desc). */
-void etpu_opt_dw_run(const etpu_opt_conv_desc *desc, const etpu_requant_params *quant, const void *input,
-                     const int16_t *packed, const int32_t *bias, void *output, void *scratch, size_t begin,
-                     size_t end);
+/* Output rows [begin, end) of the layer (units of etpu_opt_conv_range_count). */
+void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *desc,
+                     const etpu_requant_params *quant, const void *input, const int16_t *packed, const int32_t *bias,
+                     void *output, void *scratch, size_t begin, size_t end);
+
+/* etpu_opt_conv_run_range with the micro-kernels of cfg (any ISA this CPU
+ * runs, etpu_ukernel_config_for) instead of the chosen ones: for the kernel
+ * tester and benchmarks. */
+ETPU_WUR etpu_status etpu_opt_conv_run_range_isa(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *desc,
+                                                 const etpu_requant_params *quant, const void *input,
+                                                 const void *packed, const int32_t *bias, void *output,
+                                                 void *scratch, size_t scratch_bytes, size_t begin, size_t end);
 
 #endif /* ETPU_KERNELS_OPT_OPT_INTERNAL_H */

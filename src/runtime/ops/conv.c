@@ -90,7 +90,7 @@ typedef struct conv_op {
   bool hybrid;                   /* float32 activations with constant int8 weights (dequantized in prepare) */
   bool opt;                      /* integer CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED: optimized kernel */
   etpu_opt_conv_desc opt_desc;   /* its layer */
-  int16_t *opt_packed;           /* its packed weights */
+  void *opt_packed;              /* its packed weights */
   void *opt_scratch;             /* its scratch: opt_threads blocks of opt_scratch_stride bytes */
   size_t opt_scratch_bytes;      /* one thread's scratch */
   size_t opt_scratch_stride;     /* opt_scratch_bytes rounded up to 64 (no false sharing) */
@@ -504,8 +504,8 @@ static etpu_status prepare_opt(etpu_interp *ip, const etpu_rop *op, conv_op *c) 
       return ETPU_OK;
   }
   if (!etpu_opt_conv_supported(&d, c->bias)) return ETPU_OK;
-  const size_t count = etpu_opt_conv_packed_count(&d);
-  c->opt_packed = etpu_op_alloc(ip, count * sizeof *c->opt_packed);
+  const size_t count = etpu_opt_conv_packed_bytes(&d);
+  c->opt_packed = etpu_op_alloc(ip, count);
   c->opt_scratch_bytes = etpu_opt_conv_get_buffer_size(&d);
   c->opt_scratch_stride = (c->opt_scratch_bytes + 63) & ~(size_t)63;
   /* A thread beyond the layer's units of work would never get one. */
@@ -517,8 +517,8 @@ static etpu_status prepare_opt(etpu_interp *ip, const etpu_rop *op, conv_op *c) 
     return etpu_op_fail(ip, op, ETPU_OUT_OF_MEMORY, "per-thread scratch of %zu bytes overflows", c->opt_scratch_stride);
   c->opt_scratch = etpu_op_alloc(ip, scratch_total);
   if (!c->opt_packed || !c->opt_scratch)
-    return etpu_op_fail(ip, op, ETPU_OUT_OF_MEMORY, "out of memory for %zu packed weights and a %zu-byte scratch",
-                        count, scratch_total);
+    return etpu_op_fail(ip, op, ETPU_OUT_OF_MEMORY,
+                        "out of memory for %zu bytes of packed weights and a %zu-byte scratch", count, scratch_total);
   etpu_status st = etpu_opt_conv_pack(&d, c->weights, c->opt_packed);
   if (st != ETPU_OK) return etpu_op_fail(ip, op, st, "%s", etpu_errmsg());
   c->opt_desc = d;
@@ -526,27 +526,34 @@ static etpu_status prepare_opt(etpu_interp *ip, const etpu_rop *op, conv_op *c) 
   return ETPU_OK;
 }
 
-/* One optimized layer's run, split into the kernel's units of work over the
- * interpreter's threads; worker w uses scratch block w. */
+/* One optimized layer's run, split over the interpreter's threads: the
+ * kernel's units of work [0, count) in `chunks` contiguous ranges (a few per
+ * thread, so a late thread costs little; each call fills per-call tables, so
+ * ranges beat single units); worker w uses scratch block w. Any split gives
+ * the same bytes (etpu_opt_conv_run_range's contract). */
 typedef struct opt_job {
   const conv_op *c;
   const void *x, *b;
   void *y;
+  size_t count, chunks;
 } opt_job;
 
-static etpu_status opt_unit(void *ctx, uint32_t worker, size_t unit) {
+static etpu_status opt_chunk(void *ctx, uint32_t worker, size_t chunk) {
   const opt_job *j = ctx;
   const conv_op *c = j->c;
+  const size_t begin = chunk * j->count / j->chunks, end = (chunk + 1) * j->count / j->chunks;
   return etpu_opt_conv_run_range(&c->opt_desc, &c->quant, j->x, c->opt_packed, j->b, j->y,
                                  (char *)c->opt_scratch + (size_t)worker * c->opt_scratch_stride,
-                                 c->opt_scratch_bytes, unit, unit + 1);
+                                 c->opt_scratch_bytes, begin, end);
 }
 
 static etpu_status opt_eval(etpu_interp *ip, const conv_op *c, const void *x, const void *b, void *y) {
   if (c->opt_threads <= 1)
     return etpu_opt_conv_run(&c->opt_desc, &c->quant, x, c->opt_packed, b, y, c->opt_scratch, c->opt_scratch_bytes);
-  opt_job j = {c, x, b, y};
-  return etpu_interp_parallel(ip, etpu_opt_conv_range_count(&c->opt_desc), opt_unit, &j);
+  opt_job j = {c, x, b, y, etpu_opt_conv_range_count(&c->opt_desc), 0};
+  j.chunks = (size_t)c->opt_threads * 4;
+  if (j.chunks > j.count) j.chunks = j.count;
+  return etpu_interp_parallel(ip, j.chunks, opt_chunk, &j);
 }
 
 /* ---- CONV_2D and DEPTHWISE_CONV_2D -------------------------------------- */

@@ -1,0 +1,98 @@
+/*
+ * config.c — chooses the micro-kernels of src/kernels/ukernel/ once per
+ * process: detects the CPU's instruction sets with cpuid and the OS's
+ * support of the ymm/zmm register state with xgetbv, applies the ETPU_ISA
+ * override (a lower level only: scalar, sse41, avx2, avx512, avx512vnni) and
+ * keeps the chosen table. An unknown or unsupported ETPU_ISA is reported once
+ * on stderr and the best level is used: the override exists for tests and
+ * benchmarks, and every level computes the same bytes, so running on is
+ * never a wrong result. On a non-x86 target only the scalar level exists.
+ */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "etpu/etpu.h"
+#include "kernels/ukernel/ukernel.h"
+
+#ifdef ETPU_UKERNEL_X86
+#include <cpuid.h>
+#endif
+
+static const etpu_ukernel_config k_configs[ETPU_ISA_COUNT] = {
+    {ETPU_ISA_SCALAR, "scalar", etpu_gemm_u8s8_4x16c4_scalar, 4, 16, etpu_dw_taps_scalar3, etpu_dw_taps_scalar1,
+     etpu_requant_q31_scalar, NULL},
+#ifdef ETPU_UKERNEL_X86
+    {ETPU_ISA_SSE41, "sse41", etpu_gemm_u8s8_4x16c4_sse41, 4, 16, etpu_dw_taps_sse413, etpu_dw_taps_sse411,
+     etpu_requant_q31_scalar, NULL},
+    {ETPU_ISA_AVX2, "avx2", etpu_gemm_u8s8_2x16c4_avx2, 2, 16, etpu_dw_taps_avx23, etpu_dw_taps_avx21,
+     etpu_requant_q31_scalar, NULL},
+    {ETPU_ISA_AVX512, "avx512", etpu_gemm_u8s8_2x16c4_avx2, 2, 16, etpu_dw_taps_avx5123, etpu_dw_taps_avx5121,
+     etpu_requant_q31_x16_avx512, etpu_requant_fp32_x16_avx512},
+    {ETPU_ISA_AVX512VNNI, "avx512vnni", etpu_gemm_u8s8_8x32c4_avx512vnni, 8, 32, etpu_dw_taps_avx5123,
+     etpu_dw_taps_avx5121, etpu_requant_q31_x16_avx512, etpu_requant_fp32_x16_avx512},
+#endif
+};
+
+static const char *const k_names[ETPU_ISA_COUNT] = {"scalar", "sse41", "avx2", "avx512", "avx512vnni"};
+
+etpu_isa etpu_isa_detect(void) {
+#ifdef ETPU_UKERNEL_X86
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return ETPU_ISA_SCALAR;
+  if (!(c & (1u << 19))) return ETPU_ISA_SCALAR; /* SSE4.1 */
+  const bool osxsave = (c & (1u << 27)) != 0, avx = (c & (1u << 28)) != 0;
+  if (!osxsave || !avx) return ETPU_ISA_SSE41;
+  unsigned xlo, xhi;
+  __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+  (void)xhi;
+  if ((xlo & 0x6) != 0x6) return ETPU_ISA_SSE41; /* the OS saves xmm and ymm state */
+  if (__get_cpuid_max(0, NULL) < 7) return ETPU_ISA_SSE41;
+  __cpuid_count(7, 0, a, b, c, d);
+  if (!(b & (1u << 5))) return ETPU_ISA_SSE41; /* AVX2 */
+  const unsigned avx512 = (1u << 16) | (1u << 30) | (1u << 31); /* F, BW, VL */
+  if ((b & avx512) != avx512 || (xlo & 0xe0) != 0xe0) return ETPU_ISA_AVX2; /* and opmask/zmm state */
+  if (!(c & (1u << 11))) return ETPU_ISA_AVX512; /* VNNI */
+  return ETPU_ISA_AVX512VNNI;
+#else
+  return ETPU_ISA_SCALAR;
+#endif
+}
+
+const etpu_ukernel_config *etpu_ukernel_config_for(etpu_isa isa) {
+  if ((int)isa < 0 || isa >= ETPU_ISA_COUNT || isa > etpu_isa_detect()) return NULL;
+  return &k_configs[isa];
+}
+
+static atomic_int g_chosen = -1;
+
+const etpu_ukernel_config *etpu_ukernel_config_get(void) {
+  int level = atomic_load_explicit(&g_chosen, memory_order_acquire);
+  if (level >= 0) return &k_configs[level];
+  const etpu_isa best = etpu_isa_detect();
+  etpu_isa pick = best;
+  const char *env = getenv("ETPU_ISA");
+  const char *problem = NULL;
+  if (env && *env) {
+    int want = -1;
+    for (int i = 0; i < ETPU_ISA_COUNT; i++)
+      if (strcmp(env, k_names[i]) == 0) want = i;
+    if (want < 0)
+      problem = "is not one of scalar, sse41, avx2, avx512, avx512vnni";
+    else if (want > (int)best)
+      problem = "is not supported by this CPU or OS";
+    else
+      pick = (etpu_isa)want;
+  }
+  int expected = -1;
+  if (atomic_compare_exchange_strong_explicit(&g_chosen, &expected, (int)pick, memory_order_acq_rel,
+                                              memory_order_acquire)) {
+    if (problem)
+      fprintf(stderr, "etpu: ETPU_ISA=%s %s; using %s\n", env, problem, k_names[best]);
+    return &k_configs[pick];
+  }
+  return &k_configs[expected];
+}
+
+const char *etpu_isa_name(void) { return etpu_ukernel_config_get()->name; }
