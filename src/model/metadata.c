@@ -359,7 +359,7 @@ static size_t w_offsets(mwriter *w, uint32_t n) {
 etpu_status etpu_meta_build_normalization(uint32_t ninputs, const uint32_t *count, const float *const *mean,
                                           const float *const *std, uint8_t **data_out, size_t *size_out) {
   mwriter w = {0};
-  size_t root = w_alloc(&w, 8, 4), pos[3];
+  size_t root = w_alloc(&w, 8, 4), pos[3] = {0, 0, 0};
   if (!w.oom) memcpy(w.b + 4, "M001", 4);
   size_t mm = w_table(&w, (const unsigned[]){0, F_ModelMetadata_subgraph_metadata, 7}, 3, -1, 0, pos);
   w_patch(&w, root, mm);
