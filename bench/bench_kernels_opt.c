@@ -159,12 +159,17 @@ static void bench_layer(const layer *l, bool u8, etpu_requant_mode mode, int rep
   for (int isa = 0; isa < ETPU_ISA_COUNT; isa++) {
     const etpu_ukernel_config *cfg = etpu_ukernel_config_for((etpu_isa)isa);
     if (!cfg || (forced && strcmp(cfg->name, etpu_isa_name()) != 0)) continue;
-    const size_t units = etpu_opt_conv_range_count(&d);
-    for (int r = 0; r < reps; r++) {
+    /* Each level packs its own layout (int16 rows below avx2). */
+    const size_t units = etpu_opt_conv_range_count_isa(cfg, &d), sb_isa = etpu_opt_conv_get_buffer_size_isa(cfg, &d);
+    void *packed_isa = malloc(etpu_opt_conv_packed_bytes_isa(cfg, &d)), *scratch_isa = malloc(sb_isa);
+    etpu_status st = packed_isa && scratch_isa ? etpu_opt_conv_pack_isa(cfg, &d, w, packed_isa) : ETPU_OUT_OF_MEMORY;
+    for (int r = 0; r < reps && st == ETPU_OK; r++) {
       const double t0 = now_ms();
-      if (etpu_opt_conv_run_range_isa(cfg, &d, &q, x, packed, b, y1, scratch, sb, 0, units) != ETPU_OK) goto done;
+      st = etpu_opt_conv_run_range_isa(cfg, &d, &q, x, packed_isa, b, y1, scratch_isa, sb_isa, 0, units);
       t_opt[r] = now_ms() - t0;
     }
+    free(packed_isa), free(scratch_isa);
+    if (st != ETPU_OK) goto done;
     const double mo = median(t_opt, reps);
     printf("    %-11s opt %8.3f ms  opt/ref %.4f  %6.1f GMAC/s%s\n", cfg->name, mo, mo / mr, macs / mo * 1e-6,
            memcmp(y0, y1, ny) ? "  OUTPUTS DIFFER" : "");

@@ -17,8 +17,9 @@
  *     near the overflow bound; the output must equal the reference's byte for
  *     byte and the guard bytes after it must be intact;
  *     Every layer runs with the micro-kernels of every ISA this CPU supports
- *     (src/kernels/ukernel/; the others are printed as skipped), from the
- *     same packed weights, and once more split into random ranges of units
+ *     (src/kernels/ukernel/; the others are printed as skipped), from
+ *     weights packed for it (the int16 GEMM of the levels below avx2, the
+ *     uint8 × int8 blocks above), and once more split into random ranges of units
  *     (etpu_opt_conv_run_range), each equal to the reference's bytes;
  *  3. the guard of etpu_opt_conv_supported: a layer that could overflow int32
  *     is refused, and etpu_opt_conv_run refuses a scratch one byte short and
@@ -295,15 +296,22 @@ static void random_case(int index, int *run, int *refused) {
     void *scratch = malloc(sb);
     CHECK_OK(run_ref(&d, &q, x, w, bias, y_ref));
     CHECK_OK(etpu_opt_conv_pack(&d, w, packed));
-    /* Every ISA's kernels, then random ranges with one of them (the chosen
-     * table for the last: etpu_opt_conv_run_range as the runtime calls it). */
+    /* Every ISA's kernels, each on weights packed in its own layout (int16
+     * rows below avx2), then random ranges with the chosen table
+     * (etpu_opt_conv_run_range as the runtime calls it). */
     const size_t units = etpu_opt_conv_range_count(&d);
     for (int isa = 0; isa <= ETPU_ISA_COUNT; isa++) {
       const etpu_ukernel_config *cfg = isa < ETPU_ISA_COUNT ? etpu_ukernel_config_for((etpu_isa)isa) : NULL;
       if (isa < ETPU_ISA_COUNT && !cfg) continue;
       memset(y_opt, 0x5a, ny + GUARD);
       if (cfg) {
-        CHECK_OK(etpu_opt_conv_run_range_isa(cfg, &d, &q, x, packed, bias, y_opt, scratch, sb, 0, units));
+        void *packed_isa = malloc(etpu_opt_conv_packed_bytes_isa(cfg, &d));
+        const size_t sb_isa = etpu_opt_conv_get_buffer_size_isa(cfg, &d);
+        void *scratch_isa = malloc(sb_isa);
+        CHECK_OK(etpu_opt_conv_pack_isa(cfg, &d, w, packed_isa));
+        CHECK_OK(etpu_opt_conv_run_range_isa(cfg, &d, &q, x, packed_isa, bias, y_opt, scratch_isa, sb_isa, 0,
+                                             etpu_opt_conv_range_count_isa(cfg, &d)));
+        free(packed_isa), free(scratch_isa);
       } else {
         /* random pieces, last first: no state may carry from one call to the next */
         size_t end = units;

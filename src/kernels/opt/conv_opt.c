@@ -20,6 +20,11 @@
  * to any term. All sums wrap in int32 and are exact: the true result fits
  * (etpu_opt_conv_supported).
  *
+ * The ISA levels below AVX2 (a gemm_s16 kernel in the table) run the int16
+ * GEMM of conv_s16.c instead, with its own packed layout, scratch and units:
+ * the layout follows the table chosen once for the process (config.c), and
+ * the _isa entry points of opt_internal.h take another table explicitly.
+ *
  * Packed (bytes, int32-aligned): int32 col[groups·NB·16], then int8 blocks
  * [groups·NB][Kp/4][16][4] (ukernel.h), NB = ⌈C_out per group / 16⌉,
  * Kp = K rounded up to 4, zero-padded: K bytes per output channel, not the
@@ -136,20 +141,30 @@ static size_t gemm_col_bytes(const gemm_shape *s) {
   return (size_t)s->groups * (size_t)s->nb * ETPU_GEMM_BLOCK * sizeof(int32_t);
 }
 
-size_t etpu_opt_conv_packed_bytes(const etpu_opt_conv_desc *d) {
+size_t etpu_opt_conv_packed_bytes_isa(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d) {
   if (d->kind == ETPU_OPT_DW) return etpu_opt_dw_packed_count(d) * sizeof(int16_t);
+  if (cfg->gemm_s16) return etpu_opt_s16_packed_bytes(d);
   const gemm_shape s = gemm_shape_of(d);
   return gemm_col_bytes(&s) + (size_t)s.groups * (size_t)s.nb * ETPU_GEMM_BLOCK * (size_t)s.kp;
 }
 
-etpu_status etpu_opt_conv_pack(const etpu_opt_conv_desc *d, const void *filter, void *packed) {
-  if (!d || !filter || !packed) return etpu_fail(ETPU_INVALID_ARGUMENT, "opt conv pack: NULL descriptor or data");
+size_t etpu_opt_conv_packed_bytes(const etpu_opt_conv_desc *d) {
+  return etpu_opt_conv_packed_bytes_isa(etpu_ukernel_config_get(), d);
+}
+
+etpu_status etpu_opt_conv_pack_isa(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d, const void *filter,
+                                   void *packed) {
+  if (!cfg || !d || !filter || !packed) return etpu_fail(ETPU_INVALID_ARGUMENT, "opt conv pack: NULL descriptor or data");
   if (!etpu_opt_conv_supported(d, NULL))
     return etpu_fail(ETPU_INVALID_ARGUMENT, "opt conv pack: the layer is not one the optimized kernels take");
   if ((uintptr_t)packed % sizeof(int32_t) != 0)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "opt conv pack: the packed buffer is not int32-aligned");
   if (d->kind == ETPU_OPT_DW) {
     etpu_opt_dw_pack(d, filter, packed);
+    return ETPU_OK;
+  }
+  if (cfg->gemm_s16) {
+    etpu_opt_s16_pack(d, filter, packed);
     return ETPU_OK;
   }
   const gemm_shape s = gemm_shape_of(d);
@@ -189,17 +204,31 @@ static size_t gemm_buffer_size(const gemm_shape *s) {
          MR_MAX * NR_MAX * sizeof(int32_t) + (s->direct ? 0 : (size_t)s->tm * (size_t)s->kp);
 }
 
-size_t etpu_opt_conv_get_buffer_size(const etpu_opt_conv_desc *d) {
+etpu_status etpu_opt_conv_pack(const etpu_opt_conv_desc *d, const void *filter, void *packed) {
+  return etpu_opt_conv_pack_isa(etpu_ukernel_config_get(), d, filter, packed);
+}
+
+size_t etpu_opt_conv_get_buffer_size_isa(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d) {
   if (d->kind == ETPU_OPT_DW) return etpu_opt_dw_buffer_size(d);
+  if (cfg->gemm_s16) return etpu_opt_s16_buffer_size(d);
   const gemm_shape s = gemm_shape_of(d);
   return gemm_buffer_size(&s);
 }
 
-size_t etpu_opt_conv_range_count(const etpu_opt_conv_desc *d) {
-  if (!d || !etpu_opt_conv_supported(d, NULL)) return 0;
+size_t etpu_opt_conv_get_buffer_size(const etpu_opt_conv_desc *d) {
+  return etpu_opt_conv_get_buffer_size_isa(etpu_ukernel_config_get(), d);
+}
+
+size_t etpu_opt_conv_range_count_isa(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d) {
+  if (!cfg || !d || !etpu_opt_conv_supported(d, NULL)) return 0;
   if (d->kind == ETPU_OPT_DW) return (size_t)d->out_d.n * (size_t)d->out_d.h;
+  if (cfg->gemm_s16) return etpu_opt_s16_range_count(d);
   const gemm_shape s = gemm_shape_of(d);
   return (size_t)s.tiles * (size_t)s.groups * (size_t)s.chunks;
+}
+
+size_t etpu_opt_conv_range_count(const etpu_opt_conv_desc *d) {
+  return etpu_opt_conv_range_count_isa(etpu_ukernel_config_get(), d);
 }
 
 /* One im2col row in the kernel's domain: pixel (b, oy, ox), input channels
@@ -336,7 +365,7 @@ static void gemm_run_range(const etpu_ukernel_config *cfg, const etpu_opt_conv_d
 }
 
 /* The checks of etpu_opt_conv_run and _run_range. */
-static etpu_status check_run(const etpu_opt_conv_desc *d, const etpu_requant_params *quant, const void *input,
+static etpu_status check_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d, const etpu_requant_params *quant, const void *input,
                              const void *packed, const int32_t *bias, void *output, void *scratch,
                              size_t scratch_bytes, size_t begin, size_t end) {
   static const char kname[] = "opt conv";
@@ -346,13 +375,13 @@ static etpu_status check_run(const etpu_opt_conv_desc *d, const etpu_requant_par
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: the layer is not one the optimized kernels take", kname);
   etpu_status st = etpu_kcheck_quant(kname, quant, d->out_d.c);
   if (st != ETPU_OK) return st;
-  const size_t need = etpu_opt_conv_get_buffer_size(d);
+  const size_t need = etpu_opt_conv_get_buffer_size_isa(cfg, d);
   if (scratch_bytes < need)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: scratch of %zu bytes, the layer needs %zu", kname, scratch_bytes,
                      need);
   if ((uintptr_t)scratch % sizeof(int32_t) != 0 || (uintptr_t)packed % sizeof(int32_t) != 0)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: scratch or packed weights not int32-aligned", kname);
-  const size_t units = etpu_opt_conv_range_count(d);
+  const size_t units = etpu_opt_conv_range_count_isa(cfg, d);
   if (begin > end || end > units)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: range [%zu, %zu) outside the layer's %zu units", kname, begin, end,
                      units);
@@ -364,10 +393,12 @@ etpu_status etpu_opt_conv_run_range_isa(const etpu_ukernel_config *cfg, const et
                                         const int32_t *bias, void *output, void *scratch, size_t scratch_bytes,
                                         size_t begin, size_t end) {
   if (!cfg) return etpu_fail(ETPU_INVALID_ARGUMENT, "opt conv: no micro-kernel table");
-  etpu_status st = check_run(d, quant, input, packed, bias, output, scratch, scratch_bytes, begin, end);
+  etpu_status st = check_run(cfg, d, quant, input, packed, bias, output, scratch, scratch_bytes, begin, end);
   if (st != ETPU_OK) return st;
   if (d->kind == ETPU_OPT_DW)
     etpu_opt_dw_run(cfg, d, quant, input, packed, bias, output, scratch, begin, end);
+  else if (cfg->gemm_s16)
+    etpu_opt_s16_run(cfg, d, quant, input, packed, bias, output, scratch, begin, end);
   else
     gemm_run_range(cfg, d, quant, input, packed, bias, output, scratch, begin, end);
   return ETPU_OK;

@@ -5,7 +5,8 @@
  *
  * CONV_2D and FULLY_CONNECTED are a GEMM of uint8 im2col rows with int8
  * weights packed once in the micro-kernels' blocks (conv_opt.c, ukernel.h),
- * K bytes per output channel; DEPTHWISE_CONV_2D packs int16 weights
+ * K bytes per output channel (below the avx2 level, where that is slower:
+ * int16 rows x + input_offset and w + filter_offset, conv_s16.c); DEPTHWISE_CONV_2D packs int16 weights
  * w + filter_offset as [KH][KW][L][C_out] (dw_opt.c) and runs along output
  * rows on int16 copies of the input rows. The innermost loops are the
  * micro-kernels of src/kernels/ukernel/, one per ISA, chosen once
@@ -76,7 +77,9 @@ size_t etpu_opt_conv_packed_bytes(const etpu_opt_conv_desc *desc);
 
 /* Pack the weights (filter int8 or uint8 as desc says, in the reference's
  * layout) in the kernels' layout above. packed must be int32-aligned and hold
- * etpu_opt_conv_packed_bytes(desc) bytes; it is the same for every ISA.
+ * etpu_opt_conv_packed_bytes(desc) bytes. The layout (like the scratch
+ * size and unit count below) follows the micro-kernel level chosen once for
+ * the process (etpu_isa_name()), so pack and run in the same process.
  * ETPU_INVALID_ARGUMENT on a NULL or misaligned pointer or a descriptor not
  * supported. */
 ETPU_WUR etpu_status etpu_opt_conv_pack(const etpu_opt_conv_desc *desc, const void *filter, void *packed);

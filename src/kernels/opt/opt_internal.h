@@ -113,9 +113,31 @@ void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d
                      const etpu_requant_params *quant, const void *input, const int16_t *packed, const int32_t *bias,
                      void *output, void *scratch, size_t begin, size_t end);
 
+/* The int16 GEMM of the levels below AVX2 (conv_s16.c): packed bytes,
+ * packing, scratch bytes, units (pixel tiles) and units [begin, end) of the
+ * run with cfg->gemm_s16; desc already checked. */
+size_t etpu_opt_s16_packed_bytes(const etpu_opt_conv_desc *desc);
+void etpu_opt_s16_pack(const etpu_opt_conv_desc *desc, const void *filter, int16_t *packed);
+size_t etpu_opt_s16_buffer_size(const etpu_opt_conv_desc *desc);
+size_t etpu_opt_s16_range_count(const etpu_opt_conv_desc *desc);
+void etpu_opt_s16_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *desc,
+                      const etpu_requant_params *quant, const void *input, const int16_t *packed, const int32_t *bias,
+                      void *output, void *scratch, size_t begin, size_t end);
+
+/* etpu_opt_conv_packed_bytes, _pack, _get_buffer_size and _range_count for
+ * the micro-kernels of cfg instead of the chosen ones: the packed layout,
+ * scratch and units depend on the table (gemm_s16 or not). For the kernel
+ * tester and benchmarks, with etpu_opt_conv_run_range_isa. */
+size_t etpu_opt_conv_packed_bytes_isa(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *desc);
+ETPU_WUR etpu_status etpu_opt_conv_pack_isa(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *desc,
+                                            const void *filter, void *packed);
+size_t etpu_opt_conv_get_buffer_size_isa(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *desc);
+size_t etpu_opt_conv_range_count_isa(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *desc);
+
 /* etpu_opt_conv_run_range with the micro-kernels of cfg (any ISA this CPU
- * runs, etpu_ukernel_config_for) instead of the chosen ones: for the kernel
- * tester and benchmarks. */
+ * runs, etpu_ukernel_config_for) instead of the chosen ones, on weights
+ * packed by etpu_opt_conv_pack_isa with the same cfg: for the kernel tester
+ * and benchmarks. */
 ETPU_WUR etpu_status etpu_opt_conv_run_range_isa(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *desc,
                                                  const etpu_requant_params *quant, const void *input,
                                                  const void *packed, const int32_t *bias, void *output,

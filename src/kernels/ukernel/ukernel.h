@@ -61,6 +61,13 @@ typedef void (*etpu_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const uint8_t
                                   const int8_t *w, size_t w_stride, const etpu_gemm_epilogue *ep, void *out,
                                   size_t out_stride);
 
+/* The int16 GEMM of the levels below AVX2 (opt/conv_s16.c): for m < mr
+ * (1 or 2) and n < 4, out[4·m + n] = Σ_{k<kc} a[m·a_stride + k] ·
+ * w[n·w_stride + k] in int32 (the caller's operands keep it from
+ * overflowing); a holds x + input_offset, w rows w + filter_offset. */
+typedef void (*etpu_gemm_s16_ukernel)(size_t mr, size_t kc, const int16_t *a, size_t a_stride, const int16_t *w,
+                                      size_t w_stride, int32_t out[8]);
+
 /* acc[c] += x0[c]·w0[c] + x1[c]·w1[c] + x2[c]·w2[c] for c < n (int16 values,
  * int32 sums that cannot overflow): a depthwise window row of three taps. */
 typedef void (*etpu_dw_taps3_ukernel)(int32_t *acc, const int16_t *x0, const int16_t *x1, const int16_t *x2,
@@ -90,6 +97,7 @@ typedef struct etpu_ukernel_config {
   etpu_dw_taps1_ukernel dw_taps1;
   etpu_requant_q31_ukernel requant_q31;
   etpu_requant_fp32_ukernel requant_fp32; /* NULL: the portable etpu_opt_requant_row */
+  etpu_gemm_s16_ukernel gemm_s16; /* non-NULL: CONV_2D/FC use the int16 GEMM and its layout, not gemm */
 } etpu_ukernel_config;
 
 /* The kernels in use: the best the CPU and OS support, or the lower level
@@ -108,6 +116,8 @@ etpu_isa etpu_isa_detect(void);
 void etpu_gemm_u8s8_4x16c4_scalar(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride, uint32_t a_xor,
                                   const int8_t *w, size_t w_stride, const etpu_gemm_epilogue *ep, void *out,
                                   size_t out_stride);
+void etpu_gemm_s16_2x4_scalar(size_t mr, size_t kc, const int16_t *a, size_t a_stride, const int16_t *w,
+                              size_t w_stride, int32_t out[8]);
 void etpu_dw_taps_scalar3(int32_t *acc, const int16_t *x0, const int16_t *x1, const int16_t *x2, const int16_t *w0,
                           const int16_t *w1, const int16_t *w2, int32_t n);
 void etpu_dw_taps_scalar1(int32_t *acc, const int16_t *x, const int16_t *w, int32_t n);
