@@ -125,7 +125,11 @@ static inline int robust_exercise(const etpu_model *m) {
         if (etpu_model_op_option_int(m, s, o, ifields[f], &iv) == ETPU_OK) h = robust_mix(h, (uint64_t)iv);
       static const char *const ffields[] = {"beta", "alpha", "cell_clip", "no_such_field"};
       for (size_t f = 0; f < sizeof ffields / sizeof ffields[0]; f++)
-        if (etpu_model_op_option_float(m, s, o, ffields[f], &fv) == ETPU_OK) h = robust_mix(h, (uint64_t)(int64_t)fv);
+        if (etpu_model_op_option_float(m, s, o, ffields[f], &fv) == ETPU_OK) {
+          uint64_t bits; /* the value's bits: a float option from a file may be any double (1e300, NaN) */
+          memcpy(&bits, &fv, sizeof bits);
+          h = robust_mix(h, bits);
+        }
       if (etpu_model_op_option_int(m, s, o, "no_such_field", &iv) == ETPU_OK) bad++;
       char small[8], big[4096];
       size_t need = etpu_model_op_options_json(m, s, o, NULL, 0);
