@@ -362,8 +362,6 @@ uint32_t etpu_default_threads(void) { return etpu_pool_default_threads(); }
 
 uint32_t etpu_interp_threads(const etpu_interp *ip) { return ip ? etpu_pool_threads(ip->pool) : 0; }
 
-uint32_t etpu_interp_worker_count(const etpu_interp *ip) { return etpu_pool_threads(ip->pool); }
-
 etpu_status etpu_interp_parallel(etpu_interp *ip, size_t count,
                                  etpu_status (*task)(void *ctx, uint32_t worker, size_t unit), void *ctx) {
   return etpu_pool_run(ip->pool, count, task, ctx);

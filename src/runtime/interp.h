@@ -129,8 +129,6 @@ etpu_requant_mode etpu_profile_requant_mode(etpu_profile p, int32_t code);
 /* Run task over units [0, count) on the interpreter's threads (pool.h). */
 etpu_status etpu_interp_parallel(struct etpu_interp *ip, size_t count,
                                  etpu_status (*task)(void *ctx, uint32_t worker, size_t unit), void *ctx);
-/* Threads an op may use at once: per-thread scratch is this many copies. */
-uint32_t etpu_interp_worker_count(const struct etpu_interp *ip);
 /* etpu_interp_create for a model run inside an op of outer (an Edge TPU
  * op's partition): it runs on outer's threads and must be destroyed first. */
 etpu_status etpu_interp_create_inner(const etpu_model *model, const etpu_interp_options *options,

@@ -61,8 +61,6 @@
 #include "kernels/opt/opt.h"
 #include "runtime/interp.h"
 
-#define ETPU_OP_TRANSPOSE_CONV 67
-
 typedef enum conv_kind { KIND_CONV, KIND_DW, KIND_TCONV, KIND_FC } conv_kind;
 
 /* An op's prepared state. */
@@ -510,10 +508,10 @@ static etpu_status prepare_opt(etpu_interp *ip, const etpu_rop *op, conv_op *c) 
   c->opt_scratch_stride = (c->opt_scratch_bytes + 63) & ~(size_t)63;
   /* A thread beyond the layer's units of work would never get one. */
   const size_t units = etpu_opt_conv_range_count(&d);
-  c->opt_threads = etpu_interp_worker_count(ip);
+  c->opt_threads = etpu_interp_threads(ip);
   if (units < c->opt_threads) c->opt_threads = units < 1 ? 1 : (uint32_t)units;
   size_t scratch_total = 0;
-  if (!etpu_mul_size(c->opt_scratch_stride, etpu_interp_worker_count(ip), &scratch_total))
+  if (!etpu_mul_size(c->opt_scratch_stride, etpu_interp_threads(ip), &scratch_total))
     return etpu_op_fail(ip, op, ETPU_OUT_OF_MEMORY, "per-thread scratch of %zu bytes overflows", c->opt_scratch_stride);
   c->opt_scratch = etpu_op_alloc(ip, scratch_total);
   if (!c->opt_packed || !c->opt_scratch)
