@@ -127,12 +127,6 @@ static void snapshot_free(snapshot *s) {
   memset(s, 0, sizeof *s);
 }
 
-static size_t tensor_bytes(const etpu_tensor_info *t) {
-  size_t n = etpu_dtype_size(t->type);
-  for (uint32_t d = 0; d < t->rank; d++) n *= t->shape[d] > 0 ? (size_t)t->shape[d] : 0;
-  return n;
-}
-
 /* Run model with `threads` threads on inputs; copy every tensor. */
 static etpu_status run_model(const etpu_model *m, etpu_profile profile, uint32_t threads, uint8_t **inputs,
                              snapshot *out) {
@@ -150,7 +144,7 @@ static etpu_status run_model(const etpu_model *m, etpu_profile profile, uint32_t
   for (uint32_t i = 0; st == ETPU_OK && i < etpu_interp_input_count(ip); i++) {
     etpu_tensor_info t;
     st = etpu_model_tensor(m, 0, (uint32_t)etpu_interp_input_index(ip, i), &t);
-    if (st == ETPU_OK) st = etpu_interp_set_input(ip, i, inputs[i], tensor_bytes(&t));
+    if (st == ETPU_OK) st = etpu_interp_set_input(ip, i, inputs[i], t.bytes);
   }
   if (st == ETPU_OK) st = etpu_interp_invoke(ip);
   const uint32_t nt = etpu_model_tensor_count(m, 0);
@@ -199,12 +193,12 @@ static uint32_t check_model(const char *path, etpu_profile profile) {
   for (uint32_t i = 0; ok && i < nin; i++) {
     etpu_tensor_info t;
     ok = etpu_model_tensor(m, 0, (uint32_t)etpu_interp_input_index(probe, i), &t) == ETPU_OK;
-    if (ok) inputs[i] = malloc(tensor_bytes(&t) ? tensor_bytes(&t) : 1);
+    if (ok) inputs[i] = malloc(t.bytes ? t.bytes : 1);
     ok = ok && inputs[i];
-    for (size_t k = 0; ok && k < tensor_bytes(&t); k++) inputs[i][k] = rnd8();
+    for (size_t k = 0; ok && k < t.bytes; k++) inputs[i][k] = rnd8();
     /* float inputs: small finite values, not random bit patterns */
     if (ok && t.type == ETPU_FLOAT32)
-      for (size_t k = 0; k + 4 <= tensor_bytes(&t); k += 4) {
+      for (size_t k = 0; k + 4 <= t.bytes; k += 4) {
         const float f = (float)(inputs[i][k] % 200) / 100.0f - 1.0f;
         memcpy(inputs[i] + k, &f, 4);
       }
