@@ -569,6 +569,126 @@ ETPU_WUR etpu_status etpu_compilation_report(const etpu_compilation *c, etpu_rep
                                              const etpu_report_options *o, char **text_out);
 
 /* ---------------------------------------------------------------------------
+ * Targets: which Coral device a report assumes (the link to the Edge TPU,
+ * the host CPU), an Edge TPU latency estimate, and the Dev Board Micro
+ * verdict (will the CPU part run under TensorFlow Lite Micro, and does it
+ * fit the board's memories). src/compile/target.c, src/compile/micro.c.
+ * ------------------------------------------------------------------------- */
+typedef enum etpu_target {
+  ETPU_TARGET_USB = 0,            /* USB Accelerator (USB 3.0) on an x86-64 desktop host: the default */
+  ETPU_TARGET_PCIE = 1,           /* M.2 / mini-PCIe Accelerator (PCIe Gen2 x1) on an x86-64 desktop host */
+  ETPU_TARGET_DEVBOARD = 2,       /* Dev Board (i.MX 8M, Cortex-A53 host, Edge TPU on PCIe Gen2 x1) */
+  ETPU_TARGET_DEVBOARD_MICRO = 3, /* Dev Board Micro (i.MX RT1176 MCU; CPU ops run under TensorFlow Lite Micro) */
+} etpu_target;
+
+/* "usb", "pcie", "devboard", "devboard-micro"; "unknown" otherwise. */
+const char *etpu_target_name(int target);
+/* One line naming the device, its link and host ("USB Accelerator (USB 3.0)
+ * on an x86-64 host"). Never NULL. */
+const char *etpu_target_description(int target);
+/* Parse a --target value (the names above). ETPU_INVALID_ARGUMENT for
+ * anything else (the message lists the names). */
+ETPU_WUR etpu_status etpu_target_parse(const char *name, etpu_target *target_out);
+
+/* An Edge TPU latency estimate for one inference (EDGETPU.md §16, §20.5):
+ *   total = fixed + transfer + tpu + streamed + cpu
+ * fixed: per-inference overhead of the target (fitted, src/compile/target.c
+ * says from what); transfer: input, output and instruction bytes over the
+ * target's link; tpu: Edge TPU cycles at 500 MHz, from the graph
+ * (MACs / 1250 + 0.035 x output-activation bytes of the mapped ops) or from
+ * a package's estimated cycles; streamed: parameters that do not fit the
+ * on-chip cache, over the link; cpu: the ops left on the CPU, from their MACs
+ * and output elements at the host's fitted rate. A model, not a
+ * measurement: cycles_known false means the Edge TPU cycles could not be
+ * counted (total is then a lower bound without them). */
+typedef struct etpu_latency {
+  etpu_target target;
+  bool estimated;          /* false: the target has no estimate (devboard-micro) or nothing runs on the Edge TPU */
+  bool cycles_known;       /* false: the Edge TPU part's cycles are unknown (total_ms is a lower bound) */
+  const char *cycles_from; /* "graph", "package" or "unknown" */
+  double total_ms, fixed_ms, transfer_ms, tpu_ms, streamed_ms, cpu_ms;
+  uint64_t edgetpu_macs;   /* multiply-accumulates of the mapped ops */
+  uint64_t cycles;         /* Edge TPU cycles used for tpu_ms */
+  uint64_t link_bytes;     /* input + output + instruction bytes per inference */
+  uint64_t streamed_bytes; /* parameter bytes streamed per inference */
+  uint64_t cpu_macs;       /* multiply-accumulates of the CPU ops */
+  uint64_t cpu_elements;   /* output elements of the CPU ops (their non-MAC work) */
+  uint32_t edgetpu_ops, cpu_ops, segments;
+  const char *note;        /* why not estimated, or what the figure leaves out; "" if nothing. Static. */
+} etpu_latency;
+
+/* The latency estimate of a compilation on a target. ETPU_INVALID_ARGUMENT
+ * (NULL, unknown target). */
+ETPU_WUR etpu_status etpu_compilation_latency(const etpu_compilation *c, etpu_target target, etpu_latency *out);
+
+/* The latency estimate of a compiled model as given: etpu's payload is read
+ * (its embedded graph gives the cycles); Google's package is not decoded
+ * here, so cycles_known is false and the figure a lower bound. A model with
+ * no edgetpu-custom-op gives estimated = false. Errors: ETPU_INVALID_ARGUMENT,
+ * ETPU_MALFORMED (an etpu payload whose embedded model does not open),
+ * ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_model_latency(const etpu_model *model, etpu_target target, etpu_latency *out);
+
+/* The target a compilation's reports assume (default ETPU_TARGET_USB): the
+ * console text, the .log and JSON name it and give the latency estimate;
+ * ETPU_TARGET_DEVBOARD_MICRO adds the Dev Board Micro verdict of output
+ * model 0. Errors: ETPU_INVALID_ARGUMENT, ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_compilation_set_target(etpu_compilation *c, etpu_target target);
+
+/* Dev Board Micro verdict of a model as given (src/compile/micro.c): every
+ * op but the edgetpu-custom-op runs on the MCU under TensorFlow Lite Micro
+ * at the commit google-coral/coralmicro pins (24c08505); each is checked
+ * against TFLM's op list and the data types its kernels take; the tensor
+ * arena is estimated as TFLM's greedy planner lays it out plus its
+ * persistent allocations; arena, model and parameter bytes are compared
+ * with the board's memories. */
+typedef enum etpu_micro_fit {
+  ETPU_MICRO_FITS_SRAM = 0,  /* arena fits the on-chip OCRAM section and the model the heap */
+  ETPU_MICRO_FITS_SDRAM = 1, /* arena too large for OCRAM, fits the SDRAM section */
+  ETPU_MICRO_TOO_LARGE = 2,  /* the arena or the model does not fit the board */
+} etpu_micro_fit;
+
+typedef struct etpu_micro_op {
+  uint32_t op;          /* op index in subgraph 0 */
+  const char *op_name;  /* builtin name or custom code */
+  bool supported;       /* TFLM at coralmicro's commit runs it with these types */
+  const char *reason;   /* why not ("" when supported) */
+  const char *fix;      /* what to do instead ("" when supported) */
+} etpu_micro_op;
+
+typedef struct etpu_micro_verdict {
+  bool runs;                 /* every MCU op supported and fit != ETPU_MICRO_TOO_LARGE */
+  etpu_micro_fit fit;
+  uint32_t mcu_ops;          /* ops run by TFLM (all but edgetpu-custom-ops) */
+  uint32_t missing_ops;      /* of which TFLM cannot run */
+  bool uint8_model;          /* a uint8 (legacy-quantized) op runs on the MCU: fails in this TFLM */
+  uint64_t arena_bytes;      /* estimated arena_used_bytes: head + tail */
+  uint64_t arena_head_bytes; /* planned tensors and scratch buffers (greedy by size, 16-byte aligned) */
+  uint64_t arena_tail_bytes; /* persistent: interpreter, tensors, nodes, op data, variables */
+  uint64_t model_bytes;      /* the .tflite in flash and, loaded, in the heap */
+  uint64_t edgetpu_parameter_bytes; /* Edge TPU parameters (etpu payload; Google's: the custom op's bytes, an upper bound) */
+  uint64_t sram_bytes, sdram_bytes, heap_bytes, flash_bytes; /* the board's limits used */
+  const char *summary;       /* "fits ... / does not ... by N bytes because ..." */
+} etpu_micro_verdict;
+
+typedef struct etpu_micro etpu_micro;
+
+/* Check a model (subgraph 0) for the Dev Board Micro. model_bytes: the
+ * file's size (0: the model's serialized size). The model must stay open
+ * while the result is used. Errors: ETPU_INVALID_ARGUMENT, ETPU_OUT_OF_MEMORY. */
+ETPU_WUR etpu_status etpu_micro_check(const etpu_model *model, uint64_t model_bytes, etpu_micro **micro_out);
+void etpu_micro_free(etpu_micro *micro);
+void etpu_micro_summary(const etpu_micro *micro, etpu_micro_verdict *out);
+/* The MCU ops, in op order (edgetpu-custom-ops are not listed). */
+uint32_t etpu_micro_op_count(const etpu_micro *micro);
+ETPU_WUR etpu_status etpu_micro_op_info(const etpu_micro *micro, uint32_t i, etpu_micro_op *out);
+/* The verdict as text (kind ETPU_REPORT_CONSOLE: lines starting "etpu: ")
+ * or as one JSON object (ETPU_REPORT_JSON). Heap string (etpu_free). */
+ETPU_WUR etpu_status etpu_micro_report(const etpu_micro *micro, etpu_report_kind kind, char **text_out);
+/* The latency estimate as one text line or one JSON object (same kinds). */
+ETPU_WUR etpu_status etpu_latency_report(const etpu_latency *latency, etpu_report_kind kind, char **text_out);
+
+/* ---------------------------------------------------------------------------
  * Running models: create -> plan -> set inputs -> invoke -> read outputs.
  * ------------------------------------------------------------------------- */
 

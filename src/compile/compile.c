@@ -78,6 +78,9 @@ etpu_status etpu_compile(const etpu_model *m, const etpu_compile_options *o, etp
 
 void etpu_compilation_free(etpu_compilation *c) {
   if (!c) return;
+  etpu_micro_free(c->micro);
+  etpu_model_free(c->micro_model);
+  etpu_free(c->micro_bytes);
   etpu_arena_free(&c->arena);
   etpu_free(c);
 }

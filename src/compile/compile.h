@@ -31,6 +31,7 @@
 #ifndef ETPU_COMPILE_H
 #define ETPU_COMPILE_H
 
+#include "base/text.h"
 #include "model/graph.h"
 
 #define ETPU_PAYLOAD_MAGIC "ETPUSIM1"
@@ -83,6 +84,10 @@ struct etpu_compilation {
   etpu_compile_summary sum;
   int32_t learned_cut;     /* input tensor of the on-device learning layer cut off without -i, or -1 */
   etpu_arena arena;
+  etpu_target target;      /* the device reports assume (etpu_compilation_set_target) */
+  etpu_micro *micro;       /* devboard-micro: the verdict of output model 0, else NULL */
+  etpu_model *micro_model; /* output model 0 opened for it (owns micro_bytes) */
+  void *micro_bytes;
 };
 
 etpu_status etpu_partition(etpu_compilation *c);
@@ -92,5 +97,20 @@ etpu_status etpu_emit_model(const etpu_compilation *c, uint32_t k, void **data_o
 /* Parameter bytes (constant buffers, each counted once) of the ops of
  * segment `seg`. */
 uint64_t etpu_segment_params(const etpu_compilation *c, int32_t seg);
+
+/* Targets (target.c, micro.c). */
+
+/* Multiply-accumulates of op `o` of subgraph 0 (CONV_2D, DEPTHWISE_CONV_2D,
+ * FULLY_CONNECTED, TRANSPOSE_CONV; 0 for the others). */
+uint64_t etpu_op_macs(const etpu_model *m, uint32_t o);
+/* Output elements and output bytes of op `o` of subgraph 0. */
+uint64_t etpu_op_out_elements(const etpu_model *m, uint32_t o);
+uint64_t etpu_op_out_bytes(const etpu_model *m, uint32_t o);
+
+/* The target block of compile's reports: text lines ("etpu: target ...",
+ * the latency line, the Dev Board Micro verdict) or JSON members (each
+ * line starting with two spaces and ending with ",\n"). */
+void etpu_target_report_text(const etpu_compilation *c, etpu_strbuf *s);
+void etpu_target_report_json(const etpu_compilation *c, etpu_strbuf *s);
 
 #endif

@@ -150,6 +150,7 @@ static void console(const etpu_compilation *c, const etpu_report_options *o, str
   sb(s, "etpu: parameter data %llu bytes; memory figures are etpu's estimate (segments cached in order while they "
         "fit in 8 MiB, the rest streamed).\n",
      (unsigned long long)m->parameter_bytes);
+  etpu_target_report_text(c, s); /* target, latency, Dev Board Micro (target.c) */
   if (!m->cpu_ops) {
     sb(s, "etpu: every operation is mapped to the Edge TPU.\n");
     return;
@@ -215,6 +216,8 @@ static void logfile(const etpu_compilation *c, const etpu_report_options *o, str
   sb_t(s, o->output_path);
   sb(s, "\n\n");
   op_table(c, s, o->model_filter);
+  sb(s, "\n");
+  etpu_target_report_text(c, s); /* after the real layout, so log parsers keep working */
 }
 
 static void json(const etpu_compilation *c, const etpu_report_options *o, strbuf *s) {
@@ -234,6 +237,7 @@ static void json(const etpu_compilation *c, const etpu_report_options *o, strbuf
         "\"off_chip_bytes\": %llu, \"estimate\": true},\n",
      (unsigned long long)m->parameter_bytes, (unsigned long long)m->on_chip_bytes,
      (unsigned long long)m->on_chip_remaining_bytes, (unsigned long long)m->off_chip_bytes);
+  etpu_target_report_json(c, s); /* "target", "latency", "devboard_micro" (target.c) */
   sb(s, "  \"suggested_intermediate_tensors\": [");
   suggest_i(c, s, true);
   sb(s, "],\n  \"ops\": [\n");

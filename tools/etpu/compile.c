@@ -34,6 +34,10 @@ static void usage(FILE *f) {
           "  -t, --timeout_sec N             accepted; etpu compiles in milliseconds and needs no timeout\n"
           "  -d, --search_delegate           accepted; etpu never fails the way the real compiler does, so there\n"
           "  -k, --delegate_search_step N      is no shorter prefix to search for: both are ignored\n"
+          "      --target usb|pcie|devboard|devboard-micro\n"
+          "                                  the device the report assumes (default usb): its latency estimate;\n"
+          "                                  devboard-micro adds whether the CPU ops run under TFLite Micro and\n"
+          "                                  whether the model fits the board's memories\n"
           "      --json                      print the report as JSON instead of text\n"
           "  -v, --version                   print the version\n"
           "  -h, --help                      this help\n"
@@ -131,6 +135,7 @@ int etpu_cmd_compile(int argc, char **argv) {
   const char *out_dir = ".";
   long min_rt = 14, nseg = 1, tmp;
   bool show = false, multi = false, as_json = false, search = false;
+  etpu_target target = ETPU_TARGET_USB;
   char *ilists[MAX_MODELS];
   uint32_t nilists = 0;
   const char *paths[MAX_MODELS];
@@ -146,7 +151,8 @@ int etpu_cmd_compile(int argc, char **argv) {
       name[len] = 0;
       bool takes = !strcmp(name, "--out_dir") || !strcmp(name, "--min_runtime_version") ||
                    !strcmp(name, "--intermediate_tensors") || !strcmp(name, "--num_segments") ||
-                   !strcmp(name, "--timeout_sec") || !strcmp(name, "--delegate_search_step");
+                   !strcmp(name, "--timeout_sec") || !strcmp(name, "--delegate_search_step") ||
+                   !strcmp(name, "--target");
       const char *val = NULL;
       if (takes) {
         if (eq)
@@ -159,6 +165,10 @@ int etpu_cmd_compile(int argc, char **argv) {
         return bad_usage("%s takes no value", name);
       }
       if (!strcmp(name, "--out_dir")) out_dir = val;
+      else if (!strcmp(name, "--target")) {
+        if (etpu_target_parse(val, &target) != ETPU_OK)
+          return bad_usage("--target takes usb, pcie, devboard or devboard-micro, not '%s'", val);
+      }
       else if (!strcmp(name, "--min_runtime_version")) {
         if (!parse_int(val, 10, 14, &min_rt)) return bad_usage("-m takes a runtime version from 10 to 14, not '%s'", val);
       } else if (!strcmp(name, "--intermediate_tensors")) {
@@ -285,6 +295,10 @@ int etpu_cmd_compile(int argc, char **argv) {
     etpu_compilation *list[MAX_MODELS];
     for (uint32_t j = 0; j < npaths; j++) list[j] = jobs[j].comp;
     etpu_compilation_cocompile(list, npaths);
+  }
+  for (uint32_t j = 0; j < npaths && rc == 0; j++) {
+    etpu_status st = etpu_compilation_set_target(jobs[j].comp, target);
+    if (st != ETPU_OK) rc = cli_report(st);
   }
   /* Serialize everything before writing anything. */
   for (uint32_t j = 0; j < npaths && rc == 0; j++) {
