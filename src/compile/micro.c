@@ -463,13 +463,32 @@ static uint64_t rd64(const uint8_t *p) {
   return v;
 }
 
+/* Unsupported ops of one kind: same name and same reason. */
+static bool same_kind(const etpu_micro_op *a, const etpu_micro_op *b) {
+  return !a->supported && !b->supported && !strcmp(a->op_name, b->op_name) && !strcmp(a->reason, b->reason);
+}
+
+static uint32_t first_of_kind(const etpu_micro *mc, uint32_t i) {
+  for (uint32_t j = 0; j < i; j++)
+    if (same_kind(&mc->ops[j], &mc->ops[i])) return j;
+  return i;
+}
+
+static uint32_t kind_count(const etpu_micro *mc, uint32_t i) {
+  uint32_t n = 0;
+  for (uint32_t j = 0; j < mc->nops; j++) n += same_kind(&mc->ops[j], &mc->ops[i]);
+  return n;
+}
+
 static etpu_status summarize(etpu_micro *mc, bool google_payload) {
   etpu_micro_verdict *v = &mc->v;
   char ops[700] = "", mem[700] = "", list[400] = "";
   size_t used = 0;
   for (uint32_t i = 0; i < mc->nops; i++) {
-    if (mc->ops[i].supported) continue;
-    int n = snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", mc->ops[i].op_name);
+    if (mc->ops[i].supported || first_of_kind(mc, i) != i) continue;
+    uint32_t count = kind_count(mc, i);
+    int n = count > 1 ? snprintf(list + used, sizeof list - used, "%s%s x%u", used ? ", " : "", mc->ops[i].op_name, count)
+                      : snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "", mc->ops[i].op_name);
     if (n < 0 || (size_t)n >= sizeof list - used) break;
     used += (size_t)n;
   }
@@ -498,10 +517,11 @@ static etpu_status summarize(etpu_micro *mc, bool google_payload) {
   } else if (a > v->sram_bytes) {
     v->fit = ETPU_MICRO_FITS_SDRAM;
     snprintf(mem, sizeof mem,
-             "the tensor arena (estimated %llu B) does not fit the on-chip OCRAM section by %llu bytes (%llu B): it fits "
-             "in SDRAM (STATIC_TENSOR_ARENA_IN_SDRAM, %llu B free there; slower than OCRAM)",
-             (unsigned long long)a, (unsigned long long)(a - v->sram_bytes), (unsigned long long)v->sram_bytes,
-             (unsigned long long)(v->sdram_bytes - a));
+             "fits in SDRAM only: the tensor arena (estimated %llu B) does not fit the on-chip OCRAM section (%llu B) "
+             "by %llu bytes; place it in SDRAM with STATIC_TENSOR_ARENA_IN_SDRAM (%llu B section, %llu B to spare; "
+             "slower than OCRAM)",
+             (unsigned long long)a, (unsigned long long)v->sram_bytes, (unsigned long long)(a - v->sram_bytes),
+             (unsigned long long)v->sdram_bytes, (unsigned long long)(v->sdram_bytes - a));
   } else {
     v->fit = ETPU_MICRO_FITS_SRAM;
     snprintf(mem, sizeof mem,
@@ -602,8 +622,18 @@ static void micro_text(const etpu_micro *mc, etpu_strbuf *s) {
                      v->missing_ops);
   for (uint32_t i = 0; i < mc->nops; i++) {
     const etpu_micro_op *o = &mc->ops[i];
-    if (o->supported) continue;
-    etpu_strbuf_printf(s, "etpu:   op %u ", o->op);
+    if (o->supported || first_of_kind(mc, i) != i) continue;
+    uint32_t count = kind_count(mc, i), shown = 0;
+    etpu_strbuf_printf(s, "etpu:   op%s %u", count > 1 ? "s" : "", o->op);
+    for (uint32_t j = i + 1; j < mc->nops && count > 1; j++) {
+      if (!same_kind(&mc->ops[j], o)) continue;
+      if (++shown == 8) {
+        etpu_strbuf_printf(s, ", ... (%u in all)", count);
+        break;
+      }
+      etpu_strbuf_printf(s, ", %u", mc->ops[j].op);
+    }
+    etpu_strbuf_printf(s, " ");
     etpu_escape_text(s, o->op_name);
     etpu_strbuf_printf(s, ": ");
     etpu_escape_text(s, o->reason);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+
 #include "cli.h"
 
 #define EDGETPU_CUSTOM_CODE "edgetpu-custom-op"
@@ -108,7 +110,9 @@ static bool input_norm(const etpu_model *m, uint32_t i, float *mean, float *std,
   return etpu_model_input_normalization(m, i, 16, mean, std, count) == ETPU_OK;
 }
 
-static void print_text(const etpu_model *m) {
+static int print_target(const etpu_model *m, const char *path, etpu_target target, bool json);
+
+static int print_text(const etpu_model *m, const char *path, etpu_target target) {
   printf("model: %s\n", cli_t(etpu_model_label(m)));
   printf("  schema version %u, %u subgraph(s), %u buffer(s)", etpu_model_schema_version(m),
          etpu_model_subgraph_count(m), etpu_model_buffer_count(m));
@@ -162,6 +166,8 @@ static void print_text(const etpu_model *m) {
       }
     }
   }
+  int rc = print_target(m, path, target, false);
+  if (rc) return rc;
   for (uint32_t sg = 0; sg < etpu_model_subgraph_count(m); sg++) {
     printf("\nsubgraph %u '%s': %u tensors, %u ops\n", sg, cli_t(etpu_model_subgraph_name(m, sg)),
            etpu_model_tensor_count(m, sg), etpu_model_op_count(m, sg));
@@ -198,7 +204,7 @@ static void print_text(const etpu_model *m) {
         printf("\n");
       }
     }
-  }
+  }  return 0;
 }
 
 static void json_int_list(FILE *f, uint32_t n, const int32_t *v) {
@@ -237,7 +243,7 @@ static void json_tensor(FILE *f, const etpu_model *m, uint32_t sg, uint32_t i) {
   fprintf(f, ", \"producer\": %d, \"consumers\": %u}", t.producer, t.consumer_count);
 }
 
-static void print_json(const etpu_model *m) {
+static int print_json(const etpu_model *m, const char *path, etpu_target target) {
   FILE *f = stdout;
   fprintf(f, "{\n  \"file\": ");
   cli_json_string(f, etpu_model_label(m));
@@ -289,7 +295,10 @@ static void print_json(const etpu_model *m) {
       json_int_list(f, op.output_count, op.outputs);
     }
   }
-  fprintf(f, "},\n  \"subgraphs\": [\n");
+  fprintf(f, "},\n");
+  int rc = print_target(m, path, target, true);
+  if (rc) return rc;
+  fprintf(f, "  \"subgraphs\": [\n");
   for (uint32_t sg = 0; sg < etpu_model_subgraph_count(m); sg++) {
     fprintf(f, "    {\"name\": ");
     cli_json_string(f, etpu_model_subgraph_name(m, sg));
@@ -349,23 +358,61 @@ static void print_json(const etpu_model *m) {
     fprintf(f, "     ]}%s\n", sg + 1 < etpu_model_subgraph_count(m) ? "," : "");
   }
   fprintf(f, "  ]\n}\n");
+  return 0;
+}
+
+/* The target block (--target): the device assumed, the Edge TPU latency
+ * estimate of a compiled model, and for devboard-micro the verdict on the
+ * model as given. Text lines, or JSON members ending ",\n". Returns the
+ * exit code (0, or the library's error). */
+static int print_target(const etpu_model *m, const char *path, etpu_target target, bool json) {
+  etpu_latency lat;
+  char *lt = NULL, *mt = NULL;
+  etpu_micro *mc = NULL;
+  struct stat st;
+  etpu_status s = etpu_model_latency(m, target, &lat);
+  if (s == ETPU_OK) s = etpu_latency_report(&lat, json ? ETPU_REPORT_JSON : ETPU_REPORT_CONSOLE, &lt);
+  if (s == ETPU_OK && target == ETPU_TARGET_DEVBOARD_MICRO)
+    s = etpu_micro_check(m, stat(path, &st) == 0 ? (uint64_t)st.st_size : 0, &mc);
+  if (s == ETPU_OK && mc) s = etpu_micro_report(mc, json ? ETPU_REPORT_JSON : ETPU_REPORT_CONSOLE, &mt);
+  if (s == ETPU_OK && json) {
+    printf("  \"target\": \"%s\", \"target_description\": ", etpu_target_name(target));
+    cli_json_string(stdout, etpu_target_description(target));
+    printf(",\n  \"latency\": %s,\n", lt);
+    if (mt) printf("  \"devboard_micro\": %s,\n", mt);
+  } else if (s == ETPU_OK) {
+    printf("etpu: target %s: %s\n%s%s", etpu_target_name(target), etpu_target_description(target), lt, mt ? mt : "");
+  }
+  etpu_free(lt);
+  etpu_free(mt);
+  etpu_micro_free(mc);
+  return s == ETPU_OK ? 0 : cli_report(s);
 }
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: etpu inspect MODEL [--json]   (also: etpu show)\n"
+          "usage: etpu inspect MODEL [--json] [--target T]   (also: etpu show)\n"
           "  summarise a .tflite model (compiled ones too): tensors, ops, metadata, Edge TPU custom ops\n"
           "  --json      print JSON for scripts instead\n"
+          "  --target usb|pcie|devboard|devboard-micro\n"
+          "              the device assumed (default usb): the Edge TPU latency estimate of a compiled model;\n"
+          "              devboard-micro adds whether its CPU ops run under TFLite Micro on the board (all ops\n"
+          "              of a model not compiled) and whether it fits the board's memories\n"
           "  -h, --help  this help\n");
 }
 
 int etpu_cmd_inspect(int argc, char **argv) {
-  const char *path = NULL;
+  const char *path = NULL, *tval = NULL;
   bool json = false;
+  etpu_target target = ETPU_TARGET_USB;
   for (int i = 1; i < argc; i++) {
     int r;
     if (cli_common_flag("inspect", argv[i], usage, &json, &r)) {
       if (r >= 0) return r;
+    } else if ((r = cli_flag_value("inspect", argc, argv, &i, "--target", NULL, &tval)) != 0) {
+      if (r < 0) return CLI_EXIT_USAGE;
+      if (etpu_target_parse(tval, &target) != ETPU_OK)
+        return cli_bad_value("inspect", "--target", "usb, pcie, devboard or devboard-micro", tval);
     } else if (argv[i][0] == '-' && argv[i][1]) {
       return cli_usage_error("inspect", "unknown option '%s'", cli_t(argv[i]));
     } else if (!path) {
@@ -378,11 +425,13 @@ int etpu_cmd_inspect(int argc, char **argv) {
   etpu_model *m;
   etpu_status st = etpu_model_open(path, &m);
   if (st != ETPU_OK) return cli_report(st);
+  int rc = 0;
   if (json)
-    print_json(m);
+    rc = print_json(m, path, target);
   else
-    print_text(m);
+    rc = print_text(m, path, target);
   etpu_model_free(m);
+  if (rc) return rc;
   if (fflush(stdout) != 0 || ferror(stdout)) {
     fprintf(stderr, "etpu: error: cannot write to standard output\n");
     return CLI_EXIT_IO;

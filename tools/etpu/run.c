@@ -36,6 +36,9 @@ static void usage(FILE *f) {
           "usage: etpu run MODEL --input FILE... [options]\n"
           "  --input FILE...              one per model input: BMP/PNG/JPEG image, .npy, or raw bytes\n"
           "  --profile litert|tflite-ref  arithmetic profile (default litert: what TensorFlow Lite users get)\n"
+          "  --target devboard-micro      run as the Dev Board Micro's TFLite Micro would (the tflite-ref profile)\n"
+          "                               and report the arena etpu used next to the TFLM arena estimate;\n"
+          "                               usb, pcie, devboard: the Edge TPU latency estimate of a compiled model\n"
           "  --threads N                  threads per invoke, 1..256 (default 0: the cores etpu may use);\n"
           "                               every count gives the same bytes\n"
           "  --top K                      print the K best classes of classifier outputs (default %d; 0: none)\n"
@@ -211,6 +214,8 @@ typedef struct run_args {
   long threads;           /* 0: the cores the process may use */
   bool has_mean, has_std;
   etpu_input_options in_opts;
+  bool has_profile, has_target;
+  etpu_target target;
 } run_args;
 
 static int parse_args(int argc, char **argv, run_args *a) {
@@ -264,7 +269,7 @@ static int parse_args(int argc, char **argv, run_args *a) {
       continue;
     }
     static const char *const valued[] = {"--profile", "--top",  "--labels", "--output-dir", "--dump-tensors",
-                                         "--repeat",  "--mean", "--std",    "--resize", "--threads"};
+                                         "--repeat",  "--mean", "--std",    "--resize", "--threads", "--target"};
     bool known = false;
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= !strcmp(name, valued[k]);
     if (!known) return bad_usage("unknown option '%s'", arg);
@@ -275,7 +280,12 @@ static int parse_args(int argc, char **argv, run_args *a) {
       val = argv[++i];
     else
       return bad_usage("%s needs a value", name);
-    if (!strcmp(name, "--profile")) {
+    if (!strcmp(name, "--target")) {
+      if (etpu_target_parse(val, &a->target) != ETPU_OK)
+        return bad_usage("--target takes usb, pcie, devboard or devboard-micro, not '%s'", val);
+      a->has_target = true;
+    } else if (!strcmp(name, "--profile")) {
+      a->has_profile = true;
       if (!strcmp(val, "tflite-ref"))
         a->profile = ETPU_PROFILE_TFLITE_REF;
       else if (!strcmp(val, "litert"))
@@ -316,6 +326,13 @@ static int parse_args(int argc, char **argv, run_args *a) {
   if (!a->model) return bad_usage("no MODEL given%s (etpu run MODEL --input FILE...)", "");
   if (a->ninputs == 0) return bad_usage("no --input given%s", "");
   if (a->has_mean != a->has_std) return bad_usage("--mean and --std go together%s", "");
+  if (a->target == ETPU_TARGET_DEVBOARD_MICRO) {
+    /* The board's CPU ops run under TFLite Micro: its reference kernels. */
+    if (a->has_profile && a->profile != ETPU_PROFILE_TFLITE_REF)
+      return bad_usage("--target devboard-micro runs TFLite Micro's arithmetic (--profile tflite-ref), not '%s'",
+                       "litert");
+    a->profile = ETPU_PROFILE_TFLITE_REF;
+  }
   a->in_opts.normalize = a->has_mean;
   return 0;
 }
@@ -332,6 +349,7 @@ typedef struct run_state {
   bool from_meta[MAX_INPUTS];
   bool assumed[MAX_INPUTS]; /* a float image input given raw pixels for want of a normalization (warned) */
   double *times;
+  char *target_text; /* --target block (malloc), or NULL */
 } run_state;
 
 /* Input i's image options: --mean/--std when given; for a FLOAT32 input,
@@ -347,6 +365,7 @@ static int input_options(const run_args *a, run_state *s, uint32_t i, const etpu
 }
 
 static void run_free(run_state *s) {
+  free(s->target_text);
   for (uint32_t i = 0; i < MAX_INPUTS; i++) free(s->in_buf[i]);
   free(s->times);
   etpu_labels_free(s->labels);
@@ -404,6 +423,42 @@ static int dump_tensors(const run_args *a, run_state *s, uint32_t *written, uint
     (*written)++;
   }
   return 0;
+}
+
+/* --target: the target block, built before printing (text lines, or JSON
+ * members starting ", "); NULL without --target. */
+static char *target_block(const run_args *a, const etpu_model *m, size_t arena, etpu_status *st) {
+  etpu_latency lat;
+  char *lt = NULL, *mt = NULL, *out = NULL;
+  etpu_micro *mc = NULL;
+  struct stat sb;
+  *st = etpu_model_latency(m, a->target, &lat);
+  if (*st == ETPU_OK) *st = etpu_latency_report(&lat, a->json ? ETPU_REPORT_JSON : ETPU_REPORT_CONSOLE, &lt);
+  if (*st == ETPU_OK && a->target == ETPU_TARGET_DEVBOARD_MICRO)
+    *st = etpu_micro_check(m, stat(a->model, &sb) == 0 ? (uint64_t)sb.st_size : 0, &mc);
+  if (*st == ETPU_OK && mc) *st = etpu_micro_report(mc, a->json ? ETPU_REPORT_JSON : ETPU_REPORT_CONSOLE, &mt);
+  if (*st == ETPU_OK) {
+    etpu_micro_verdict v = {0};
+    etpu_micro_summary(mc, &v);
+    size_t n = strlen(lt) + (mt ? strlen(mt) : 0) + 512;
+    out = malloc(n);
+    if (!out)
+      *st = ETPU_OUT_OF_MEMORY;
+    else if (a->json)
+      snprintf(out, n, ", \"target\": \"%s\", \"latency\": %s%s%s%s", etpu_target_name(a->target), lt,
+               mt ? ", \"devboard_micro\": " : "", mt ? mt : "", "");
+    else if (mc)
+      snprintf(out, n,
+               "target devboard-micro: arena etpu used %zu bytes; TFLite Micro's arena estimated %llu bytes (its "
+               "greedy planner over the same tensors, plus its persistent allocations)\n%s%s",
+               arena, (unsigned long long)v.arena_bytes, lt, mt);
+    else
+      snprintf(out, n, "target %s: %s\n%s", etpu_target_name(a->target), etpu_target_description(a->target), lt);
+  }
+  etpu_free(lt);
+  etpu_free(mt);
+  etpu_micro_free(mc);
+  return out;
 }
 
 static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t arena, double tmin, double tmed,
@@ -484,6 +539,7 @@ static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t ar
   printf("], \"timing_ms\": {\"repeat\": %ld, \"min\": %.6f, \"median\": %.6f}", a->repeat, tmin, tmed);
   printf(", \"arena_bytes\": %zu, \"tensor_bytes\": %zu", arena, etpu_interp_tensor_bytes(s->interp));
   if (a->dump_dir) printf(", \"dumped_tensors\": %u, \"skipped_tensors\": %u", dumped, skipped);
+  if (s->target_text) printf("%s", s->target_text);
   printf("}\n");
 }
 
@@ -560,6 +616,7 @@ static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t ar
     printf("invoke: %.3f ms\n", tmin);
   printf("memory: arena %zu bytes (all tensors separately: %zu)\n", arena, etpu_interp_tensor_bytes(s->interp));
   if (a->dump_dir) printf("tensors: %u written to %s, %u skipped (unused or not storable)\n", dumped, cli_t(a->dump_dir), skipped);
+  if (s->target_text) printf("%s", s->target_text);
 }
 
 int etpu_cmd_run(int argc, char **argv) {
@@ -657,6 +714,10 @@ int etpu_cmd_run(int argc, char **argv) {
   uint32_t dumped = 0, skipped = 0;
   if (a.dump_dir && (rc = dump_tensors(&a, &s, &dumped, &skipped)) != 0) goto done;
   warn_labels(&a, &s, nout);
+  if (a.has_target && (s.target_text = target_block(&a, s.model, arena, &st)) == NULL) {
+    rc = cli_report(st);
+    goto done;
+  }
   if (a.json)
     print_json(&a, &s, nout, arena, tmin, tmed, dumped, skipped);
   else
