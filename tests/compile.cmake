@@ -24,3 +24,11 @@ if(Python3_Interpreter_FOUND)
 else()
   message(WARNING "Python 3 not found: test compile_cli is not registered")
 endif()
+
+# --target: the Edge TPU latency estimate against Coral's published figures
+# and Google's cycle counts, the Dev Board Micro verdict against TFLite
+# Micro's own (goldens/tflm/arena.json), synthetic models for each message.
+add_executable(test_target test_target.c)
+target_link_libraries(test_target PRIVATE etpu_testutil)
+add_test(NAME target COMMAND test_target)
+set_tests_properties(target PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)

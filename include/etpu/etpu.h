@@ -652,6 +652,8 @@ typedef struct etpu_micro_op {
   uint32_t op;          /* op index in subgraph 0 */
   const char *op_name;  /* builtin name or custom code */
   bool supported;       /* TFLM at coralmicro's commit runs it with these types */
+  bool registered;      /* an application can register it (TFLM's resolver or a known custom op); false: TFLM
+                         * lacks the op altogether (supported false, whatever the types) */
   const char *reason;   /* why not ("" when supported) */
   const char *fix;      /* what to do instead ("" when supported) */
 } etpu_micro_op;

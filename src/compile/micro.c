@@ -87,6 +87,7 @@ enum {
   I32 = 1u << 4,
   I64 = 1u << 5,
   BOOL = 1u << 6,
+  U32 = 1u << 7,
   ANY = 0xffffu,
 };
 
@@ -110,7 +111,7 @@ static const tflm_op tflm_ops[] = {
     {ETPU_OP_BROADCAST_ARGS, I32 | I64, 0, 0},
     {ETPU_OP_BROADCAST_TO, ANY, 0, 0},
     {ETPU_OP_CALL_ONCE, ANY, 4, 16},
-    {ETPU_OP_CAST, F32 | I8 | I16 | I32, 0, 0},
+    {ETPU_OP_CAST, F32 | I8 | I16 | I32 | U32, 0, 0},
     {ETPU_OP_CEIL, F32, 0, 0},
     {ETPU_OP_CONCATENATION, F32 | I8 | I16 | I32 | I64, 8, 32},
     {ETPU_OP_CONV_2D, F32 | I8 | I16, 24, 60},
@@ -211,6 +212,7 @@ static uint32_t type_bit(int32_t dtype) {
   case ETPU_INT32: return I32;
   case ETPU_INT64: return I64;
   case ETPU_BOOL: return BOOL;
+  case ETPU_UINT32: return U32;
   default: return 1u << 15;
   }
 }
@@ -252,14 +254,14 @@ static etpu_status check_op(etpu_micro *mc, uint32_t o, etpu_micro_op *out) {
   char reason[320] = "", fix[240] = "";
   out->op = o;
   out->op_name = etpu_graph_op_name(m, op);
-  out->supported = true;
+  out->supported = out->registered = true;
   if (code == ETPU_OP_CUSTOM) {
     const char *cc = op->opcode < m->nopcodes ? m->opcodes[op->opcode].custom_code : NULL;
     bool known = false;
     for (size_t i = 0; cc && i < sizeof micro_custom_ops / sizeof micro_custom_ops[0]; i++)
       known |= !strcmp(cc, micro_custom_ops[i]);
     if (!known) {
-      out->supported = false;
+      out->supported = out->registered = false;
       snprintf(reason, sizeof reason,
                "custom op not in TFLM " TFLM_COMMIT " or coralmicro (they register TFLite_Detection_PostProcess, "
                "PosenetDecoderOp and edgetpu-custom-op)");
@@ -270,12 +272,12 @@ static etpu_status check_op(etpu_micro *mc, uint32_t o, etpu_micro_op *out) {
     const tflm_op *t = tflm_find(code);
     int32_t ty = kernel_type(m, op);
     if (!t) {
-      out->supported = false;
+      out->supported = out->registered = false;
       snprintf(reason, sizeof reason, "TFLM " TFLM_COMMIT " has no kernel for %s", etpu_op_code_name(code));
       snprintf(fix, sizeof fix, "replace %s with ops TFLM has, or run this part on the Edge TPU (compile it; -i moves "
                                 "the cut)", etpu_op_code_name(code));
     } else if (!t->types) {
-      out->supported = false;
+      out->supported = out->registered = false;
       snprintf(reason, sizeof reason,
                "TFLM " TFLM_COMMIT " has a %s kernel source but MicroMutableOpResolver has no Add method for it "
                "(AddBuiltin is private), so an application cannot register it",
