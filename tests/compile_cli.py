@@ -36,6 +36,7 @@ Python 3 standard library only.
 """
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -502,6 +503,67 @@ def test_shared(ck, tmp, shared, demo):
             reopens(ck, "co-compile", os.path.join(d, name))
 
     test_errors(ck, tmp, demo, shared)
+    test_targets(ck, tmp, shared)
+
+
+def test_targets(ck, tmp, shared):
+    """--target on compile, inspect and run: named in text, JSON and .log."""
+    dm05 = os.path.join(shared, "coral", "deeplabv3_mnv2_dm05_pascal_quant.tflite")
+    d = fresh_dir(tmp, "target")
+    rc, out, err = ck.run("compile", "-o", d, dm05)
+    ck.check(rc == 0 and "\netpu: target usb: USB Accelerator (USB 3.0)" in out
+             and "\netpu: estimated latency on usb: " in out, "compile: no default target lines: %s" % err)
+    rc, out, err = ck.run("compile", "--target=devboard-micro", "--json", "-o", d, dm05)
+    try:
+        doc = json.loads(out)["models"][0]
+    except (ValueError, KeyError, IndexError):
+        doc = {}
+    ck.check(rc == 0 and doc.get("target") == "devboard-micro", "compile --json: target %r" % doc.get("target"))
+    micro = doc.get("devboard_micro", {})
+    ck.check(micro.get("runs") is False and micro.get("mcu_ops") == 8 and micro.get("tflm_commit") == "24c08505",
+             "compile --target devboard-micro deeplab: %r" % {k: micro.get(k) for k in ("runs", "mcu_ops")})
+    ck.check(doc.get("latency", {}).get("estimated") is False, "devboard-micro has a latency estimate")
+    log = os.path.join(d, "deeplabv3_mnv2_dm05_pascal_quant_edgetpu.log")
+    text = open(log, encoding="utf-8").read() if os.path.isfile(log) else ""
+    ck.check("\netpu: target devboard-micro: " in text and "etpu: Dev Board Micro (TFLite Micro 24c08505" in text,
+             ".log does not name the target")
+    rc, out, err = ck.run("compile", "--target", "pcie", "-o", d, dm05)
+    ck.check(rc == 0 and "etpu: estimated latency on pcie: " in out, "compile --target pcie: %s" % err)
+    for args in (("compile", "--target", "tpu", "-o", d, dm05), ("inspect", "--target=tpu", dm05),
+                 ("run", dm05, "--input", dm05, "--target", "mcu")):
+        rc, out, err = ck.run(*args)
+        ck.check(rc == 2 and len(err.strip().splitlines()) == 1 and "--target" in err,
+                 "%s --target bad: exit %d, %r" % (args[0], rc, err))
+    hello = os.path.join(shared, "tflite-micro", "hello_world_int8.tflite")
+    rc, out, err = ck.run("inspect", "--json", "--target", "devboard-micro", hello)
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        doc = {}
+    micro = doc.get("devboard_micro", {})
+    ck.check(rc == 0 and doc.get("target") == "devboard-micro" and micro.get("runs") is True
+             and micro.get("arena_bytes") == 628 and micro.get("fit") == "sram",
+             "inspect --target devboard-micro hello_world_int8: %r" % micro)
+    rc, out, err = ck.run("inspect", "--target", "devboard-micro", hello)
+    ck.check(rc == 0 and "etpu: Dev Board Micro (TFLite Micro 24c08505, as google-coral/coralmicro c9f665b0 pins): "
+             "runs" in out, "inspect text: no verdict")
+    compiled = os.path.join(shared, "coral", "mobilenet_v2_1.0_224_quant_edgetpu.tflite")
+    rc, out, err = ck.run("inspect", compiled)
+    ck.check(rc == 0 and "etpu: estimated latency on usb: at least " in out, "inspect Google's model: no lower bound")
+    inp = os.path.join(shared, "goldens", "tflite-ref", "hello_world_int8", "input_0.bin")
+    rc, out, err = ck.run("run", hello, "--input", inp, "--target", "devboard-micro", "--json")
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        doc = {}
+    ck.check(rc == 0 and doc.get("profile") == "tflite-ref" and doc.get("target") == "devboard-micro"
+             and doc.get("devboard_micro", {}).get("arena_bytes") == 628 and doc.get("arena_bytes", 0) > 0,
+             "run --target devboard-micro --json: %s" % err)
+    rc, out, err = ck.run("run", hello, "--input", inp, "--target", "devboard-micro")
+    ck.check(rc == 0 and "target devboard-micro: arena etpu used " in out
+             and "TFLite Micro's arena estimated 628 bytes" in out, "run --target devboard-micro text")
+    rc, out, err = ck.run("run", hello, "--input", inp, "--target", "devboard-micro", "--profile", "litert")
+    ck.check(rc == 2 and "tflite-ref" in err, "run --target devboard-micro --profile litert: exit %d" % rc)
 
 
 def main():

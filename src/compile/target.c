@@ -309,7 +309,7 @@ static void latency_text(const etpu_latency *l, etpu_strbuf *s) {
   }
   etpu_strbuf_printf(s,
                      "%s%.2f ms = %.2f fixed + %.2f link (%llu B) + %.2f Edge TPU (%llu cycles from the %s at 500 MHz) "
-                     "+ %.2f streamed parameters (%llu B) + %.2f CPU (%u op%s); a fitted model (EDGETPU.md §20.5), "
+                     "+ %.2f streamed parameters (%llu B) + %.2f CPU (%u op%s); a fitted model (README: Targets), "
                      "not a measurement",
                      l->cycles_known ? "" : "at least ", l->total_ms, l->fixed_ms, l->transfer_ms,
                      (unsigned long long)l->link_bytes, l->tpu_ms, (unsigned long long)l->cycles, l->cycles_from,
