@@ -157,6 +157,29 @@ static inline int robust_exercise(const etpu_model *m) {
     }
   }
   if (etpu_model_validate(m) != ETPU_OK) bad++;
+  /* The --target reports on the model as given: the Dev Board Micro verdict
+   * and every target's latency answer, or run out of memory. */
+  etpu_micro *mc = NULL;
+  etpu_status ms = etpu_micro_check(m, 0, &mc);
+  if (ms == ETPU_OK) {
+    etpu_micro_verdict v;
+    etpu_micro_summary(mc, &v);
+    h = robust_mix(h, v.arena_bytes);
+    char *t = NULL;
+    if (etpu_micro_report(mc, ETPU_REPORT_JSON, &t) == ETPU_OK) h = robust_mix(h, strlen(t));
+    etpu_free(t);
+    etpu_micro_free(mc);
+  } else {
+    bad += ms != ETPU_OUT_OF_MEMORY;
+  }
+  for (int target = ETPU_TARGET_USB; target <= ETPU_TARGET_DEVBOARD_MICRO; target++) {
+    etpu_latency lat;
+    etpu_status ls = etpu_model_latency(m, (etpu_target)target, &lat);
+    if (ls == ETPU_OK)
+      h = robust_mix(h, (uint64_t)(lat.total_ms * 1000));
+    else
+      bad += ls != ETPU_OUT_OF_MEMORY && ls != ETPU_MALFORMED;
+  }
   robust_sink = h;
   return bad;
 }

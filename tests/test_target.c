@@ -545,6 +545,74 @@ static void check_reports(void) {
   etpu_model_free(m);
 }
 
+/* ---- out of memory ------------------------------------------------------------ */
+
+static long g_budget = -1; /* allocations left before failing; -1: no limit */
+
+static void *oom_malloc(void *user, size_t n) {
+  (void)user;
+  if (g_budget == 0) return NULL;
+  if (g_budget > 0) g_budget--;
+  return malloc(n);
+}
+static void *oom_realloc(void *user, void *p, size_t n) {
+  (void)user;
+  if (g_budget == 0) return NULL;
+  if (g_budget > 0) g_budget--;
+  return realloc(p, n);
+}
+static void oom_free(void *user, void *p) {
+  (void)user;
+  free(p);
+}
+
+/* Fail the Nth allocation of every target call, for every N until they all
+ * succeed: each returns ETPU_OK or ETPU_OUT_OF_MEMORY, and ASan sees no
+ * leak. */
+static void check_oom(void) {
+  etpu_model *m = NULL, *out = NULL;
+  etpu_compilation *c = compile_rel("coral/keras_lstm_mnist_ptq.tflite", &m);
+  void *bytes = NULL;
+  size_t size = 0;
+  if (c) CHECK_OK(etpu_compilation_write(c, 0, &bytes, &size));
+  if (bytes) CHECK_OK(etpu_model_open_buffer(bytes, size, "compiled", ETPU_OPEN_COPY, &out));
+  if (!out) goto done;
+  etpu_allocator a = {oom_malloc, oom_realloc, oom_free, NULL};
+  etpu_report_options ro = {"in.tflite", "out.tflite", "out.log", 1, 2, false, 1.0, -1};
+  for (long n = 0; n < 100000; n++) {
+    etpu_micro *mc = NULL;
+    char *t = NULL, *j = NULL;
+    etpu_latency l;
+    g_budget = n;
+    etpu_set_allocator(&a);
+    etpu_status s1 = etpu_micro_check(m, 0, &mc);
+    etpu_status s2 = mc ? etpu_micro_report(mc, ETPU_REPORT_CONSOLE, &t) : ETPU_OUT_OF_MEMORY;
+    etpu_status s3 = etpu_compilation_set_target(c, ETPU_TARGET_DEVBOARD_MICRO);
+    etpu_status s4 = etpu_compilation_report(c, ETPU_REPORT_JSON, &ro, &j);
+    etpu_status s5 = etpu_model_latency(out, ETPU_TARGET_USB, &l);
+    etpu_status s6 = etpu_compilation_latency(c, ETPU_TARGET_DEVBOARD, &l);
+    long left = g_budget;
+    etpu_set_allocator(NULL);
+    etpu_status all[6] = {s1, s2, s3, s4, s5, s6};
+    bool ok = true;
+    for (int k = 0; k < 6; k++) {
+      CHECK_MSG(all[k] == ETPU_OK || all[k] == ETPU_OUT_OF_MEMORY, "allocation %ld: call %d gave %s", n, k + 1,
+                etpu_status_name(all[k]));
+      ok &= all[k] == ETPU_OK;
+    }
+    etpu_free(t);
+    etpu_free(j);
+    etpu_micro_free(mc);
+    if (ok && left > 0) break; /* every allocation succeeded */
+  }
+  CHECK_OK(etpu_compilation_set_target(c, ETPU_TARGET_USB));
+done:
+  etpu_model_free(out);
+  etpu_free(bytes);
+  etpu_compilation_free(c);
+  etpu_model_free(m);
+}
+
 int main(void) {
   const char *dir = tu_shared_dir();
   if (!dir) return tu_skip_code();
@@ -553,5 +621,6 @@ int main(void) {
   check_real_models();
   check_latency();
   check_reports();
+  check_oom();
   return tu_finish("test_target");
 }

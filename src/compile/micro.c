@@ -326,8 +326,9 @@ static uint64_t bytes_of(const etpu_gtensor *t) {
 }
 
 /* TFLM's GreedyMemoryPlanner over bufs (offsets set in place); order and
- * live are scratch arrays of n entries. Returns the plan's size. */
-static uint64_t greedy_plan(plan_buf *bufs, uint32_t n, uint32_t *order, uint32_t *live) {
+ * placed are scratch arrays of n entries. Returns the plan's size.
+ * O(n^2), as TFLM's own planner. */
+static uint64_t greedy_plan(plan_buf *bufs, uint32_t n, uint32_t *order, uint32_t *placed) {
   for (uint32_t i = 0; i < n; i++) order[i] = i;
   /* stable: largest first, ties in buffer order (TFLM's bubble sort) */
   for (uint32_t i = 1; i < n; i++) {
@@ -341,27 +342,24 @@ static uint64_t greedy_plan(plan_buf *bufs, uint32_t n, uint32_t *order, uint32_
   uint64_t top = 0;
   for (uint32_t i = 0; i < n; i++) {
     plan_buf *b = &bufs[order[i]];
-    /* the placed buffers whose lifetimes overlap, by offset */
-    uint32_t nl = 0;
-    for (uint32_t q = 0; q < i; q++) {
-      const plan_buf *p = &bufs[order[q]];
-      if (p->last < b->first || p->first > b->last) continue;
-      uint32_t j = nl++;
-      while (j > 0 && bufs[live[j - 1]].offset > p->offset) {
-        live[j] = live[j - 1];
-        j--;
-      }
-      live[j] = order[q];
-    }
-    /* first fit: the first gap in offset order that holds it */
+    /* first fit: walk the placed buffers by offset, skipping those whose
+     * lifetimes do not overlap; the first gap that holds it wins */
     uint64_t off = 0;
-    for (uint32_t j = 0; j < nl; j++) {
-      const plan_buf *p = &bufs[live[j]];
+    for (uint32_t j = 0; j < i; j++) {
+      const plan_buf *p = &bufs[placed[j]];
+      if (p->last < b->first || p->first > b->last) continue;
       if (p->offset >= off + b->size) break;
       if (p->offset + p->size > off) off = p->offset + p->size;
     }
     b->offset = off;
     if (off + b->size > top) top = off + b->size;
+    /* keep placed[] sorted by offset (stable) */
+    uint32_t j = i;
+    while (j > 0 && bufs[placed[j - 1]].offset > off) {
+      placed[j] = placed[j - 1];
+      j--;
+    }
+    placed[j] = order[i];
   }
   return top;
 }

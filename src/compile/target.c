@@ -227,25 +227,25 @@ etpu_status etpu_compilation_latency(const etpu_compilation *c, etpu_target targ
   }
   /* Bytes crossing the link: tensors the Edge TPU part reads from the host
    * (graph inputs, CPU ops' outputs) and writes back (to CPU ops or as graph
-   * outputs), each once. */
+   * outputs), each once. reads[t]: bit 0 an Edge TPU op reads t, bit 1 a
+   * CPU op does, bit 2 t is a graph output. */
+  uint8_t *reads = etpu_calloc(g->ntensors + 1, 1);
+  if (!reads) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", m->label);
+  for (uint32_t o = 0; o < c->nops; o++)
+    for (uint32_t k = 0; k < g->ops[o].ninputs; k++) {
+      int32_t t = g->ops[o].inputs[k];
+      if (t >= 0 && (uint32_t)t < g->ntensors) reads[t] |= c->ops[o].on_tpu ? 1 : 2;
+    }
+  for (uint32_t k = 0; k < g->noutputs; k++)
+    if (g->outputs[k] >= 0 && (uint32_t)g->outputs[k] < g->ntensors) reads[g->outputs[k]] |= 4;
   for (uint32_t t = 0; t < g->ntensors; t++) {
     const etpu_gtensor *x = &g->tensors[t];
     size_t cs = 0;
     if (etpu_graph_tensor_data(m, x, &cs) && cs) continue; /* constant */
-    bool tpu_reads = false, cpu_reads = false;
-    for (uint32_t o = 0; o < c->nops; o++)
-      for (uint32_t k = 0; k < g->ops[o].ninputs; k++)
-        if (g->ops[o].inputs[k] == (int32_t)t) {
-          if (c->ops[o].on_tpu)
-            tpu_reads = true;
-          else
-            cpu_reads = true;
-        }
-    bool is_out = false;
-    for (uint32_t k = 0; k < g->noutputs; k++) is_out |= g->outputs[k] == (int32_t)t;
-    bool tpu_made = x->producer >= 0 && c->ops[x->producer].on_tpu;
-    if ((tpu_reads && !tpu_made) || (tpu_made && (cpu_reads || is_out))) in.io_bytes += tensor_bytes_of(m, (int32_t)t);
+    bool tpu_made = x->producer >= 0 && (uint32_t)x->producer < c->nops && c->ops[x->producer].on_tpu;
+    if (((reads[t] & 1) && !tpu_made) || (tpu_made && (reads[t] & 6))) in.io_bytes += tensor_bytes_of(m, (int32_t)t);
   }
+  etpu_free(reads);
   latency_finish(&in, target, out);
   return ETPU_OK;
 }
