@@ -113,4 +113,15 @@ uint64_t etpu_op_out_bytes(const etpu_model *m, uint32_t o);
 void etpu_target_report_text(const etpu_compilation *c, etpu_strbuf *s);
 void etpu_target_report_json(const etpu_compilation *c, etpu_strbuf *s);
 
+/* Append a Dev Board Micro verdict to s: text lines, or one JSON object
+ * (kind ETPU_REPORT_JSON). */
+void etpu_micro_append(const etpu_micro *mc, etpu_report_kind kind, etpu_strbuf *s);
+
+/* The body of etpu_latency_report and etpu_micro_report: check the kind,
+ * render obj with text (console, log) or json into a new heap string. `fn`
+ * names the public function in messages. */
+typedef void (*etpu_render_fn)(const void *obj, etpu_strbuf *s);
+etpu_status etpu_report_render(const char *fn, const void *obj, etpu_report_kind kind, etpu_render_fn text,
+                               etpu_render_fn json, char **text_out);
+
 #endif

@@ -687,19 +687,16 @@ static void micro_json(const etpu_micro *mc, etpu_strbuf *s) {
   etpu_strbuf_printf(s, "]}");
 }
 
-etpu_status etpu_micro_report(const etpu_micro *mc, etpu_report_kind kind, char **text_out) {
-  if (!mc || !text_out) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_micro_report: NULL argument");
-  if (kind != ETPU_REPORT_CONSOLE && kind != ETPU_REPORT_JSON && kind != ETPU_REPORT_LOG)
-    return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_micro_report: unknown report kind %d", (int)kind);
-  etpu_strbuf s = {0};
+void etpu_micro_append(const etpu_micro *mc, etpu_report_kind kind, etpu_strbuf *s) {
   if (kind == ETPU_REPORT_JSON)
-    micro_json(mc, &s);
+    micro_json(mc, s);
   else
-    micro_text(mc, &s);
-  if (s.oom || !s.p) {
-    etpu_free(s.p);
-    return etpu_fail(ETPU_OUT_OF_MEMORY, "out of memory writing the Dev Board Micro report");
-  }
-  *text_out = s.p;
-  return ETPU_OK;
+    micro_text(mc, s);
+}
+
+static void micro_text_any(const void *mc, etpu_strbuf *s) { micro_text(mc, s); }
+static void micro_json_any(const void *mc, etpu_strbuf *s) { micro_json(mc, s); }
+
+etpu_status etpu_micro_report(const etpu_micro *mc, etpu_report_kind kind, char **text_out) {
+  return etpu_report_render("etpu_micro_report", mc, kind, micro_text_any, micro_json_any, text_out);
 }

@@ -339,21 +339,26 @@ static void latency_json(const etpu_latency *l, etpu_strbuf *s) {
   etpu_strbuf_printf(s, "}");
 }
 
-etpu_status etpu_latency_report(const etpu_latency *l, etpu_report_kind kind, char **text_out) {
-  if (!l || !text_out) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_latency_report: NULL argument");
+etpu_status etpu_report_render(const char *fn, const void *obj, etpu_report_kind kind, etpu_render_fn text,
+                               etpu_render_fn json, char **text_out) {
+  if (!obj || !text_out) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: NULL argument", fn);
   if (kind != ETPU_REPORT_CONSOLE && kind != ETPU_REPORT_JSON && kind != ETPU_REPORT_LOG)
-    return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_latency_report: unknown report kind %d", (int)kind);
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: unknown report kind %d", fn, (int)kind);
   etpu_strbuf s = {0};
-  if (kind == ETPU_REPORT_JSON)
-    latency_json(l, &s);
-  else
-    latency_text(l, &s);
+  (kind == ETPU_REPORT_JSON ? json : text)(obj, &s);
   if (s.oom || !s.p) {
     etpu_free(s.p);
-    return etpu_fail(ETPU_OUT_OF_MEMORY, "out of memory writing the latency report");
+    return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", fn);
   }
   *text_out = s.p;
   return ETPU_OK;
+}
+
+static void latency_text_any(const void *l, etpu_strbuf *s) { latency_text(l, s); }
+static void latency_json_any(const void *l, etpu_strbuf *s) { latency_json(l, s); }
+
+etpu_status etpu_latency_report(const etpu_latency *l, etpu_report_kind kind, char **text_out) {
+  return etpu_report_render("etpu_latency_report", l, kind, latency_text_any, latency_json_any, text_out);
 }
 
 etpu_status etpu_compilation_set_target(etpu_compilation *c, etpu_target target) {
@@ -381,14 +386,7 @@ void etpu_target_report_text(const etpu_compilation *c, etpu_strbuf *s) {
   etpu_latency l;
   etpu_strbuf_printf(s, "etpu: target %s: %s\n", etpu_target_name(c->target), etpu_target_description(c->target));
   if (etpu_compilation_latency(c, c->target, &l) == ETPU_OK) latency_text(&l, s);
-  if (!c->micro) return;
-  char *t = NULL;
-  if (etpu_micro_report(c->micro, ETPU_REPORT_CONSOLE, &t) != ETPU_OK) {
-    s->oom = true;
-    return;
-  }
-  etpu_strbuf_printf(s, "%s", t);
-  etpu_free(t);
+  if (c->micro) etpu_micro_append(c->micro, ETPU_REPORT_CONSOLE, s);
 }
 
 void etpu_target_report_json(const etpu_compilation *c, etpu_strbuf *s) {
@@ -402,11 +400,7 @@ void etpu_target_report_json(const etpu_compilation *c, etpu_strbuf *s) {
     etpu_strbuf_printf(s, ",\n");
   }
   if (!c->micro) return;
-  char *t = NULL;
-  if (etpu_micro_report(c->micro, ETPU_REPORT_JSON, &t) != ETPU_OK) {
-    s->oom = true;
-    return;
-  }
-  etpu_strbuf_printf(s, "  \"devboard_micro\": %s,\n", t);
-  etpu_free(t);
+  etpu_strbuf_printf(s, "  \"devboard_micro\": ");
+  etpu_micro_append(c->micro, ETPU_REPORT_JSON, s);
+  etpu_strbuf_printf(s, ",\n");
 }
