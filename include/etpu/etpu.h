@@ -904,6 +904,11 @@ void etpu_softmax_regression_free(etpu_softmax_regression *sr);
 ETPU_WUR etpu_status etpu_softmax_regression_add(etpu_softmax_regression *sr, const float *embedding, uint32_t dim,
                                                  uint32_t label, bool validation);
 uint32_t etpu_softmax_regression_count(const etpu_softmax_regression *sr, bool validation);
+/* Drop every example held (training and validation), keeping the weights,
+ * the recorded logit range and the random state: the next train samples the
+ * examples added after this call (pycoral's train_with_sgd takes its data
+ * anew on each call). NULL is a no-op. */
+void etpu_softmax_regression_clear(etpu_softmax_regression *sr);
 
 /* Progress of training, passed to the callback. */
 typedef struct etpu_sr_progress {
