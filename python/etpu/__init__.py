@@ -28,7 +28,7 @@ import numpy as np
 
 from . import _etpu
 
-__all__ = ["Interpreter", "Delegate", "load_delegate", "make_interpreter", "read_image", "image_to_input", "Model",
+__all__ = ["Interpreter", "SignatureRunner", "Delegate", "load_delegate", "make_interpreter", "read_image", "image_to_input", "Model",
            "compile", "CompiledModel", "quantize", "QuantizedModel", "__version__"]
 
 __version__ = _etpu.version()
@@ -111,6 +111,8 @@ class Interpreter:
         else:
             threads = num_threads
         self._delegates = list(experimental_delegates or [])
+        self._source = model_path if model_path is not None else model_content
+        self._sigs = None
         self._interp = _etpu._Interpreter(model_path=model_path, model_content=model_content, num_threads=threads,
                                           profile=profile, keep_all_tensors=bool(experimental_preserve_all_tensors))
         self.profile = profile
@@ -186,15 +188,37 @@ class Interpreter:
                 return
         raise ValueError("resize_tensor_input: tensor %r is not a graph input" % (input_index,))
 
+    def _signatures(self):
+        if self._sigs is None:
+            self._sigs = Model(self._source).signatures
+        return self._sigs
+
     def get_signature_list(self):
-        """Not available yet: etpu's C API does not expose a model's
-        SignatureDefs. Raises ValueError (use the input/output details)."""
-        raise ValueError("etpu cannot read SignatureDefs yet (etpu.h has no API for them); "
-                         "use get_input_details() / get_output_details()")
+        """The model's SignatureDefs as tflite_runtime gives them:
+        ``{key: {"inputs": [names], "outputs": [names]}}`` ({} when the
+        model records none)."""
+        return {k: {"inputs": list(s["inputs"]), "outputs": list(s["outputs"])}
+                for k, s in self._signatures().items()}
 
     def get_signature_runner(self, signature_key=None):
-        """Not available yet: see get_signature_list. Raises ValueError."""
-        self.get_signature_list()
+        """A SignatureRunner for ``signature_key`` (None: the model's only
+        signature), as tflite_runtime's: call it with the inputs by name,
+        get a dict of the outputs by name. ValueError when the model has no
+        such signature, or when it runs another subgraph than 0 (etpu runs
+        subgraph 0 only)."""
+        sigs = self._signatures()
+        if signature_key is None:
+            if len(sigs) != 1:
+                raise ValueError("SignatureDef signature_key is None and model has %d Signatures. None is only "
+                                 "allowed when the model has 1 SignatureDef" % len(sigs))
+            signature_key = next(iter(sigs))
+        if signature_key not in sigs:
+            raise ValueError("SignatureDef signature_key '%s' not found; the model has %s"
+                             % (signature_key, sorted(sigs) or "none"))
+        if sigs[signature_key]["subgraph"] != 0:
+            raise ValueError("signature '%s' runs subgraph %d; etpu runs subgraph 0 only"
+                             % (signature_key, sigs[signature_key]["subgraph"]))
+        return SignatureRunner(self, signature_key, sigs[signature_key])
 
     def image_to_input(self, image, input_index=0, mean=None, std=None, resize="bilinear"):
         """Input ``input_index`` (0-based position among the graph inputs)
@@ -226,6 +250,47 @@ class Interpreter:
         self.close()
 
 
+class SignatureRunner:
+    """tflite_runtime's SignatureRunner (from
+    ``Interpreter.get_signature_runner``): ``runner(**inputs)`` sets every
+    input of the signature by name, invokes and returns ``{output name:
+    numpy array}`` (copies). ``get_input_details()`` /
+    ``get_output_details()``: ``{name: details}``."""
+
+    def __init__(self, interpreter, key, sig):
+        self._interp = interpreter
+        self.key = key
+        self._inputs = sig["inputs"]
+        self._outputs = sig["outputs"]
+
+    def _details(self, names, which):
+        by_index = {d["index"]: d for d in which()}
+        return {n: by_index[t] for n, t in names.items() if t in by_index}
+
+    def get_input_details(self):
+        return self._details(self._inputs, self._interp.get_input_details)
+
+    def get_output_details(self):
+        return self._details(self._outputs, self._interp.get_tensor_details)
+
+    def allocate_tensors(self):
+        self._interp.allocate_tensors()
+
+    def __call__(self, **kwargs):
+        if len(kwargs) != len(self._inputs):
+            raise ValueError("Invalid number of inputs provided for running a SignatureDef, expected %d vs "
+                             "provided %d (signature '%s' takes %s)"
+                             % (len(self._inputs), len(kwargs), self.key, sorted(self._inputs)))
+        self._interp.allocate_tensors()
+        for name, value in kwargs.items():
+            if name not in self._inputs:
+                raise ValueError("signature '%s' has no input '%s' (its inputs: %s)"
+                                 % (self.key, name, sorted(self._inputs)))
+            self._interp.set_tensor(self._inputs[name], value)
+        self._interp.invoke()
+        return {name: self._interp.get_tensor(t) for name, t in self._outputs.items()}
+
+
 def image_to_input(interpreter, image, input_index=0, mean=None, std=None, resize="bilinear"):
     """Module-level form of Interpreter.image_to_input."""
     return interpreter.image_to_input(image, input_index, mean, std, resize)
@@ -241,22 +306,33 @@ class Model:
     - ``inputs`` / ``outputs``: tensor indices;
     - ``normalization(i)``: the tflite-support metadata's (mean, std) lists
       for input i, or None;
+    - ``signatures``: the SignatureDefs, ``{key: {"subgraph": n, "inputs":
+      {name: tensor index}, "outputs": {...}}}`` (empty when the model has
+      none);
     - ``version`` (schema), ``description``, ``subgraphs``.
 
+    Each op also has ``options`` (its builtin options as a dict, enums by
+    name, as ``etpu inspect --json`` prints them) and ``options_name``.
     ``source`` is a path or the model's bytes. Malformed models raise
     ValueError with etpu's message."""
 
     def __init__(self, source):
+        import json
         d = _etpu.model_summary(source)
         self.label = d["label"]
         self.version = d["version"]
         self.subgraphs = d["subgraphs"]
         self.description = d["description"]
         self.ops = d["ops"]
+        for op in self.ops:
+            text = op.pop("options_json")
+            op["options"] = json.loads(text) if text else {}
         self.tensors = d["tensors"]
         self.inputs = d["inputs"]
         self.outputs = d["outputs"]
         self._norm = d["normalization"]
+        self.signatures = {s["key"]: {"subgraph": s["subgraph"], "inputs": dict(s["inputs"]),
+                                      "outputs": dict(s["outputs"])} for s in d["signatures"]}
 
     def normalization(self, input_index=0):
         """(mean, std) lists from the model's metadata for graph input

@@ -784,8 +784,18 @@ static PyObject *op_summary(const etpu_model *m, uint32_t i) {
   if (in && out) {
     for (uint32_t k = 0; k < op.input_count; k++) PyList_SET_ITEM(in, k, PyLong_FromLong(op.inputs[k]));
     for (uint32_t k = 0; k < op.output_count; k++) PyList_SET_ITEM(out, k, PyLong_FromLong(op.outputs[k]));
-    d = Py_BuildValue("{s:I,s:s,s:i,s:i,s:O,s:O}", "index", i, "type", op.name, "code", op.code, "version",
-                      op.version, "inputs", in, "outputs", out);
+    /* The builtin options as etpu inspect prints them (JSON, enums by name). */
+    size_t need = etpu_model_op_options_json(m, 0, i, NULL, 0);
+    char *json = PyMem_Malloc(need + 1);
+    if (json) {
+      etpu_model_op_options_json(m, 0, i, json, need + 1);
+      d = Py_BuildValue("{s:I,s:s,s:i,s:i,s:O,s:O,s:s,s:N}", "index", i, "type", op.name, "code", op.code, "version",
+                        op.version, "inputs", in, "outputs", out, "options_name", op.options_name, "options_json",
+                        PyUnicode_DecodeUTF8(json, (Py_ssize_t)strlen(json), "replace"));
+      PyMem_Free(json);
+    } else {
+      PyErr_NoMemory();
+    }
   }
   Py_XDECREF(in);
   Py_XDECREF(out);
@@ -807,6 +817,35 @@ static PyObject *summaries(const etpu_model *m, uint32_t n, PyObject *(*fn)(cons
   return l;
 }
 
+/* The model's SignatureDefs as a list of dicts: key, subgraph, inputs and
+ * outputs (lists of (name, tensor index) in the maps' order). */
+static PyObject *signatures(const etpu_model *m) {
+  PyObject *l = PyList_New(0);
+  for (uint32_t i = 0; l && i < etpu_model_signature_count(m); i++) {
+    etpu_signature_info si;
+    etpu_status st = etpu_model_signature(m, i, &si);
+    PyObject *io[2] = {PyList_New(0), PyList_New(0)}, *d = NULL;
+    for (int o = 0; o < 2 && st == ETPU_OK && io[0] && io[1]; o++)
+      for (uint32_t k = 0; st == ETPU_OK && k < (o ? si.output_count : si.input_count); k++) {
+        const char *name;
+        uint32_t t;
+        if ((st = etpu_model_signature_tensor(m, i, o == 1, k, &name, &t)) != ETPU_OK) break;
+        PyObject *e = Py_BuildValue("(NI)", PyUnicode_DecodeUTF8(name, (Py_ssize_t)strlen(name), "replace"), t);
+        if (!e || PyList_Append(io[o], e) != 0) st = ETPU_OUT_OF_MEMORY;
+        Py_XDECREF(e);
+      }
+    if (st != ETPU_OK && !PyErr_Occurred()) etpy_raise(st, PyExc_ValueError);
+    if (!PyErr_Occurred() && io[0] && io[1])
+      d = Py_BuildValue("{s:N,s:I,s:O,s:O}", "key", PyUnicode_DecodeUTF8(si.key, (Py_ssize_t)strlen(si.key), "replace"),
+                        "subgraph", si.subgraph, "inputs", io[0], "outputs", io[1]);
+    Py_XDECREF(io[0]);
+    Py_XDECREF(io[1]);
+    if (!d || PyList_Append(l, d) != 0) Py_CLEAR(l);
+    Py_XDECREF(d);
+  }
+  return l;
+}
+
 /* model_summary(path or bytes): what etpu.Model exposes, as a dict. */
 static PyObject *mod_model_summary(PyObject *self, PyObject *args) {
   (void)self;
@@ -816,7 +855,7 @@ static PyObject *mod_model_summary(PyObject *self, PyObject *args) {
   if (etpy_open_model(src, &m)) return NULL;
   PyObject *ops = summaries(m, etpu_model_op_count(m, 0), op_summary);
   PyObject *tensors = ops ? summaries(m, etpu_model_tensor_count(m, 0), tensor_summary) : NULL;
-  PyObject *ins = PyList_New(0), *outs = PyList_New(0), *norm = PyList_New(0), *d = NULL;
+  PyObject *ins = PyList_New(0), *outs = PyList_New(0), *norm = PyList_New(0), *d = NULL, *sigs = NULL;
   if (!ops || !tensors || !ins || !outs || !norm) goto done;
   for (uint32_t i = 0; i < etpu_model_input_count(m, 0); i++) {
     PyObject *x = PyLong_FromLong(etpu_model_input(m, 0, i));
@@ -847,11 +886,13 @@ static PyObject *mod_model_summary(PyObject *self, PyObject *args) {
     Py_XDECREF(x);
     if (bad) goto done;
   }
-  d = Py_BuildValue("{s:s,s:I,s:I,s:s,s:O,s:O,s:O,s:O,s:O}", "label", etpu_model_label(m), "version",
+  if (!(sigs = signatures(m))) goto done;
+  d = Py_BuildValue("{s:O,s:s,s:I,s:I,s:s,s:O,s:O,s:O,s:O,s:O}", "signatures", sigs, "label", etpu_model_label(m), "version",
                     etpu_model_schema_version(m), "subgraphs", etpu_model_subgraph_count(m), "description",
                     etpu_model_description(m), "ops", ops, "tensors", tensors, "inputs", ins, "outputs", outs,
                     "normalization", norm);
 done:
+  Py_XDECREF(sigs);
   Py_XDECREF(ops);
   Py_XDECREF(tensors);
   Py_XDECREF(ins);
