@@ -28,7 +28,8 @@
  *    MemoryError for ETPU_OUT_OF_MEMORY.
  *
  * Module functions: read_image(path) and model_summary(path or bytes) (the
- * data of etpu.Model).
+ * data of etpu.Model, SignatureDefs included). Compiling, quantizing and
+ * learning are in tools.c; the helpers both files use are declared in etpy.h.
  */
 #define ETPY_IMPORT_ARRAY /* this file imports numpy's C API table for both */
 #include "etpy.h"
