@@ -25,7 +25,7 @@ import etpu
 from etpu import make_interpreter  # was: from pycoral.utils.edgetpu import make_interpreter
 from etpu.learn.backprop.softmax_regression import SoftmaxRegression  # was: from pycoral.learn.backprop...
 from etpu.learn.imprinting.engine import ImprintingEngine  # was: from pycoral.learn.imprinting.engine ...
-from conftest import coral, etpu_run_json, run_cli
+from conftest import cli, coral, etpu_run_json, read
 from test_pycoral_style import get_scores, set_input
 
 X = coral("mobilenet_v1_1.0_224_quant_embedding_extractor.tflite")
@@ -40,17 +40,6 @@ def tflite_ref_interpreter(model_path_or_content):
     if isinstance(model_path_or_content, bytes):
         return etpu.Interpreter(model_content=model_path_or_content, profile="tflite-ref")
     return etpu.Interpreter(model_path=model_path_or_content, profile="tflite-ref")
-
-
-def cli(*args):
-    r = run_cli([str(a) for a in args])
-    assert r.returncode == 0, "etpu %s: exit %d: %s" % (" ".join(map(str, args)), r.returncode, r.stderr)
-    return r.stdout
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 def embedding(interpreter, path):

@@ -11,22 +11,11 @@ import numpy as np
 import pytest
 
 import etpu
-from conftest import DATA, coral, run_cli
+from conftest import DATA, cli, coral, read
 
 MNV1 = coral("mobilenet_v1_0.25_128_quant.tflite")
 DEEPLAB = coral("deeplabv3_mnv2_dm05_pascal_quant.tflite")
 RESNET = os.path.join(DATA, "float", "pretrainedResnet.tflite")
-
-
-def cli(*args):
-    r = run_cli([str(a) for a in args])
-    assert r.returncode == 0, "etpu %s: exit %d: %s" % (" ".join(map(str, args)), r.returncode, r.stderr)
-    return r.stdout
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
 
 
 # ---- compile ---------------------------------------------------------------
