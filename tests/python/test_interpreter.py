@@ -291,6 +291,36 @@ def test_concurrent_invoke_is_refused_not_racy(interp):
     interp.invoke()
 
 
+def test_invoke_releases_the_gil():
+    """With a 10 s switch interval a thread that kept the GIL through
+    invoke() would starve the main thread until its loop ends; invoke()
+    releases it, so the main thread runs while the other thread invokes."""
+    import sys
+    i = etpu.Interpreter(model_path=coral("mobilenet_v2_1.0_224_quant.tflite"), num_threads=1)
+    i.allocate_tensors()
+    started, done = threading.Event(), threading.Event()
+
+    def run():
+        started.set()
+        for _ in range(10):
+            i.invoke()
+        done.set()
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(10.0)
+    try:
+        t = threading.Thread(target=run)
+        t.start()
+        started.wait()
+        ran_meanwhile = 0
+        while not done.wait(0.001):
+            ran_meanwhile += 1
+        t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert ran_meanwhile > 0
+
+
 def test_model_inspection():
     m = etpu.Model(MNV1)
     assert m.version == 3 and m.subgraphs == 1 and len(m.ops) == 31 and len(m.tensors) == 89
