@@ -243,6 +243,11 @@ def test_backprop_errors():
         model.train_with_sgd(dict(good, data_train=x[:0], labels_train=np.array([], np.int64)), 10, 0.1)
     model.train_with_sgd(good, 200, 0.5, batch_size=4)
     assert model.get_accuracy(x, np.array([0, 1, 0, 1])) == 1.0
+    # Each call trains on the data it is given (pycoral's semantics): the
+    # examples held before are dropped (etpu_softmax_regression_clear).
+    flipped = {"data_train": x[:2], "labels_train": np.array([1, 0]), "data_val": x[:0], "labels_val": []}
+    model.train_with_sgd(flipped, 0, 0.1)
+    assert model._model.evaluate(False)[1] == 0.0  # 0 of these 2, not 4 of 6
     with pytest.raises(ValueError):
         model.get_accuracy(np.ones((2, 3), np.float32), np.array([0, 1]))
     with pytest.raises(ValueError):
