@@ -455,23 +455,49 @@ def compile(model, min_runtime_version=14, intermediate_tensors=None, num_segmen
     (-a), ``show_operations`` (-s, in ``report()``). The Edge TPU op holds
     etpu's simulation payload: it runs in etpu, not on a physical Edge TPU.
     ValueError with etpu's message when the model cannot be compiled (not
-    quantized, dynamic shapes, an unknown -i tensor, ...)."""
-    if isinstance(intermediate_tensors, str):
-        intermediate_tensors = [t for t in intermediate_tensors.split(",") if t]
+    quantized, dynamic shapes, an unknown -i tensor, ...).
+
+    ``model`` may also be a list of models compiled together (``etpu
+    compile A B ...``, co-compilation: on-chip memory goes to the earlier
+    ones first); then ``intermediate_tensors`` is None or one entry per
+    model, ``name`` None or one name per model, num_segments 1, and a list
+    of CompiledModel is returned."""
+    several = isinstance(model, (list, tuple))
+    models = list(model) if several else [model]
+    if several:
+        if not models:
+            raise ValueError("etpu.compile: no model given")
+        if num_segments != 1:
+            raise ValueError("etpu.compile: num_segments compiles one model at a time")
+        inters = [None] * len(models) if intermediate_tensors is None else list(intermediate_tensors)
+        names = [None] * len(models) if name is None else list(name)
+        if len(inters) != len(models) or len(names) != len(models):
+            raise ValueError("etpu.compile: %d models: give one intermediate_tensors entry and one name per model"
+                             % len(models))
+    else:
+        inters, names = [intermediate_tensors], [name]
     for flag, v, lo, hi in (("min_runtime_version", min_runtime_version, 10, 14), ("num_segments", num_segments, 1, 64)):
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             raise ValueError("etpu.compile: %s takes %d to %d, not %r" % (flag, lo, hi, v))
     t0 = time.monotonic()
-    comp = _etpu._Compilation(model, min_runtime_version,
-                              None if intermediate_tensors is None else list(intermediate_tensors),
-                              bool(enable_multiple_subgraphs), num_segments)
+    comps = []
+    for m, inter in zip(models, inters):
+        if isinstance(inter, str):
+            inter = [t for t in inter.split(",") if t]
+        comps.append(_etpu._Compilation(m, min_runtime_version, None if inter is None else list(inter),
+                                        bool(enable_multiple_subgraphs), num_segments))
+    if len(comps) > 1:
+        _etpu.cocompile(comps)
     elapsed = (time.monotonic() - t0) * 1e3
-    if isinstance(model, (bytes, bytearray, memoryview)):
-        path, size = name or "model.tflite", len(model)
-    else:
-        path = os.fsdecode(model)
-        size = os.stat(path).st_size
-    return CompiledModel(comp, path, size, elapsed, bool(show_operations))
+    out = []
+    for m, comp, nm in zip(models, comps, names):
+        if isinstance(m, (bytes, bytearray, memoryview)):
+            path, size = nm or "model.tflite", len(m)
+        else:
+            path = os.fsdecode(m)
+            size = os.stat(path).st_size
+        out.append(CompiledModel(comp, path, size, elapsed, bool(show_operations)))
+    return out if several else out[0]
 
 
 # ---- quantizing -----------------------------------------------------------

@@ -251,6 +251,30 @@ static PyTypeObject CompType = {
     .tp_new = PyType_GenericNew,
 };
 
+/* cocompile(list of _Compilation): share on-chip memory between models
+ * compiled together, the earlier ones cached first (etpu compile A B ...). */
+static PyObject *mod_cocompile(PyObject *self, PyObject *args) {
+  (void)self;
+  PyObject *list;
+  if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &list)) return NULL;
+  Py_ssize_t n = PyList_GET_SIZE(list);
+  etpu_compilation **v = PyMem_Calloc(n ? (size_t)n : 1, sizeof *v);
+  if (!v) return PyErr_NoMemory();
+  for (Py_ssize_t k = 0; k < n; k++) {
+    PyObject *c = PyList_GET_ITEM(list, k);
+    if (!PyObject_TypeCheck(c, &CompType) || comp_ready((CompObject *)c)) {
+      if (!PyErr_Occurred())
+        PyErr_Format(PyExc_ValueError, "etpu: cocompile: item %zd is %s, not a _Compilation", k, Py_TYPE(c)->tp_name);
+      PyMem_Free(v);
+      return NULL;
+    }
+    v[k] = ((CompObject *)c)->comp;
+  }
+  etpu_compilation_cocompile(v, (uint32_t)n);
+  PyMem_Free(v);
+  Py_RETURN_NONE;
+}
+
 /* ---- quantizing ----------------------------------------------------------- */
 
 /* Whether an array's shape is the tensor's, leading 1s aside (the rule
@@ -900,6 +924,7 @@ static PyObject *mod_check_writable(PyObject *self, PyObject *args) {
 static PyMethodDef tool_functions[] = {
     {"quantize", (PyCFunction)(void (*)(void))mod_quantize, METH_VARARGS | METH_KEYWORDS,
      "quantize(model, samples, io, allow_float, method, percentile, gptq, bias_correct) -> (bytes, report)."},
+    {"cocompile", mod_cocompile, METH_VARARGS, "cocompile([_Compilation, ...]): share on-chip memory, in order."},
     {"write_file_atomic", mod_write_file, METH_VARARGS, "write_file_atomic(path, data): temporary file + rename."},
     {"check_writable", mod_check_writable, METH_VARARGS, "check_writable(path): OSError unless it can be written."},
     {NULL, NULL, 0, NULL},

@@ -60,6 +60,28 @@ def test_compile_writes_what_the_cli_writes(model, flags, kwargs, tmp_path):
     assert "Compilation succeeded!" in c.report()
 
 
+def test_cocompile_as_the_cli(tmp_path):
+    """etpu.compile([A, B]) is `etpu compile A B`: the same files, and B
+    gets the on-chip memory A leaves."""
+    a, b = MNV1, coral("mobilenet_v1_0.5_160_quant.tflite")
+    cli("compile", "-o", tmp_path, a, b)
+    doc = json.loads(cli("compile", "-o", tmp_path, "--json", a, b))["models"]
+    want = {n: read(tmp_path / n) for n in os.listdir(tmp_path)}
+    both = etpu.compile([a, b])
+    for c, d in zip(both, doc):
+        assert c.memory == {k: v for k, v in d["memory"].items() if k != "estimate"}
+        c.save(str(tmp_path))
+    assert {n: read(tmp_path / n) for n in os.listdir(tmp_path)} == want
+    alone = etpu.compile(b)
+    # Both fit: B's remaining on-chip memory is what A left less B's own.
+    assert both[1].memory["on_chip_remaining_bytes"] == \
+        alone.memory["on_chip_remaining_bytes"] - both[0].memory["on_chip_bytes"]
+    with pytest.raises(ValueError, match="one intermediate_tensors entry"):
+        etpu.compile([a, b], intermediate_tensors=["x"])
+    with pytest.raises(ValueError, match="one model at a time"):
+        etpu.compile([a, b], num_segments=2)
+
+
 def test_compile_reasons_and_memory():
     c = etpu.compile(DEEPLAB)
     cpu = [o for o in c.ops if not o["on_edgetpu"]]
