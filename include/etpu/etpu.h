@@ -321,6 +321,25 @@ ETPU_WUR etpu_status etpu_model_input_normalization(const etpu_model *model, uin
 ETPU_WUR etpu_status etpu_model_set_input_normalization(etpu_model *model, uint32_t input, float mean, float std,
                                                         bool *changed_out);
 
+/* SignatureDefs: the named entry points TensorFlow's converter records
+ * (SavedModel signatures, e.g. "serving_default"), each mapping input and
+ * output names to tensors of one subgraph. Indices are checked when the
+ * model is opened. Edits that change graph inputs or outputs drop them. */
+typedef struct etpu_signature_info {
+  const char *key;        /* signature_key; "" if none */
+  uint32_t subgraph;      /* the subgraph the signature runs */
+  uint32_t input_count;   /* entries of its input map */
+  uint32_t output_count;  /* entries of its output map */
+} etpu_signature_info;
+uint32_t etpu_model_signature_count(const etpu_model *model);
+/* Signature `index`. ETPU_INVALID_ARGUMENT when it does not exist. */
+ETPU_WUR etpu_status etpu_model_signature(const etpu_model *model, uint32_t index, etpu_signature_info *info_out);
+/* Entry k of signature `index`'s input map (output false) or output map:
+ * its name ("" if none) and tensor index in the signature's subgraph (either
+ * output may be NULL). ETPU_INVALID_ARGUMENT when either does not exist. */
+ETPU_WUR etpu_status etpu_model_signature_tensor(const etpu_model *model, uint32_t index, bool output, uint32_t k,
+                                                 const char **name_out, uint32_t *tensor_out);
+
 /* Subgraph-level facts. */
 uint32_t etpu_model_tensor_count(const etpu_model *model, uint32_t subgraph);
 uint32_t etpu_model_op_count(const etpu_model *model, uint32_t subgraph);
@@ -1026,6 +1045,11 @@ void etpu_softmax_regression_free(etpu_softmax_regression *sr);
 ETPU_WUR etpu_status etpu_softmax_regression_add(etpu_softmax_regression *sr, const float *embedding, uint32_t dim,
                                                  uint32_t label, bool validation);
 uint32_t etpu_softmax_regression_count(const etpu_softmax_regression *sr, bool validation);
+/* Drop every example held (training and validation), keeping the weights,
+ * the recorded logit range and the random state: the next train samples the
+ * examples added after this call (pycoral's train_with_sgd takes its data
+ * anew on each call). NULL is a no-op. */
+void etpu_softmax_regression_clear(etpu_softmax_regression *sr);
 
 /* Progress of training, passed to the callback. */
 typedef struct etpu_sr_progress {

@@ -28,26 +28,21 @@
  *    MemoryError for ETPU_OUT_OF_MEMORY.
  *
  * Module functions: read_image(path) and model_summary(path or bytes) (the
- * data of etpu.Model).
+ * data of etpu.Model, SignatureDefs included). Compiling, quantizing and
+ * learning are in tools.c; the helpers both files use are declared in etpy.h.
  */
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#define NPY_NO_DEPRECATED_API NPY_1_7_API_VERSION
-#include <numpy/arrayobject.h>
+#define ETPY_IMPORT_ARRAY /* this file imports numpy's C API table for both */
+#include "etpy.h"
 
 #include <stdint.h>
 #include <string.h>
-
-#include "etpu/etpu.h"
 
 #define MAX_RANK 16
 
 /* ---- errors ------------------------------------------------------------- */
 
-/* Raise etpu's current message as the exception that fits status st:
- * `usage` for a caller's or model's fault (ValueError), RuntimeError for
- * calls out of order, MemoryError for out of memory. Returns NULL. */
-static PyObject *raise_status(etpu_status st, PyObject *usage) {
+/* etpy.h. */
+PyObject *etpy_raise(etpu_status st, PyObject *usage) {
   const char *msg = etpu_errmsg();
   if (!msg[0]) msg = etpu_status_name(st);
   if (st == ETPU_OUT_OF_MEMORY) return PyErr_Format(PyExc_MemoryError, "%s", msg);
@@ -57,8 +52,8 @@ static PyObject *raise_status(etpu_status st, PyObject *usage) {
 
 /* ---- dtype mapping ------------------------------------------------------ */
 
-/* The numpy type number of an etpu dtype; -1 when numpy has none. */
-static int npy_type_of(int32_t dtype) {
+/* etpy.h. */
+int etpy_npy_type(int32_t dtype) {
   switch (dtype) {
     case ETPU_FLOAT32: return NPY_FLOAT32;
     case ETPU_FLOAT16: return NPY_FLOAT16;
@@ -82,7 +77,7 @@ static int npy_type_of(int32_t dtype) {
 /* The numpy scalar type (np.uint8, ...) for a dtype, new reference; None
  * for types numpy cannot hold (sub-byte, resource, variant). */
 static PyObject *np_type_object(int32_t dtype) {
-  int t = npy_type_of(dtype);
+  int t = etpy_npy_type(dtype);
   if (t < 0) Py_RETURN_NONE;
   PyArray_Descr *d = PyArray_DescrFromType(t);
   if (!d) return NULL;
@@ -235,12 +230,12 @@ static int interp_init(InterpObject *s, PyObject *args, PyObject *kw) {
   }
   if (st != ETPU_OK) {
     s->model = NULL;
-    raise_status(st, PyExc_ValueError);
+    etpy_raise(st, PyExc_ValueError);
     return -1;
   }
   if ((st = etpu_interp_create(s->model, &o, &s->interp)) != ETPU_OK) {
     s->interp = NULL;
-    raise_status(st, PyExc_ValueError);
+    etpy_raise(st, PyExc_ValueError);
     return -1;
   }
   s->ninputs = etpu_interp_input_count(s->interp);
@@ -287,7 +282,7 @@ static int tensor_info(InterpObject *s, long t, etpu_tensor_info *info, uint32_t
   }
   etpu_status st = etpu_model_tensor(s->model, 0, (uint32_t)t, info);
   if (st != ETPU_OK) {
-    raise_status(st, PyExc_ValueError);
+    etpy_raise(st, PyExc_ValueError);
     return -1;
   }
   if (etpu_interp_tensor_shape(s->interp, (uint32_t)t, rank, dims) != ETPU_OK) {
@@ -308,7 +303,7 @@ static PyObject *interp_allocate(InterpObject *s, PyObject *unused) {
   if (s->planned) Py_RETURN_NONE; /* shapes never change: the plan stands */
   size_t arena = 0;
   etpu_status st = etpu_interp_plan(s->interp, &arena);
-  if (st != ETPU_OK) return raise_status(st, PyExc_RuntimeError);
+  if (st != ETPU_OK) return etpy_raise(st, PyExc_RuntimeError);
   s->shadow = PyMem_Calloc(s->ninputs ? s->ninputs : 1, sizeof *s->shadow);
   s->shadow_size = PyMem_Calloc(s->ninputs ? s->ninputs : 1, sizeof *s->shadow_size);
   if (!s->shadow || !s->shadow_size) return PyErr_NoMemory();
@@ -316,7 +311,7 @@ static PyObject *interp_allocate(InterpObject *s, PyObject *unused) {
     const void *data;
     size_t size;
     if ((st = etpu_interp_tensor(s->interp, (uint32_t)etpu_interp_input_index(s->interp, i), &data, &size)) != ETPU_OK)
-      return raise_status(st, PyExc_RuntimeError);
+      return etpy_raise(st, PyExc_RuntimeError);
     s->shadow[i] = PyMem_Malloc(size ? size : 1);
     if (!s->shadow[i]) return PyErr_NoMemory();
     memcpy(s->shadow[i], data, size); /* the arena starts zeroed, as TFLite's does */
@@ -343,7 +338,7 @@ static PyObject *interp_invoke(InterpObject *s, PyObject *unused) {
   if (st == ETPU_OK) st = etpu_interp_invoke(s->interp);
   Py_END_ALLOW_THREADS
   s->busy = 0;
-  if (st != ETPU_OK) return raise_status(st, PyExc_RuntimeError);
+  if (st != ETPU_OK) return etpy_raise(st, PyExc_RuntimeError);
   Py_RETURN_NONE;
 }
 
@@ -352,7 +347,7 @@ static PyObject *interp_reset_variables(InterpObject *s, PyObject *unused) {
   if (check_open(s) || check_planned(s, "reset_all_variables()") || check_no_views(s, "reset_all_variables()"))
     return NULL;
   etpu_status st = etpu_interp_reset_state(s->interp);
-  if (st != ETPU_OK) return raise_status(st, PyExc_RuntimeError);
+  if (st != ETPU_OK) return etpy_raise(st, PyExc_RuntimeError);
   Py_RETURN_NONE;
 }
 
@@ -366,7 +361,7 @@ static void *tensor_memory(InterpObject *s, long t, size_t *size) {
   const void *data;
   etpu_status st = etpu_interp_tensor(s->interp, (uint32_t)t, &data, size);
   if (st != ETPU_OK) {
-    raise_status(st, PyExc_ValueError);
+    etpy_raise(st, PyExc_ValueError);
     return NULL;
   }
   /* The interpreter's arena is writable memory it owns; the const in its
@@ -384,7 +379,7 @@ static PyObject *tensor_array(InterpObject *s, long t, int copy) {
   const int32_t *dims;
   if (tensor_info(s, t, &info, &rank, &dims)) return NULL;
   if (check_planned(s, copy ? "get_tensor()" : "tensor()")) return NULL;
-  int nt = npy_type_of(info.type);
+  int nt = etpy_npy_type(info.type);
   if (nt < 0 || nt == NPY_STRING) {
     PyErr_Format(PyExc_ValueError, "etpu: %s: tensor %ld '%s' is %s, which numpy cannot hold here", s->label, t,
                  info.name, etpu_dtype_name(info.type));
@@ -473,7 +468,7 @@ static PyObject *interp_set_tensor(InterpObject *s, PyObject *args) {
     return NULL;
   }
   if (check_planned(s, "set_tensor()")) return NULL;
-  int nt = npy_type_of(info.type);
+  int nt = etpy_npy_type(info.type);
   PyArrayObject *a = (PyArrayObject *)PyArray_FROMANY(value, NPY_NOTYPE, 0, 0, 0);
   if (!a) return NULL;
   PyObject *ret = NULL;
@@ -674,8 +669,8 @@ static PyObject *interp_image_input(InterpObject *s, PyObject *args) {
     if (st == ETPU_OK) memcpy(img->pixels, PyArray_DATA(a), (size_t)PyArray_NBYTES(a));
     Py_DECREF(a);
   }
-  if (st != ETPU_OK) return raise_status(st, PyExc_ValueError);
-  int nt = npy_type_of(info.type);
+  if (st != ETPU_OK) return etpy_raise(st, PyExc_ValueError);
+  int nt = etpy_npy_type(info.type);
   npy_intp shape[MAX_RANK];
   for (uint32_t k = 0; k < rank; k++) shape[k] = dims[k] < 0 ? 0 : dims[k];
   PyObject *out = nt < 0 ? NULL : PyArray_SimpleNew((int)rank, shape, nt);
@@ -690,7 +685,7 @@ static PyObject *interp_image_input(InterpObject *s, PyObject *args) {
   etpu_image_free(img);
   if (st != ETPU_OK) {
     Py_DECREF(out);
-    return raise_status(st, PyExc_ValueError);
+    return etpy_raise(st, PyExc_ValueError);
   }
   return out;
 }
@@ -749,7 +744,7 @@ static PyObject *mod_read_image(PyObject *self, PyObject *args) {
   etpu_image *img = NULL;
   etpu_status st = etpu_image_read(PyBytes_AS_STRING(fs), &img);
   Py_DECREF(fs);
-  if (st != ETPU_OK) return raise_status(st, PyExc_ValueError);
+  if (st != ETPU_OK) return etpy_raise(st, PyExc_ValueError);
   npy_intp shape[3] = {(npy_intp)img->height, (npy_intp)img->width, (npy_intp)img->channels};
   PyObject *a = PyArray_SimpleNew(3, shape, NPY_UINT8);
   if (a) memcpy(PyArray_DATA((PyArrayObject *)a), img->pixels, (size_t)img->height * img->width * img->channels);
@@ -760,7 +755,7 @@ static PyObject *mod_read_image(PyObject *self, PyObject *args) {
 static PyObject *tensor_summary(const etpu_model *m, uint32_t t) {
   etpu_tensor_info info;
   etpu_status st = etpu_model_tensor(m, 0, t, &info);
-  if (st != ETPU_OK) return raise_status(st, PyExc_ValueError);
+  if (st != ETPU_OK) return etpy_raise(st, PyExc_ValueError);
   PyObject *shape = int32_array(info.rank, info.shape), *type = np_type_object(info.type);
   PyObject *scales = PyList_New((Py_ssize_t)info.quant_count), *zps = PyList_New((Py_ssize_t)info.quant_count);
   PyObject *d = NULL;
@@ -784,14 +779,24 @@ static PyObject *tensor_summary(const etpu_model *m, uint32_t t) {
 static PyObject *op_summary(const etpu_model *m, uint32_t i) {
   etpu_op_info op;
   etpu_status st = etpu_model_op(m, 0, i, &op);
-  if (st != ETPU_OK) return raise_status(st, PyExc_ValueError);
+  if (st != ETPU_OK) return etpy_raise(st, PyExc_ValueError);
   PyObject *in = PyList_New((Py_ssize_t)op.input_count), *out = PyList_New((Py_ssize_t)op.output_count);
   PyObject *d = NULL;
   if (in && out) {
     for (uint32_t k = 0; k < op.input_count; k++) PyList_SET_ITEM(in, k, PyLong_FromLong(op.inputs[k]));
     for (uint32_t k = 0; k < op.output_count; k++) PyList_SET_ITEM(out, k, PyLong_FromLong(op.outputs[k]));
-    d = Py_BuildValue("{s:I,s:s,s:i,s:i,s:O,s:O}", "index", i, "type", op.name, "code", op.code, "version",
-                      op.version, "inputs", in, "outputs", out);
+    /* The builtin options as etpu inspect prints them (JSON, enums by name). */
+    size_t need = etpu_model_op_options_json(m, 0, i, NULL, 0);
+    char *json = PyMem_Malloc(need + 1);
+    if (json) {
+      etpu_model_op_options_json(m, 0, i, json, need + 1);
+      d = Py_BuildValue("{s:I,s:s,s:i,s:i,s:O,s:O,s:s,s:N}", "index", i, "type", op.name, "code", op.code, "version",
+                        op.version, "inputs", in, "outputs", out, "options_name", op.options_name, "options_json",
+                        PyUnicode_DecodeUTF8(json, (Py_ssize_t)strlen(json), "replace"));
+      PyMem_Free(json);
+    } else {
+      PyErr_NoMemory();
+    }
   }
   Py_XDECREF(in);
   Py_XDECREF(out);
@@ -813,28 +818,45 @@ static PyObject *summaries(const etpu_model *m, uint32_t n, PyObject *(*fn)(cons
   return l;
 }
 
+/* The model's SignatureDefs as a list of dicts: key, subgraph, inputs and
+ * outputs (lists of (name, tensor index) in the maps' order). */
+static PyObject *signatures(const etpu_model *m) {
+  PyObject *l = PyList_New(0);
+  for (uint32_t i = 0; l && i < etpu_model_signature_count(m); i++) {
+    etpu_signature_info si;
+    etpu_status st = etpu_model_signature(m, i, &si);
+    PyObject *io[2] = {PyList_New(0), PyList_New(0)}, *d = NULL;
+    for (int o = 0; o < 2 && st == ETPU_OK && io[0] && io[1]; o++)
+      for (uint32_t k = 0; st == ETPU_OK && k < (o ? si.output_count : si.input_count); k++) {
+        const char *name;
+        uint32_t t;
+        if ((st = etpu_model_signature_tensor(m, i, o == 1, k, &name, &t)) != ETPU_OK) break;
+        PyObject *e = Py_BuildValue("(NI)", PyUnicode_DecodeUTF8(name, (Py_ssize_t)strlen(name), "replace"), t);
+        if (!e || PyList_Append(io[o], e) != 0) st = ETPU_OUT_OF_MEMORY;
+        Py_XDECREF(e);
+      }
+    if (st != ETPU_OK && !PyErr_Occurred()) etpy_raise(st, PyExc_ValueError);
+    if (!PyErr_Occurred() && io[0] && io[1])
+      d = Py_BuildValue("{s:N,s:I,s:O,s:O}", "key", PyUnicode_DecodeUTF8(si.key, (Py_ssize_t)strlen(si.key), "replace"),
+                        "subgraph", si.subgraph, "inputs", io[0], "outputs", io[1]);
+    Py_XDECREF(io[0]);
+    Py_XDECREF(io[1]);
+    if (!d || PyList_Append(l, d) != 0) Py_CLEAR(l);
+    Py_XDECREF(d);
+  }
+  return l;
+}
+
 /* model_summary(path or bytes): what etpu.Model exposes, as a dict. */
 static PyObject *mod_model_summary(PyObject *self, PyObject *args) {
   (void)self;
   PyObject *src;
   if (!PyArg_ParseTuple(args, "O", &src)) return NULL;
   etpu_model *m = NULL;
-  etpu_status st;
-  if (PyBytes_Check(src) || PyByteArray_Check(src) || PyMemoryView_Check(src)) {
-    Py_buffer b;
-    if (PyObject_GetBuffer(src, &b, PyBUF_SIMPLE) != 0) return NULL;
-    st = etpu_model_open_buffer(b.buf, (size_t)b.len, "<model_content>", ETPU_OPEN_COPY, &m);
-    PyBuffer_Release(&b);
-  } else {
-    PyObject *fs = NULL;
-    if (!PyUnicode_FSConverter(src, &fs)) return NULL;
-    st = etpu_model_open(PyBytes_AS_STRING(fs), &m);
-    Py_DECREF(fs);
-  }
-  if (st != ETPU_OK) return raise_status(st, PyExc_ValueError);
+  if (etpy_open_model(src, &m)) return NULL;
   PyObject *ops = summaries(m, etpu_model_op_count(m, 0), op_summary);
   PyObject *tensors = ops ? summaries(m, etpu_model_tensor_count(m, 0), tensor_summary) : NULL;
-  PyObject *ins = PyList_New(0), *outs = PyList_New(0), *norm = PyList_New(0), *d = NULL;
+  PyObject *ins = PyList_New(0), *outs = PyList_New(0), *norm = PyList_New(0), *d = NULL, *sigs = NULL;
   if (!ops || !tensors || !ins || !outs || !norm) goto done;
   for (uint32_t i = 0; i < etpu_model_input_count(m, 0); i++) {
     PyObject *x = PyLong_FromLong(etpu_model_input(m, 0, i));
@@ -865,11 +887,13 @@ static PyObject *mod_model_summary(PyObject *self, PyObject *args) {
     Py_XDECREF(x);
     if (bad) goto done;
   }
-  d = Py_BuildValue("{s:s,s:I,s:I,s:s,s:O,s:O,s:O,s:O,s:O}", "label", etpu_model_label(m), "version",
+  if (!(sigs = signatures(m))) goto done;
+  d = Py_BuildValue("{s:O,s:s,s:I,s:I,s:s,s:O,s:O,s:O,s:O,s:O}", "signatures", sigs, "label", etpu_model_label(m), "version",
                     etpu_model_schema_version(m), "subgraphs", etpu_model_subgraph_count(m), "description",
                     etpu_model_description(m), "ops", ops, "tensors", tensors, "inputs", ins, "outputs", outs,
                     "normalization", norm);
 done:
+  Py_XDECREF(sigs);
   Py_XDECREF(ops);
   Py_XDECREF(tensors);
   Py_XDECREF(ins);
@@ -877,6 +901,27 @@ done:
   Py_XDECREF(norm);
   etpu_model_free(m);
   return d;
+}
+
+/* etpy.h. */
+int etpy_open_model(PyObject *src, etpu_model **model_out) {
+  etpu_status st;
+  *model_out = NULL;
+  if (PyObject_CheckBuffer(src) && !PyUnicode_Check(src)) {
+    Py_buffer b;
+    if (PyObject_GetBuffer(src, &b, PyBUF_SIMPLE) != 0) return -1;
+    st = etpu_model_open_buffer(b.buf, (size_t)b.len, "<model_content>", ETPU_OPEN_COPY, model_out);
+    PyBuffer_Release(&b);
+  } else {
+    PyObject *fs = NULL;
+    if (!PyUnicode_FSConverter(src, &fs)) return -1;
+    st = etpu_model_open(PyBytes_AS_STRING(fs), model_out);
+    Py_DECREF(fs);
+  }
+  if (st == ETPU_OK) return 0;
+  *model_out = NULL;
+  etpy_raise(st, PyExc_ValueError);
+  return -1;
 }
 
 static PyObject *mod_version(PyObject *self, PyObject *unused) {
@@ -905,6 +950,10 @@ PyMODINIT_FUNC PyInit__etpu(void) {
   Py_INCREF(&InterpType);
   if (PyModule_AddObject(m, "_Interpreter", (PyObject *)&InterpType) < 0) {
     Py_DECREF(&InterpType);
+    Py_DECREF(m);
+    return NULL;
+  }
+  if (etpy_tools_init(m) < 0) {
     Py_DECREF(m);
     return NULL;
   }

@@ -150,6 +150,12 @@ etpu_status etpu_softmax_regression_add(etpu_softmax_regression *sr, const float
   return ETPU_OK;
 }
 
+void etpu_softmax_regression_clear(etpu_softmax_regression *sr) {
+  if (!sr) return;
+  sr->set[0].n = 0;
+  sr->set[1].n = 0;
+}
+
 uint32_t etpu_softmax_regression_count(const etpu_softmax_regression *sr, bool validation) {
   return sr ? sr->set[validation ? 1 : 0].n : 0;
 }

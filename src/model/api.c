@@ -51,6 +51,53 @@ etpu_status etpu_model_metadata(const etpu_model *m, uint32_t index, const char 
   return ETPU_OK;
 }
 
+static const etpu_fbv *signature_vec(const etpu_model *m) {
+  return m && m->rest ? etpu_fbt_get(m->rest, ETPU_F_Model_signature_defs) : NULL;
+}
+
+uint32_t etpu_model_signature_count(const etpu_model *m) {
+  const etpu_fbv *v = signature_vec(m);
+  return v ? v->count : 0;
+}
+
+/* The TensorMap vector of signature `index` (inputs, or outputs); NULL
+ * with the message set when the signature does not exist. */
+static const etpu_fbt *signature_at(const etpu_model *m, uint32_t index) {
+  const etpu_fbv *v = signature_vec(m);
+  if (v && index < v->count) return v->v.tv[index];
+  etpu_fail(ETPU_INVALID_ARGUMENT, "%s: signature %u does not exist (the model has %u)", etpu_model_label(m), index,
+            v ? v->count : 0);
+  return NULL;
+}
+
+etpu_status etpu_model_signature(const etpu_model *m, uint32_t index, etpu_signature_info *info_out) {
+  const etpu_fbt *sig = signature_at(m, index);
+  if (!sig) return ETPU_INVALID_ARGUMENT;
+  if (!info_out) return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: signature %u: NULL argument", m->label, index);
+  const etpu_fbv *key = etpu_fbt_get(sig, ETPU_F_SignatureDef_signature_key);
+  const etpu_fbv *in = etpu_fbt_get(sig, ETPU_F_SignatureDef_inputs);
+  const etpu_fbv *out = etpu_fbt_get(sig, ETPU_F_SignatureDef_outputs);
+  info_out->key = key ? (const char *)key->v.p : "";
+  info_out->subgraph = (uint32_t)etpu_fbt_int(sig, ETPU_F_SignatureDef_subgraph_index); /* checked at open */
+  info_out->input_count = in ? in->count : 0;
+  info_out->output_count = out ? out->count : 0;
+  return ETPU_OK;
+}
+
+etpu_status etpu_model_signature_tensor(const etpu_model *m, uint32_t index, bool output, uint32_t k,
+                                        const char **name_out, uint32_t *tensor_out) {
+  const etpu_fbt *sig = signature_at(m, index);
+  if (!sig) return ETPU_INVALID_ARGUMENT;
+  const etpu_fbv *maps = etpu_fbt_get(sig, output ? ETPU_F_SignatureDef_outputs : ETPU_F_SignatureDef_inputs);
+  if (!maps || k >= maps->count)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: signature %u has no %s %u (it has %u)", m->label, index,
+                     output ? "output" : "input", k, maps ? maps->count : 0);
+  const etpu_fbv *name = etpu_fbt_get(maps->v.tv[k], ETPU_F_TensorMap_name);
+  if (name_out) *name_out = name ? (const char *)name->v.p : "";
+  if (tensor_out) *tensor_out = (uint32_t)etpu_fbt_int(maps->v.tv[k], ETPU_F_TensorMap_tensor_index); /* checked at open */
+  return ETPU_OK;
+}
+
 uint32_t etpu_model_tensor_count(const etpu_model *m, uint32_t sg) {
   const etpu_gsubgraph *g = get_sg(m, sg);
   return g ? g->ntensors : 0;

@@ -45,3 +45,17 @@ def etpu_run_json(model, inputs, *extra):
     r = run_cli(cmd + list(extra) + ["--json"])
     assert r.returncode == 0, "%s: exit %d: %s" % (" ".join(cmd), r.returncode, r.stderr)
     return json.loads(r.stdout)
+
+
+def cli(*args):
+    """Run the etpu program with args (any values, made strings); its stdout.
+    Asserts exit 0, with the command and its stderr in the message."""
+    r = run_cli([str(a) for a in args])
+    assert r.returncode == 0, "etpu %s: exit %d: %s" % (" ".join(map(str, args)), r.returncode, r.stderr)
+    return r.stdout
+
+
+def read(path):
+    """A file's bytes."""
+    with open(path, "rb") as f:
+        return f.read()

@@ -236,10 +236,40 @@ def test_resize_and_signatures(interp):
         interp.resize_tensor_input(0, [1, 64, 64, 3])
     with pytest.raises(ValueError, match="not a graph input"):
         interp.resize_tensor_input(5, [1])
-    with pytest.raises(ValueError, match="SignatureDefs"):
-        interp.get_signature_list()
-    with pytest.raises(ValueError, match="SignatureDefs"):
+    assert interp.get_signature_list() == {}  # MobileNet v1 records none
+    with pytest.raises(ValueError, match="has 0 Signatures"):
         interp.get_signature_runner()
+
+
+def test_signature_runner():
+    """A model with a SignatureDef (TensorFlow's "serving_default"): the
+    runner takes inputs by name and gives the outputs invoke() gives."""
+    path = os.path.join(os.path.dirname(coral()), "tflite-micro", "hello_world_int8.tflite")
+    if not os.path.isfile(path):
+        pytest.skip("no tflite-micro/hello_world_int8.tflite in the shared data")
+    assert etpu.Model(path).signatures == {"serving_default": {"subgraph": 0, "inputs": {"dense_input": 0},
+                                                               "outputs": {"dense_2": 9}}}
+    i = etpu.Interpreter(model_path=path)
+    assert i.get_signature_list() == {"serving_default": {"inputs": ["dense_input"], "outputs": ["dense_2"]}}
+    runner = i.get_signature_runner()
+    assert runner.get_input_details()["dense_input"]["index"] == 0
+    assert runner.get_output_details()["dense_2"]["index"] == 9
+    x = np.array([[17]], np.int8)
+    out = runner(dense_input=x)
+    assert list(out) == ["dense_2"] and out["dense_2"].dtype == np.int8
+    i2 = etpu.Interpreter(model_path=path)
+    i2.allocate_tensors()
+    i2.set_tensor(0, x)
+    i2.invoke()
+    np.testing.assert_array_equal(out["dense_2"], i2.get_tensor(9))
+    with pytest.raises(ValueError, match="Invalid number of inputs"):
+        runner()
+    with pytest.raises(ValueError, match="no input 'x'"):
+        runner(x=x)
+    with pytest.raises(ValueError, match="not found"):
+        i.get_signature_runner("other")
+    with pytest.raises(ValueError):
+        runner(dense_input=np.array([[1.5]], np.float32))
 
 
 def test_concurrent_invoke_is_refused_not_racy(interp):
@@ -261,6 +291,36 @@ def test_concurrent_invoke_is_refused_not_racy(interp):
     interp.invoke()
 
 
+def test_invoke_releases_the_gil():
+    """With a 10 s switch interval a thread that kept the GIL through
+    invoke() would starve the main thread until its loop ends; invoke()
+    releases it, so the main thread runs while the other thread invokes."""
+    import sys
+    i = etpu.Interpreter(model_path=coral("mobilenet_v2_1.0_224_quant.tflite"), num_threads=1)
+    i.allocate_tensors()
+    started, done = threading.Event(), threading.Event()
+
+    def run():
+        started.set()
+        for _ in range(10):
+            i.invoke()
+        done.set()
+
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(10.0)
+    try:
+        t = threading.Thread(target=run)
+        t.start()
+        started.wait()
+        ran_meanwhile = 0
+        while not done.wait(0.001):
+            ran_meanwhile += 1
+        t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert ran_meanwhile > 0
+
+
 def test_model_inspection():
     m = etpu.Model(MNV1)
     assert m.version == 3 and m.subgraphs == 1 and len(m.ops) == 31 and len(m.tensors) == 89
@@ -268,6 +328,10 @@ def test_model_inspection():
     assert m.ops[-1]["type"] == "SOFTMAX" and m.outputs == [88] and m.inputs == [0]
     assert m.tensors[0]["dtype"] is np.uint8 and m.tensors[0]["shape"].tolist() == [1, 128, 128, 3]
     assert m.normalization(0) == ([127.5], [127.5])  # its tflite-support metadata
+    assert m.ops[0]["options_name"] == "Conv2DOptions"
+    assert m.ops[0]["options"]["padding"] == "SAME" and m.ops[0]["options"]["stride_w"] == 2
+    assert m.ops[0]["options"]["fused_activation_function"] == "RELU6" and m.ops[-1]["options"] == {"beta": 1}
+    assert m.signatures == {}
     deeplab = etpu.Model(open(coral("deeplabv3_mnv2_pascal_quant.tflite"), "rb").read())
     assert len(deeplab.ops) > 50
     with pytest.raises(ValueError):

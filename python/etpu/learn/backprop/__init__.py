@@ -1,0 +1,1 @@
+"""etpu.learn.backprop — pycoral.learn.backprop's path (see etpu.learn)."""

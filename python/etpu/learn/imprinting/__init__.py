@@ -1,0 +1,1 @@
+"""etpu.learn.imprinting — pycoral.learn.imprinting's path (see etpu.learn)."""
