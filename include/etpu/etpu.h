@@ -585,6 +585,74 @@ uint64_t etpu_package_parameter_bytes(const etpu_package *package, etpu_pkg_exe_
 int64_t etpu_package_estimated_cycles(const etpu_package *package);
 
 /* ---------------------------------------------------------------------------
+ * Edge TPU parameter data (EDGETPU.md §20.3): the bytes edgetpu_compiler
+ * caches on chip (a PARAMETER_CACHING executable's `parameters`), encoded
+ * from a source .tflite and decoded back to per-layer values.
+ * ------------------------------------------------------------------------- */
+
+/* One region of the parameter data: a mapped CONV_2D, DEPTHWISE_CONV_2D or
+ * FULLY_CONNECTED (or a SOFTMAX's tables). */
+typedef struct etpu_param_layer {
+  uint32_t op;                 /* op index in the source model */
+  int32_t code;                /* ETPU_OP_CONV_2D, _DEPTHWISE_CONV_2D, _FULLY_CONNECTED, _SOFTMAX */
+  uint32_t out_channels, in_channels, kernel_h, kernel_w; /* SOFTMAX: classes in both */
+  bool per_channel;            /* per-channel header (f32 scale, bias, zero point) */
+  bool signed_weights;         /* int8 weights, stored XOR 0x80 */
+  int32_t kxk_order;           /* row order: 0 (ky, kx, group), 1 (group, ky, kx) */
+  size_t offset, size;         /* the region in the data */
+  /* The values (etpu_params_encode: the source's; etpu_params_decode: the data's): */
+  uint8_t *weights;            /* raw TFLite bytes, the source's layout ([O][KH][KW][I], [1][KH][KW][C], [O][I]) */
+  int32_t *bias;               /* out_channels */
+  uint32_t *zero_point;        /* out_channels, as stored (int8: zero point + 128); a per-tensor zero point is
+                                * in the data only as padding: without padding decode keeps the layout's */
+  float *scale;                /* out_channels effective scales f32(f32(s_in * s_w) * f32(1 / s_out)) (per-tensor
+                                * layers: not in the data, decode copies the layout's); SOFTMAX: scale[0] = s_in */
+  bool exact;                  /* decode: re-encoding the decoded values gives the region's bytes */
+} etpu_param_layer;
+
+typedef struct etpu_params {
+  uint32_t layer_count;
+  etpu_param_layer *layers;    /* in execution order */
+  uint8_t *data;               /* the parameter bytes */
+  size_t size;
+  bool softmax_tables;         /* the variant with SOFTMAX tables */
+  uint32_t unencoded_count;    /* mapped ops with constant parameters the codec does not know (LSTM) */
+  const uint32_t *unencoded_ops;
+} etpu_params;
+
+typedef struct etpu_params_options {
+  size_t struct_size;               /* sizeof(etpu_params_options) */
+  uint32_t output_count;            /* the partition's outputs in the executable's order (names), */
+  const char *const *output_names;  /* which decides the order of parallel branches; 0 = graph order */
+  bool softmax_tables;              /* write SOFTMAX tables (2020 test_data builds) */
+} etpu_params_options;
+
+void etpu_params_options_init(etpu_params_options *options);
+/* Encode the parameter data of the part of `source` that etpu compile maps
+ * (subgraph 0). options may be NULL. */
+ETPU_WUR etpu_status etpu_params_encode(const etpu_model *source, const etpu_params_options *options,
+                                        etpu_params **params_out);
+/* Decode `data` (e.g. Google's PARAMETER_CACHING parameters) with the layer
+ * geometry of `layout` (from etpu_params_encode of the source): per layer
+ * the weights, biases, zero points and effective scales. Each K x K conv is
+ * read in the row order that re-encodes to its bytes (both are tried).
+ * ETPU_MALFORMED when data is shorter than the layout. */
+ETPU_WUR etpu_status etpu_params_decode(const etpu_params *layout, const void *data, size_t size,
+                                        etpu_params **params_out);
+void etpu_params_free(etpu_params *params);
+/* Match a compiled package against its supposed source: encode the source
+ * in the package's output order (the SOFTMAX-table variant chosen when it
+ * makes the sizes agree; regions located by content when the codec could
+ * not encode every op, e.g. LSTM), then decode the package's
+ * PARAMETER_CACHING data with that layout. Compare the two layer by layer
+ * with etpu_param_layer_diff and the decoded layers' `exact`. */
+ETPU_WUR etpu_status etpu_params_match_package(const etpu_model *source, const etpu_package *package,
+                                               etpu_params **source_out, etpu_params **decoded_out);
+/* NULL when two layers hold the same values; else what differs first:
+ * "shape", "weights", "bias", "zero point" or "scale". */
+const char *etpu_param_layer_diff(const etpu_param_layer *a, const etpu_param_layer *b);
+
+/* ---------------------------------------------------------------------------
  * Compiling for the Edge TPU (the decisions of Google's edgetpu_compiler, in
  * the open). The output's edgetpu-custom-op carries etpu's own payload (the
  * mapped subgraph as a .tflite), which etpu's runtime simulates; it does not

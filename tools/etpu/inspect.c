@@ -521,19 +521,128 @@ static void print_json(const etpu_model *m) {
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: etpu inspect MODEL [--json]   (also: etpu show)\n"
+          "usage: etpu inspect MODEL [--json] [--source SOURCE.tflite]   (also: etpu show)\n"
           "  summarise a .tflite model (compiled ones too): tensors, ops, metadata, Edge TPU custom ops\n"
-          "  --json      print JSON for scripts instead\n"
-          "  -h, --help  this help\n");
+          "  and Google's Edge TPU package (executables, layers, memory, estimated cycles)\n"
+          "  --json           print JSON for scripts instead\n"
+          "  --source FILE    MODEL is compiled by edgetpu_compiler: say layer by layer whether its cached\n"
+          "                   parameters are exactly FILE's (\"all layers equal\", or the first layer that\n"
+          "                   differs; exit 0 either way, 1 when they cannot be compared)\n"
+          "  -h, --help       this help\n");
+}
+
+/* ---- inspect --source: the package's parameters against a source model ---- */
+
+static const char *layer_kind(int32_t code) {
+  return code == ETPU_OP_SOFTMAX ? "SOFTMAX tables" : etpu_op_code_name(code);
+}
+
+/* Compare op 0's package of `m` with `src`; prints text or JSON. Returns the
+ * exit code. */
+static int source_check(const etpu_model *m, const etpu_model *src, bool json) {
+  int32_t op = -1;
+  for (uint32_t i = 0; i < etpu_model_op_count(m, 0) && op < 0; i++) {
+    etpu_op_info info;
+    if (etpu_model_op(m, 0, i, &info) == ETPU_OK && info.code == ETPU_OP_CUSTOM &&
+        !strcmp(info.name, EDGETPU_CUSTOM_CODE))
+      op = (int32_t)i;
+  }
+  if (op < 0) {
+    fprintf(stderr, "etpu: error: %s: --source needs a model compiled by edgetpu_compiler (no %s)\n",
+            cli_t(etpu_model_label(m)), EDGETPU_CUSTOM_CODE);
+    return 1;
+  }
+  etpu_package *p;
+  etpu_status st = etpu_model_package(m, 0, (uint32_t)op, &p);
+  if (st) return cli_report_input(st);
+  etpu_params *enc, *dec;
+  st = etpu_params_match_package(src, p, &enc, &dec);
+  if (st) {
+    etpu_package_free(p);
+    return cli_report_input(st);
+  }
+  const uint64_t google = etpu_package_parameter_bytes(p, ETPU_PKG_PARAMETER_CACHING);
+  int32_t first = -1;
+  const char *what = NULL;
+  uint32_t equal = 0;
+  FILE *f = stdout;
+  if (json) {
+    fprintf(f, "{\"model\": ");
+    cli_json_string(f, etpu_model_label(m));
+    fprintf(f, ", \"source\": ");
+    cli_json_string(f, etpu_model_label(src));
+    fprintf(f, ", \"package_parameter_bytes\": %llu, \"source_parameter_bytes\": %zu, \"softmax_tables\": %s, "
+               "\"layers\": [",
+            (unsigned long long)google, enc->size, enc->softmax_tables ? "true" : "false");
+  } else {
+    printf("%s: cached parameters %llu bytes; %s encodes to %zu bytes in %u layers%s\n", cli_t(etpu_model_label(m)),
+           (unsigned long long)google, cli_t(etpu_model_label(src)), enc->size, enc->layer_count,
+           enc->softmax_tables ? " (with SOFTMAX tables)" : "");
+  }
+  for (uint32_t i = 0; i < enc->layer_count; i++) {
+    const etpu_param_layer *a = &enc->layers[i], *b = &dec->layers[i];
+    const char *d = etpu_param_layer_diff(a, b);
+    if (!d && !b->exact) d = "layout (the bytes do not re-encode)";
+    if (!d) equal++;
+    else if (first < 0) first = (int32_t)i, what = d;
+    if (json) {
+      fprintf(f, "%s{\"layer\": %u, \"op\": %u, \"type\": \"%s\", \"offset\": %zu, \"bytes\": %zu, "
+                 "\"kxk_order\": %d, \"equal\": %s",
+              i ? ", " : "", i, a->op, layer_kind(a->code), a->offset, a->size, b->kxk_order, d ? "false" : "true");
+      if (d) fprintf(f, ", \"differs\": \"%s\"", d);
+      fputc('}', f);
+    } else {
+      printf("  layer %3u op %3u %-17s %4ux%-4u %ux%u  bytes %8zu at %8zu: %s%s\n", i, a->op, layer_kind(a->code),
+             a->in_channels, a->out_channels, a->kernel_h, a->kernel_w, a->size, a->offset, d ? d : "equal",
+             d ? " differ" : "");
+    }
+  }
+  const bool sizes = enc->size == google;
+  const bool all = first < 0 && sizes && !enc->unencoded_count;
+  if (json) {
+    fprintf(f, "], \"not_decoded_ops\": [");
+    for (uint32_t k = 0; k < enc->unencoded_count; k++) fprintf(f, "%s%u", k ? ", " : "", enc->unencoded_ops[k]);
+    fprintf(f, "], \"equal_layers\": %u, \"all_layers_equal\": %s", equal, all ? "true" : "false");
+    if (first >= 0) fprintf(f, ", \"first_differing_layer\": %d, \"first_differing_op\": %u", first,
+                            enc->layers[first].op);
+    fprintf(f, "}\n");
+  } else {
+    for (uint32_t k = 0; k < enc->unencoded_count; k++) {
+      etpu_op_info info;
+      if (etpu_model_op(src, 0, enc->unencoded_ops[k], &info) == ETPU_OK)
+        printf("  op %u %s: parameters not decoded (its layout is not known)\n", enc->unencoded_ops[k], info.name);
+    }
+    if (enc->unencoded_count)
+      printf("not compared whole: %u op(s) not decoded; %u of %u encoded layers found equal in the data\n",
+             enc->unencoded_count, equal, enc->layer_count);
+    else if (all)
+      printf("all layers equal: %s holds exactly the parameters of %s\n", cli_t(etpu_model_label(m)),
+             cli_t(etpu_model_label(src)));
+    else if (first >= 0)
+      printf("first differing layer: layer %d (op %u %s): %s differ; %u of %u layers equal\n", first,
+             enc->layers[first].op, layer_kind(enc->layers[first].code), what, equal, enc->layer_count);
+    else if (!sizes)
+      printf("sizes differ: %llu cached bytes, %zu encoded; %u of %u layers equal\n", (unsigned long long)google,
+             enc->size, equal, enc->layer_count);
+    else
+      printf("the %u encoded layers are equal; %u op(s) not decoded\n", equal, enc->unencoded_count);
+  }
+  etpu_params_free(dec);
+  etpu_params_free(enc);
+  etpu_package_free(p);
+  return 0;
 }
 
 int etpu_cmd_inspect(int argc, char **argv) {
-  const char *path = NULL;
+  const char *path = NULL, *source = NULL;
   bool json = false;
   for (int i = 1; i < argc; i++) {
     int r;
+    int fv;
     if (cli_common_flag("inspect", argv[i], usage, &json, &r)) {
       if (r >= 0) return r;
+    } else if ((fv = cli_flag_value("inspect", argc, argv, &i, "--source", NULL, &source)) != 0) {
+      if (fv < 0) return CLI_EXIT_USAGE;
     } else if (argv[i][0] == '-' && argv[i][1]) {
       return cli_usage_error("inspect", "unknown option '%s'", cli_t(argv[i]));
     } else if (!path) {
@@ -546,6 +655,22 @@ int etpu_cmd_inspect(int argc, char **argv) {
   etpu_model *m;
   etpu_status st = etpu_model_open(path, &m);
   if (st != ETPU_OK) return cli_report(st);
+  if (source) {
+    etpu_model *src;
+    st = etpu_model_open(source, &src);
+    if (st != ETPU_OK) {
+      etpu_model_free(m);
+      return cli_report(st);
+    }
+    const int rc = source_check(m, src, json);
+    etpu_model_free(src);
+    etpu_model_free(m);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+      fprintf(stderr, "etpu: error: cannot write to standard output\n");
+      return CLI_EXIT_IO;
+    }
+    return rc;
+  }
   if (json)
     print_json(m);
   else
