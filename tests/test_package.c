@@ -299,6 +299,30 @@ static void legacy_file(const char *dir) {
   etpu_model_free(m);
 }
 
+/* Co-compiled models share a parameter caching token across files (and
+ * their separately compiled builds do not): the way to recognise them. */
+static uint64_t token_of(const char *dir, const char *rel) {
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", dir, rel);
+  etpu_model *m;
+  etpu_package *p = NULL;
+  uint64_t tok = 0;
+  CHECK_OK(etpu_model_open(path, &m));
+  if (tu_failures) return 0;
+  CHECK_OK(etpu_model_package(m, 0, 0, &p));
+  if (p) tok = p->executables[0].parameter_caching_token;
+  etpu_package_free(p);
+  etpu_model_free(m);
+  return tok;
+}
+
+static void cocompiled(const char *dir) {
+  const uint64_t a = token_of(dir, kModels[12].path), b = token_of(dir, kModels[13].path);
+  const uint64_t a1 = token_of(dir, kModels[0].path), b1 = token_of(dir, kModels[1].path);
+  CHECK(a && a == b);
+  CHECK(a1 != a && b1 != b && a1 != b1);
+}
+
 int main(void) {
   hand_assembled();
   formatting();
@@ -309,5 +333,6 @@ int main(void) {
   }
   shared_models(dir);
   legacy_file(dir);
+  cocompiled(dir);
   return tu_finish("test_package");
 }

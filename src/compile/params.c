@@ -246,6 +246,8 @@ static etpu_status describe(const etpu_model *m, uint32_t o, const etpu_op_info 
     return ETPU_OK;
   }
   if (L->nq > 1 && L->nq != L->pub.out_channels) return ETPU_OK;
+  for (uint32_t k = 0; k < w.rank; k++) /* sane dimensions: the product below cannot overflow */
+    if (w.shape[k] < 1 || w.shape[k] > 65536) return ETPU_OK;
   if ((uint64_t)L->pub.out_channels * L->pub.kernel_h * L->pub.kernel_w *
           (op->code == ETPU_OP_DEPTHWISE_CONV_2D ? 1 : L->pub.in_channels) != w.data_size)
     return ETPU_OK;
@@ -429,7 +431,7 @@ etpu_status etpu_params_encode(const etpu_model *m, const etpu_params_options *o
     } else if (op.code == ETPU_OP_SOFTMAX && opt.softmax_tables && op.input_count && op.output_count) {
       etpu_tensor_info in;
       if ((st = tensor(m, op.inputs[0], &in))) goto done;
-      if (in.quant_count && in.rank >= 1) {
+      if (in.quant_count && in.rank >= 1 && in.shape[in.rank - 1] >= 1 && in.shape[in.rank - 1] <= 65536) {
         memset(L, 0, sizeof *L);
         L->pub.op = o;
         L->pub.code = ETPU_OP_SOFTMAX;
@@ -582,10 +584,11 @@ etpu_status etpu_params_decode(const etpu_params *layout, const void *data, size
   etpu_param_layer *ls = etpu_arena_array(&own->arena, layout->layer_count + 1, sizeof *ls);
   for (uint32_t i = 0; i < layout->layer_count; i++)
     if (!layout->layers[i].zero_point || !layout->layers[i].scale) {
+      etpu_arena_free(&own->arena);
       etpu_free(own);
       return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_params_decode: layer %u of the layout has no values", i);
     }
-  own->pub.data = etpu_arena_dup(&own->arena, d ? (const void *)d : "", size ? size : 1);
+  own->pub.data = etpu_arena_dup(&own->arena, size ? (const void *)d : "", size ? size : 1);
   obuf ob = {0};
   if (!ls || !own->pub.data) st = etpu_fail(ETPU_OUT_OF_MEMORY, "etpu_params_decode: out of memory");
   for (uint32_t i = 0; !st && i < layout->layer_count; i++) {
