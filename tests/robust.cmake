@@ -1,5 +1,6 @@
 # Robustness: corrupted models (robust_corrupt), allocation failures
-# (robust_oom), and a libFuzzer target (fuzz_model, with ETPU_FUZZ=ON).
+# (robust_oom), and libFuzzer targets (fuzz_model for the model reader,
+# fuzz_package for the Edge TPU package reader; with ETPU_FUZZ=ON).
 #
 # Both tests need the shared data and exit 77 (skipped) when it is absent.
 # robust_corrupt (~22,000 variants of 158 models) takes ~15 s in a normal
@@ -27,6 +28,7 @@ set_tests_properties(robust_repro PROPERTIES LABELS robust)
 #   cmake -B build-fuzz -G Ninja -DCMAKE_C_COMPILER=clang -DETPU_FUZZ=ON -DETPU_SANITIZE=ON
 #   cmake --build build-fuzz --target fuzz_model
 #   tests/fuzz/run_fuzz.sh 600 build-fuzz
+#   tests/fuzz/run_fuzz_package.sh 600 build-fuzz
 if(ETPU_FUZZ)
   if(NOT CMAKE_C_COMPILER_ID MATCHES "Clang")
     message(FATAL_ERROR "ETPU_FUZZ=ON needs clang (-DCMAKE_C_COMPILER=clang)")
@@ -48,4 +50,15 @@ if(ETPU_FUZZ)
   target_link_options(fuzz_model PRIVATE -fsanitize=fuzzer,address,undefined)
   target_include_directories(fuzz_model PRIVATE ${PNG_INCLUDE_DIRS} ${JPEG_INCLUDE_DIRS})
   target_link_libraries(fuzz_model PRIVATE PNG::PNG JPEG::JPEG Threads::Threads m)
+  # The package reader on its own (seeds: run_fuzz_package.sh cuts the custom
+  # options out of the shared compiled models with extract_options).
+  add_executable(fuzz_package ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_package.c ${ETPU_FUZZ_LIB_SOURCES})
+  target_include_directories(fuzz_package PRIVATE ${CMAKE_SOURCE_DIR}/include ${CMAKE_SOURCE_DIR}/src
+                                                  ${CMAKE_CURRENT_SOURCE_DIR} ${PNG_INCLUDE_DIRS} ${JPEG_INCLUDE_DIRS})
+  target_compile_options(fuzz_package PRIVATE -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+                                              -fno-omit-frame-pointer)
+  target_link_options(fuzz_package PRIVATE -fsanitize=fuzzer,address,undefined)
+  target_link_libraries(fuzz_package PRIVATE PNG::PNG JPEG::JPEG Threads::Threads m)
+  add_executable(extract_options ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/extract_options.c)
+  target_link_libraries(extract_options PRIVATE etpu_static)
 endif()

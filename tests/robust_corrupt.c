@@ -17,6 +17,10 @@
  *   vtable  change a table's soffset, its vtable's size or inline size, or
  *           one of its field slots (0, 1, 2, 0xFFFF, the inline size, +-...).
  *
+ *   pkg-*   Google-compiled models only: the edgetpu-custom-op's custom
+ *           options alone, damaged in five families and read with
+ *           etpu_package_read (see run_package()).
+ *
  * Every variant is opened with etpu_model_open_buffer(ETPU_OPEN_COPY), so the
  * library reads an exact-size heap copy and ASan sees any read past the end.
  * The result must be ETPU_OK, or ETPU_MALFORMED / ETPU_UNSUPPORTED with a
@@ -532,6 +536,203 @@ static void run_model(const char *path, const char *rel, stats *S, uint64_t *var
   free(orig);
 }
 
+/* ---- Google's Edge TPU package ------------------------------------------ */
+
+/* Walk the FlatBuffer at b[base..base+len) and, inside it, every vector
+ * whose bytes look like a FlatBuffer of their own (the Package holds the
+ * MultiExecutable, which holds the Executables), to depth 3; positions are
+ * absolute. */
+static void walk_nested(const uint8_t *b, size_t base, size_t len, int depth, layout *L) {
+  layout sub;
+  walk_layout(b + base, len, &sub);
+  for (size_t i = 0; i < sub.tables.n; i++) pv_push(&L->tables, base + sub.tables.v[i]);
+  for (size_t i = 0; i < sub.offsets.n; i++) pv_push(&L->offsets, base + sub.offsets.v[i]);
+  for (size_t i = 0; i < sub.lengths.n; i++) {
+    const size_t at = sub.lengths.v[i];
+    pv_push(&L->lengths, base + at);
+    const uint32_t n = rd32(b + base + at);
+    if (depth >= 3 || n < 1) continue;
+    if (n >= 16 && looks_like_table(b + base + at + 4, n, rd32(b + base + at + 4))) {
+      walk_nested(b, base + at + 4, n, depth + 1, L); /* a [ubyte] holding a FlatBuffer */
+      continue;
+    }
+    for (uint32_t k = 0; k < n && k < 64 && (uint64_t)at + 8 + 4 * (uint64_t)k <= len; k++) {
+      /* a vector of strings, each holding a FlatBuffer (MultiExecutable's executables) */
+      const size_t e = base + at + 4 + 4 * (size_t)k;
+      const uint64_t str = (uint64_t)e + rd32(b + e);
+      if (str + 4 > base + len) break;
+      const uint32_t sl = rd32(b + str);
+      if (sl < 16 || sl > base + len - str - 4 || !looks_like_table(b + str + 4, sl, rd32(b + str + 4))) break;
+      pv_push(&L->offsets, e);
+      pv_push(&L->lengths, (size_t)str);
+      walk_nested(b, (size_t)str + 4, sl, depth + 1, L);
+    }
+  }
+  free_layout(&sub);
+}
+
+static void check_package_variant(const uint8_t *data, size_t size, const variant *v, const char *label, stats *S) {
+  if (skipped(label)) {
+    g_skipped++;
+    return;
+  }
+  if (g_trace) {
+    fprintf(stderr, "variant %s: %s\n", label, v->what);
+    fflush(stderr);
+  }
+  S->variants++;
+  uint8_t *copy = malloc(size ? size : 1); /* exact size: ASan sees a read past the end */
+  if (!copy) {
+    CHECK(copy != NULL);
+    return;
+  }
+  memcpy(copy, data, size);
+  etpu_package *const sentinel = (etpu_package *)(uintptr_t)0x1234;
+  etpu_package *p = sentinel;
+  etpu_status st = etpu_package_read(copy, size, label, &p);
+  if (st == ETPU_OK) {
+    S->ok++;
+    CHECK_MSG(robust_package_exercise(p) == 0, "%s (%s): a package that read OK is inconsistent", label, v->what);
+    etpu_package_free(p);
+  } else {
+    const char *msg = etpu_errmsg();
+    if (st == ETPU_MALFORMED) S->malformed++;
+    else if (st == ETPU_UNSUPPORTED) S->unsupported++;
+    else S->other++;
+    CHECK_MSG(st == ETPU_MALFORMED || st == ETPU_UNSUPPORTED, "%s (%s): status %s: %s", label, v->what,
+              etpu_status_name(st), msg);
+    CHECK_MSG(msg[0] && strstr(msg, label), "%s (%s): message lacks the label: '%s'", label, v->what, msg);
+    CHECK_MSG(p == sentinel, "%s (%s): package_out changed on failure", label, v->what);
+  }
+  free(copy);
+}
+
+/* The custom options of a Google-compiled model's edgetpu-custom-op, damaged
+ * in five families (PER_FAMILY each, fewer above 1 MiB): trunc (cuts
+ * anywhere, the last 1..16 bytes, half), flip (one or three bytes, half in
+ * the FlexBuffers map at the end, half near a table or offset of the nested
+ * FlatBuffers), offset (an offset or vector/string length of the Package,
+ * the MultiExecutable or an Executable set to 0, all ones, the size, huge
+ * counts such as 0x7FFFFFFC, +-1/4), vtable (soffset, vtable size or a field
+ * slot of a nested table) and flex (a byte of the FlexBuffers trailer: root
+ * width, packed type, map and key offsets). */
+static void run_package(const char *path, const char *rel, stats *S, uint64_t *variants_out) {
+  etpu_model *m;
+  *variants_out = 0;
+  if (etpu_model_open(path, &m) != ETPU_OK) return;
+  etpu_op_info op;
+  if (etpu_model_op_count(m, 0) == 0 || etpu_model_op(m, 0, 0, &op) != ETPU_OK || op.code != ETPU_OP_CUSTOM ||
+      strcmp(op.name, "edgetpu-custom-op") || op.custom_options_size < 64 ||
+      !memcmp(op.custom_options, "ETPUSIM1", 8)) {
+    etpu_model_free(m);
+    return;
+  }
+  const size_t n = op.custom_options_size;
+  uint8_t *work = malloc(n), *orig = malloc(n);
+  if (!work || !orig) {
+    CHECK(work && orig);
+    free(work);
+    free(orig);
+    etpu_model_free(m);
+    return;
+  }
+  memcpy(orig, op.custom_options, n);
+  memcpy(work, orig, n);
+  etpu_model_free(m);
+  layout L;
+  memset(&L, 0, sizeof L);
+  for (size_t at = 4; at + 4 <= n; at++) /* the Package: the string whose bytes 4..8 are "DWN1" */
+    if (!memcmp(orig + at, "DWN1", 4) && at >= 8 && rd32(orig + at - 8) <= n - (at - 4)) {
+      walk_nested(orig, at - 4, rd32(orig + at - 8), 0, &L);
+      break;
+    }
+  if (g_trace) fprintf(stderr, "%s: package walk: %zu tables, %zu offsets, %zu lengths\n", rel, L.tables.n, L.offsets.n, L.lengths.n);
+  lcg r = {g_seed ^ hash_str(rel) ^ 0x5041434bu};
+  const int K = family_count(n);
+  const uint64_t before = S->variants;
+  char label[300];
+  variant v;
+  for (int i = 0; i < K; i++) { /* trunc */
+    memset(&v, 0, sizeof v);
+    static const size_t back[8] = {1, 2, 3, 4, 5, 8, 12, 16};
+    v.size = i < 8 ? n - back[i] : i == 8 ? n / 2 : rnd_below(&r, n);
+    snprintf(v.what, sizeof v.what, "custom options truncated to %zu of %zu bytes", v.size, n);
+    snprintf(label, sizeof label, "%s#pkg-trunc%d", rel, i);
+    check_package_variant(work, v.size, &v, label, S);
+  }
+  for (int i = 0; i < K; i++) { /* flip */
+    memset(&v, 0, sizeof v);
+    v.size = n;
+    const int nflips = i % 4 == 3 ? 3 : 1;
+    int len = snprintf(v.what, sizeof v.what, "xor");
+    for (int f = 0; f < nflips; f++) {
+      size_t at = i % 2 == 0 ? n - 1 - rnd_below(&r, n < 96 ? n : 96) : near_structure(&r, &L, orig, n);
+      uint8_t x = (uint8_t)(1 + rnd(&r) % 255);
+      add_edit(&v, work, n, at, 1, work[at] ^ x);
+      if (len < (int)sizeof v.what) len += snprintf(v.what + len, sizeof v.what - (size_t)len, " [%zu]^=0x%02x", at, x);
+    }
+    snprintf(label, sizeof label, "%s#pkg-flip%d", rel, i);
+    apply(work, &v);
+    check_package_variant(work, n, &v, label, S);
+    restore(work, &v);
+  }
+  const size_t nwords = L.offsets.n + L.lengths.n;
+  for (int i = 0; i < K && nwords; i++) { /* offset, length */
+    memset(&v, 0, sizeof v);
+    v.size = n;
+    const size_t k = rnd_below(&r, nwords);
+    const size_t at = k < L.offsets.n ? L.offsets.v[k] : L.lengths.v[k - L.offsets.n];
+    const uint32_t old = rd32(work + at);
+    static const uint32_t fixed[] = {0, 0xFFFFFFFFu, 0x7FFFFFFCu, 0x80000000u, 0x3FFFFFFFu, 0x10000000u};
+    const uint32_t c = (uint32_t)i % 11;
+    const uint32_t nv = c < 6 ? fixed[c] : c == 6 ? (uint32_t)n : c == 7 ? old + 1 : c == 8 ? old - 4 : c == 9 ? old + 4 : rnd(&r);
+    add_edit(&v, work, n, at, 4, nv);
+    snprintf(v.what, sizeof v.what, "%s word at %zu: %" PRIu32 " -> %" PRIu32, k < L.offsets.n ? "offset" : "length",
+             at, old, nv);
+    snprintf(label, sizeof label, "%s#pkg-offset%d", rel, i);
+    apply(work, &v);
+    check_package_variant(work, n, &v, label, S);
+    restore(work, &v);
+  }
+  for (int i = 0; i < K && L.tables.n; i++) { /* vtable */
+    memset(&v, 0, sizeof v);
+    v.size = n;
+    const size_t t = pick(&r, &L.tables);
+    const size_t vt = (size_t)((int64_t)t - (int32_t)rd32(work + t));
+    const uint16_t vts = rd16(work + vt);
+    const uint32_t kind = (uint32_t)i % 3;
+    if (kind == 0) {
+      add_edit(&v, work, n, t, 4, rd32(work + t) + (rnd(&r) % 2 ? 2u : 0x10000u));
+    } else if (kind == 1) {
+      add_edit(&v, work, n, vt, 2, rnd(&r) % 2 ? 0xFFFFu : 3u);
+    } else if (vts > 4) {
+      add_edit(&v, work, n, vt + 4 + 2 * rnd_below(&r, (vts - 4) / 2), 2, rnd(&r) % 2 ? 0xFFFCu : 1u);
+    }
+    snprintf(v.what, sizeof v.what, "table at %zu (vtable %zu): edit kind %u", t, vt, kind);
+    snprintf(label, sizeof label, "%s#pkg-vtable%d", rel, i);
+    apply(work, &v);
+    check_package_variant(work, n, &v, label, S);
+    restore(work, &v);
+  }
+  for (int i = 0; i < K; i++) { /* flex: the trailer of the map */
+    memset(&v, 0, sizeof v);
+    v.size = n;
+    const size_t at = n - 1 - (size_t)(i % 24);
+    static const uint8_t vals[] = {0, 1, 3, 0x7F, 0xFF, 0x24, 0x14};
+    add_edit(&v, work, n, at, 1, vals[rnd(&r) % sizeof vals]);
+    snprintf(v.what, sizeof v.what, "byte %zu of the FlexBuffers trailer set to 0x%02x", at, v.e[0].value);
+    snprintf(label, sizeof label, "%s#pkg-flex%d", rel, i);
+    apply(work, &v);
+    check_package_variant(work, n, &v, label, S);
+    restore(work, &v);
+  }
+  CHECK_MSG(memcmp(work, orig, n) == 0, "%s: package work copy not restored", rel);
+  *variants_out = S->variants - before;
+  free_layout(&L);
+  free(work);
+  free(orig);
+}
+
 static double now_s(void) {
   struct timespec ts;
   timespec_get(&ts, TIME_UTC);
@@ -557,7 +758,7 @@ int main(void) {
   CHECK_MSG(np > 0, "no models under %s", dir);
   size_t dlen = strlen(dir);
   stats S = {0};
-  size_t models = 0;
+  size_t models = 0, packages = 0;
   double t0 = now_s();
   for (size_t i = 0; i < np; i++) {
     const char *rel = paths[i];
@@ -567,14 +768,18 @@ int main(void) {
     uint64_t nv = 0;
     double t1 = now_s();
     run_model(paths[i], rel, &S, &nv);
+    uint64_t npk = 0;
+    run_package(paths[i], rel, &S, &npk);
+    packages += npk != 0;
+    nv += npk;
     models++;
     double dt = now_s() - t1;
     if (tu_failures != before || dt > 2.0)
       printf("  %s: %" PRIu64 " variants, %.2f s%s\n", rel, nv, dt, tu_failures != before ? ", FAILURES" : "");
   }
   tu_free_list(paths, np);
-  printf("robust_corrupt: %zu models, %" PRIu64 " variants tested in %.1f s: %" PRIu64 " opened OK (written, "
+  printf("robust_corrupt: %zu models (%zu with Google's Edge TPU package), %" PRIu64 " variants tested in %.1f s: %" PRIu64 " opened OK (written, "
          "reopened), %" PRIu64 " malformed, %" PRIu64 " unsupported, %" PRIu64 " other; %" PRIu64 " skipped\n",
-         models, S.variants, now_s() - t0, S.ok, S.malformed, S.unsupported, S.other, g_skipped);
+         models, packages, S.variants, now_s() - t0, S.ok, S.malformed, S.unsupported, S.other, g_skipped);
   return tu_finish("robust_corrupt");
 }

@@ -22,6 +22,42 @@ static volatile uint64_t robust_sink;
 
 static inline uint64_t robust_mix(uint64_t h, uint64_t v) { return (h ^ v) * 0x100000001b3ull; }
 
+/* Touch every pointer of a package that read OK (names, shapes, hints, the
+ * first and last parameter byte); returns the number of problems (counts
+ * that cannot be, a type outside the schema). */
+static inline int robust_package_exercise(const etpu_package *p) {
+  int bad = 0;
+  uint64_t h = 0;
+  h = robust_mix(h, strlen(p->compiler_version) + strlen(p->model_identifier));
+  for (uint32_t i = 0; i < p->chip_id_count; i++) h = robust_mix(h, (uint64_t)p->chip_ids[i]);
+  bad += p->executable_count == 0;
+  for (uint32_t k = 0; k < p->executable_count; k++) {
+    const etpu_pkg_executable *e = &p->executables[k];
+    bad += e->type < 0 || e->type > 2;
+    h = robust_mix(h, strlen(e->name) + strlen(e->chip) + (uint64_t)e->estimated_cycles_64bit);
+    if (e->parameters_size) h = robust_mix(h, e->parameters[0] ^ e->parameters[e->parameters_size - 1]);
+    size_t sum = 0;
+    for (uint32_t i = 0; i < e->bitstream_count; i++) sum += e->bitstream_sizes[i] + e->field_offset_counts[i];
+    h = robust_mix(h, sum);
+    for (uint32_t i = 0; i < e->dma_hint_count; i++) {
+      bad += e->dma_hints[i].kind < 1 || e->dma_hints[i].kind > 4;
+      h = robust_mix(h, (uint64_t)e->dma_hints[i].size_in_bytes);
+    }
+    for (uint32_t io = 0; io < 2; io++) {
+      const etpu_pkg_layer *l = io ? e->outputs : e->inputs;
+      const uint32_t n = io ? e->output_count : e->input_count;
+      for (uint32_t i = 0; i < n; i++) {
+        h = robust_mix(h, strlen(l[i].name) + (uint64_t)l[i].size_bytes + (uint64_t)(int64_t)l[i].scale);
+        for (uint32_t d = 0; d < l[i].rank; d++) h = robust_mix(h, (uint64_t)(l[i].dim_end[d] - l[i].dim_start[d]));
+      }
+    }
+  }
+  h = robust_mix(h, etpu_package_parameter_bytes(p, ETPU_PKG_PARAMETER_CACHING));
+  h = robust_mix(h, (uint64_t)etpu_package_estimated_cycles(p));
+  robust_sink = h;
+  return bad;
+}
+
 static inline int robust_exercise(const etpu_model *m) {
   int bad = 0;
   uint64_t h = 0xcbf29ce484222325ull;
@@ -116,6 +152,17 @@ static inline int robust_exercise(const etpu_model *m) {
       if (oi.custom_options_size) {
         const uint8_t *c = oi.custom_options;
         h = robust_mix(h, c[0] ^ c[oi.custom_options_size - 1]);
+      }
+      if (s == 0 && oi.code == ETPU_OP_CUSTOM && !strcmp(oi.name, "edgetpu-custom-op")) {
+        /* Google's package: reads, or fails cleanly with a message. */
+        etpu_package *pk = NULL;
+        etpu_status pst = etpu_model_package(m, s, o, &pk);
+        if (pst == ETPU_OK) {
+          bad += robust_package_exercise(pk);
+          etpu_package_free(pk);
+        } else {
+          bad += (pst != ETPU_MALFORMED && pst != ETPU_UNSUPPORTED) || !etpu_errmsg()[0];
+        }
       }
       int64_t iv = 0;
       double fv = 0;

@@ -33,7 +33,7 @@
 #include "kernels/requant.h"
 #include "kernels/resize.h"
 #include "runtime/interp.h"
-#include "runtime/ops/custom_flexbuffers.h"
+#include "model/flexbuffers.h"
 #include "testutil.h"
 
 /* ------------------------------------------------------------------------

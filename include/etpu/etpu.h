@@ -479,6 +479,199 @@ ETPU_WUR etpu_status etpu_model_validate(const etpu_model *model);
 
 
 /* ---------------------------------------------------------------------------
+ * Google's Edge TPU package: what edgetpu_compiler writes into an
+ * edgetpu-custom-op's custom_options (EDGETPU.md §20), read and verified
+ * field by field: a FlexBuffers map whose key "4" holds a DarwiNN Package
+ * (FlatBuffer, identifier "DWN1") → MultiExecutable → Executables. The
+ * 1.0-era layout (key "4" a bare Executable, key "3" a parameter-caching one)
+ * is read too. The instruction bitstreams are not decoded.
+ * Every string and byte array points into the bytes given to
+ * etpu_package_read (borrowed: they must outlive the package); strings are
+ * verified NUL-terminated but may hold any bytes — escape them to print.
+ * ------------------------------------------------------------------------- */
+typedef enum etpu_pkg_exe_type {
+  ETPU_PKG_STAND_ALONE = 0,       /* streams its parameters on every inference */
+  ETPU_PKG_PARAMETER_CACHING = 1, /* loads its parameters into on-chip memory once */
+  ETPU_PKG_EXECUTION_ONLY = 2,    /* runs per inference, parameters already cached */
+} etpu_pkg_exe_type;
+
+/* "STAND_ALONE", "PARAMETER_CACHING", "EXECUTION_ONLY"; "UNKNOWN" otherwise. */
+const char *etpu_pkg_exe_type_name(int32_t type);
+/* DarwiNN DataType name ("FIXED_POINT8", "SIGNED_FIXED_POINT16", ...);
+ * "UNKNOWN" otherwise. */
+const char *etpu_pkg_dtype_name(int32_t data_type);
+
+/* An input or output layer of an executable. */
+typedef struct etpu_pkg_layer {
+  const char *name;               /* "" when absent */
+  int32_t size_bytes;             /* padded, batch 1 */
+  int32_t y_dim, x_dim, z_dim;
+  int32_t data_type;              /* DarwiNN DataType (etpu_pkg_dtype_name) */
+  bool has_numerics;              /* zero_point and scale present */
+  int32_t zero_point;
+  float scale;                    /* dequantization factor */
+  int32_t execution_count;        /* per inference (schema default 1) */
+  bool cache_on_dram;
+  bool is_output;                 /* the layer's union member is OutputLayer */
+  uint32_t rank;                  /* TensorShape dimensions, 0 if absent */
+  const int32_t *dim_start;       /* rank entries: each dimension's [start, end] range */
+  const int32_t *dim_end;
+} etpu_pkg_layer;
+
+/* One DMA hint. kind: 1 descriptor, 2 instruction, 3 interrupt, 4 fence
+ * (the schema's AnyHint members); direction 0 infeed, 1 outfeed. */
+typedef struct etpu_pkg_dma_hint {
+  int32_t kind;
+  int32_t direction;
+  int32_t desc;                  /* descriptor: the Meta's Description (0 output activation,
+                                  * 1 input activation, 2 parameter, 3 scratch) */
+  int32_t offset_in_bytes;       /* descriptor */
+  int32_t size_in_bytes;         /* descriptor */
+  int32_t value;                 /* instruction: chunk index; interrupt: its type */
+} etpu_pkg_dma_hint;
+
+/* One Executable, every field of the schema. */
+typedef struct etpu_pkg_executable {
+  int32_t version;
+  const char *name;                  /* "" when absent */
+  const char *chip;                  /* "beagle" on every Coral file */
+  int32_t type;                      /* etpu_pkg_exe_type; absent = STAND_ALONE */
+  int32_t batch_size;
+  int32_t scratch_size_bytes;
+  size_t serialized_model_size;
+  uint32_t bitstream_count;          /* instruction bitstreams */
+  const size_t *bitstream_sizes;     /* bytes of each */
+  const uint32_t *field_offset_counts; /* relocation entries of each */
+  size_t instruction_bytes;          /* sum of bitstream_sizes */
+  const uint8_t *parameters;         /* the parameter data (EDGETPU.md §20.3) */
+  size_t parameters_size;
+  uint32_t dma_hint_count;
+  const etpu_pkg_dma_hint *dma_hints;
+  bool dma_fully_deterministic;
+  uint32_t input_count, output_count;
+  const etpu_pkg_layer *inputs, *outputs;
+  int32_t estimated_cycles;          /* deprecated 32-bit field (0 on Coral's files) */
+  int64_t estimated_cycles_64bit;    /* 0 when absent */
+  int32_t used_narrow_memory_bytes_per_tile;
+  uint64_t parameter_caching_token;
+  bool use_tpu_dram_for_parameters;
+} etpu_pkg_executable;
+
+typedef struct etpu_package {
+  bool legacy;                       /* 1.0-era layout: bare Executables, no Package */
+  int64_t options_version;           /* custom options key "1" */
+  bool has_execution_preference;
+  int64_t execution_preference;      /* key "5" */
+  uint32_t chip_id_count;            /* key "6" */
+  const int64_t *chip_ids;
+  uint32_t extra_count;              /* key "7": further serialized packages (not decoded; counted) */
+  /* The Package (all zero / "" when legacy). */
+  int32_t min_runtime_version;
+  int32_t keypair_version;
+  int32_t virtual_chip_id;
+  const char *compiler_version;
+  const char *model_identifier;
+  size_t signature_size;
+  uint32_t multi_chip_package_count; /* nested per-chip packages (not decoded; counted) */
+  uint32_t executable_count;
+  const etpu_pkg_executable *executables;
+} etpu_package;
+
+/* Read and verify an edgetpu-custom-op's custom options. `label` names the
+ * source in messages (e.g. "m_edgetpu.tflite: op 0"; NULL: "<buffer>").
+ * ETPU_MALFORMED when any offset, length, count or nesting breaks the
+ * FlexBuffers / FlatBuffers rules or the schema (message names the object
+ * and the rule), ETPU_UNSUPPORTED for a layout etpu does not know (e.g.
+ * etpu's own payload). The bytes are borrowed. */
+ETPU_WUR etpu_status etpu_package_read(const void *custom_options, size_t size, const char *label,
+                                       etpu_package **package_out);
+/* Same, from op `op` of subgraph `subgraph` of a model (an
+ * edgetpu-custom-op); borrows the model's bytes. */
+ETPU_WUR etpu_status etpu_model_package(const etpu_model *model, uint32_t subgraph, uint32_t op,
+                                        etpu_package **package_out);
+void etpu_package_free(etpu_package *package);
+
+/* A byte count as edgetpu_compiler prints it: binary units with two
+ * decimals ("0.00B", "41.75KiB", "3.72MiB"). Writes into buf (NUL-terminated
+ * when cap > 0); returns buf. */
+char *etpu_format_bytes(uint64_t bytes, char *buf, size_t cap);
+/* Parameter bytes of the executables of one type (on-chip cached:
+ * PARAMETER_CACHING; streamed: EXECUTION_ONLY plus STAND_ALONE). */
+uint64_t etpu_package_parameter_bytes(const etpu_package *package, etpu_pkg_exe_type type);
+/* Google's estimated cycles per inference: the largest estimated_cycles_64bit
+ * (else estimated_cycles) of the executables run per inference
+ * (EXECUTION_ONLY, STAND_ALONE); 0 when the package carries none. */
+int64_t etpu_package_estimated_cycles(const etpu_package *package);
+
+/* ---------------------------------------------------------------------------
+ * Edge TPU parameter data (EDGETPU.md §20.3): the bytes edgetpu_compiler
+ * caches on chip (a PARAMETER_CACHING executable's `parameters`), encoded
+ * from a source .tflite and decoded back to per-layer values.
+ * ------------------------------------------------------------------------- */
+
+/* One region of the parameter data: a mapped CONV_2D, DEPTHWISE_CONV_2D or
+ * FULLY_CONNECTED (or a SOFTMAX's tables). */
+typedef struct etpu_param_layer {
+  uint32_t op;                 /* op index in the source model */
+  int32_t code;                /* ETPU_OP_CONV_2D, _DEPTHWISE_CONV_2D, _FULLY_CONNECTED, _SOFTMAX */
+  uint32_t out_channels, in_channels, kernel_h, kernel_w; /* SOFTMAX: classes in both */
+  bool per_channel;            /* per-channel header (f32 scale, bias, zero point) */
+  bool signed_weights;         /* int8 weights, stored XOR 0x80 */
+  int32_t kxk_order;           /* row order: 0 (ky, kx, group), 1 (group, ky, kx) */
+  size_t offset, size;         /* the region in the data */
+  /* The values (etpu_params_encode: the source's; etpu_params_decode: the data's): */
+  uint8_t *weights;            /* raw TFLite bytes, the source's layout ([O][KH][KW][I], [1][KH][KW][C], [O][I]) */
+  int32_t *bias;               /* out_channels */
+  uint32_t *zero_point;        /* out_channels, as stored (int8: zero point + 128); a per-tensor zero point is
+                                * in the data only as padding: without padding decode keeps the layout's */
+  float *scale;                /* out_channels effective scales f32(f32(s_in * s_w) * f32(1 / s_out)) (per-tensor
+                                * layers: not in the data, decode copies the layout's); SOFTMAX: scale[0] = s_in */
+  bool exact;                  /* decode: re-encoding the decoded values gives the region's bytes */
+} etpu_param_layer;
+
+typedef struct etpu_params {
+  uint32_t layer_count;
+  etpu_param_layer *layers;    /* in execution order */
+  uint8_t *data;               /* the parameter bytes */
+  size_t size;
+  bool softmax_tables;         /* the variant with SOFTMAX tables */
+  uint32_t unencoded_count;    /* mapped ops with constant parameters the codec does not know (LSTM) */
+  const uint32_t *unencoded_ops;
+} etpu_params;
+
+typedef struct etpu_params_options {
+  size_t struct_size;               /* sizeof(etpu_params_options) */
+  uint32_t output_count;            /* the partition's outputs in the executable's order (names), */
+  const char *const *output_names;  /* which decides the order of parallel branches; 0 = graph order */
+  bool softmax_tables;              /* write SOFTMAX tables (2020 test_data builds) */
+} etpu_params_options;
+
+void etpu_params_options_init(etpu_params_options *options);
+/* Encode the parameter data of the part of `source` that etpu compile maps
+ * (subgraph 0). options may be NULL. */
+ETPU_WUR etpu_status etpu_params_encode(const etpu_model *source, const etpu_params_options *options,
+                                        etpu_params **params_out);
+/* Decode `data` (e.g. Google's PARAMETER_CACHING parameters) with the layer
+ * geometry of `layout` (from etpu_params_encode of the source): per layer
+ * the weights, biases, zero points and effective scales. Each K x K conv is
+ * read in the row order that re-encodes to its bytes (both are tried).
+ * ETPU_MALFORMED when data is shorter than the layout. */
+ETPU_WUR etpu_status etpu_params_decode(const etpu_params *layout, const void *data, size_t size,
+                                        etpu_params **params_out);
+void etpu_params_free(etpu_params *params);
+/* Match a compiled package against its supposed source: encode the source
+ * in the package's output order (the SOFTMAX-table variant chosen when it
+ * makes the sizes agree; regions located by content when the codec could
+ * not encode every op, e.g. LSTM), then decode the package's
+ * PARAMETER_CACHING data with that layout. Compare the two layer by layer
+ * with etpu_param_layer_diff and the decoded layers' `exact`. */
+ETPU_WUR etpu_status etpu_params_match_package(const etpu_model *source, const etpu_package *package,
+                                               etpu_params **source_out, etpu_params **decoded_out);
+/* NULL when two layers hold the same values; else what differs first:
+ * "shape", "weights", "bias", "zero point" or "scale". */
+const char *etpu_param_layer_diff(const etpu_param_layer *a, const etpu_param_layer *b);
+
+/* ---------------------------------------------------------------------------
  * Compiling for the Edge TPU (the decisions of Google's edgetpu_compiler, in
  * the open). The output's edgetpu-custom-op carries etpu's own payload (the
  * mapped subgraph as a .tflite), which etpu's runtime simulates; it does not

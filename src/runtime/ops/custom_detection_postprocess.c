@@ -19,7 +19,7 @@
 
 #include "kernels/postprocess.h"
 #include "runtime/interp.h"
-#include "runtime/ops/custom_flexbuffers.h"
+#include "model/flexbuffers.h"
 #include "runtime/ops/tensor_glue.h"
 
 typedef struct det_op {

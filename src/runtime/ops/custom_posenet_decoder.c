@@ -15,7 +15,7 @@
 
 #include "kernels/postprocess.h"
 #include "runtime/interp.h"
-#include "runtime/ops/custom_flexbuffers.h"
+#include "model/flexbuffers.h"
 #include "runtime/ops/tensor_glue.h"
 
 typedef struct pn_op {
