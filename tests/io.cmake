@@ -20,12 +20,6 @@ if(Python3_Interpreter_FOUND)
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/e2e_coral.py
       --etpu $<TARGET_FILE:etpu> --shared ${ETPU_SHARED_DATA})
   set_tests_properties(e2e_coral PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1500)
-  # etpu run's task outputs (detect, segment, pose) against the shared
-  # references, and the pixels of --draw's PNGs (tests/task_cli.py).
-  add_test(NAME task_cli
-    COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/task_cli.py
-      --etpu $<TARGET_FILE:etpu> --shared ${ETPU_SHARED_DATA})
-  set_tests_properties(task_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 else()
   message(WARNING "Python 3 not found: tests run_cli and e2e_coral are not registered")
 endif()

@@ -886,7 +886,8 @@ ETPU_WUR etpu_status etpu_task_check(const etpu_model *model, etpu_task task);
 typedef struct etpu_task_options {
   size_t struct_size;     /* sizeof(etpu_task_options) as the caller was compiled; set by _init */
   float threshold;        /* keep detections and PoseNet poses whose score >= threshold; default 0.5 */
-  uint32_t image_width;   /* the image the input came from; 0 (default): the input's own size */
+  uint32_t image_width;   /* the image the input came from; 0 (default): the input's own size (when the input
+                           * is not an image: a segmentation map's size; else 1 x 1, coordinates unscaled) */
   uint32_t image_height;
 } etpu_task_options;
 

@@ -349,7 +349,8 @@ static etpu_status decode_pose(const etpu_model *m, const etpu_interp *ip, const
   return ETPU_OK;
 }
 
-static etpu_status decode_segment(const etpu_model *m, const etpu_interp *ip, const task_io *io,
+/* sized: the image size was given, or is the input's; else the map's. */
+static etpu_status decode_segment(const etpu_model *m, const etpu_interp *ip, const task_io *io, bool sized,
                                   etpu_task_result *r) {
   out_view v;
   ETPU_TRY(view(m, ip, io->out[0], &v));
@@ -383,6 +384,10 @@ static etpu_status decode_segment(const etpu_model *m, const etpu_interp *ip, co
       }
       map[i] = (uint16_t)best;
     }
+  }
+  if (!sized) {
+    r->image_width = r->input_width = mw;
+    r->image_height = r->input_height = mh;
   }
   const uint32_t iw = r->image_width, ih = r->image_height;
   r->map_width = mw;
@@ -444,6 +449,7 @@ etpu_status etpu_task_decode(const etpu_model *model, const etpu_interp *interp,
   r->task = task;
   r->source_output = (int32_t)io.out[0];
   input_size(model, &r->input_width, &r->input_height);
+  const bool sized = o.image_width || r->input_width;
   r->image_width = o.image_width ? o.image_width : r->input_width ? r->input_width : 1;
   r->image_height = o.image_height ? o.image_height : r->input_height ? r->input_height : 1;
   if (!r->input_width) { /* not an image input: coordinates stay the model's */
@@ -456,7 +462,7 @@ etpu_status etpu_task_decode(const etpu_model *model, const etpu_interp *interp,
   else if (io.kind == L_POSENET || io.kind == L_MOVENET)
     st = decode_pose(model, interp, &io, o.threshold, r);
   else if (io.kind == L_ARGMAX || io.kind == L_LOGITS)
-    st = decode_segment(model, interp, &io, r);
+    st = decode_segment(model, interp, &io, sized, r);
   if (st != ETPU_OK) {
     etpu_task_result_free(r);
     return st;
