@@ -55,7 +55,7 @@ import time
 import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cli_util import Tally  # noqa: E402
+from cli_util import Tally, read_png  # noqa: E402
 from e2e_coral import read_bmp_classes, read_npy  # noqa: E402
 from run_cli import write_npy  # noqa: E402
 
@@ -94,45 +94,11 @@ def px(v):
     return int(math.floor(v + 0.5))
 
 
-def read_png(path):
+def read_png_rgb(path):
     """(width, height, rows of (r, g, b) tuples) of an 8-bit RGB or RGBA PNG."""
-    d = open(path, "rb").read()
-    assert d[:8] == b"\x89PNG\r\n\x1a\n", path
-    pos, idat, w = 8, b"", 0
-    while pos < len(d):
-        n, kind = struct.unpack(">I4s", d[pos:pos + 8])
-        body = d[pos + 8:pos + 8 + n]
-        if kind == b"IHDR":
-            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
-            assert depth == 8 and ctype in (2, 6) and interlace == 0, (depth, ctype, interlace)
-            bpp = 3 if ctype == 2 else 4
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + n
-    raw = zlib.decompress(idat)
-    stride = w * bpp
-    prev = bytearray(stride)
-    rows = []
-    for y in range(h):
-        f = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for i in range(stride):
-            a = line[i - bpp] if i >= bpp else 0
-            b = prev[i]
-            c = prev[i - bpp] if i >= bpp else 0
-            if f == 1:
-                line[i] = (line[i] + a) & 255
-            elif f == 2:
-                line[i] = (line[i] + b) & 255
-            elif f == 3:
-                line[i] = (line[i] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append([tuple(line[x * bpp:x * bpp + 3]) for x in range(w)])
-        prev = line
-    return w, h, rows
+    w, h, c, data = read_png(path)
+    assert c in (3, 4), (path, c)
+    return w, h, [[tuple(data[(y * w + x) * c:(y * w + x) * c + 3]) for x in range(w)] for y in range(h)]
 
 
 def write_png_rgba(path, w, h, rgb_rows):
@@ -181,7 +147,7 @@ def same_bytes_twice(etpu, name, args, png, tmp):
 
 
 def check_keypoint_pixels(name, png, poses, thr):
-    w, h, rows = read_png(png)
+    w, h, rows = read_png_rgb(png)
     bad, n = [], 0
     for p in poses:
         for k in p["keypoints"]:
@@ -304,7 +270,7 @@ def segmentation(etpu, coral, tmp, model, image, mask_bmp, labels, want, agree_m
     T.result("%s: mask agreement with %s %.4f > %.2f" % (name, mask_bmp, agree, agree_min), probs)
     if not draw:
         return
-    pw, ph, rows = read_png(png)
+    pw, ph, rows = read_png_rgb(png)
     iw, ih, img = read_bmp_rgb(os.path.join(coral, image))
     bad, n = [], 0
     for y in range(100, ph, 5):  # the legend stays in the top 100 rows
@@ -362,7 +328,7 @@ def detection(etpu, coral, tmp):
     T.result("%s: no object reaches the default threshold 0.5 (best %.3f)" % (name, max(scores)),
              [] if d and d["task"]["objects"] == [] and max(scores) < 0.5 else ["objects at 0.5: %s" % d])
     # the best box is drawn last: its left, right and bottom edges are its colour
-    w, h, rows = read_png(png)
+    w, h, rows = read_png_rgb(png)
     o = task["objects"][0]
     col = voc_colour(o["class"] + 1)
     x0, y0, x1, y1 = (min(px(o[k]), lim - 1) for k, lim in (("xmin", w), ("ymin", h), ("xmax", w), ("ymax", h)))
@@ -436,7 +402,7 @@ def bad_inputs(etpu, coral, shared, tmp, movenet_kps):
     if not d or d["task"]["image"] != [500, 610] or len(d["task"]["poses"][0]["keypoints"]) != 17:
         probs.append("no pose: %s" % d)
     else:
-        _, _, prow = read_png(png)
+        _, _, prow = read_png_rgb(png)
         if any(len(set(prow[y][x])) != 1 for y in range(0, 40) for x in range(0, 500, 7)):
             probs.append("the drawn image is not grey away from the skeleton")
     T.result("a grayscale BMP: one pose on the 500x610 image, drawn grey", probs)
