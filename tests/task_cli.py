@@ -34,7 +34,8 @@ mean of the image pixel and its class colour. Two runs give the same bytes.
 Bad inputs: --task detect on a classifier and on a model with no task
 (hello_world), --task pose on DeepLab, --draw to a missing folder or a
 folder (refused before the work: a --repeat that would take minutes returns
-at once), --draw on a classifier or a .npy input, bad --task/--threshold
+at once), --draw onto its own input image (refused, the image unchanged),
+--draw on a classifier or a .npy input, bad --task/--threshold
 values, a grayscale BMP and an RGBA PNG (alpha dropped: the same keypoints
 as the RGB image).
 
@@ -377,6 +378,12 @@ def bad_inputs(etpu, coral, shared, tmp, movenet_kps):
         dt = expect_error(etpu, "--draw %s: refused before the work" % where, 3, [where], deeplab, "--input", seg,
                           "--repeat", "100000", "--draw", where, timeout=120)
         T.result("--draw %s: refused at once (%.2f s)" % (where, dt), [] if dt < 20 else ["took %.1f s" % dt])
+    copy = os.path.join(tmp, "copy.bmp")
+    with open(copy, "wb") as f:
+        f.write(open(seg, "rb").read())
+    expect_error(etpu, "--draw onto the input image: refused, the input kept", 2, ["would overwrite"], deeplab,
+                 "--input", copy, "--draw", copy)
+    T.result("the input image is unchanged", [] if open(copy, "rb").read() == open(seg, "rb").read() else ["changed"])
     expect_error(etpu, "--draw on a classifier: a usage error", 2, ["--draw", "classify"], mob, "--input", cat,
                  "--draw", os.path.join(tmp, "c.png"))
     npy_in = os.path.join(tmp, "in.npy")

@@ -346,6 +346,13 @@ static int parse_args(int argc, char **argv, run_args *a) {
   return 0;
 }
 
+/* Whether path names the same existing file as other (inputs are never
+ * overwritten). */
+static bool same_file(const char *path, const char *other) {
+  struct stat a, b;
+  return other && stat(path, &a) == 0 && stat(other, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* Everything a run holds, released in one place. */
 typedef struct run_state {
   etpu_model *model;
@@ -749,10 +756,18 @@ int etpu_cmd_run(int argc, char **argv) {
   run_state s;
   memset(&s, 0, sizeof s);
   etpu_status st;
-  /* --draw's file is checked before any work */
-  if (a.draw && (st = etpu_file_check_writable(a.draw)) != ETPU_OK) {
-    rc = cli_report(st);
-    goto done;
+  /* --draw's file is checked before any work, and never one the run reads */
+  if (a.draw) {
+    bool input = same_file(a.draw, a.model) || same_file(a.draw, a.labels);
+    for (uint32_t i = 0; i < a.ninputs; i++) input |= same_file(a.draw, a.inputs[i]);
+    if (input) {
+      rc = cli_usage_error("run", "--draw %s would overwrite a file the run reads", cli_t(a.draw));
+      goto done;
+    }
+    if ((st = etpu_file_check_writable(a.draw)) != ETPU_OK) {
+      rc = cli_report(st);
+      goto done;
+    }
   }
   if (a.labels && (st = etpu_labels_read(a.labels, &s.labels)) != ETPU_OK) {
     rc = cli_report_input(st);
