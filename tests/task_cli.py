@@ -339,6 +339,14 @@ def detection(etpu, coral, tmp):
     T.result("%s: --draw: box edges of %s at (%d, %d, %d, %d) have its colour %s" %
              (name, o["label"], x0, y0, x1, y1, col), bad)
     same_bytes_twice(etpu, name, args, png, tmp)
+    # a hostile label (control characters, a long run of 3-byte characters that
+    # the label box cuts) is drawn escaped, whole characters only
+    evil = os.path.join(tmp, "evil_labels.txt")
+    with open(evil, "wb") as f:
+        f.write(b"x\nx" + "\u20ac".encode() * 50 + b"\x1b[31m\n")
+    p = run(etpu, *[evil if a == os.path.join(coral, "coco_labels.txt") else a for a in args])
+    T.result("%s: a hostile label is drawn (exit %d)" % (name, p.returncode),
+             [] if p.returncode == 0 and "\\x1b[31m" in p.stdout else [p.stderr.strip()])
 
 
 def expect_error(etpu, name, code, needles, *args, timeout=600):

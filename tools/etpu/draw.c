@@ -43,6 +43,26 @@ static uint32_t voc_packed(uint32_t k) {
 
 static double px(double v) { return floor(v + 0.5); }
 
+/* The bytes of s (valid UTF-8, as cli_t gives) that fit in max without
+ * cutting a character: cairo refuses invalid UTF-8. */
+static int utf8_fit(const char *s, int max) {
+  int n = (int)strlen(s);
+  if (n <= max) return n;
+  n = max;
+  while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80) n--;
+  return n;
+}
+
+/* "NAME VALUE" (or "class K VALUE" without a name) for a label box. */
+static void label_text(char *buf, size_t cap, const char *name, uint32_t k, const char *value) {
+  if (*name) {
+    const char *t = cli_t(name);
+    snprintf(buf, cap, "%.*s %s", utf8_fit(t, 120), t, value);
+  } else {
+    snprintf(buf, cap, "class %u %s", k, value);
+  }
+}
+
 /* Text with a filled background rectangle whose top-left is (x, y). */
 static void label_box(cairo_t *cr, double x, double y, const char *text, const double bg[3], double fg) {
   cairo_text_extents_t te;
@@ -79,11 +99,9 @@ static void draw_detections(cairo_t *cr, const etpu_task_result *r, const etpu_l
     double rgb[3];
     voc_colour(d->class_id + 1, rgb);
     const char *name = labels ? etpu_labels_get(labels, etpu_labels_count(labels), d->class_id) : "";
-    char text[160];
-    if (*name)
-      snprintf(text, sizeof text, "%.120s %.2f", cli_t(name), d->score);
-    else
-      snprintf(text, sizeof text, "class %u %.2f", d->class_id, d->score);
+    char value[32], text[160];
+    snprintf(value, sizeof value, "%.2f", d->score);
+    label_text(text, sizeof text, name, d->class_id, value);
     double h = fe.height + 4, y = px(d->ymin) - 1 - h;
     if (y < 0) y = px(d->ymin) + 2; /* no room above: inside, below the top edge */
     label_box(cr, px(d->xmin) - 1, y, text, rgb, text_fg(rgb));
@@ -118,11 +136,9 @@ static void draw_mask(cairo_surface_t *s, cairo_t *cr, const etpu_task_result *r
   for (uint32_t k = 0; k < r->class_count; k++) {
     if (r->class_share[k] <= 0) continue;
     const char *name = labels ? etpu_labels_get(labels, etpu_labels_count(labels), k) : "";
-    char text[160];
-    if (*name)
-      snprintf(text, sizeof text, "%.120s %.1f%%", cli_t(name), 100 * r->class_share[k]);
-    else
-      snprintf(text, sizeof text, "class %u %.1f%%", k, 100 * r->class_share[k]);
+    char value[32], text[160];
+    snprintf(value, sizeof value, "%.1f%%", 100 * r->class_share[k]);
+    label_text(text, sizeof text, name, k, value);
     double rgb[3];
     voc_colour(k, rgb);
     cairo_set_source_rgb(cr, rgb[0], rgb[1], rgb[2]);

@@ -849,6 +849,12 @@ int etpu_cmd_run(int argc, char **argv) {
     rc = cli_usage_error("run", "--draw needs an image as the first --input, not %s", cli_t(a.inputs[0]));
     goto done;
   }
+  if (a.draw && (s.image->width > CLI_DRAW_MAX_SIDE || s.image->height > CLI_DRAW_MAX_SIDE)) {
+    fprintf(stderr, "etpu: error: run: --draw: %s is %ux%u; cairo draws at most %u pixels a side\n",
+            cli_t(a.inputs[0]), s.image->width, s.image->height, CLI_DRAW_MAX_SIDE);
+    rc = CLI_EXIT_RULE;
+    goto done;
+  }
   s.times = malloc((size_t)a.repeat * sizeof *s.times);
   if (!s.times) {
     fprintf(stderr, "etpu: error: out of memory\n");
