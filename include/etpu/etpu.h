@@ -1171,6 +1171,127 @@ const char *etpu_labels_get(const etpu_labels *labels, uint32_t classes, uint32_
 /* ========================= end of images and tensors ======================= */
 
 /* ===========================================================================
+ * Task outputs (src/runtime/task.c): what a model's outputs mean — a
+ * classifier, an object detector, a segmentation map or a pose — found from
+ * its graph, and the outputs of a run decoded into plain structs with
+ * coordinates in the pixels of the image the input was made from.
+ *
+ *     etpu_task task;
+ *     etpu_task_detect(model, &task);           // e.g. ETPU_TASK_DETECT
+ *     ... etpu_interp_invoke(ip) on an image of 1352 x 900 ...
+ *     etpu_task_options o;
+ *     etpu_task_options_init(&o);
+ *     o.image_width = 1352; o.image_height = 900; o.threshold = 0.5f;
+ *     etpu_task_result *r;
+ *     if (etpu_task_decode(model, ip, task, &o, &r) == ETPU_OK)
+ *       for (uint32_t i = 0; i < r->detection_count; i++) ... r->detections[i].xmin ...
+ *     etpu_task_result_free(r);
+ *
+ * The image is assumed stretched to the input, as etpu_image_to_tensor
+ * does (no letterbox, no crop): a point (x, y) of the input is
+ * (x · image_width / input_width, y · image_height / input_height) in the
+ * image.
+ * ========================================================================= */
+
+/* The tasks etpu recognises. Append-only. */
+typedef enum etpu_task {
+  ETPU_TASK_NONE = 0,     /* no output etpu recognises */
+  ETPU_TASK_CLASSIFY = 1, /* an output of one row of >= 2 scores ([N], [1,N], [1,1,1,N]) */
+  ETPU_TASK_DETECT = 2,   /* the four outputs of a TFLite_Detection_PostProcess op */
+  ETPU_TASK_SEGMENT = 3,  /* a class map [1,H,W] of integers (DeepLab's ArgMax) or logits [1,H,W,C], C >= 2 */
+  ETPU_TASK_POSE = 4,     /* a PosenetDecoderOp's outputs, or MoveNet's keypoints [1,1,17,3] (y, x, score) */
+} etpu_task;
+
+/* "none", "classify", "detect", "segment", "pose"; "unknown" otherwise. */
+const char *etpu_task_name(int task);
+
+/* The task of a model's outputs (subgraph 0), tried in the order detect,
+ * pose, segment, classify; ETPU_TASK_NONE when none fits (not an error).
+ * ETPU_INVALID_ARGUMENT for NULL. */
+ETPU_WUR etpu_status etpu_task_detect(const etpu_model *model, etpu_task *task_out);
+
+/* Whether a model's outputs fit `task` (a task forced by the user):
+ * ETPU_OK, or ETPU_UNSUPPORTED with a message naming the model, the outputs
+ * (name, type, shape) and what the task needs. ETPU_INVALID_ARGUMENT for an
+ * unknown task or ETPU_TASK_NONE. */
+ETPU_WUR etpu_status etpu_task_check(const etpu_model *model, etpu_task task);
+
+/* How etpu_task_decode reads the outputs. Fill with etpu_task_options_init. */
+typedef struct etpu_task_options {
+  size_t struct_size;     /* sizeof(etpu_task_options) as the caller was compiled; set by _init */
+  float threshold;        /* keep detections and PoseNet poses whose score >= threshold; default 0.5 */
+  uint32_t image_width;   /* the image the input came from; 0 (default): the input's own size (when the input
+                           * is not an image: a segmentation map's size; else 1 x 1, coordinates unscaled) */
+  uint32_t image_height;
+} etpu_task_options;
+
+/* Defaults: threshold 0.5, the input's own size. */
+void etpu_task_options_init(etpu_task_options *options);
+
+/* One detected object; box corners in image pixels, clipped to the image. */
+typedef struct etpu_detection {
+  uint32_t class_id; /* the op's class index (labels line, no background offset) */
+  float score;
+  float xmin, ymin, xmax, ymax;
+} etpu_detection;
+
+/* COCO's 17 keypoints, in the order PoseNet and MoveNet output them. */
+#define ETPU_POSE_KEYPOINTS 17u
+
+/* Name of keypoint k ("nose", "left_eye", ... "right_ankle"); "" beyond 16. */
+const char *etpu_pose_keypoint_name(uint32_t k);
+
+typedef struct etpu_keypoint {
+  float x, y;  /* image pixels (not clipped) */
+  float score; /* 0..1 */
+} etpu_keypoint;
+
+typedef struct etpu_pose {
+  float score; /* PoseNet's pose score; MoveNet's: the mean of its keypoint scores */
+  etpu_keypoint keypoints[ETPU_POSE_KEYPOINTS];
+} etpu_pose;
+
+/* A decoded run. Arrays are owned by the result. */
+typedef struct etpu_task_result {
+  etpu_task task;
+  uint32_t image_width, image_height; /* the pixels coordinates refer to */
+  uint32_t input_width, input_height; /* the model input the image was stretched to */
+  int32_t source_output;              /* the first graph output read (position in the graph's outputs) */
+  /* ETPU_TASK_DETECT: objects at or above the threshold, in the op's order (best first) */
+  uint32_t detection_count;
+  etpu_detection *detections;
+  /* ETPU_TASK_POSE: PoseNet's poses at or above the threshold; MoveNet's one pose always */
+  uint32_t pose_count;
+  etpu_pose *poses;
+  /* ETPU_TASK_SEGMENT: the class of each image pixel (image_height rows of
+   * image_width, top first), from the output map by nearest neighbour
+   * (output pixel floor((x + 0.5) · map_width / image_width)); logits give
+   * the class of the largest value (the lower index on a tie) */
+  uint32_t map_width, map_height;     /* the output map's size */
+  uint32_t class_count;               /* logits' C, or an ArgMax map's largest class + 1 */
+  uint16_t *mask;                     /* image_width · image_height class ids */
+  double *class_share;                /* class_count fractions of the image's pixels */
+} etpu_task_result;
+
+/* Decode the outputs of the last invoke of `interp` (made from `model`) as
+ * `task` (which must pass etpu_task_check). options NULL: the defaults.
+ * ETPU_TASK_CLASSIFY gives a result with nothing decoded (scores are the
+ * output itself). Errors: ETPU_UNSUPPORTED (the outputs do not fit the
+ * task), ETPU_MALFORMED (an output's values break the task's rules: a
+ * detection or pose count beyond its arrays, a class map value < 0 or >
+ * 65535, a NaN), ETPU_INVALID_ARGUMENT (NULL, options not from _init, an
+ * image size of 0 in one dimension only, a NaN threshold), ETPU_INVALID_STATE
+ * (the interpreter not planned),
+ * ETPU_OUT_OF_MEMORY. Free with etpu_task_result_free. */
+ETPU_WUR etpu_status etpu_task_decode(const etpu_model *model, const etpu_interp *interp, etpu_task task,
+                                      const etpu_task_options *options, etpu_task_result **result_out);
+
+/* Release a result; NULL is a no-op. */
+void etpu_task_result_free(etpu_task_result *result);
+
+/* ============================ end of task outputs ========================== */
+
+/* ===========================================================================
  * Learning (src/learn/): on-device transfer learning the way Coral's
  * libcoral does it (LEARNING.md), on embeddings the caller computes:
  * softmax regression (last-layer backpropagation) and weight imprinting.

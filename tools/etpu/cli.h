@@ -115,4 +115,13 @@ int cli_metadata_normalization(const char *cmd, const char *model_path, const et
  * std 1) and the flags that override it. */
 void cli_warn_assumed_normalization(const char *cmd, const char *model_path, uint32_t input);
 
+/* `run --draw` (draw.c): write `image` with result `r` drawn on it (boxes,
+ * mask and legend, skeletons; labels from `labels`, may be NULL; keypoints
+ * and their edges at or above `threshold`) as a PNG to path, atomically.
+ * The image must be the result's image size. Returns 0, or an exit code
+ * after printing the error. */
+#define CLI_DRAW_MAX_SIDE 32767u /* cairo's image surfaces: at most this many pixels a side */
+int cli_draw(const char *path, const etpu_image *image, const etpu_task_result *r, const etpu_labels *labels,
+             float threshold);
+
 #endif

@@ -2,7 +2,11 @@
  * run.c — `etpu run MODEL --input FILE...`: run a model on images, .npy
  * arrays or raw bytes with etpu's interpreter, print the top classes (with
  * labels) and the timing, and optionally write every output, or every
- * tensor, as .npy files.
+ * tensor, as .npy files. The task of the model's outputs (etpu_task_detect,
+ * or --task) decides what else is printed: detected objects, poses, or the
+ * class shares of a segmentation mask, in the pixels of the input image
+ * (stretched to the model input, no letterbox), and --draw writes the image
+ * with them drawn on it (draw.c).
  *
  * A thin layer over the public header: etpu_model_open → etpu_interp_create
  * (which refuses ops etpu cannot run and models compiled by Google's
@@ -51,7 +55,13 @@ static void usage(FILE *f) {
           "  --mean M --std S             images: real = (pixel - M) / S (default: the input's quantization,\n"
           "                               i.e. raw pixels for uint8 models; for float inputs the\n"
           "                               normalization the model's metadata records, else 0 and 1)\n"
-          "  --resize bilinear|nearest    how images are fitted to the input (default bilinear)\n"
+          "  --resize bilinear|nearest    how images are fitted to the input (default bilinear; the image is\n"
+          "                               stretched to the input's size: no letterbox, no crop)\n"
+          "  --task classify|detect|segment|pose\n"
+          "                               what the outputs mean (default: found from the model's outputs)\n"
+          "  --threshold T                detect, pose: keep objects, poses and keypoints scoring >= T (default 0.5)\n"
+          "  --draw OUT.png               write the first input's image with the result drawn on it (detect,\n"
+          "                               segment, pose)\n"
           "  -h, --help                   this help\n"
           "Every flag takes \"--flag value\" or \"--flag=value\". MODEL may also follow the --input files.\n",
           DEFAULT_TOP);
@@ -216,6 +226,9 @@ typedef struct run_args {
   etpu_input_options in_opts;
   bool has_profile, has_target;
   etpu_target target;
+  int task;               /* -1: found from the model's outputs */
+  float threshold;
+  const char *draw;
 } run_args;
 
 static int parse_args(int argc, char **argv, run_args *a) {
@@ -225,6 +238,8 @@ static int parse_args(int argc, char **argv, run_args *a) {
   a->repeat = 1;
   a->in_opts.resize = ETPU_RESIZE_BILINEAR;
   a->in_opts.std = 1.0f;
+  a->task = -1;
+  a->threshold = 0.5f;
   int last_input_at = -1; /* argv index of the last file --input took */
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
@@ -269,7 +284,8 @@ static int parse_args(int argc, char **argv, run_args *a) {
       continue;
     }
     static const char *const valued[] = {"--profile", "--top",  "--labels", "--output-dir", "--dump-tensors",
-                                         "--repeat",  "--mean", "--std",    "--resize", "--threads", "--target"};
+                                         "--repeat",  "--mean", "--std",    "--resize", "--threads",
+                                         "--target",  "--task", "--threshold", "--draw"};
     bool known = false;
     for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) known |= !strcmp(name, valued[k]);
     if (!known) return bad_usage("unknown option '%s'", arg);
@@ -294,6 +310,16 @@ static int parse_args(int argc, char **argv, run_args *a) {
         return bad_usage("--profile must be tflite-ref or litert, not '%s'", val);
     } else if (!strcmp(name, "--top")) {
       if (!parse_long(val, 0, 100000, &a->top)) return bad_usage("--top needs a count 0..100000, not '%s'", val);
+    } else if (!strcmp(name, "--task")) {
+      a->task = -1;
+      for (int k = ETPU_TASK_CLASSIFY; k <= ETPU_TASK_POSE; k++)
+        if (!strcmp(val, etpu_task_name(k))) a->task = k;
+      if (a->task < 0) return bad_usage("--task must be classify, detect, segment or pose, not '%s'", val);
+    } else if (!strcmp(name, "--threshold")) {
+      if (!parse_float(val, &a->threshold) || a->threshold < 0 || a->threshold > 1)
+        return bad_usage("--threshold needs a number 0..1, not '%s'", val);
+    } else if (!strcmp(name, "--draw")) {
+      a->draw = val;
     } else if (!strcmp(name, "--labels")) {
       a->labels = val;
     } else if (!strcmp(name, "--output-dir")) {
@@ -337,6 +363,13 @@ static int parse_args(int argc, char **argv, run_args *a) {
   return 0;
 }
 
+/* Whether path names the same existing file as other (inputs are never
+ * overwritten). */
+static bool same_file(const char *path, const char *other) {
+  struct stat a, b;
+  return other && stat(path, &a) == 0 && stat(other, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 /* Everything a run holds, released in one place. */
 typedef struct run_state {
   etpu_model *model;
@@ -350,6 +383,9 @@ typedef struct run_state {
   bool assumed[MAX_INPUTS]; /* a float image input given raw pixels for want of a normalization (warned) */
   double *times;
   char *target_text; /* --target block (malloc), or NULL */
+  etpu_task task;             /* the outputs' task: found or --task */
+  etpu_image *image;          /* input 0's image (task coordinates are its pixels), or NULL */
+  etpu_task_result *result;   /* decoded detect / segment / pose outputs, or NULL */
 } run_state;
 
 /* Input i's image options: --mean/--std when given; for a FLOAT32 input,
@@ -368,6 +404,8 @@ static void run_free(run_state *s) {
   free(s->target_text);
   for (uint32_t i = 0; i < MAX_INPUTS; i++) free(s->in_buf[i]);
   free(s->times);
+  etpu_task_result_free(s->result);
+  etpu_image_free(s->image);
   etpu_labels_free(s->labels);
   etpu_interp_free(s->interp);
   etpu_model_free(s->model);
@@ -461,6 +499,153 @@ static char *target_block(const run_args *a, const etpu_model *m, size_t arena, 
   return out;
 }
 
+/* The label of class k (a line of --labels, no background offset), or "". */
+static const char *class_label(const run_state *s, uint32_t k) {
+  return s->labels ? etpu_labels_get(s->labels, etpu_labels_count(s->labels), k) : "";
+}
+
+static const char *mask_name = "mask.npy";
+
+/* Segmentation: the image's class mask as DIR/mask.npy, [H, W], uint8 when
+ * every class fits, else uint16. */
+static int write_mask(const run_args *a, const run_state *s) {
+  const etpu_task_result *r = s->result;
+  int rc = ensure_dir(a->output_dir);
+  if (rc) return rc;
+  const size_t n = (size_t)r->image_width * r->image_height;
+  const bool small = r->class_count <= 256;
+  uint8_t *u8 = small ? malloc(n) : NULL;
+  if (small && !u8) {
+    fprintf(stderr, "etpu: error: out of memory\n");
+    return 3;
+  }
+  for (size_t i = 0; small && i < n; i++) u8[i] = (uint8_t)r->mask[i];
+  char *path = path_join(a->output_dir, mask_name);
+  const int32_t shape[2] = {(int32_t)r->image_height, (int32_t)r->image_width};
+  etpu_status st = path ? etpu_npy_write(path, small ? ETPU_UINT8 : ETPU_UINT16, 2, shape,
+                                         small ? (const void *)u8 : (const void *)r->mask, small ? n : 2 * n)
+                        : ETPU_OUT_OF_MEMORY;
+  free(path);
+  free(u8);
+  return st == ETPU_OK ? 0 : cli_report(st);
+}
+
+/* What the task read: the op, or the output's name. */
+static const char *task_source(const run_state *s) {
+  const etpu_task_result *r = s->result;
+  if (r->task == ETPU_TASK_DETECT) return "TFLite_Detection_PostProcess";
+  etpu_tensor_info t;
+  int32_t ti = etpu_model_output(s->model, 0, (uint32_t)r->source_output);
+  if (etpu_model_tensor(s->model, 0, (uint32_t)ti, &t) != ETPU_OK) return "";
+  if (r->task == ETPU_TASK_POSE && t.producer >= 0) {
+    etpu_op_info op;
+    if (etpu_model_op(s->model, 0, (uint32_t)t.producer, &op) == ETPU_OK && op.code == ETPU_OP_CUSTOM) return op.name;
+  }
+  return t.name;
+}
+
+static void print_task_json(const run_args *a, const run_state *s) {
+  const etpu_task_result *r = s->result;
+  printf(", \"task\": {\"name\": \"%s\"", etpu_task_name((int)s->task));
+  if (!r) {
+    printf("}");
+    return;
+  }
+  printf(", \"source\": ");
+  cli_json_string(stdout, task_source(s));
+  printf(", \"image\": [%u, %u], \"input\": [%u, %u], \"fit\": \"stretch\", \"resize\": \"%s\"", r->image_width,
+         r->image_height, r->input_width, r->input_height,
+         a->in_opts.resize == ETPU_RESIZE_NEAREST ? "nearest" : "bilinear");
+  if (r->task == ETPU_TASK_DETECT) {
+    printf(", \"threshold\": %.9g, \"objects\": [", a->threshold);
+    for (uint32_t i = 0; i < r->detection_count; i++) {
+      const etpu_detection *d = &r->detections[i];
+      printf("%s{\"class\": %u, \"label\": ", i ? ", " : "", d->class_id);
+      cli_json_string(stdout, class_label(s, d->class_id));
+      printf(", \"score\": %.9g, \"xmin\": %.9g, \"ymin\": %.9g, \"xmax\": %.9g, \"ymax\": %.9g}", d->score,
+             d->xmin, d->ymin, d->xmax, d->ymax);
+    }
+    printf("]");
+  } else if (r->task == ETPU_TASK_POSE) {
+    printf(", \"threshold\": %.9g, \"poses\": [", a->threshold);
+    for (uint32_t p = 0; p < r->pose_count; p++) {
+      printf("%s{\"score\": %.9g, \"keypoints\": [", p ? ", " : "", r->poses[p].score);
+      for (uint32_t k = 0; k < ETPU_POSE_KEYPOINTS; k++) {
+        const etpu_keypoint *kp = &r->poses[p].keypoints[k];
+        printf("%s{\"name\": \"%s\", \"score\": %.9g, \"x\": %.9g, \"y\": %.9g}", k ? ", " : "",
+               etpu_pose_keypoint_name(k), kp->score, kp->x, kp->y);
+      }
+      printf("]}");
+    }
+    printf("]");
+  } else if (r->task == ETPU_TASK_SEGMENT) {
+    printf(", \"map\": [%u, %u], \"mask_scaling\": \"nearest\", \"classes\": [", r->map_width, r->map_height);
+    bool first = true;
+    for (uint32_t k = 0; k < r->class_count; k++) {
+      if (r->class_share[k] <= 0) continue;
+      printf("%s{\"class\": %u, \"label\": ", first ? "" : ", ", k);
+      cli_json_string(stdout, class_label(s, k));
+      printf(", \"share\": %.9g}", r->class_share[k]);
+      first = false;
+    }
+    printf("]");
+    if (a->output_dir) {
+      char *path = path_join(a->output_dir, mask_name);
+      printf(", \"mask_file\": ");
+      cli_json_string(stdout, path ? path : "");
+      free(path);
+    }
+  }
+  if (a->draw) {
+    printf(", \"draw\": ");
+    cli_json_string(stdout, a->draw);
+  }
+  printf("}");
+}
+
+static void print_task_text(const run_args *a, const run_state *s) {
+  const etpu_task_result *r = s->result;
+  if (!r) {
+    if (s->task != ETPU_TASK_NONE) printf("task: %s\n", etpu_task_name((int)s->task));
+    return;
+  }
+  printf("task: %s from %s; coordinates in pixels of the %ux%u image, which was stretched to the %ux%u input "
+         "(%s, no letterbox)\n",
+         etpu_task_name((int)s->task), cli_t(task_source(s)), r->image_width, r->image_height, r->input_width,
+         r->input_height, a->in_opts.resize == ETPU_RESIZE_NEAREST ? "nearest" : "bilinear");
+  if (r->task == ETPU_TASK_DETECT) {
+    printf("  %u object%s with score >= %g (label score xmin ymin xmax ymax):\n", r->detection_count,
+           r->detection_count == 1 ? "" : "s", a->threshold);
+    for (uint32_t i = 0; i < r->detection_count; i++) {
+      const etpu_detection *d = &r->detections[i];
+      const char *l = class_label(s, d->class_id);
+      if (*l)
+        printf("  %s", cli_t(l));
+      else
+        printf("  %u", d->class_id);
+      printf(" %.4f %.1f %.1f %.1f %.1f\n", d->score, d->xmin, d->ymin, d->xmax, d->ymax);
+    }
+  } else if (r->task == ETPU_TASK_POSE) {
+    printf("  %u pose%s\n", r->pose_count, r->pose_count == 1 ? "" : "s");
+    for (uint32_t p = 0; p < r->pose_count; p++) {
+      printf("  pose %u score %.4f (keypoint score x y):\n", p, r->poses[p].score);
+      for (uint32_t k = 0; k < ETPU_POSE_KEYPOINTS; k++) {
+        const etpu_keypoint *kp = &r->poses[p].keypoints[k];
+        printf("    %-15s %.4f %.1f %.1f\n", etpu_pose_keypoint_name(k), kp->score, kp->x, kp->y);
+      }
+    }
+  } else if (r->task == ETPU_TASK_SEGMENT) {
+    printf("  %ux%u class map, scaled to the image by nearest neighbour; share of the image per class:\n",
+           r->map_width, r->map_height);
+    for (uint32_t k = 0; k < r->class_count; k++) {
+      if (r->class_share[k] <= 0) continue;
+      printf("  %5u  %6.2f%%  %s\n", k, 100 * r->class_share[k], cli_t(class_label(s, k)));
+    }
+    if (a->output_dir) printf("  mask -> %s/%s\n", cli_t(a->output_dir), mask_name);
+  }
+  if (a->draw) printf("  drawn -> %s\n", cli_t(a->draw));
+}
+
 static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t arena, double tmin, double tmed,
                        uint32_t dumped, uint32_t skipped) {
   printf("{\"model\": ");
@@ -540,6 +725,7 @@ static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t ar
   printf(", \"arena_bytes\": %zu, \"tensor_bytes\": %zu", arena, etpu_interp_tensor_bytes(s->interp));
   if (a->dump_dir) printf(", \"dumped_tensors\": %u, \"skipped_tensors\": %u", dumped, skipped);
   if (s->target_text) printf("%s", s->target_text);
+  print_task_json(a, s);
   printf("}\n");
 }
 
@@ -617,6 +803,7 @@ static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t ar
   printf("memory: arena %zu bytes (all tensors separately: %zu)\n", arena, etpu_interp_tensor_bytes(s->interp));
   if (a->dump_dir) printf("tensors: %u written to %s, %u skipped (unused or not storable)\n", dumped, cli_t(a->dump_dir), skipped);
   if (s->target_text) printf("%s", s->target_text);
+  print_task_text(a, s);
 }
 
 int etpu_cmd_run(int argc, char **argv) {
@@ -626,12 +813,40 @@ int etpu_cmd_run(int argc, char **argv) {
   run_state s;
   memset(&s, 0, sizeof s);
   etpu_status st;
+  /* --draw's file is checked before any work, and never one the run reads */
+  if (a.draw) {
+    bool input = same_file(a.draw, a.model) || same_file(a.draw, a.labels);
+    for (uint32_t i = 0; i < a.ninputs; i++) input |= same_file(a.draw, a.inputs[i]);
+    if (input) {
+      rc = cli_usage_error("run", "--draw %s would overwrite a file the run reads", cli_t(a.draw));
+      goto done;
+    }
+    if ((st = etpu_file_check_writable(a.draw)) != ETPU_OK) {
+      rc = cli_report(st);
+      goto done;
+    }
+  }
   if (a.labels && (st = etpu_labels_read(a.labels, &s.labels)) != ETPU_OK) {
     rc = cli_report_input(st);
     goto done;
   }
   if ((st = etpu_model_open(a.model, &s.model)) != ETPU_OK) {
     rc = cli_report(st);
+    goto done;
+  }
+  if (a.task >= 0) {
+    s.task = (etpu_task)a.task;
+    if ((st = etpu_task_check(s.model, s.task)) != ETPU_OK) {
+      rc = cli_report_input(st);
+      goto done;
+    }
+  } else if ((st = etpu_task_detect(s.model, &s.task)) != ETPU_OK) {
+    rc = cli_report(st);
+    goto done;
+  }
+  if (a.draw && s.task != ETPU_TASK_DETECT && s.task != ETPU_TASK_SEGMENT && s.task != ETPU_TASK_POSE) {
+    rc = cli_usage_error("run", "--draw draws detect, segment and pose results; the task of %s is %s (give --task?)",
+                         cli_t(a.model), etpu_task_name((int)s.task));
     goto done;
   }
   etpu_interp_options io;
@@ -682,6 +897,21 @@ int etpu_cmd_run(int argc, char **argv) {
       cli_warn_assumed_normalization("run", a.model, i);
     }
   }
+  /* Task coordinates are in input 0's image pixels (its own size when not an image). */
+  if (s.in_kind[0] == ETPU_INPUT_IMAGE && (st = etpu_image_read(a.inputs[0], &s.image)) != ETPU_OK) {
+    rc = cli_report_input(st);
+    goto done;
+  }
+  if (a.draw && !s.image) {
+    rc = cli_usage_error("run", "--draw needs an image as the first --input, not %s", cli_t(a.inputs[0]));
+    goto done;
+  }
+  if (a.draw && (s.image->width > CLI_DRAW_MAX_SIDE || s.image->height > CLI_DRAW_MAX_SIDE)) {
+    fprintf(stderr, "etpu: error: run: --draw: %s is %ux%u; cairo draws at most %u pixels a side\n",
+            cli_t(a.inputs[0]), s.image->width, s.image->height, CLI_DRAW_MAX_SIDE);
+    rc = CLI_EXIT_RULE;
+    goto done;
+  }
   s.times = malloc((size_t)a.repeat * sizeof *s.times);
   if (!s.times) {
     fprintf(stderr, "etpu: error: out of memory\n");
@@ -710,7 +940,22 @@ int etpu_cmd_run(int argc, char **argv) {
   for (long r = 1; r < a.repeat; r++) tmin = s.times[r] < tmin ? s.times[r] : tmin;
   qsort(s.times, (size_t)a.repeat, sizeof *s.times, cmp_double);
   double tmed = a.repeat % 2 ? s.times[a.repeat / 2] : 0.5 * (s.times[a.repeat / 2 - 1] + s.times[a.repeat / 2]);
+  if (s.task != ETPU_TASK_NONE && s.task != ETPU_TASK_CLASSIFY) {
+    etpu_task_options to;
+    etpu_task_options_init(&to);
+    to.threshold = a.threshold;
+    if (s.image) {
+      to.image_width = s.image->width;
+      to.image_height = s.image->height;
+    }
+    if ((st = etpu_task_decode(s.model, s.interp, s.task, &to, &s.result)) != ETPU_OK) {
+      rc = cli_report_input(st);
+      goto done;
+    }
+  }
   if (a.output_dir && (rc = write_outputs(&a, &s, nout)) != 0) goto done;
+  if (a.output_dir && s.result && s.result->mask && (rc = write_mask(&a, &s)) != 0) goto done;
+  if (a.draw && (rc = cli_draw(a.draw, s.image, s.result, s.labels, a.threshold)) != 0) goto done;
   uint32_t dumped = 0, skipped = 0;
   if (a.dump_dir && (rc = dump_tensors(&a, &s, &dumped, &skipped)) != 0) goto done;
   warn_labels(&a, &s, nout);
