@@ -18,6 +18,7 @@ int etpu_cmd_imprint(int argc, char **argv);
 int etpu_cmd_train(int argc, char **argv);
 int etpu_cmd_extract(int argc, char **argv);
 int etpu_cmd_quantize(int argc, char **argv);
+int etpu_cmd_visualize(int argc, char **argv);
 
 /* Build the bundled demo model (a small uint8 classifier) in memory. */
 etpu_status etpu_demo_build(bool extractor, etpu_model **model_out);
