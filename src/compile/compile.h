@@ -81,6 +81,7 @@ struct etpu_compilation {
   uint64_t *seg_onchip;    /* per segment, estimate */
   int32_t *seg_runtime;    /* per segment: lowest runtime needed */
   etpu_compile_summary sum;
+  uint8_t *buffer_seen;     /* nbuffers + 1: scratch of etpu_segment_params */
   int32_t learned_cut;     /* input tensor of the on-device learning layer cut off without -i, or -1 */
   etpu_arena arena;
 };

@@ -211,7 +211,10 @@ static etpu_status find_payloads(vctx *c) {
     if (etpu_model_op(c->m, 0, i, &op) == ETPU_OK && is_edgetpu_op(&op)) c->npl++;
   }
   c->pls = etpu_arena_array(&c->a, c->npl + 1, sizeof *c->pls);
-  if (!c->pls) return oom(c);
+  if (!c->pls) {
+    c->npl = 0;
+    return oom(c);
+  }
   uint32_t k = 0;
   for (uint32_t i = 0; i < nops; i++) {
     etpu_op_info op;
