@@ -12,7 +12,7 @@ else()
   message(WARNING "Python 3 not found: test visualize_html is not registered")
 endif()
 
-# The pages of 7 shared models in headless Chromium (Debian's chromium,
+# The pages of 7 shared models (and a synthetic one of 1,238 ops) in headless Chromium (Debian's chromium,
 # driven by playwright-core pinned in tools/browser/package-lock.json; no
 # browser download): no console error, every op a node placed as etpu
 # compile says, CPU ops marked, the search finds a tensor, a screenshot that
@@ -34,7 +34,7 @@ else()
 endif()
 if(Python3_Interpreter_FOUND)
   set(ETPU_BROWSER_ARGS --etpu $<TARGET_FILE:etpu> --shared ${ETPU_SHARED_DATA}
-    --work ${CMAKE_CURRENT_BINARY_DIR}/visualize_browser)
+    --work ${CMAKE_CURRENT_BINARY_DIR}/visualize_browser --make-large $<TARGET_FILE:test_visualize>)
   if(ETPU_NODE)
     list(APPEND ETPU_BROWSER_ARGS --node ${ETPU_NODE})
   endif()
@@ -45,3 +45,11 @@ if(Python3_Interpreter_FOUND)
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/visualize_browser.py ${ETPU_BROWSER_ARGS})
   set_tests_properties(${ETPU_BROWSER_TEST} PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
 endif()
+
+# The library function on models made in the test (tests/test_visualize.c, no
+# shared data): argument errors, a 1,238-op model, its etpu-compiled form,
+# broken payloads, broken appended ZIPs, every allocation failing.
+add_executable(test_visualize test_visualize.c)
+target_link_libraries(test_visualize PRIVATE etpu_testutil)
+add_test(NAME visualize_lib COMMAND test_visualize)
+set_tests_properties(visualize_lib PROPERTIES TIMEOUT 300)

@@ -104,6 +104,7 @@ def main():
     ap.add_argument("--node", default=shutil.which("node") or "")
     ap.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     ap.add_argument("--work", required=True, help="folder for the pages, results and screenshots")
+    ap.add_argument("--make-large", help="test_visualize, to write the synthetic 1,238-op model")
     args = ap.parse_args()
     etpu = os.path.abspath(args.etpu)
     here = os.path.dirname(os.path.abspath(__file__))
@@ -125,14 +126,20 @@ def main():
     os.makedirs(args.work, exist_ok=True)
     jobs, expect = [], {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, rel, comp in visualize_html.MODELS:
-            model = visualize_html.prepare(etpu, args.shared, name, rel, comp, tmp)
+        pages = [(name, visualize_html.prepare(etpu, args.shared, name, rel, comp, tmp), [])
+                 for name, rel, comp in visualize_html.MODELS]
+        if args.make_large:
+            large = os.path.join(tmp, "synthetic_1238_ops.tflite")
+            r = visualize_html.run([args.make_large, "large", large, "410"])
+            T.result("write the synthetic 1,238-op model", [] if r.returncode == 0 else [r.stderr])
+            pages.append(("synthetic_1238", large, ["-a"]))
+        for name, model, flags in pages:
             html = os.path.join(args.work, name + ".html")
-            r = visualize_html.run([etpu, "visualize", model, "-o", html])
+            r = visualize_html.run([etpu, "visualize", model, "-o", html] + flags)
             if r.returncode != 0:
                 T.result("visualize %s" % name, [r.stderr.decode("utf-8", "replace")])
                 continue
-            want, inner, tensor, info = visualize_html.expected(etpu, model, tmp)
+            want, inner, tensor, info = visualize_html.expected(etpu, model, tmp, flags)
             expect[name] = (want, inner, tensor, info)
             jobs.append({"name": name, "html": html, "png": os.path.join(args.work, name + ".png"),
                          "search": tensor, "chromium": args.chromium})

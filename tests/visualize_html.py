@@ -74,8 +74,9 @@ def payload_op_counts(path):
     return counts
 
 
-def expected(etpu, model, tmp):
-    """What the page must draw: ({"op:I": where}, inner node count, a tensor name to search, info)."""
+def expected(etpu, model, tmp, flags=()):
+    """What the page must draw (made with the compile flags given): ({"op:I":
+    where}, inner node count, a tensor name to search, info)."""
     r = run([etpu, "inspect", "--json", model])
     if r.returncode != 0:
         raise RuntimeError("etpu inspect %s: %s" % (model, r.stderr.decode("utf-8", "replace")))
@@ -88,7 +89,7 @@ def expected(etpu, model, tmp):
     if not compiled:
         out = os.path.join(tmp, "expect_compile")
         os.makedirs(out, exist_ok=True)
-        c = run([etpu, "compile", "--json", "-o", out, model])
+        c = run([etpu, "compile", "--json", "-o", out] + list(flags) + [model])
         if c.returncode == 0:
             for o in json.loads(c.stdout)["models"][0]["ops"]:
                 placement[o["index"]] = "tpu" if o["placement"] == "edgetpu" else "cpu"

@@ -489,6 +489,15 @@ static etpu_status layout(vctx *c) {
   }
   for (uint32_t v = 0; v < n; v++)
     if (!done[v]) c->nodes[v].layer = ++maxl; /* in a cycle: a broken graph, drawn below */
+  /* An op that reads no activation (a DEQUANTIZE of constant weights) goes
+   * just above its first reader rather than on the top layer. */
+  for (uint32_t v = 0; v < n; v++) {
+    if (c->nodes[v].kind != K_OP || istart[v + 1] != istart[v] || ostart[v + 1] == ostart[v]) continue;
+    uint32_t low = UINT32_MAX;
+    for (uint32_t k = ostart[v]; k < ostart[v + 1]; k++)
+      if (c->nodes[oadj[k]].layer < low) low = c->nodes[oadj[k]].layer;
+    c->nodes[v].layer = low > 0 ? low - 1 : 0;
+  }
   /* Graph outputs on the last layer. */
   uint32_t last = maxl;
   for (uint32_t v = 0; v < n; v++)
@@ -902,12 +911,12 @@ static void labels_rows(vctx *c) {
     sb(c->b, "<tr><th>associated file</th><td>");
     esc(c, name);
     uint64_t lh = (uint64_t)base + loff;
-    if (method != 0 || csize != usize || lh + 30 > n) {
+    if (method != 0 || csize != usize) {
       sb(c->b, " (%u bytes, compressed: not read)</td></tr>", usize);
       continue;
     }
-    uint64_t data = lh + 30 + etpu_rd16(d + lh + 26) + etpu_rd16(d + lh + 28);
-    if (etpu_rd32(d + lh) != 0x04034b50u || data + usize > n) {
+    uint64_t data = lh + 30 <= n ? lh + 30 + etpu_rd16(d + lh + 26) + etpu_rd16(d + lh + 28) : UINT64_MAX;
+    if (data == UINT64_MAX || etpu_rd32(d + lh) != 0x04034b50u || data + usize > n) {
       sb(c->b, " (entry outside the file: not read)</td></tr>");
       continue;
     }
