@@ -1,11 +1,13 @@
 """cli_util.py — what the CLI test scripts share (hostile_strings.py,
-cli_consistency.py, readme_check.py): a pass/fail tally that prints each
-check, and a writer of small 24-bit BMP images with a seeded pattern.
-Python 3 standard library only.
+cli_consistency.py, readme_check.py, visualize_*.py, quant_accuracy.py): a
+pass/fail tally that prints each check, a writer of small 24-bit BMP images
+with a seeded pattern, and a reader of 8-bit PNG files. Python 3 standard
+library only.
 """
 
 import struct
 import sys
+import zlib
 
 
 class Tally:
@@ -43,3 +45,48 @@ def write_bmp(path, w, h, seed):
     info = struct.pack("<IiiHHIIiiII", 40, w, h, 1, 24, 0, len(pixels), 2835, 2835, 0, 0)
     with open(path, "wb") as f:
         f.write(header + info + pixels)
+
+
+def read_png8(path):
+    """An 8-bit non-interlaced PNG (gray, RGB or RGBA) as (width, height,
+    channels, rows): rows are bytes of width * channels samples, top first."""
+    with open(path, "rb") as f:
+        d = f.read()
+    if d[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("%s: not a PNG" % path)
+    pos, idat, w, h, bpp = 8, b"", 0, 0, 0
+    while pos < len(d):
+        n, kind = struct.unpack(">I4s", d[pos:pos + 8])
+        body = d[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
+            bpp = {0: 1, 2: 3, 6: 4}.get(ctype, 0)
+            if depth != 8 or not bpp or interlace:
+                raise ValueError("%s: PNG depth %d colour type %d interlace %d not handled" %
+                                 (path, depth, ctype, interlace))
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    rows, prev = [], bytearray(stride)
+    for y in range(h):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return w, h, bpp, rows

@@ -58,8 +58,9 @@ import subprocess
 import sys
 import tempfile
 import time
-import zlib
 from array import array
+
+from cli_util import read_png8
 
 PASSED = 0
 FAILED = 0
@@ -171,43 +172,10 @@ def argmax_mask(shape, a):
 
 def read_png_gray8(path):
     """An 8-bit grayscale, non-interlaced PNG as (width, height, bytes)."""
-    d = open(path, "rb").read()
-    if d[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError("%s: not a PNG" % path)
-    pos, idat, w = 8, b"", 0
-    while pos < len(d):
-        n, kind = struct.unpack(">I4s", d[pos:pos + 8])
-        body = d[pos + 8:pos + 8 + n]
-        if kind == b"IHDR":
-            w, h, depth, ctype, _, _, interlace = struct.unpack(">IIBBBBB", body)
-            if depth != 8 or ctype != 0 or interlace:
-                raise ValueError("%s: not 8-bit grayscale" % path)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + n
-    raw = zlib.decompress(idat)
-    out = bytearray(w * h)
-    prev = bytearray(w)
-    for y in range(h):
-        f = raw[y * (w + 1)]
-        line = bytearray(raw[y * (w + 1) + 1:(y + 1) * (w + 1)])
-        for x in range(w):
-            a = line[x - 1] if x else 0
-            b = prev[x]
-            c = prev[x - 1] if x else 0
-            if f == 1:
-                line[x] = (line[x] + a) & 255
-            elif f == 2:
-                line[x] = (line[x] + b) & 255
-            elif f == 3:
-                line[x] = (line[x] + (a + b) // 2) & 255
-            elif f == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        out[y * w:(y + 1) * w] = line
-        prev = line
-    return w, h, out
+    w, h, channels, rows = read_png8(path)
+    if channels != 1:
+        raise ValueError("%s: not 8-bit grayscale" % path)
+    return w, h, bytearray(b"".join(rows))
 
 
 def agreement(m1, m2):

@@ -90,6 +90,10 @@ etpu_status etpu_partition(etpu_compilation *c);
 void etpu_estimate_memory(etpu_compilation *c, uint64_t *cache_left);
 etpu_status etpu_emit_model(const etpu_compilation *c, uint32_t k, void **data_out, size_t *size_out);
 
+/* A byte count as the real compiler prints it: binary units, two decimals
+ * ("0.00B", "41.75KiB"). */
+void etpu_report_size(uint64_t bytes, char *out, size_t cap);
+
 /* Parameter bytes (constant buffers, each counted once) of the ops of
  * segment `seg`. */
 uint64_t etpu_segment_params(const etpu_compilation *c, int32_t seg);

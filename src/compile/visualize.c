@@ -129,20 +129,6 @@ static void esc_short(vctx *c, const char *s, size_t max) {
   if (i < n) sb(c->b, "\xe2\x80\xa6");
 }
 
-static void size_str(uint64_t b, char *out, size_t cap) {
-  static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = (double)b;
-  int u = 0;
-  while (v >= 1024.0 && u < 4) {
-    v /= 1024.0;
-    u++;
-  }
-  if (u == 0)
-    snprintf(out, cap, "%" PRIu64 " B", b);
-  else
-    snprintf(out, cap, "%.2f %s", v, units[u]);
-}
-
 static bool is_edgetpu_op(const etpu_op_info *op) {
   return op->code == ETPU_OP_CUSTOM && !strcmp(op->name, ETPU_EDGETPU_CUSTOM_CODE);
 }
@@ -571,7 +557,7 @@ static void tensor_row(vctx *c, const char *slot, int32_t g) {
     return;
   }
   char bytes[40];
-  size_str(t.bytes, bytes, sizeof bytes);
+  etpu_report_size(t.bytes, bytes, sizeof bytes);
   sb(c->b, "<tr><td>%s</td><td class=\"tn\">", slot);
   esc(c, t.name);
   sb(c->b, "%s%s</td><td>%s</td><td>", t.data ? " <i>(constant)</i>" : "", t.is_variable ? " <i>(variable)</i>" : "",
@@ -754,7 +740,7 @@ static void svg_edge(vctx *c, const vedge *e) {
   etpu_tensor_info t;
   if (etpu_model_tensor(c->tm[e->tensor], 0, c->tidx[e->tensor], &t) == ETPU_OK) {
     char bytes[40];
-    size_str(t.bytes, bytes, sizeof bytes);
+    etpu_report_size(t.bytes, bytes, sizeof bytes);
     esc(c, t.name);
     sb(c->b, " %s ", etpu_dtype_name(t.type));
     shape_str(c->b, t.rank, t.shape);
@@ -840,10 +826,10 @@ static void memory_table(vctx *c) {
   if (c->comp) {
     etpu_compile_summary s;
     etpu_compilation_summary(c->comp, &s);
-    size_str(s.parameter_bytes, a, sizeof a);
-    size_str(s.on_chip_bytes, b, sizeof b);
-    size_str(s.off_chip_bytes, d, sizeof d);
-    size_str(s.on_chip_remaining_bytes, e, sizeof e);
+    etpu_report_size(s.parameter_bytes, a, sizeof a);
+    etpu_report_size(s.on_chip_bytes, b, sizeof b);
+    etpu_report_size(s.off_chip_bytes, d, sizeof d);
+    etpu_report_size(s.on_chip_remaining_bytes, e, sizeof e);
     sb(c->b,
        "<table id=\"memory\"><tr><th>parameters of Edge TPU ops</th><td>%s</td></tr><tr><th>cached on chip "
        "(estimate)</th><td>%s</td></tr><tr><th>streamed from off chip per inference (estimate)</th><td>%s</td></tr>"
@@ -861,9 +847,9 @@ static void memory_table(vctx *c) {
       off += c->pls[k].offchip;
     }
   if (any) {
-    size_str(p, a, sizeof a);
-    size_str(on, b, sizeof b);
-    size_str(off, d, sizeof d);
+    etpu_report_size(p, a, sizeof a);
+    etpu_report_size(on, b, sizeof b);
+    etpu_report_size(off, d, sizeof d);
     sb(c->b,
        "<table id=\"memory\"><tr><th>parameters of Edge TPU ops</th><td>%s</td></tr><tr><th>cached on chip "
        "(estimate, from the payload)</th><td>%s</td></tr><tr><th>streamed from off chip per inference "

@@ -84,6 +84,10 @@ int cli_flag_switch(const char *cmd, const char *arg, const char *lng, const cha
 /* "FLAG needs WANT, not 'VAL'" as a usage error; returns CLI_EXIT_USAGE. */
 int cli_bad_value(const char *cmd, const char *flag, const char *want, const char *val);
 
+/* The file name of path without its folder and a final ".tflite" (a
+ * malloc'd copy; NULL when out of memory): "dir/model.tflite" -> "model". */
+char *cli_path_stem(const char *path);
+
 /* Which entries of a folder cli_list_dir keeps (dotfiles never). */
 typedef enum cli_entries {
   CLI_ENTRIES_ALL,     /* every entry */

@@ -32,12 +32,11 @@ static void usage(FILE *f) {
 
 /* NAME.html for path DIR/NAME.tflite (heap). */
 static char *default_output(const char *path) {
-  const char *b = strrchr(path, '/');
-  b = b ? b + 1 : path;
-  size_t n = strlen(b);
-  if (n > 7 && !strcmp(b + n - 7, ".tflite")) n -= 7;
-  char *s = malloc(n + 6);
-  if (s) snprintf(s, n + 6, "%.*s.html", (int)n, b);
+  char *stem = cli_path_stem(path);
+  size_t n = stem ? strlen(stem) + 6 : 0;
+  char *s = stem ? malloc(n) : NULL;
+  if (s) snprintf(s, n, "%s.html", stem);
+  free(stem);
   return s;
 }
 
