@@ -8,7 +8,8 @@ should (html_check.py); every op of the model is a node, coloured as etpu
 compile places it (compile --json), the ops of an etpu payload expanded
 into as many nodes as its header says, Google's custom op one opaque node;
 a float model (refused by the compiler) says so and shows every op as not
-compiled; two runs give the same bytes; the model file is not modified.
+compiled; -i moves the ops behind the tensor it names to the CPU, as in
+etpu compile -i; two runs give the same bytes; the model file is not modified.
 The command: default output NAME.html in the current folder, -o and
 --output=, --json, -h, and the exit-code table (bad -m, unknown -i tensor,
 extra model: 2; malformed model: 1; missing model or unwritable output: 3,
@@ -159,23 +160,23 @@ def main():
         run([etpu, "compile", "-o", cdir, demo])
         cdemo = os.path.join(cdir, "demo_edgetpu.tflite")
 
-        def page_checks(label, model, want_refused=False):
+        def page_checks(label, model, want_refused=False, flags=()):
             before = sha(model)
             out = os.path.join(tmp, label + ".html")
-            r = run([etpu, "visualize", model, "-o", out])
+            r = run([etpu, "visualize", model, "-o", out] + list(flags))
             if r.returncode != 0:
                 result("visualize %s" % label, ["exit %d: %s" % (r.returncode, r.stderr.decode("utf-8", "replace"))])
                 return
             with open(out, "rb") as f:
                 data = f.read()
             result("%s: well formed, no network, only the page's own tags" % label, html_check.problems(data))
-            want, inner, _, _ = expected(etpu, model, tmp)
+            want, inner, _, _ = expected(etpu, model, tmp, flags)
             result("%s: every op drawn where etpu compile puts it" % label,
                    compare_nodes(html_check.nodes(data), want, inner))
             refused = b'id="refused"' in data
             result("%s: %s" % (label, "the compiler's refusal is shown" if want_refused else "no refusal banner"),
                    [] if refused == want_refused else ["refusal banner %s" % ("missing" if want_refused else "shown")])
-            r2 = run([etpu, "visualize", model, "--output=" + out + ".2"])
+            r2 = run([etpu, "visualize", model, "--output=" + out + ".2"] + list(flags))
             same = r2.returncode == 0 and open(out + ".2", "rb").read() == data
             result("%s: two runs give the same bytes" % label, [] if same else ["the pages differ"])
             result("%s: the model is not modified" % label, [] if sha(model) == before else ["model changed"])
@@ -228,6 +229,10 @@ def main():
             for name, rel, comp in MODELS:
                 model = prepare(etpu, args.shared, name, rel, comp, tmp)
                 page_checks(name, model, want_refused=model == flt)
+            # -i: the Edge TPU part stops at a tensor in the middle, as etpu compile -i stops it.
+            deeplab = os.path.join(args.shared, MODELS[1][1])
+            _, _, middle, _ = expected(etpu, deeplab, tmp)
+            page_checks("deeplab -i", deeplab, flags=["-i", middle])
         elif os.environ.get("ETPU_REQUIRE_SHARED_DATA") == "1":
             result("the shared data is required (ETPU_REQUIRE_SHARED_DATA=1)", ["%s is missing" % args.shared])
         else:

@@ -1080,11 +1080,16 @@ static etpu_status page(vctx *c) {
   sb(b, "<p id=\"facts\">%u ops drawn (%u on the Edge TPU, %u on the CPU), %u tensors, schema version %u, %u "
         "subgraph(s). ",
      nops, ntpu, ncpu, etpu_model_tensor_count(m, 0), etpu_model_schema_version(m), etpu_model_subgraph_count(m));
-  if (c->comp)
-    sb(b, "Not a compiled model: the mapping is what <code>etpu compile</code> decides with -m %d%s%s.", c->rt,
-       c->o && c->o->compile && c->o->compile->multiple_subgraphs ? " -a" : "",
-       c->o && c->o->compile && c->o->compile->intermediate_count ? " -i (given)" : "");
-  else if (c->npl) {
+  const etpu_compile_options *co = c->o ? c->o->compile : NULL;
+  if (c->comp) {
+    sb(b, "Not a compiled model: the mapping is what <code>etpu compile</code> decides with -m %d%s", c->rt,
+       co && co->multiple_subgraphs ? " -a" : "");
+    for (uint32_t k = 0; co && k < co->intermediate_count; k++) {
+      sb(b, k ? "," : " -i ");
+      esc(c, co->intermediate_tensors[k]);
+    }
+    sb(b, ".");
+  } else if (c->npl) {
     uint32_t ours = 0;
     for (uint32_t k = 0; k < c->npl; k++) ours += c->pls[k].ours;
     if (ours)
