@@ -814,10 +814,8 @@ static PyObject *summaries(const etpu_model *m, uint32_t n, PyObject *(*fn)(cons
 }
 
 /* model_summary(path or bytes): what etpu.Model exposes, as a dict. */
-static PyObject *mod_model_summary(PyObject *self, PyObject *args) {
-  (void)self;
-  PyObject *src;
-  if (!PyArg_ParseTuple(args, "O", &src)) return NULL;
+/* Open a model from a path or bytes; NULL with a Python exception set. */
+static etpu_model *open_source(PyObject *src) {
   etpu_model *m = NULL;
   etpu_status st;
   if (PyBytes_Check(src) || PyByteArray_Check(src) || PyMemoryView_Check(src)) {
@@ -831,7 +829,19 @@ static PyObject *mod_model_summary(PyObject *self, PyObject *args) {
     st = etpu_model_open(PyBytes_AS_STRING(fs), &m);
     Py_DECREF(fs);
   }
-  if (st != ETPU_OK) return raise_status(st, PyExc_ValueError);
+  if (st != ETPU_OK) {
+    raise_status(st, PyExc_ValueError);
+    return NULL;
+  }
+  return m;
+}
+
+static PyObject *mod_model_summary(PyObject *self, PyObject *args) {
+  (void)self;
+  PyObject *src;
+  if (!PyArg_ParseTuple(args, "O", &src)) return NULL;
+  etpu_model *m = open_source(src);
+  if (!m) return NULL;
   PyObject *ops = summaries(m, etpu_model_op_count(m, 0), op_summary);
   PyObject *tensors = ops ? summaries(m, etpu_model_tensor_count(m, 0), tensor_summary) : NULL;
   PyObject *ins = PyList_New(0), *outs = PyList_New(0), *norm = PyList_New(0), *d = NULL;
@@ -879,6 +889,52 @@ done:
   return d;
 }
 
+/* visualize_html(source, min_runtime_version=0, intermediate_tensors=(),
+ * multiple_subgraphs=False) -> str: etpu_visualize_html. */
+static PyObject *mod_visualize_html(PyObject *self, PyObject *args, PyObject *kw) {
+  (void)self;
+  static char *kwlist[] = {"source", "min_runtime_version", "intermediate_tensors", "multiple_subgraphs", NULL};
+  PyObject *src, *names = NULL;
+  int rt = 0, multi = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|iOp", kwlist, &src, &rt, &names, &multi)) return NULL;
+  PyObject *seq = names && names != Py_None ? PySequence_Fast(names, "intermediate_tensors must be a sequence of str")
+                                           : PyTuple_New(0);
+  if (!seq) return NULL;
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  const char **list = PyMem_Calloc((size_t)n + 1, sizeof *list);
+  PyObject *out = NULL;
+  etpu_model *m = NULL;
+  if (!list) {
+    PyErr_NoMemory();
+    goto done;
+  }
+  for (Py_ssize_t i = 0; i < n; i++)
+    if (!(list[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, i)))) goto done;
+  m = open_source(src);
+  if (!m) goto done;
+  etpu_compile_options co = {rt, (uint32_t)n, list, multi != 0, 0};
+  etpu_visualize_options o;
+  etpu_visualize_options_init(&o);
+  o.compile = &co;
+  char *html = NULL;
+  size_t size = 0;
+  etpu_status st;
+  Py_BEGIN_ALLOW_THREADS
+  st = etpu_visualize_html(m, &o, &html, &size);
+  Py_END_ALLOW_THREADS
+  if (st != ETPU_OK) {
+    raise_status(st, PyExc_ValueError);
+    goto done;
+  }
+  out = PyUnicode_DecodeUTF8(html, (Py_ssize_t)size, "strict");
+  etpu_free(html);
+done:
+  etpu_model_free(m);
+  PyMem_Free(list);
+  Py_DECREF(seq);
+  return out;
+}
+
 static PyObject *mod_version(PyObject *self, PyObject *unused) {
   (void)self;
   (void)unused;
@@ -888,6 +944,8 @@ static PyObject *mod_version(PyObject *self, PyObject *unused) {
 static PyMethodDef mod_methods[] = {
     {"read_image", mod_read_image, METH_VARARGS, "read_image(path) -> uint8 array HxWxC (BMP, PNG, JPEG)."},
     {"model_summary", mod_model_summary, METH_VARARGS, "model_summary(path or bytes) -> dict (etpu.Model's data)."},
+    {"visualize_html", (PyCFunction)(void (*)(void))mod_visualize_html, METH_VARARGS | METH_KEYWORDS,
+     "visualize_html(source, min_runtime_version=0, intermediate_tensors=(), multiple_subgraphs=False) -> str."},
     {"version", mod_version, METH_NOARGS, "libetpu's version string."},
     {NULL, NULL, 0, NULL},
 };
