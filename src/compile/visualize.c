@@ -1077,8 +1077,7 @@ static etpu_status page(vctx *c) {
     ntpu += c->nodes[v].where == W_TPU;
     ncpu += c->nodes[v].where == W_CPU;
   }
-  sb(b, "<p id=\"facts\">%u ops drawn (%u on the Edge TPU, %u on the CPU), %u tensors, schema version %u, %u "
-        "subgraph(s). ",
+  sb(b, "<p id=\"facts\">Ops drawn: %u (Edge TPU %u, CPU %u); tensors: %u; schema version %u; subgraphs: %u. ",
      nops, ntpu, ncpu, etpu_model_tensor_count(m, 0), etpu_model_schema_version(m), etpu_model_subgraph_count(m));
   const etpu_compile_options *co = c->o ? c->o->compile : NULL;
   if (c->comp) {
