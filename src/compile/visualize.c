@@ -626,7 +626,9 @@ static void op_details(vctx *c, uint32_t v) {
     sb(c->b, "<p><b>Compiler status:</b> %s</p>", etpu_map_status_text(n->status));
   }
   if (n->where == W_CPU && n->reason && n->reason[0]) {
-    sb(c->b, "<p class=\"why\"><b>Rule broken:</b> ");
+    /* A rule the op breaks itself, or why a supported op is on the CPU. */
+    bool own = n->has_status && n->status != ETPU_NOT_MAPPED_AFTER_CUT;
+    sb(c->b, "<p class=\"why\"><b>%s</b> ", own ? "Rule broken:" : "Why on the CPU:");
     esc(c, n->reason);
     sb(c->b, "</p>");
   }
