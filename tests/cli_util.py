@@ -1,5 +1,5 @@
 """cli_util.py — what the CLI test scripts share (hostile_strings.py,
-cli_consistency.py, readme_check.py, task_cli.py, quant_accuracy.py): a
+cli_consistency.py, readme_check.py, task_cli.py, visualize_*.py, quant_accuracy.py): a
 pass/fail tally that prints each check, a writer of small 24-bit BMP images
 with a seeded pattern, and a reader of 8-bit PNGs.
 Python 3 standard library only.
@@ -89,3 +89,11 @@ def read_png(path):
         out[y * stride:(y + 1) * stride] = line
         prev = line
     return w, h, bpp, out
+
+
+def read_png8(path):
+    """read_png's PNG as (width, height, channels, rows): rows are bytes of
+    width * channels samples, top first."""
+    w, h, channels, data = read_png(path)
+    stride = w * channels
+    return w, h, channels, [bytes(data[y * stride:(y + 1) * stride]) for y in range(h)]

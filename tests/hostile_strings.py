@@ -8,7 +8,9 @@ float model), a labels file, class names, calibration files and folders
 with such names, and feeds them to every subcommand that prints:
 inspect (text, --json), compile (console, .log, --json), run (text, --json,
 with labels), quantize (report), imprint and train (class names), extract,
-and error messages that quote such names. For every output (stdout, stderr
+visualize (the HTML page, html_check.py: only the page's own tags and
+attributes, well formed, the names shown escaped), and error messages that
+quote such names. For every output (stdout, stderr
 and the .log) it checks: valid UTF-8; no raw control byte (0x00-0x1f but
 \\n and \\t, 0x7f); no C1 code point (U+0080-U+009F); JSON parses with
 Python's json module; and the escaped form of the names (\\x1b, \\xff)
@@ -29,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 
+import html_check
 from cli_util import Tally, write_bmp
 
 T = Tally()
@@ -85,6 +88,21 @@ def check(name, cmd, want_rc=0, json_out=False, must_show=True, files=()):
     return r
 
 
+def check_page(name, etpu, model, out):
+    """etpu visualize MODEL -o OUT (a hostile path): its output as check()'s,
+    and the page: well formed with only its own tags and attributes, the
+    hostile names shown (escaped)."""
+    r = check(name + ": the command", [etpu, "visualize", model, "-o", out])
+    if r.returncode != 0:
+        return
+    with open(out, "rb") as f:
+        data = f.read()
+    problems = html_check.problems(data)
+    if b"\\x1b" not in data:
+        problems.append("no escaped ESC in the page: the hostile names were not shown")
+    result(name + ": the page", problems)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--etpu", required=True)
@@ -131,6 +149,14 @@ def main():
               files=[clog])
         check("compile --json, unmapped hostile custom op", [etpu, "compile", "--json", "-o", outdir, custom],
               json_out=True)
+
+        # visualize: the hostile models, uncompiled, compiled by etpu (the
+        # payload's names are hostile too) and refused by the compiler.
+        check_page("visualize (renamed demo)", etpu, bad, p(b"page\x1b[2J\xff.html"))
+        check_page("visualize (hostile custom op)", etpu, custom, p(b"custom\x1b[2J\xff.html"))
+        check_page("visualize (etpu-compiled hostile model)", etpu, os.path.join(outdir, b"hostile_edgetpu.tflite"),
+                   p(b"compiled\x1b[2J\xff.html"))
+        check_page("visualize (float model the compiler refuses)", etpu, flt, p(b"float\x1b[2J\xff.html"))
 
         # run: image and labels with hostile names.
         img = p(b"img\x1b[2J\xff.bmp")
@@ -189,6 +215,7 @@ def main():
             check("compile --json (real model)", [etpu, "compile", "--json", "-o", outdir, hreal], json_out=True,
                   must_show=False)
             check("run --json (real model)", [etpu, "run", hreal, "--input", img, "--json"], json_out=True)
+            check_page("visualize (real model, metadata names)", etpu, hreal, p(b"real\x1b[2J\xff.html"))
         elif os.environ.get("ETPU_REQUIRE_SHARED_DATA") == "1":
             result("the shared data is required (ETPU_REQUIRE_SHARED_DATA=1)", ["%s is missing" % real])
         else:

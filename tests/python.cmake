@@ -1,7 +1,7 @@
 # The Python package's tests (tests/python/), run by /usr/bin/python3 -m
 # pytest against the built package (build/python) when ETPU_PYTHON built it;
 # otherwise one test says why they are skipped.
-set(ETPU_PY_TESTS interpreter pycoral_style parity learn tools)
+set(ETPU_PY_TESTS interpreter pycoral_style parity learn tools visualize)
 if(ETPU_PYTHON_BUILT)
   set(ETPU_PY_ENV "PYTHONPATH=${CMAKE_BINARY_DIR}/python;ETPU_CLI=$<TARGET_FILE:etpu>;ETPU_SHARED_DATA=${ETPU_SHARED_DATA}")
   if(ETPU_SANITIZE)

@@ -12,7 +12,7 @@
  * use-after-free and double free.
  *
  * Scenarios: open from memory (ETPU_OPEN_COPY) and from a file; write (plain
- * and compact) a model opened beforehand; a builder session (create, add
+ * and compact) a model opened beforehand; its HTML page (etpu_visualize_html); a builder session (create, add
  * tensors with data and quantization, add ops with options, set io, edit,
  * remove, validate, write, reopen), once small and once with 300 more ops.
  * Models: coral/tools/split_concat, coral/keras_lstm_mnist_ptq(_edgetpu),
@@ -143,6 +143,22 @@ static bool write_and_check(const etpu_model *m, unsigned flags, const char *nam
 static bool sc_write(const scenario_ctx *c, const char *name, uint64_t n, bool *oom_seen) {
   if (!write_and_check(c->pre, 0, name, n, oom_seen)) return false;
   return write_and_check(c->pre, ETPU_WRITE_COMPACT, name, n, oom_seen);
+}
+
+/* The HTML page of a model opened beforehand (compiled in memory, payloads
+ * opened, laid out, written into a growing string). */
+static bool sc_visualize(const scenario_ctx *c, const char *name, uint64_t n, bool *oom_seen) {
+  char *html = (char *)(uintptr_t)0x1234;
+  size_t size = 777;
+  etpu_status st = etpu_visualize_html(c->pre, NULL, &html, &size);
+  if (!step_ok(name, "visualize_html", n, st, oom_seen)) {
+    CHECK_MSG(html == (char *)(uintptr_t)0x1234 && size == 777, "%s: fail #%llu: outputs changed on failure", name,
+              (unsigned long long)n);
+    return false;
+  }
+  CHECK(size > 100 && strlen(html) == size && strncmp(html, "<!DOCTYPE html>", 15) == 0);
+  etpu_free(html);
+  return true;
 }
 
 #define STEP(label, expr)                                      \
@@ -330,6 +346,8 @@ int main(void) {
     run_scenario(name, sc_open_file, &c);
     snprintf(name, sizeof name, "%s write", rel);
     run_scenario(name, sc_write, &c);
+    snprintf(name, sizeof name, "%s visualize", rel);
+    run_scenario(name, sc_visualize, &c);
     etpu_model_free(m);
     CHECK_MSG(g.outstanding == 0, "%s: %lld blocks outstanding after close", rel, (long long)g.outstanding);
     g.outstanding = 0;

@@ -903,6 +903,42 @@ ETPU_WUR etpu_status etpu_micro_report(const etpu_micro *micro, etpu_report_kind
 ETPU_WUR etpu_status etpu_latency_report(const etpu_latency *latency, etpu_report_kind kind, char **text_out);
 
 /* ---------------------------------------------------------------------------
+ * Visualizing: one self-contained HTML page of a model and its Edge TPU
+ * mapping (etpu visualize). The page needs no network (inline SVG, CSS and
+ * a small script; a Content-Security-Policy forbids every request): the
+ * graph laid out by data flow, inputs at the top, each op coloured by where
+ * it runs, its tensors (name, shape, dtype, scale, zero point, bytes),
+ * options and, for CPU ops, the rule broken and the fix; the partition cut;
+ * the compiler's operator table, parameter memory and the model's metadata
+ * (normalization, label files); search by op or tensor name.
+ * ------------------------------------------------------------------------- */
+typedef struct etpu_visualize_options {
+  size_t struct_size;                   /* sizeof(etpu_visualize_options) as the caller was compiled; set by _init */
+  const etpu_compile_options *compile;  /* how an uncompiled model is compiled for the page; NULL: the defaults */
+  const char *title;                    /* the page's title; NULL: the model's label */
+} etpu_visualize_options;
+
+/* Set every field to its default and struct_size to sizeof(*options). */
+void etpu_visualize_options_init(etpu_visualize_options *options);
+
+/* The HTML page of subgraph 0 of `model`, as a NUL-terminated heap string
+ * (free with etpu_free); *size_out (may be NULL) its length. An uncompiled
+ * model is compiled in memory with options->compile; when the compiler
+ * refuses the whole model (a float model, dynamic shapes) the page is still
+ * made and says so at its top, every op shown as not compiled. A model
+ * compiled by etpu shows the ops inside each edgetpu-custom-op (its
+ * payload); one compiled by Google's edgetpu_compiler shows the custom op
+ * as one opaque Edge TPU node with a note. Every string from the model is
+ * HTML-escaped (etpu_escape, ETPU_ESCAPE_HTML). Deterministic: the same
+ * model and options give the same bytes. options NULL: the defaults.
+ * Errors: ETPU_INVALID_ARGUMENT (NULL model or html_out, options not filled
+ * by etpu_visualize_options_init, bad compile options such as an unknown -i
+ * tensor), ETPU_MALFORMED (no subgraph), ETPU_OUT_OF_MEMORY. *html_out is
+ * set only on ETPU_OK. */
+ETPU_WUR etpu_status etpu_visualize_html(const etpu_model *model, const etpu_visualize_options *options,
+                                         char **html_out, size_t *size_out);
+
+/* ---------------------------------------------------------------------------
  * Running models: create -> plan -> set inputs -> invoke -> read outputs.
  * ------------------------------------------------------------------------- */
 

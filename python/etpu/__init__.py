@@ -296,6 +296,15 @@ def image_to_input(interpreter, image, input_index=0, mean=None, std=None, resiz
     return interpreter.image_to_input(image, input_index, mean, std, resize)
 
 
+def visualize_html(source, min_runtime_version=0, intermediate_tensors=(), multiple_subgraphs=False):
+    """The HTML page of ``etpu visualize`` for a model (a path or its bytes),
+    as a str: the graph coloured by where ``etpu compile`` places each op
+    (compiled with the flags given, as its -m, -i and -a), tensors, options,
+    the rule and fix of each CPU op, summary tables and search; one file
+    needing no network. Bad models or flags raise ValueError."""
+    return _etpu.visualize_html(source, min_runtime_version, list(intermediate_tensors), multiple_subgraphs)
+
+
 class Model:
     """Minimal inspection of a .tflite file (subgraph 0), as ``etpu inspect``:
 

@@ -924,6 +924,51 @@ int etpy_open_model(PyObject *src, etpu_model **model_out) {
   return -1;
 }
 
+/* visualize_html(source, min_runtime_version=0, intermediate_tensors=(),
+ * multiple_subgraphs=False) -> str: etpu_visualize_html. */
+static PyObject *mod_visualize_html(PyObject *self, PyObject *args, PyObject *kw) {
+  (void)self;
+  static char *kwlist[] = {"source", "min_runtime_version", "intermediate_tensors", "multiple_subgraphs", NULL};
+  PyObject *src, *names = NULL;
+  int rt = 0, multi = 0;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O|iOp", kwlist, &src, &rt, &names, &multi)) return NULL;
+  PyObject *seq = names && names != Py_None ? PySequence_Fast(names, "intermediate_tensors must be a sequence of str")
+                                           : PyTuple_New(0);
+  if (!seq) return NULL;
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+  const char **list = PyMem_Calloc((size_t)n + 1, sizeof *list);
+  PyObject *out = NULL;
+  etpu_model *m = NULL;
+  if (!list) {
+    PyErr_NoMemory();
+    goto done;
+  }
+  for (Py_ssize_t i = 0; i < n; i++)
+    if (!(list[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, i)))) goto done;
+  if (etpy_open_model(src, &m)) goto done;
+  etpu_compile_options co = {rt, (uint32_t)n, list, multi != 0, 0};
+  etpu_visualize_options o;
+  etpu_visualize_options_init(&o);
+  o.compile = &co;
+  char *html = NULL;
+  size_t size = 0;
+  etpu_status st;
+  Py_BEGIN_ALLOW_THREADS
+  st = etpu_visualize_html(m, &o, &html, &size);
+  Py_END_ALLOW_THREADS
+  if (st != ETPU_OK) {
+    etpy_raise(st, PyExc_ValueError);
+    goto done;
+  }
+  out = PyUnicode_DecodeUTF8(html, (Py_ssize_t)size, "strict");
+  etpu_free(html);
+done:
+  etpu_model_free(m);
+  PyMem_Free(list);
+  Py_DECREF(seq);
+  return out;
+}
+
 static PyObject *mod_version(PyObject *self, PyObject *unused) {
   (void)self;
   (void)unused;
@@ -933,6 +978,8 @@ static PyObject *mod_version(PyObject *self, PyObject *unused) {
 static PyMethodDef mod_methods[] = {
     {"read_image", mod_read_image, METH_VARARGS, "read_image(path) -> uint8 array HxWxC (BMP, PNG, JPEG)."},
     {"model_summary", mod_model_summary, METH_VARARGS, "model_summary(path or bytes) -> dict (etpu.Model's data)."},
+    {"visualize_html", (PyCFunction)(void (*)(void))mod_visualize_html, METH_VARARGS | METH_KEYWORDS,
+     "visualize_html(source, min_runtime_version=0, intermediate_tensors=(), multiple_subgraphs=False) -> str."},
     {"version", mod_version, METH_NOARGS, "libetpu's version string."},
     {NULL, NULL, 0, NULL},
 };

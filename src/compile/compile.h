@@ -82,6 +82,7 @@ struct etpu_compilation {
   uint64_t *seg_onchip;    /* per segment, estimate */
   int32_t *seg_runtime;    /* per segment: lowest runtime needed */
   etpu_compile_summary sum;
+  uint8_t *buffer_seen;     /* nbuffers + 1: scratch of etpu_segment_params */
   int32_t learned_cut;     /* input tensor of the on-device learning layer cut off without -i, or -1 */
   etpu_arena arena;
   etpu_target target;      /* the device reports assume (etpu_compilation_set_target) */
@@ -93,6 +94,10 @@ struct etpu_compilation {
 etpu_status etpu_partition(etpu_compilation *c);
 void etpu_estimate_memory(etpu_compilation *c, uint64_t *cache_left);
 etpu_status etpu_emit_model(const etpu_compilation *c, uint32_t k, void **data_out, size_t *size_out);
+
+/* A byte count as the real compiler prints it: binary units, two decimals
+ * ("0.00B", "41.75KiB"). */
+void etpu_report_size(uint64_t bytes, char *out, size_t cap);
 
 /* Parameter bytes (constant buffers, each counted once) of the ops of
  * segment `seg`. */

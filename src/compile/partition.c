@@ -26,8 +26,10 @@
 uint64_t etpu_segment_params(const etpu_compilation *c, int32_t seg) {
   const etpu_model *m = c->model;
   const etpu_gsubgraph *g = &m->subgraphs[0];
-  /* Count each buffer once. */
-  uint8_t *seen = etpu_calloc(m->nbuffers + 1, 1);
+  /* Count each buffer once (the table etpu_partition allocated, so that the
+   * count cannot change under out of memory). */
+  uint8_t *seen = c->buffer_seen;
+  memset(seen, 0, m->nbuffers + 1);
   uint64_t total = 0;
   for (uint32_t o = 0; o < c->nops; o++) {
     if (!c->ops[o].on_tpu || c->ops[o].segment != seg) continue;
@@ -37,14 +39,11 @@ uint64_t etpu_segment_params(const etpu_compilation *c, int32_t seg) {
       const etpu_gtensor *t = &g->tensors[op->inputs[k]];
       size_t size;
       if (!etpu_graph_tensor_data(m, t, &size)) continue;
-      if (seen) {
-        if (seen[t->buffer]) continue;
-        seen[t->buffer] = 1;
-      }
+      if (seen[t->buffer]) continue;
+      seen[t->buffer] = 1;
       total += size;
     }
   }
-  etpu_free(seen);
   return total;
 }
 
@@ -95,7 +94,8 @@ etpu_status etpu_partition(etpu_compilation *c) {
   uint8_t *tainted = etpu_arena_alloc(&c->arena, nt + 1);
   uint8_t *tpu_up = etpu_arena_alloc(&c->arena, nt + 1);
   int32_t *taint_src = etpu_arena_array(&c->arena, nt + 1, sizeof(int32_t));
-  if (!tainted || !tpu_up || !taint_src)
+  c->buffer_seen = etpu_arena_alloc(&c->arena, m->nbuffers + 1);
+  if (!tainted || !tpu_up || !taint_src || !c->buffer_seen)
     return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory", m->label);
   for (uint32_t i = 0; i < nt; i++) taint_src[i] = -1;
   for (uint32_t i = 0; i < c->opt.intermediate_count; i++) {

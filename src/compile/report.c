@@ -26,7 +26,7 @@ static void sb_t(strbuf *s, const char *str) { etpu_escape_text(s, str); }
 
 static void sb_json_str(strbuf *s, const char *str) { etpu_escape_json(s, str); }
 
-static void size_str(uint64_t b, char *out, size_t cap) {
+void etpu_report_size(uint64_t b, char *out, size_t cap) {
   static const char *units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = (double)b;
   int u = 0;
@@ -111,11 +111,11 @@ static void console(const etpu_compilation *c, const etpu_report_options *o, str
   sb(s, "Edge TPU Compiler version %s (etpu %s: an open re-implementation, not Google's compiler)\n",
      ETPU_EDGETPU_COMPILER_VERSION, etpu_version());
   sb(s, "\nModel compiled successfully in %.0f ms.\n\n", o->elapsed_ms);
-  size_str(o->input_bytes, a, sizeof a);
-  size_str(o->output_bytes, b, sizeof b);
-  size_str(m->on_chip_bytes, x, sizeof x);
-  size_str(m->on_chip_remaining_bytes, y, sizeof y);
-  size_str(m->off_chip_bytes, z, sizeof z);
+  etpu_report_size(o->input_bytes, a, sizeof a);
+  etpu_report_size(o->output_bytes, b, sizeof b);
+  etpu_report_size(m->on_chip_bytes, x, sizeof x);
+  etpu_report_size(m->on_chip_remaining_bytes, y, sizeof y);
+  etpu_report_size(m->off_chip_bytes, z, sizeof z);
   sb(s, "Input model: ");
   sb_t(s, o->input_path);
   sb(s, "\nInput size: %s\nOutput model: ", a);

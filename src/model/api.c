@@ -282,9 +282,19 @@ static void print_scalar(sbuf *s, uint8_t kind, const uint8_t *p) {
   }
 }
 
-/* A string option (a name from the file) as JSON, through the escaper. */
+/* A string option (a name from the file) as JSON, through the escaper: on
+ * the stack when it fits 1 KiB (every name seen in practice, and so no
+ * allocation that could fail), else on the heap ("" when out of memory). */
 static void json_string(sbuf *s, const char *str) {
-  etpu_strbuf b = {0};
+  char small[1024];
+  small[0] = 0;
+  etpu_strbuf b = {.p = small, .cap = sizeof small, .fixed = true};
+  etpu_escape_json(&b, str);
+  if (!b.oom) {
+    sb_printf(s, "%s", small);
+    return;
+  }
+  b = (etpu_strbuf){0};
   etpu_escape_json(&b, str);
   sb_printf(s, "%s", b.oom || !b.p ? "\"\"" : b.p);
   etpu_strbuf_free(&b);

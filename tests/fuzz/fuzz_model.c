@@ -4,7 +4,8 @@
  * Opens the input with etpu_model_open_buffer(ETPU_OPEN_COPY) (an exact-size
  * heap copy, so ASan sees any read past the end). A failure must come with a
  * message and leave *model_out untouched. A model that opens must answer
- * every query (robust_exercise.h), pass etpu_model_validate, write, and its
+ * every query (robust_exercise.h), give its HTML page (etpu_visualize_html),
+ * pass etpu_model_validate, write, and its
  * written bytes must reopen and write again to the same bytes. Then two edits
  * (remove the first op of subgraph 0, remove one unused tensor) must keep the
  * model valid, writable and reopenable. Anything else aborts, which libFuzzer
@@ -40,6 +41,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   if (robust_exercise(m) != 0) fail("a query on an opened model misbehaved", ETPU_OK);
+  /* Its HTML page (compile, payloads, appended ZIP, layout): made, or refused
+   * with a status a model can cause. */
+  char *html = NULL;
+  st = etpu_visualize_html(m, NULL, &html, NULL);
+  if (st == ETPU_OK && (!html || strncmp(html, "<!DOCTYPE html>", 15) != 0)) fail("visualize gave no page", st);
+  if (st != ETPU_OK && st != ETPU_MALFORMED && st != ETPU_UNSUPPORTED && st != ETPU_INVALID_ARGUMENT)
+    fail("visualize returned an unexpected status", st);
+  etpu_free(html);
   void *out = NULL;
   size_t out_size = 0;
   st = etpu_model_write_buffer(m, 0, &out, &out_size);

@@ -174,6 +174,19 @@ void cli_warn_assumed_normalization(const char *cmd, const char *model_path, uin
           cmd, cli_t(model_path), input);
 }
 
+char *cli_path_stem(const char *path) {
+  const char *b = strrchr(path, '/');
+  b = b ? b + 1 : path;
+  size_t n = strlen(b);
+  if (n > 7 && !strcmp(b + n - 7, ".tflite")) n -= 7;
+  char *s = malloc(n + 1);
+  if (s) {
+    memcpy(s, b, n);
+    s[n] = 0;
+  }
+  return s;
+}
+
 /* ---- flags -------------------------------------------------------------- */
 
 bool cli_is_help(const char *arg) { return !strcmp(arg, "-h") || !strcmp(arg, "--help"); }

@@ -18,6 +18,7 @@ int etpu_cmd_imprint(int argc, char **argv);
 int etpu_cmd_train(int argc, char **argv);
 int etpu_cmd_extract(int argc, char **argv);
 int etpu_cmd_quantize(int argc, char **argv);
+int etpu_cmd_visualize(int argc, char **argv);
 
 /* Build the bundled demo model (a small uint8 classifier) in memory. */
 etpu_status etpu_demo_build(bool extractor, etpu_model **model_out);
@@ -82,6 +83,10 @@ int cli_flag_switch(const char *cmd, const char *arg, const char *lng, const cha
 
 /* "FLAG needs WANT, not 'VAL'" as a usage error; returns CLI_EXIT_USAGE. */
 int cli_bad_value(const char *cmd, const char *flag, const char *want, const char *val);
+
+/* The file name of path without its folder and a final ".tflite" (a
+ * malloc'd copy; NULL when out of memory): "dir/model.tflite" -> "model". */
+char *cli_path_stem(const char *path);
 
 /* Which entries of a folder cli_list_dir keeps (dotfiles never). */
 typedef enum cli_entries {

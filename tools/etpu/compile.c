@@ -97,19 +97,6 @@ static char *path_join(const char *dir, const char *stem, const char *suffix) {
   return p;
 }
 
-static char *stem_of(const char *path) {
-  const char *b = strrchr(path, '/');
-  b = b ? b + 1 : path;
-  size_t n = strlen(b);
-  if (n > 7 && !strcmp(b + n - 7, ".tflite")) n -= 7;
-  char *s = malloc(n + 1);
-  if (s) {
-    memcpy(s, b, n);
-    s[n] = 0;
-  }
-  return s;
-}
-
 /* One model's entry of the --json document: the library's report object
  * (which ends "}\n") with "segments" added: every output model written
  * (one, or each pipeline segment of -n) with its .log and size. */
@@ -251,7 +238,7 @@ int etpu_cmd_compile(int argc, char **argv) {
 
   /* Each model's output must be writable before any model is compiled. */
   for (uint32_t j = 0; j < npaths; j++) {
-    char *stem = stem_of(paths[j]);
+    char *stem = cli_path_stem(paths[j]);
     char *outp = stem ? path_join(out_dir, stem, "_edgetpu.tflite") : NULL;
     etpu_status st = outp ? etpu_file_check_writable(outp) : ETPU_OUT_OF_MEMORY;
     free(outp);
@@ -305,7 +292,7 @@ int etpu_cmd_compile(int argc, char **argv) {
     job *jb = &jobs[j];
     etpu_compile_summary sum;
     etpu_compilation_summary(jb->comp, &sum);
-    char *stem = stem_of(jb->path);
+    char *stem = cli_path_stem(jb->path);
     if (!stem) {
       rc = 3;
       break;

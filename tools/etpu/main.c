@@ -19,6 +19,7 @@ static void usage(FILE *f) {
           "  imprint MODEL --class NAME=DIR... -o OUT  weight imprinting (also --make-model)\n"
           "  train MODEL --data DIR -o OUT       train a softmax layer on a model's embeddings\n"
           "  extract MODEL IMAGE|DIR... -o OUT.npy  embeddings of images as a float32 .npy\n"
+          "  visualize MODEL [-o REPORT.html]  an HTML page of the graph and its Edge TPU mapping (compile flags too)\n"
           "  demo [-o] OUT.tflite              write the bundled demo model (a small uint8 classifier)\n"
           "  version                           print the etpu version\n"
           "\n"
@@ -45,6 +46,7 @@ int main(int argc, char **argv) {
   if (!strcmp(cmd, "train")) return etpu_cmd_train(argc - 1, argv + 1);
   if (!strcmp(cmd, "extract")) return etpu_cmd_extract(argc - 1, argv + 1);
   if (!strcmp(cmd, "quantize")) return etpu_cmd_quantize(argc - 1, argv + 1);
+  if (!strcmp(cmd, "visualize")) return etpu_cmd_visualize(argc - 1, argv + 1);
   if (!strcmp(cmd, "version") || !strcmp(cmd, "--version") || !strcmp(cmd, "-v")) {
     const bool json = argc > 2 && !strcmp(argv[2], "--json");
     if (argc > 2 && cli_is_help(argv[2])) {
