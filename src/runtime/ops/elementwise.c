@@ -18,9 +18,15 @@
  *    does not take them; integer ops are plain C). POW is TFLite's builtin
  *    powf in both (XNNPACK has no POW); a quantized ABS is TFLite's
  *    AbsEvalQuantized in both (XNNPACK's delegate takes float ABS only).
+ *
+ * An 8-bit ADD or SUB whose inputs both have the output's shape runs the
+ * per-ISA micro-kernels (src/kernels/opt/eltwise_opt.c), the same bytes as
+ * the reference, split in element ranges over the interpreter's threads
+ * when it is large enough; a broadcast runs the reference.
  */
 #include <math.h>
 
+#include "kernels/opt/eltwise_opt.h"
 #include "runtime/ops/tensor_glue.h"
 
 /* XNNPACK's XNN_MAX_TENSOR_DIMS. */
@@ -32,7 +38,13 @@ typedef struct binary_params {
   etpu_mul_params mul;   /* MUL (8-bit) */
   etpu_act_f32 actf;     /* float clamp */
   etpu_act_int acti;     /* integer clamp */
+  etpu_opt_addsub opt;   /* 8-bit ADD/SUB without broadcasting: the micro-kernels */
+  bool use_opt;
 } binary_params;
+
+/* Elements below which an ADD/SUB stays on one thread, and the grain of a
+ * split (a cache line of each input). */
+enum { OPT_MIN_CHUNK = 8192, OPT_GRAIN = 64 };
 
 static int32_t activation_of(const etpu_rop *op) {
   switch (op->code) {
@@ -77,6 +89,8 @@ static etpu_status prepare_q8(etpu_interp *ip, etpu_rop *op, binary_params *p, i
       if (xnn) scheme = ETPU_ADDSUB_XNNPACK;
       else if (!litert && op->code == ETPU_OP_SUB) scheme = ETPU_ADDSUB_TFLITE_FLOAT_RATIOS;
       st = etpu_addsub_params_init(scheme, op->code == ETPU_OP_SUB, &qa, &qb, &qo, lo, hi, &p->as);
+      if (st == ETPU_OK && a->elems == o->elems && b->elems == o->elems)
+        p->use_opt = etpu_opt_addsub_init(&p->as, op->code == ETPU_OP_SUB, o->type == ETPU_INT8, &p->opt);
       break;
     }
     case ETPU_OP_MUL:
@@ -161,12 +175,46 @@ static etpu_status binary_prepare(etpu_interp *ip, etpu_rop *op) {
 #define IN2(T) ((const T *)b->data)
 #define OUT(T) ((T *)o->data)
 
+typedef struct addsub_job {
+  const etpu_opt_addsub *d;
+  const void *a, *b;
+  void *out;
+  size_t n, chunks;
+} addsub_job;
+
+static etpu_status addsub_chunk(void *ctx, uint32_t worker, size_t chunk) {
+  (void)worker;
+  const addsub_job *j = ctx;
+  const size_t units = (j->n + OPT_GRAIN - 1) / OPT_GRAIN;
+  size_t begin = chunk * units / j->chunks * OPT_GRAIN, end = (chunk + 1) * units / j->chunks * OPT_GRAIN;
+  if (end > j->n) end = j->n;
+  etpu_opt_addsub_run(NULL, j->d, j->a, j->b, j->out, begin, end);
+  return ETPU_OK;
+}
+
+/* The optimized ADD/SUB: chunks of at least OPT_MIN_CHUNK elements, a few
+ * per thread; each output byte depends on its index only, so any split
+ * gives the same bytes. */
+static etpu_status addsub_opt_eval(etpu_interp *ip, const binary_params *p, const void *a, const void *b, void *out,
+                                   size_t n) {
+  addsub_job j = {&p->opt, a, b, out, n, 1};
+  const size_t threads = etpu_interp_threads(ip);
+  if (threads > 1 && n >= 2 * OPT_MIN_CHUNK) {
+    j.chunks = n / OPT_MIN_CHUNK;
+    if (j.chunks > 4 * threads) j.chunks = 4 * threads;
+    return etpu_interp_parallel(ip, j.chunks, addsub_chunk, &j);
+  }
+  etpu_opt_addsub_run(NULL, &p->opt, a, b, out, 0, n);
+  return ETPU_OK;
+}
+
 static etpu_status binary_eval(etpu_interp *ip, etpu_rop *op) {
   const etpu_rtensor *a = etpu_in(ip, op, 0), *b = etpu_in(ip, op, 1), *o = etpu_out(ip, op, 0);
   const binary_params *p = op->params;
   const etpu_bcast *pl = &p->plan;
   const bool s8 = o->type == ETPU_INT8;
   etpu_status st = ETPU_INVALID_ARGUMENT;
+  if (p->use_opt) return addsub_opt_eval(ip, p, a->data, b->data, o->data, o->elems);
   switch (op->code) {
     case ETPU_OP_ADD:
       switch (o->type) {
