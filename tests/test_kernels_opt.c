@@ -23,10 +23,18 @@
  *     (etpu_opt_conv_run_range), each equal to the reference's bytes;
  *  3. the guard of etpu_opt_conv_supported: a layer that could overflow int32
  *     is refused, and etpu_opt_conv_run refuses a scratch one byte short and
- *     run_range a range past the layer's units.
+ *     run_range a range past the layer's units;
+ *  4. quantized ADD/SUB (eltwise_opt.c): 4000 random tensors (lengths 1 to
+ *     ~5000, the vector steps' tails included), int8 and uint8, each scheme
+ *     (XNNPACK; TFLite with double and float ratios), random scales, zero
+ *     points, clamps and extreme inputs; every ISA's kernels and random range
+ *     splits equal etpu_add/sub_u8/_s8 byte for byte, guard bytes intact; a
+ *     byte flipped in a correct output (a seeded fault) must be reported by
+ *     the same comparison.
  * On a mismatch it prints the case, the index, expected and got values.
  */
 #include <fenv.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +43,7 @@
 #include "kernels/kernels.h"
 #include "kernels/opt/opt.h"
 #include "etpu/etpu.h"
+#include "kernels/opt/eltwise_opt.h"
 #include "kernels/opt/opt_internal.h"
 #include "testutil.h"
 
@@ -374,6 +383,91 @@ static void test_guard(void) {
   CHECK(!etpu_opt_conv_supported(&d, NULL));
 }
 
+/* ---- part 4: quantized ADD/SUB ----------------------------------------- */
+
+/* The first index where got differs from want over n bytes, n when none;
+ * also n + GUARD bytes of got must keep the guard pattern after n. */
+static size_t first_difference(const uint8_t *want, const uint8_t *got, size_t n, bool *guard_ok) {
+  *guard_ok = true;
+  for (size_t i = n; i < n + GUARD; i++) *guard_ok &= got[i] == 0x5a;
+  for (size_t i = 0; i < n; i++)
+    if (want[i] != got[i]) return i;
+  return n;
+}
+
+static float rnd_scale(void) { return ldexpf(0.5f + 0.5f * rnd_unit(), rnd_in(-12, 2)); }
+
+static void addsub_case(int index, int *compared, int *faults) {
+  const bool is_signed = rnd() % 2, subtract = rnd() % 2;
+  const int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+  const etpu_addsub_scheme scheme = (etpu_addsub_scheme)(rnd() % 3);
+  etpu_qparam q1 = {rnd_scale(), rnd_in(lo, hi)}, q2 = {rnd_scale(), rnd_in(lo, hi)};
+  etpu_qparam qo = {rnd_scale(), rnd_in(lo, hi)};
+  if (rnd() % 4 == 0) q2.scale = q1.scale; /* equal scales: the common case */
+  if (scheme == ETPU_ADDSUB_XNNPACK) { /* keep s_i/s_out within XNNPACK's [2^-10, 2^8) */
+    qo.scale = (q1.scale > q2.scale ? q1.scale : q2.scale) * ldexpf(1.0f + rnd_unit(), rnd_in(-7, 8));
+    if (q1.scale / qo.scale < 0x1.0p-10f || q2.scale / qo.scale < 0x1.0p-10f) q1.scale = q2.scale = qo.scale;
+  }
+  int32_t amin = lo, amax = hi;
+  if (rnd() % 2) {
+    amin = rnd_in(lo, hi), amax = rnd_in(lo, hi);
+    if (amin > amax) {
+      const int32_t t = amin;
+      amin = amax, amax = t;
+    }
+  }
+  etpu_addsub_params ap;
+  if (etpu_addsub_params_init(scheme, subtract, &q1, &q2, &qo, amin, amax, &ap) != ETPU_OK) return; /* ratios out of range */
+  etpu_opt_addsub d;
+  CHECK_MSG(etpu_opt_addsub_init(&ap, subtract, is_signed, &d), "add case %d: parameters the reference takes refused",
+            index);
+  const size_t n = rnd() % 8 == 0 ? (size_t)rnd_in(1, 5000) : (size_t)rnd_in(1, 100);
+  uint8_t *a = malloc(n), *b = malloc(n), *want = malloc(n + GUARD), *got = malloc(n + GUARD);
+  const int style = rnd() % 3;
+  for (size_t i = 0; i < n; i++) a[i] = (uint8_t)rnd_byte(!is_signed, style), b[i] = (uint8_t)rnd_byte(!is_signed, style);
+  const etpu_shape sh = {1, {(int32_t)n}};
+  etpu_bcast plan;
+  CHECK_OK(etpu_bcast_init(&sh, &sh, &sh, &plan));
+  if (is_signed)
+    CHECK_OK(subtract ? etpu_sub_s8(&ap, &plan, (const int8_t *)a, (const int8_t *)b, (int8_t *)want)
+                      : etpu_add_s8(&ap, &plan, (const int8_t *)a, (const int8_t *)b, (int8_t *)want));
+  else
+    CHECK_OK(subtract ? etpu_sub_u8(&ap, &plan, a, b, want) : etpu_add_u8(&ap, &plan, a, b, want));
+  for (int isa = 0; isa <= ETPU_ISA_COUNT; isa++) {
+    const etpu_ukernel_config *cfg = isa < ETPU_ISA_COUNT ? etpu_ukernel_config_for((etpu_isa)isa) : NULL;
+    if (isa < ETPU_ISA_COUNT && !cfg) continue;
+    memset(got, 0x5a, n + GUARD);
+    if (cfg) {
+      etpu_opt_addsub_run(cfg, &d, a, b, got, 0, n);
+    } else { /* random pieces with the chosen kernels, last first */
+      size_t end = n;
+      while (end > 0) {
+        const size_t begin = rnd() % 2 ? end - 1 : rnd() % end;
+        etpu_opt_addsub_run(NULL, &d, a, b, got, begin, end);
+        end = begin;
+      }
+    }
+    bool guard_ok;
+    const size_t at = first_difference(want, got, n, &guard_ok);
+    (*compared)++;
+    CHECK_MSG(at == n && guard_ok,
+              "add case %d (%s): %s %s scheme %d, n %zu, scales %g %g %g, zps %d %d %d, clamp [%d,%d]: index %zu "
+              "(a %d b %d) want %d got %d%s",
+              index, cfg ? cfg->name : "ranges", is_signed ? "s8" : "u8", subtract ? "SUB" : "ADD", (int)scheme, n,
+              (double)q1.scale, (double)q2.scale, (double)qo.scale, q1.zero_point, q2.zero_point, qo.zero_point, amin,
+              amax, at, at < n ? a[at] : 0, at < n ? b[at] : 0, at < n ? want[at] : 0, at < n ? got[at] : 0,
+              guard_ok ? "" : "; wrote past the output");
+    if (at == n && guard_ok && cfg) { /* seeded fault: one flipped byte must be caught */
+      const size_t k = rnd() % n;
+      got[k] ^= (uint8_t)(1u << (rnd() % 8));
+      CHECK_MSG(first_difference(want, got, n, &guard_ok) == k, "add case %d: a seeded fault at %zu went unseen",
+                index, k);
+      (*faults)++;
+    }
+  }
+  free(a), free(b), free(want), free(got);
+}
+
 int main(void) {
   uint64_t seed = 20260415;
   const char *env = getenv("ETPU_TEST_SEED");
@@ -401,5 +495,9 @@ int main(void) {
   printf("layers: %d compared with the reference (%d of them rounding upward), %d refused\n", run, run_up, refused);
   CHECK_MSG(refused == 0, "%d random layers refused", refused);
   test_guard();
+  int add_compared = 0, add_faults = 0;
+  for (int i = 0; i < 4000; i++) addsub_case(i, &add_compared, &add_faults);
+  printf("add/sub: %d kernel runs compared with the reference, %d seeded faults caught\n", add_compared, add_faults);
+  CHECK_MSG(add_compared > 4000, "too few ADD/SUB cases ran (%d)", add_compared);
   return tu_finish("test_kernels_opt");
 }
