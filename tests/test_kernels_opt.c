@@ -30,7 +30,12 @@
  *     points, clamps and extreme inputs; every ISA's kernels and random range
  *     splits equal etpu_add/sub_u8/_s8 byte for byte, guard bytes intact; a
  *     byte flipped in a correct output (a seeded fault) must be reported by
- *     the same comparison.
+ *     the same comparison;
+ *  5. 8-bit AVERAGE_POOL_2D and MAX_POOL_2D (pool_opt.c): 1500 random pools
+ *     (windows 1–8, strides 1–4, padding 0–3, up to 1100 channels so several
+ *     channel blocks, global pools, random clamps) in one run and in random
+ *     unit ranges, equal to the reference's bytes, guard intact, seeded
+ *     fault caught.
  * On a mismatch it prints the case, the index, expected and got values.
  */
 #include <fenv.h>
@@ -45,6 +50,7 @@
 #include "etpu/etpu.h"
 #include "kernels/opt/eltwise_opt.h"
 #include "kernels/opt/opt_internal.h"
+#include "kernels/opt/pool_opt.h"
 #include "testutil.h"
 
 enum { GUARD = 16, CASES = 20000, CASES_UPWARD = 1000 };
@@ -468,6 +474,73 @@ static void addsub_case(int index, int *compared, int *faults) {
   free(a), free(b), free(want), free(got);
 }
 
+/* ---- part 5: 8-bit pooling ---------------------------------------------- */
+
+static void pool_case(int index, int *compared, int *faults) {
+  const bool avg = rnd() % 2, is_signed = rnd() % 2;
+  const int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+  etpu_pool_params p = {0};
+  etpu_dims in = {rnd_in(1, 2), rnd_in(1, 12), rnd_in(1, 12), rnd() % 4 ? rnd_in(1, 40) : rnd_in(500, 1100)};
+  p.filter_h = rnd_in(1, 8), p.filter_w = rnd_in(1, 8), p.stride_h = rnd_in(1, 4), p.stride_w = rnd_in(1, 4);
+  p.pad_h = rnd_in(0, 3), p.pad_w = rnd_in(0, 3);
+  if (rnd() % 5 == 0) p.filter_h = in.h, p.filter_w = in.w, p.pad_h = p.pad_w = 0; /* global */
+  p.activation_min = lo, p.activation_max = hi;
+  if (rnd() % 3 == 0) {
+    p.activation_min = rnd_in(lo, hi), p.activation_max = rnd_in(p.activation_min, hi);
+  }
+  const int32_t oh = (in.h + 2 * p.pad_h - p.filter_h) / p.stride_h + 1;
+  const int32_t ow = (in.w + 2 * p.pad_w - p.filter_w) / p.stride_w + 1;
+  if (oh < 1 || ow < 1) return;
+  const etpu_dims out = {in.n, oh, ow, in.c};
+  etpu_opt_pool d;
+  const bool ok = etpu_opt_pool_init(avg, is_signed, &p, &in, &out, &d);
+  const size_t nx = (size_t)in.n * in.h * in.w * in.c, ny = (size_t)out.n * out.h * out.w * out.c;
+  uint8_t *x = malloc(nx), *want = malloc(ny + GUARD), *got = malloc(ny + GUARD);
+  const int style = rnd() % 3;
+  for (size_t i = 0; i < nx; i++) x[i] = (uint8_t)rnd_byte(!is_signed, style);
+  etpu_status st;
+  if (avg)
+    st = is_signed ? etpu_avg_pool2d_s8(&p, &in, (const int8_t *)x, &out, (int8_t *)want)
+                   : etpu_avg_pool2d_u8(&p, &in, x, &out, want);
+  else
+    st = is_signed ? etpu_max_pool2d_s8(&p, &in, (const int8_t *)x, &out, (int8_t *)want)
+                   : etpu_max_pool2d_u8(&p, &in, x, &out, want);
+  /* the driver refuses exactly what the reference refuses (an average
+   * window outside the input) */
+  CHECK_MSG(ok == (st == ETPU_OK), "pool case %d: driver %s, reference %s", index, ok ? "takes it" : "refuses",
+            st == ETPU_OK ? "runs" : etpu_errmsg());
+  for (int split = 0; ok && st == ETPU_OK && split < 2; split++) {
+    memset(got, 0x5a, ny + GUARD);
+    const size_t units = etpu_opt_pool_units(&d);
+    if (split == 0) {
+      etpu_opt_pool_run_range(&d, x, got, 0, units);
+    } else {
+      size_t end = units;
+      while (end > 0) {
+        const size_t begin = rnd() % 2 ? end - 1 : rnd() % end;
+        etpu_opt_pool_run_range(&d, x, got, begin, end);
+        end = begin;
+      }
+    }
+    bool guard_ok;
+    const size_t at = first_difference(want, got, ny, &guard_ok);
+    (*compared)++;
+    CHECK_MSG(at == ny && guard_ok,
+              "pool case %d (%s): %s %s in [%d,%d,%d,%d] filter %dx%d stride %d,%d pad %d,%d clamp [%d,%d]: index "
+              "%zu want %d got %d%s",
+              index, split ? "ranges" : "run", avg ? "AVG" : "MAX", is_signed ? "s8" : "u8", in.n, in.h, in.w, in.c,
+              p.filter_h, p.filter_w, p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.activation_min, p.activation_max, at,
+              at < ny ? want[at] : 0, at < ny ? got[at] : 0, guard_ok ? "" : "; wrote past the output");
+    if (at == ny && guard_ok) {
+      const size_t k = rnd() % ny;
+      got[k] ^= (uint8_t)(1u << (rnd() % 8));
+      CHECK_MSG(first_difference(want, got, ny, &guard_ok) == k, "pool case %d: a seeded fault went unseen", index);
+      (*faults)++;
+    }
+  }
+  free(x), free(want), free(got);
+}
+
 int main(void) {
   uint64_t seed = 20260415;
   const char *env = getenv("ETPU_TEST_SEED");
@@ -499,5 +572,9 @@ int main(void) {
   for (int i = 0; i < 4000; i++) addsub_case(i, &add_compared, &add_faults);
   printf("add/sub: %d kernel runs compared with the reference, %d seeded faults caught\n", add_compared, add_faults);
   CHECK_MSG(add_compared > 4000, "too few ADD/SUB cases ran (%d)", add_compared);
+  int pool_compared = 0, pool_faults = 0;
+  for (int i = 0; i < 1500; i++) pool_case(i, &pool_compared, &pool_faults);
+  printf("pooling: %d runs compared with the reference, %d seeded faults caught\n", pool_compared, pool_faults);
+  CHECK_MSG(pool_compared > 1000, "too few pooling cases ran (%d)", pool_compared);
   return tu_finish("test_kernels_opt");
 }
