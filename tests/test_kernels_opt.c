@@ -35,7 +35,11 @@
  *     (windows 1–8, strides 1–4, padding 0–3, up to 1100 channels so several
  *     channel blocks, global pools, random clamps) in one run and in random
  *     unit ranges, equal to the reference's bytes, guard intact, seeded
- *     fault caught.
+ *     fault caught;
+ *  6. 8-bit MEAN and SUM (mean_opt.c): 1500 random tensors of rank 1–4 with
+ *     random axes (the driver takes one contiguous run of them and must
+ *     refuse the rest), both schemes, random scales and zero points, whole
+ *     and in random unit ranges, against etpu_mean/sum_u8/_s8.
  * On a mismatch it prints the case, the index, expected and got values.
  */
 #include <fenv.h>
@@ -50,6 +54,7 @@
 #include "etpu/etpu.h"
 #include "kernels/opt/eltwise_opt.h"
 #include "kernels/opt/opt_internal.h"
+#include "kernels/opt/mean_opt.h"
 #include "kernels/opt/pool_opt.h"
 #include "testutil.h"
 
@@ -541,6 +546,60 @@ static void pool_case(int index, int *compared, int *faults) {
   free(x), free(want), free(got);
 }
 
+/* ---- part 6: 8-bit MEAN / SUM ------------------------------------------- */
+
+static void mean_case(int index, int *compared, int *refused) {
+  const bool is_signed = rnd() % 2, sum = rnd() % 4 == 0;
+  const int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+  etpu_shape sh = {rnd_in(1, 4), {0}};
+  for (int32_t d = 0; d < sh.rank; d++) sh.dims[d] = rnd() % 3 ? rnd_in(1, 9) : rnd_in(1, 700);
+  size_t nx = 1;
+  for (int32_t d = 0; d < sh.rank; d++) nx *= (size_t)sh.dims[d];
+  if (nx > 200000) return;
+  int32_t axes[4], naxes = rnd_in(1, sh.rank);
+  for (int32_t k = 0; k < naxes; k++) axes[k] = rnd_in(-sh.rank, sh.rank - 1);
+  if (rnd() % 2 && sh.rank == 4) naxes = 2, axes[0] = 1, axes[1] = 2; /* the mean over H×W */
+  etpu_reduce_plan plan;
+  CHECK_OK(etpu_reduce_plan_init(&sh, axes, naxes, &plan));
+  const etpu_qparam qi = {rnd_scale(), rnd_in(lo, hi)}, qo = {rnd_scale(), rnd_in(lo, hi)};
+  etpu_mean_params mp;
+  if (etpu_mean_params_init((etpu_mean_scheme)(rnd() % 2), sum, &qi, &qo, plan.reduce_count, &mp) != ETPU_OK) return;
+  etpu_opt_mean d;
+  if (!etpu_opt_mean_init(&mp, &plan, is_signed, &d)) {
+    (*refused)++;
+    return;
+  }
+  const size_t ny = plan.out_count;
+  uint8_t *x = malloc(nx), *want = malloc(ny + GUARD), *got = malloc(ny + GUARD);
+  const int style = rnd() % 3;
+  for (size_t i = 0; i < nx; i++) x[i] = (uint8_t)rnd_byte(!is_signed, style);
+  if (is_signed)
+    CHECK_OK(sum ? etpu_sum_s8(&mp, &plan, (const int8_t *)x, (int8_t *)want)
+                 : etpu_mean_s8(&mp, &plan, (const int8_t *)x, (int8_t *)want));
+  else
+    CHECK_OK(sum ? etpu_sum_u8(&mp, &plan, x, want) : etpu_mean_u8(&mp, &plan, x, want));
+  for (int split = 0; split < 2; split++) {
+    memset(got, 0x5a, ny + GUARD);
+    const size_t units = etpu_opt_mean_units(&d);
+    size_t end = units;
+    while (end > 0) {
+      const size_t begin = split == 0 ? 0 : rnd() % 2 ? end - 1 : rnd() % end;
+      etpu_opt_mean_run_range(&d, x, got, begin, end);
+      end = begin;
+    }
+    bool guard_ok;
+    const size_t at = first_difference(want, got, ny, &guard_ok);
+    (*compared)++;
+    CHECK_MSG(at == ny && guard_ok,
+              "mean case %d (%s): %s %s scheme %d rank %d dims %d,%d,%d,%d outer %zu middle %zu inner %zu: index %zu "
+              "want %d got %d%s",
+              index, split ? "ranges" : "run", sum ? "SUM" : "MEAN", is_signed ? "s8" : "u8", (int)mp.scheme, sh.rank,
+              sh.dims[0], sh.dims[1], sh.dims[2], sh.dims[3], d.outer, d.middle, d.inner, at, at < ny ? want[at] : 0,
+              at < ny ? got[at] : 0, guard_ok ? "" : "; wrote past the output");
+  }
+  free(x), free(want), free(got);
+}
+
 int main(void) {
   uint64_t seed = 20260415;
   const char *env = getenv("ETPU_TEST_SEED");
@@ -576,5 +635,11 @@ int main(void) {
   for (int i = 0; i < 1500; i++) pool_case(i, &pool_compared, &pool_faults);
   printf("pooling: %d runs compared with the reference, %d seeded faults caught\n", pool_compared, pool_faults);
   CHECK_MSG(pool_compared > 1000, "too few pooling cases ran (%d)", pool_compared);
+  int mean_compared = 0, mean_refused = 0;
+  for (int i = 0; i < 1500; i++) mean_case(i, &mean_compared, &mean_refused);
+  printf("mean/sum: %d runs compared with the reference, %d reductions left to it (axes not one run)\n",
+         mean_compared, mean_refused);
+  CHECK_MSG(mean_compared > 1000 && mean_refused > 0, "mean cases: %d compared, %d refused", mean_compared,
+            mean_refused);
   return tu_finish("test_kernels_opt");
 }
