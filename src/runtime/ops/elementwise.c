@@ -175,37 +175,27 @@ static etpu_status binary_prepare(etpu_interp *ip, etpu_rop *op) {
 #define IN2(T) ((const T *)b->data)
 #define OUT(T) ((T *)o->data)
 
-typedef struct addsub_job {
+/* The optimized ADD/SUB in units of OPT_GRAIN elements: the descriptor
+ * with the second input and the length. */
+typedef struct addsub_range {
   const etpu_opt_addsub *d;
-  const void *a, *b;
-  void *out;
-  size_t n, chunks;
-} addsub_job;
+  const void *b;
+  size_t n;
+} addsub_range;
 
-static etpu_status addsub_chunk(void *ctx, uint32_t worker, size_t chunk) {
-  (void)worker;
-  const addsub_job *j = ctx;
-  const size_t units = (j->n + OPT_GRAIN - 1) / OPT_GRAIN;
-  size_t begin = chunk * units / j->chunks * OPT_GRAIN, end = (chunk + 1) * units / j->chunks * OPT_GRAIN;
-  if (end > j->n) end = j->n;
-  etpu_opt_addsub_run(NULL, j->d, j->a, j->b, j->out, begin, end);
-  return ETPU_OK;
+static void addsub_units(const void *ctx, const void *a, void *out, size_t begin, size_t end) {
+  const addsub_range *r = ctx;
+  const size_t from = begin * OPT_GRAIN, to = end * OPT_GRAIN < r->n ? end * OPT_GRAIN : r->n;
+  etpu_opt_addsub_run(NULL, r->d, a, r->b, out, from, to);
 }
 
-/* The optimized ADD/SUB: chunks of at least OPT_MIN_CHUNK elements, a few
- * per thread; each output byte depends on its index only, so any split
- * gives the same bytes. */
+/* Each output byte depends on its index only, so any split gives the same
+ * bytes; ranges of at least OPT_MIN_CHUNK elements. */
 static etpu_status addsub_opt_eval(etpu_interp *ip, const binary_params *p, const void *a, const void *b, void *out,
                                    size_t n) {
-  addsub_job j = {&p->opt, a, b, out, n, 1};
-  const size_t threads = etpu_interp_threads(ip);
-  if (threads > 1 && n >= 2 * OPT_MIN_CHUNK) {
-    j.chunks = n / OPT_MIN_CHUNK;
-    if (j.chunks > 4 * threads) j.chunks = 4 * threads;
-    return etpu_interp_parallel(ip, j.chunks, addsub_chunk, &j);
-  }
-  etpu_opt_addsub_run(NULL, &p->opt, a, b, out, 0, n);
-  return ETPU_OK;
+  const addsub_range r = {&p->opt, b, n};
+  const size_t units = (n + OPT_GRAIN - 1) / OPT_GRAIN;
+  return etpu_glue_run_ranges(ip, addsub_units, &r, a, out, units, etpu_glue_chunks(ip, units, (double)n, OPT_MIN_CHUNK));
 }
 
 static etpu_status binary_eval(etpu_interp *ip, etpu_rop *op) {

@@ -35,6 +35,10 @@ typedef struct pool_op {
 /* Input bytes read below which a pool stays on one thread. */
 enum { POOL_MIN_WORK = 65536 };
 
+static void pool_range(const void *d, const void *in, void *out, size_t begin, size_t end) {
+  etpu_opt_pool_run_range(d, in, out, begin, end);
+}
+
 static etpu_status pool_prepare(etpu_interp *ip, etpu_rop *op) {
   etpu_status st = etpu_op_check_io(ip, op, 1, 1, 1);
   if (st != ETPU_OK) return st;
@@ -86,29 +90,8 @@ static etpu_status pool_prepare(etpu_interp *ip, etpu_rop *op) {
                                   &p->opt);
   if (p->use_opt) {
     p->units = etpu_opt_pool_units(&p->opt);
-    const double work = (double)o->elems * p->p.filter_h * p->p.filter_w;
-    const size_t threads = etpu_interp_threads(ip);
-    p->chunks = 1;
-    if (threads > 1 && work >= 2.0 * POOL_MIN_WORK) {
-      const double most = work / POOL_MIN_WORK;
-      p->chunks = most < (double)(4 * threads) ? (size_t)most : 4 * threads;
-      if (p->chunks > p->units) p->chunks = p->units;
-    }
+    p->chunks = etpu_glue_chunks(ip, p->units, (double)o->elems * p->p.filter_h * p->p.filter_w, POOL_MIN_WORK);
   }
-  return ETPU_OK;
-}
-
-typedef struct pool_job {
-  const pool_op *p;
-  const void *in;
-  void *out;
-} pool_job;
-
-static etpu_status pool_chunk(void *ctx, uint32_t worker, size_t chunk) {
-  (void)worker;
-  const pool_job *j = ctx;
-  const size_t n = j->p->units, k = j->p->chunks;
-  etpu_opt_pool_run_range(&j->p->opt, j->in, j->out, chunk * n / k, (chunk + 1) * n / k);
   return ETPU_OK;
 }
 
@@ -117,14 +100,7 @@ static etpu_status pool_eval(etpu_interp *ip, etpu_rop *op) {
   const pool_op *p = op->params;
   const bool avg = op->code == ETPU_OP_AVERAGE_POOL_2D;
   etpu_status st;
-  if (p->use_opt) {
-    if (p->chunks <= 1) {
-      etpu_opt_pool_run_range(&p->opt, in->data, o->data, 0, p->units);
-      return ETPU_OK;
-    }
-    pool_job j = {p, in->data, o->data};
-    return etpu_interp_parallel(ip, p->chunks, pool_chunk, &j);
-  }
+  if (p->use_opt) return etpu_glue_run_ranges(ip, pool_range, &p->opt, in->data, o->data, p->units, p->chunks);
   switch (in->type) {
     case ETPU_INT8:
       st = avg ? etpu_avg_pool2d_s8(&p->p, &p->in, (const int8_t *)in->data, &p->out, (int8_t *)o->data)

@@ -29,18 +29,8 @@ typedef struct reduce_op {
 /* Input bytes below which a MEAN stays on one thread. */
 enum { MEAN_MIN_WORK = 65536 };
 
-typedef struct mean_job {
-  const reduce_op *p;
-  const void *in;
-  void *out;
-} mean_job;
-
-static etpu_status mean_chunk(void *ctx, uint32_t worker, size_t chunk) {
-  (void)worker;
-  const mean_job *j = ctx;
-  const size_t n = j->p->units, k = j->p->chunks;
-  etpu_opt_mean_run_range(&j->p->opt, j->in, j->out, chunk * n / k, (chunk + 1) * n / k);
-  return ETPU_OK;
+static void mean_range(const void *d, const void *in, void *out, size_t begin, size_t end) {
+  etpu_opt_mean_run_range(d, in, out, begin, end);
 }
 
 /* The output shape the reduction gives, checked against the output. */
@@ -97,9 +87,7 @@ static etpu_status reduce_prepare(etpu_interp *ip, etpu_rop *op) {
     p->use_opt = etpu_opt_mean_init(&p->mean, &p->plan, t == ETPU_INT8, &p->opt);
     if (p->use_opt) {
       p->units = etpu_opt_mean_units(&p->opt);
-      const size_t threads = etpu_interp_threads(ip), work = in->elems / MEAN_MIN_WORK;
-      p->chunks = threads > 1 && work >= 2 ? (work < 4 * threads ? work : 4 * threads) : 1;
-      if (p->chunks > p->units) p->chunks = p->units;
+      p->chunks = etpu_glue_chunks(ip, p->units, (double)in->elems, MEAN_MIN_WORK);
     }
     return ETPU_OK;
   }
@@ -118,14 +106,7 @@ static etpu_status reduce_eval(etpu_interp *ip, etpu_rop *op) {
   const reduce_op *p = op->params;
   const int32_t t = in->type;
   etpu_status st;
-  if (p->use_opt) {
-    if (p->chunks <= 1) {
-      etpu_opt_mean_run_range(&p->opt, in->data, o->data, 0, p->units);
-      return ETPU_OK;
-    }
-    mean_job j = {p, in->data, o->data};
-    return etpu_interp_parallel(ip, p->chunks, mean_chunk, &j);
-  }
+  if (p->use_opt) return etpu_glue_run_ranges(ip, mean_range, &p->opt, in->data, o->data, p->units, p->chunks);
   switch (op->code) {
     case ETPU_OP_MEAN:
       if (t == ETPU_INT8) st = etpu_mean_s8(&p->mean, &p->plan, (const int8_t *)in->data, (int8_t *)o->data);
