@@ -34,6 +34,15 @@
  * made it. 8-bit pooling is run and timed but not compared
  * (LITERT_POOL_NOTE): its differences are printed as notes.
  *
+ * Memory: after timing, each engine runs the built part on one thread in a
+ * process of its own (this program re-executed with --rss-child, so neither
+ * inherits the other's pages) and reports its peak resident set (VmHWM of
+ * /proc/self/status) and its resident set before building (after XNNPACK's
+ * initialization, the model's opening and the input's decoding). Note that
+ * this peer gives every tensor its own buffer and copies the constants it
+ * reads (xnet_build), as a graph built from operators must; LiteRT's own
+ * XNNPACK delegate plans its activations in an arena.
+ *
  * Usage: bench_xnnpack [N] [options] [MODEL.tflite[@MIN_OPS]...]
  *   N             timed invokes per side and thread count (default 20)
  *   --check       byte check only, no timing (the xnnpack_peer test)
@@ -59,6 +68,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1019,6 +1029,86 @@ typedef struct run_opts {
   int random_count;
 } run_opts;
 
+/* ---- peak memory, one engine per process --------------------------------- */
+
+/* A "Vm...:" line of /proc/self/status in kB, -1 when unreadable. */
+static long status_kb(const char *key) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  long kb = -1;
+  const size_t n = strlen(key);
+  while (kb < 0 && fgets(line, sizeof line, f))
+    if (!strncmp(line, key, n) && line[n] == ':') kb = strtol(line + n + 1, NULL, 10);
+  fclose(f);
+  return kb;
+}
+
+/* --rss-child ENGINE BUILT MODEL IMAGE: run the first BUILT ops of MODEL
+ * three times with one engine (etpu or xnnpack), one thread; print
+ * "rss BEFORE PEAK" in kB. Exit 0 when it ran. */
+static int rss_child(const char *engine, const char *built_s, const char *path, const char *image) {
+  const bool xnn = !strcmp(engine, "xnnpack");
+  const uint32_t built = (uint32_t)strtoul(built_s, NULL, 10);
+  etpu_model *m;
+  uint8_t *in = NULL;
+  size_t in_size = 0;
+  if (xnn_initialize(NULL) != xnn_status_success || etpu_model_open(path, &m) != ETPU_OK) return 1;
+  if (!make_input(m, image[0] ? image : NULL, 0, &in, &in_size)) return 1;
+  const long before = status_kb("VmRSS");
+  bool ok = true;
+  if (xnn) {
+    xnet n;
+    pthreadpool_t pool = pthreadpool_create(1);
+    ok = pool && xnet_build(m, &n) && n.built == built && xnet_setup(&n, pool);
+    const int32_t t_in = etpu_model_input(m, 0, 0);
+    if (ok && n.ptr[t_in]) memcpy(n.ptr[t_in], in, in_size);
+    for (int r = 0; ok && r < 3; r++) ok = xnet_run(&n, pool, NULL);
+    xnet_free(&n);
+    if (pool) pthreadpool_destroy(pool);
+  } else {
+    etpu_interp *ip;
+    ok = etpu_side(m, false, 1, &ip) && etpu_interp_set_input(ip, 0, in, in_size) == ETPU_OK;
+    for (int r = 0; ok && r < 3; r++)
+      ok = (built == etpu_model_op_count(m, 0) ? etpu_interp_invoke(ip) : etpu_interp_invoke_prefix(ip, built)) ==
+           ETPU_OK;
+    etpu_interp_free(ip);
+  }
+  printf("rss %ld %ld\n", before, status_kb("VmHWM"));
+  free(in);
+  etpu_model_free(m);
+  return ok ? 0 : 1;
+}
+
+/* Run rss_child in a fresh process (this executable); false on failure. */
+static bool measure_rss(const char *engine, uint32_t built, const char *path, const char *image, long *before,
+                        long *peak) {
+  int fd[2];
+  if (pipe(fd) != 0) return false;
+  char built_s[16];
+  snprintf(built_s, sizeof built_s, "%u", built);
+  fflush(stdout);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fd[1], 1);
+    close(fd[0]);
+    close(fd[1]);
+    char *const args[] = {"bench_xnnpack", "--rss-child", (char *)engine, built_s, (char *)path,
+                          (char *)(image ? image : ""), NULL};
+    execv("/proc/self/exe", args);
+    _exit(127);
+  }
+  close(fd[1]);
+  char buf[128] = {0};
+  size_t got = 0;
+  ssize_t r;
+  while (pid > 0 && got + 1 < sizeof buf && (r = read(fd[0], buf + got, sizeof buf - 1 - got)) > 0) got += (size_t)r;
+  close(fd[0]);
+  int status = 0;
+  if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return false;
+  return sscanf(buf, "rss %ld %ld", before, peak) == 2 && *before > 0 && *peak > 0;
+}
+
 /* One model: build, check, time. Returns 0 (fine or skipped), 1 (check failed). */
 static int run_model(const char *path, uint32_t min_ops, const run_opts *ro, pthreadpool_t pool[2], result *res) {
   etpu_model *m;
@@ -1126,6 +1216,14 @@ static int run_model(const char *path, uint32_t min_ops, const run_opts *ro, pth
            th + 1, th ? "s" : " ", tm->etpu_ms[th], tm->etpu_min[th], tm->xnn_ms[th], tm->xnn_min[th],
            tm->etpu_ms[th] / tm->xnn_ms[th]);
   print_op_table(&n, t, ro->reps);
+  long xb, xp, eb, ep;
+  const char *image = ro->image_count ? ro->images[0] : NULL;
+  if (measure_rss("xnnpack", n.built, path, image, &xb, &xp) && measure_rss("etpu", n.built, path, image, &eb, &ep))
+    printf("  peak RSS, 1 thread, each engine in its own process: etpu %.1f MB, XNNPACK %.1f MB (etpu / XNNPACK "
+           "%.2fx; %.1f and %.1f MB before building)\n",
+           (double)ep / 1024, (double)xp / 1024, (double)ep / (double)xp, (double)eb / 1024, (double)xb / 1024);
+  else
+    printf("  peak RSS: could not be measured (no /proc/self/status or the child failed)\n");
 done:
   free(t);
   free(in);
@@ -1136,6 +1234,7 @@ done:
 }
 
 int main(int argc, char **argv) {
+  if (argc == 6 && !strcmp(argv[1], "--rss-child")) return rss_child(argv[2], argv[3], argv[4], argv[5]);
   run_opts ro = {.reps = DEFAULT_REPS};
   int first = bench_leading_count(argc, argv, MAX_REPS, &ro.reps);
   const char *models[MAX_MODELS];

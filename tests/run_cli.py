@@ -323,6 +323,28 @@ def main():
         expect_error(E, 2, "--threads needs", image, "--input", cat, "--threads", "257")
         expect_error(E, 2, "--threads needs", image, "--input", cat, "--threads", "two")
 
+        # --per-op: one row per op with MobileNet v2's known MACs, the same
+        # outputs as without it, and the percentages summing to 100.
+        rc, out, err = run(E, mnv2, "--input", cat, "--json", "--top", "5", "--threads", 1, "--repeat", 3, "--per-op")
+        check(rc == 0, "--per-op: %s" % err)
+        if rc == 0:
+            j = json.loads(out)
+            ops = j.get("ops", [])
+            check(len(ops) == 66 and [o["index"] for o in ops] == list(range(66)), "--per-op: 66 ops in order")
+            check(j["outputs"] == outs.get(1), "--per-op changes no output")
+            if len(ops) == 66:
+                check(ops[0]["type"] == "CONV_2D" and ops[0]["shapes"] == "1x224x224x3 -> 1x112x112x32" and
+                      ops[0]["macs"] == 112 * 112 * 32 * 3 * 3 * 3, "--per-op op 0: %s" % ops[0])
+                check(ops[1]["type"] == "DEPTHWISE_CONV_2D" and ops[1]["macs"] == 112 * 112 * 32 * 9, "op 1 MACs")
+                check(ops[9]["type"] == "ADD" and ops[9]["macs"] == 0, "ADD has no MACs")
+                check(ops[63]["macs"] == 1280 * 1001, "the classifier's 1x1 conv MACs")
+                check(j["ops_total"]["macs"] == sum(o["macs"] for o in ops), "total MACs")
+                check(all(o["time_ms"] >= 0 for o in ops) and abs(sum(o["percent"] for o in ops) - 100) < 0.1,
+                      "per-op percentages sum to 100")
+        rc, out, err = run(E, image, "--input", cat, "--per-op")
+        check(rc == 0 and "per op (median" in out and "RESHAPE" in out, "--per-op text table: %s%s" % (out[-300:], err))
+        expect_error(E, 2, "takes no value", image, "--input", cat, "--per-op=1")
+
         # Outputs shaped only by their op (PoseNet's decoder leaves them
         # empty in the model): the real shape in text, --json and .npy.
         pose = os.path.join(coral, "posenet", "posenet_mobilenet_v1_075_353_481_16_quant_decoder.tflite")

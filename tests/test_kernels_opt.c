@@ -23,10 +23,27 @@
  *     (etpu_opt_conv_run_range), each equal to the reference's bytes;
  *  3. the guard of etpu_opt_conv_supported: a layer that could overflow int32
  *     is refused, and etpu_opt_conv_run refuses a scratch one byte short and
- *     run_range a range past the layer's units.
+ *     run_range a range past the layer's units;
+ *  4. quantized ADD/SUB (eltwise_opt.c): 4000 random tensors (lengths 1 to
+ *     ~5000, the vector steps' tails included), int8 and uint8, each scheme
+ *     (XNNPACK; TFLite with double and float ratios), random scales, zero
+ *     points, clamps and extreme inputs; every ISA's kernels and random range
+ *     splits equal etpu_add/sub_u8/_s8 byte for byte, guard bytes intact; a
+ *     byte flipped in a correct output (a seeded fault) must be reported by
+ *     the same comparison;
+ *  5. 8-bit AVERAGE_POOL_2D and MAX_POOL_2D (pool_opt.c): 1500 random pools
+ *     (windows 1–8, strides 1–4, padding 0–3, up to 1100 channels so several
+ *     channel blocks, global pools, random clamps) in one run and in random
+ *     unit ranges, equal to the reference's bytes, guard intact, seeded
+ *     fault caught;
+ *  6. 8-bit MEAN and SUM (mean_opt.c): 1500 random tensors of rank 1–4 with
+ *     random axes (the driver takes one contiguous run of them and must
+ *     refuse the rest), both schemes, random scales and zero points, whole
+ *     and in random unit ranges, against etpu_mean/sum_u8/_s8.
  * On a mismatch it prints the case, the index, expected and got values.
  */
 #include <fenv.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +52,10 @@
 #include "kernels/kernels.h"
 #include "kernels/opt/opt.h"
 #include "etpu/etpu.h"
+#include "kernels/opt/eltwise_opt.h"
 #include "kernels/opt/opt_internal.h"
+#include "kernels/opt/mean_opt.h"
+#include "kernels/opt/pool_opt.h"
 #include "testutil.h"
 
 enum { GUARD = 16, CASES = 20000, CASES_UPWARD = 1000 };
@@ -374,6 +394,212 @@ static void test_guard(void) {
   CHECK(!etpu_opt_conv_supported(&d, NULL));
 }
 
+/* ---- part 4: quantized ADD/SUB ----------------------------------------- */
+
+/* The first index where got differs from want over n bytes, n when none;
+ * also n + GUARD bytes of got must keep the guard pattern after n. */
+static size_t first_difference(const uint8_t *want, const uint8_t *got, size_t n, bool *guard_ok) {
+  *guard_ok = true;
+  for (size_t i = n; i < n + GUARD; i++) *guard_ok &= got[i] == 0x5a;
+  for (size_t i = 0; i < n; i++)
+    if (want[i] != got[i]) return i;
+  return n;
+}
+
+static float rnd_scale(void) { return ldexpf(0.5f + 0.5f * rnd_unit(), rnd_in(-12, 2)); }
+
+static void addsub_case(int index, int *compared, int *faults) {
+  const bool is_signed = rnd() % 2, subtract = rnd() % 2;
+  const int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+  const etpu_addsub_scheme scheme = (etpu_addsub_scheme)(rnd() % 3);
+  etpu_qparam q1 = {rnd_scale(), rnd_in(lo, hi)}, q2 = {rnd_scale(), rnd_in(lo, hi)};
+  etpu_qparam qo = {rnd_scale(), rnd_in(lo, hi)};
+  if (rnd() % 4 == 0) q2.scale = q1.scale; /* equal scales: the common case */
+  if (scheme == ETPU_ADDSUB_XNNPACK) { /* keep s_i/s_out within XNNPACK's [2^-10, 2^8) */
+    qo.scale = (q1.scale > q2.scale ? q1.scale : q2.scale) * ldexpf(1.0f + rnd_unit(), rnd_in(-7, 8));
+    if (q1.scale / qo.scale < 0x1.0p-10f || q2.scale / qo.scale < 0x1.0p-10f) q1.scale = q2.scale = qo.scale;
+  }
+  int32_t amin = lo, amax = hi;
+  if (rnd() % 2) {
+    amin = rnd_in(lo, hi), amax = rnd_in(lo, hi);
+    if (amin > amax) {
+      const int32_t t = amin;
+      amin = amax, amax = t;
+    }
+  }
+  etpu_addsub_params ap;
+  if (etpu_addsub_params_init(scheme, subtract, &q1, &q2, &qo, amin, amax, &ap) != ETPU_OK) return; /* ratios out of range */
+  etpu_opt_addsub d;
+  CHECK_MSG(etpu_opt_addsub_init(&ap, subtract, is_signed, &d), "add case %d: parameters the reference takes refused",
+            index);
+  const size_t n = rnd() % 8 == 0 ? (size_t)rnd_in(1, 5000) : (size_t)rnd_in(1, 100);
+  uint8_t *a = malloc(n), *b = malloc(n), *want = malloc(n + GUARD), *got = malloc(n + GUARD);
+  const int style = rnd() % 3;
+  for (size_t i = 0; i < n; i++) a[i] = (uint8_t)rnd_byte(!is_signed, style), b[i] = (uint8_t)rnd_byte(!is_signed, style);
+  const etpu_shape sh = {1, {(int32_t)n}};
+  etpu_bcast plan;
+  CHECK_OK(etpu_bcast_init(&sh, &sh, &sh, &plan));
+  if (is_signed)
+    CHECK_OK(subtract ? etpu_sub_s8(&ap, &plan, (const int8_t *)a, (const int8_t *)b, (int8_t *)want)
+                      : etpu_add_s8(&ap, &plan, (const int8_t *)a, (const int8_t *)b, (int8_t *)want));
+  else
+    CHECK_OK(subtract ? etpu_sub_u8(&ap, &plan, a, b, want) : etpu_add_u8(&ap, &plan, a, b, want));
+  for (int isa = 0; isa <= ETPU_ISA_COUNT; isa++) {
+    const etpu_ukernel_config *cfg = isa < ETPU_ISA_COUNT ? etpu_ukernel_config_for((etpu_isa)isa) : NULL;
+    if (isa < ETPU_ISA_COUNT && !cfg) continue;
+    memset(got, 0x5a, n + GUARD);
+    if (cfg) {
+      etpu_opt_addsub_run(cfg, &d, a, b, got, 0, n);
+    } else { /* random pieces with the chosen kernels, last first */
+      size_t end = n;
+      while (end > 0) {
+        const size_t begin = rnd() % 2 ? end - 1 : rnd() % end;
+        etpu_opt_addsub_run(NULL, &d, a, b, got, begin, end);
+        end = begin;
+      }
+    }
+    bool guard_ok;
+    const size_t at = first_difference(want, got, n, &guard_ok);
+    (*compared)++;
+    CHECK_MSG(at == n && guard_ok,
+              "add case %d (%s): %s %s scheme %d, n %zu, scales %g %g %g, zps %d %d %d, clamp [%d,%d]: index %zu "
+              "(a %d b %d) want %d got %d%s",
+              index, cfg ? cfg->name : "ranges", is_signed ? "s8" : "u8", subtract ? "SUB" : "ADD", (int)scheme, n,
+              (double)q1.scale, (double)q2.scale, (double)qo.scale, q1.zero_point, q2.zero_point, qo.zero_point, amin,
+              amax, at, at < n ? a[at] : 0, at < n ? b[at] : 0, at < n ? want[at] : 0, at < n ? got[at] : 0,
+              guard_ok ? "" : "; wrote past the output");
+    if (at == n && guard_ok && cfg) { /* seeded fault: one flipped byte must be caught */
+      const size_t k = rnd() % n;
+      got[k] ^= (uint8_t)(1u << (rnd() % 8));
+      CHECK_MSG(first_difference(want, got, n, &guard_ok) == k, "add case %d: a seeded fault at %zu went unseen",
+                index, k);
+      (*faults)++;
+    }
+  }
+  free(a), free(b), free(want), free(got);
+}
+
+/* ---- part 5: 8-bit pooling ---------------------------------------------- */
+
+static void pool_case(int index, int *compared, int *faults) {
+  const bool avg = rnd() % 2, is_signed = rnd() % 2;
+  const int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+  etpu_pool_params p = {0};
+  etpu_dims in = {rnd_in(1, 2), rnd_in(1, 12), rnd_in(1, 12), rnd() % 4 ? rnd_in(1, 40) : rnd_in(500, 1100)};
+  p.filter_h = rnd_in(1, 8), p.filter_w = rnd_in(1, 8), p.stride_h = rnd_in(1, 4), p.stride_w = rnd_in(1, 4);
+  p.pad_h = rnd_in(0, 3), p.pad_w = rnd_in(0, 3);
+  if (rnd() % 5 == 0) p.filter_h = in.h, p.filter_w = in.w, p.pad_h = p.pad_w = 0; /* global */
+  p.activation_min = lo, p.activation_max = hi;
+  if (rnd() % 3 == 0) {
+    p.activation_min = rnd_in(lo, hi), p.activation_max = rnd_in(p.activation_min, hi);
+  }
+  const int32_t oh = (in.h + 2 * p.pad_h - p.filter_h) / p.stride_h + 1;
+  const int32_t ow = (in.w + 2 * p.pad_w - p.filter_w) / p.stride_w + 1;
+  if (oh < 1 || ow < 1) return;
+  const etpu_dims out = {in.n, oh, ow, in.c};
+  etpu_opt_pool d;
+  const bool ok = etpu_opt_pool_init(avg, is_signed, &p, &in, &out, &d);
+  const size_t nx = (size_t)in.n * in.h * in.w * in.c, ny = (size_t)out.n * out.h * out.w * out.c;
+  uint8_t *x = malloc(nx), *want = malloc(ny + GUARD), *got = malloc(ny + GUARD);
+  const int style = rnd() % 3;
+  for (size_t i = 0; i < nx; i++) x[i] = (uint8_t)rnd_byte(!is_signed, style);
+  etpu_status st;
+  if (avg)
+    st = is_signed ? etpu_avg_pool2d_s8(&p, &in, (const int8_t *)x, &out, (int8_t *)want)
+                   : etpu_avg_pool2d_u8(&p, &in, x, &out, want);
+  else
+    st = is_signed ? etpu_max_pool2d_s8(&p, &in, (const int8_t *)x, &out, (int8_t *)want)
+                   : etpu_max_pool2d_u8(&p, &in, x, &out, want);
+  /* the driver refuses exactly what the reference refuses (an average
+   * window outside the input) */
+  CHECK_MSG(ok == (st == ETPU_OK), "pool case %d: driver %s, reference %s", index, ok ? "takes it" : "refuses",
+            st == ETPU_OK ? "runs" : etpu_errmsg());
+  for (int split = 0; ok && st == ETPU_OK && split < 2; split++) {
+    memset(got, 0x5a, ny + GUARD);
+    const size_t units = etpu_opt_pool_units(&d);
+    if (split == 0) {
+      etpu_opt_pool_run_range(&d, x, got, 0, units);
+    } else {
+      size_t end = units;
+      while (end > 0) {
+        const size_t begin = rnd() % 2 ? end - 1 : rnd() % end;
+        etpu_opt_pool_run_range(&d, x, got, begin, end);
+        end = begin;
+      }
+    }
+    bool guard_ok;
+    const size_t at = first_difference(want, got, ny, &guard_ok);
+    (*compared)++;
+    CHECK_MSG(at == ny && guard_ok,
+              "pool case %d (%s): %s %s in [%d,%d,%d,%d] filter %dx%d stride %d,%d pad %d,%d clamp [%d,%d]: index "
+              "%zu want %d got %d%s",
+              index, split ? "ranges" : "run", avg ? "AVG" : "MAX", is_signed ? "s8" : "u8", in.n, in.h, in.w, in.c,
+              p.filter_h, p.filter_w, p.stride_h, p.stride_w, p.pad_h, p.pad_w, p.activation_min, p.activation_max, at,
+              at < ny ? want[at] : 0, at < ny ? got[at] : 0, guard_ok ? "" : "; wrote past the output");
+    if (at == ny && guard_ok) {
+      const size_t k = rnd() % ny;
+      got[k] ^= (uint8_t)(1u << (rnd() % 8));
+      CHECK_MSG(first_difference(want, got, ny, &guard_ok) == k, "pool case %d: a seeded fault went unseen", index);
+      (*faults)++;
+    }
+  }
+  free(x), free(want), free(got);
+}
+
+/* ---- part 6: 8-bit MEAN / SUM ------------------------------------------- */
+
+static void mean_case(int index, int *compared, int *refused) {
+  const bool is_signed = rnd() % 2, sum = rnd() % 4 == 0;
+  const int32_t lo = is_signed ? -128 : 0, hi = is_signed ? 127 : 255;
+  etpu_shape sh = {rnd_in(1, 4), {0}};
+  for (int32_t d = 0; d < sh.rank; d++) sh.dims[d] = rnd() % 3 ? rnd_in(1, 9) : rnd_in(1, 700);
+  size_t nx = 1;
+  for (int32_t d = 0; d < sh.rank; d++) nx *= (size_t)sh.dims[d];
+  if (nx > 200000) return;
+  int32_t axes[4], naxes = rnd_in(1, sh.rank);
+  for (int32_t k = 0; k < naxes; k++) axes[k] = rnd_in(-sh.rank, sh.rank - 1);
+  if (rnd() % 2 && sh.rank == 4) naxes = 2, axes[0] = 1, axes[1] = 2; /* the mean over H×W */
+  etpu_reduce_plan plan;
+  CHECK_OK(etpu_reduce_plan_init(&sh, axes, naxes, &plan));
+  const etpu_qparam qi = {rnd_scale(), rnd_in(lo, hi)}, qo = {rnd_scale(), rnd_in(lo, hi)};
+  etpu_mean_params mp;
+  if (etpu_mean_params_init((etpu_mean_scheme)(rnd() % 2), sum, &qi, &qo, plan.reduce_count, &mp) != ETPU_OK) return;
+  etpu_opt_mean d;
+  if (!etpu_opt_mean_init(&mp, &plan, is_signed, &d)) {
+    (*refused)++;
+    return;
+  }
+  const size_t ny = plan.out_count;
+  uint8_t *x = malloc(nx), *want = malloc(ny + GUARD), *got = malloc(ny + GUARD);
+  const int style = rnd() % 3;
+  for (size_t i = 0; i < nx; i++) x[i] = (uint8_t)rnd_byte(!is_signed, style);
+  if (is_signed)
+    CHECK_OK(sum ? etpu_sum_s8(&mp, &plan, (const int8_t *)x, (int8_t *)want)
+                 : etpu_mean_s8(&mp, &plan, (const int8_t *)x, (int8_t *)want));
+  else
+    CHECK_OK(sum ? etpu_sum_u8(&mp, &plan, x, want) : etpu_mean_u8(&mp, &plan, x, want));
+  for (int split = 0; split < 2; split++) {
+    memset(got, 0x5a, ny + GUARD);
+    const size_t units = etpu_opt_mean_units(&d);
+    size_t end = units;
+    while (end > 0) {
+      const size_t begin = split == 0 ? 0 : rnd() % 2 ? end - 1 : rnd() % end;
+      etpu_opt_mean_run_range(&d, x, got, begin, end);
+      end = begin;
+    }
+    bool guard_ok;
+    const size_t at = first_difference(want, got, ny, &guard_ok);
+    (*compared)++;
+    CHECK_MSG(at == ny && guard_ok,
+              "mean case %d (%s): %s %s scheme %d rank %d dims %d,%d,%d,%d outer %zu middle %zu inner %zu: index %zu "
+              "want %d got %d%s",
+              index, split ? "ranges" : "run", sum ? "SUM" : "MEAN", is_signed ? "s8" : "u8", (int)mp.scheme, sh.rank,
+              sh.dims[0], sh.dims[1], sh.dims[2], sh.dims[3], d.outer, d.middle, d.inner, at, at < ny ? want[at] : 0,
+              at < ny ? got[at] : 0, guard_ok ? "" : "; wrote past the output");
+  }
+  free(x), free(want), free(got);
+}
+
 int main(void) {
   uint64_t seed = 20260415;
   const char *env = getenv("ETPU_TEST_SEED");
@@ -401,5 +627,19 @@ int main(void) {
   printf("layers: %d compared with the reference (%d of them rounding upward), %d refused\n", run, run_up, refused);
   CHECK_MSG(refused == 0, "%d random layers refused", refused);
   test_guard();
+  int add_compared = 0, add_faults = 0;
+  for (int i = 0; i < 4000; i++) addsub_case(i, &add_compared, &add_faults);
+  printf("add/sub: %d kernel runs compared with the reference, %d seeded faults caught\n", add_compared, add_faults);
+  CHECK_MSG(add_compared > 4000, "too few ADD/SUB cases ran (%d)", add_compared);
+  int pool_compared = 0, pool_faults = 0;
+  for (int i = 0; i < 1500; i++) pool_case(i, &pool_compared, &pool_faults);
+  printf("pooling: %d runs compared with the reference, %d seeded faults caught\n", pool_compared, pool_faults);
+  CHECK_MSG(pool_compared > 1000, "too few pooling cases ran (%d)", pool_compared);
+  int mean_compared = 0, mean_refused = 0;
+  for (int i = 0; i < 1500; i++) mean_case(i, &mean_compared, &mean_refused);
+  printf("mean/sum: %d runs compared with the reference, %d reductions left to it (axes not one run)\n",
+         mean_compared, mean_refused);
+  CHECK_MSG(mean_compared > 1000 && mean_refused > 0, "mean cases: %d compared, %d refused", mean_compared,
+            mean_refused);
   return tu_finish("test_kernels_opt");
 }

@@ -1034,6 +1034,27 @@ ETPU_WUR etpu_status etpu_interp_tensor(const etpu_interp *interp, uint32_t tens
 ETPU_WUR etpu_status etpu_interp_tensor_shape(const etpu_interp *interp, uint32_t tensor, uint32_t *rank_out,
                                               const int32_t **dims_out);
 
+/* Per-op timing, to see where an invoke's time goes (`etpu run --per-op`).
+ * With it on, every invoke reads a monotonic clock between ops and keeps
+ * each op's wall time; off (the default) an invoke reads no clock at all.
+ * Turning it on allocates one counter per op (ETPU_OUT_OF_MEMORY). */
+ETPU_WUR etpu_status etpu_interp_set_op_timing(etpu_interp *interp, bool on);
+
+/* Ops the interpreter runs: subgraph 0's, in model order (describe op i
+ * with etpu_model_op(model, 0, i, ...)). 0 for NULL. */
+uint32_t etpu_interp_op_count(const etpu_interp *interp);
+
+/* Nanoseconds op `index` took in the last invoke with timing on (0 if it
+ * has not run since timing was turned on). ETPU_INVALID_STATE when timing
+ * is off, ETPU_INVALID_ARGUMENT for an op that does not exist. */
+ETPU_WUR etpu_status etpu_interp_op_time(const etpu_interp *interp, uint32_t index, uint64_t *ns_out);
+
+/* Multiply-accumulates op `index` does per invoke: CONV_2D, DEPTHWISE_CONV_2D,
+ * FULLY_CONNECTED and TRANSPOSE_CONV (output elements × the products each
+ * sums, as TFLite's benchmark counts them); 0 for every other op, and for a
+ * NULL interpreter or an index out of range. */
+uint64_t etpu_interp_op_macs(const etpu_interp *interp, uint32_t index);
+
 void etpu_interp_free(etpu_interp *interp);
 
 /* The real compiler's version string etpu's reports are formatted after. */

@@ -8,6 +8,7 @@
  * and a failed write leaves any existing file untouched.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* madvise, MADV_DONTNEED (etpu_file_release) */
 #include "base/base.h"
 
 #include "base/text.h"
@@ -231,6 +232,21 @@ void etpu_file_unmap(etpu_file_image *img) {
   if (img->map) munmap(img->map, img->map_size);
   etpu_free(img->heap);
   memset(img, 0, sizeof *img);
+}
+
+void etpu_file_release(const etpu_file_image *img, const void *p, size_t size) {
+#ifdef MADV_DONTNEED
+  if (!img || !img->map || !p || size == 0) return;
+  const uintptr_t base = (uintptr_t)img->map, at = (uintptr_t)p;
+  if (at < base || at - base > img->map_size || size > img->map_size - (at - base)) return;
+  const long page_size = sysconf(_SC_PAGESIZE);
+  if (page_size <= 0) return;
+  const uintptr_t page = (uintptr_t)page_size;
+  const uintptr_t first = (at + page - 1) / page * page, last = (at + size) / page * page; /* whole pages inside */
+  if (last > first) (void)madvise((void *)first, (size_t)(last - first), MADV_DONTNEED);
+#else
+  (void)img, (void)p, (void)size;
+#endif
 }
 
 etpu_status etpu_file_read(const char *path, size_t max_size, void **data_out, size_t *size_out) {

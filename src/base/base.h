@@ -100,6 +100,14 @@ typedef struct etpu_file_image {
 etpu_status etpu_file_map(const char *path, etpu_file_image *out);
 void etpu_file_unmap(etpu_file_image *img);
 
+/* Bytes [p, p + size) of a mapped image will not be read again soon (weights
+ * now packed elsewhere): drop the whole pages inside them from this process's
+ * resident memory (madvise MADV_DONTNEED on the read-only file mapping; a
+ * later read faults them in again from the file, the same bytes). No-op for
+ * a heap image, a range outside the mapping, or where the platform has no
+ * madvise. */
+void etpu_file_release(const etpu_file_image *img, const void *p, size_t size);
+
 /* Read a whole file into the heap (bounded by max_size). */
 etpu_status etpu_file_read(const char *path, size_t max_size, void **data_out, size_t *size_out);
 

@@ -22,10 +22,12 @@
  * (etpu_op_set_output_shape; CONV_2D and DEPTHWISE_CONV_2D here, the
  * elementwise and space/batch ops in their glue).
  */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
 #include <stdio.h>
 #include <stdlib.h>
 #include <stddef.h>
 #include <string.h>
+#include <time.h>
 
 #include "kernels/kernels.h"
 #include "runtime/interp.h"
@@ -353,6 +355,7 @@ void etpu_interp_free(etpu_interp *ip) {
   for (uint32_t i = 0; i < ip->nops; i++)
     if (ip->ops && ip->ops[i].reg && ip->ops[i].reg->destroy) ip->ops[i].reg->destroy(ip, &ip->ops[i]);
   if (!ip->pool_borrowed) etpu_pool_free(ip->pool);
+  etpu_free(ip->op_ns);
   etpu_free(ip->mem);
   etpu_arena_free(&ip->arena);
   etpu_free(ip);
@@ -521,6 +524,82 @@ etpu_status etpu_interp_set_input(etpu_interp *ip, uint32_t i, const void *data,
   return ETPU_OK;
 }
 
+/* ---- per-op timing ------------------------------------------------------ */
+
+static uint64_t clock_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* invoke_prefix with a clock read around every op (timing on); the ops
+ * not run keep the time of their last run. */
+static etpu_status invoke_timed(etpu_interp *ip, uint32_t op_count) {
+  uint64_t t0 = clock_ns();
+  for (uint32_t o = 0; o < op_count; o++) {
+    etpu_status st = ip->ops[o].reg->eval(ip, &ip->ops[o]);
+    const uint64_t t1 = clock_ns();
+    ip->op_ns[o] = t1 - t0;
+    t0 = t1;
+    if (st != ETPU_OK) return st;
+  }
+  return ETPU_OK;
+}
+
+etpu_status etpu_interp_set_op_timing(etpu_interp *ip, bool on) {
+  if (!ip) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_set_op_timing: NULL interpreter");
+  if (!on) {
+    etpu_free(ip->op_ns);
+    ip->op_ns = NULL;
+    return ETPU_OK;
+  }
+  if (ip->op_ns) return ETPU_OK;
+  ip->op_ns = etpu_calloc(ip->nops + 1, sizeof *ip->op_ns);
+  if (!ip->op_ns) return etpu_fail(ETPU_OUT_OF_MEMORY, "%s: out of memory for op timing", ip->model->label);
+  return ETPU_OK;
+}
+
+uint32_t etpu_interp_op_count(const etpu_interp *ip) { return ip ? ip->nops : 0; }
+
+etpu_status etpu_interp_op_time(const etpu_interp *ip, uint32_t index, uint64_t *ns_out) {
+  if (!ip || !ns_out) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_op_time: NULL argument");
+  if (index >= ip->nops)
+    return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: op %u does not exist (model has %u)", ip->model->label, index, ip->nops);
+  if (!ip->op_ns)
+    return etpu_fail(ETPU_INVALID_STATE, "%s: op timing is off (etpu_interp_set_op_timing)", ip->model->label);
+  *ns_out = ip->op_ns[index];
+  return ETPU_OK;
+}
+
+/* Product of dims [from, to) of t, 0 when one is negative. */
+static uint64_t dims_product(const etpu_rtensor *t, uint32_t from, uint32_t to) {
+  uint64_t n = 1;
+  for (uint32_t d = from; d < to && d < t->rank; d++) n *= t->dims[d] > 0 ? (uint64_t)t->dims[d] : 0u;
+  return n;
+}
+
+uint64_t etpu_interp_op_macs(const etpu_interp *ip, uint32_t index) {
+  if (!ip || index >= ip->nops) return 0;
+  const etpu_rop *op = &ip->ops[index];
+  if (op->nin < 2 || op->nout < 1 || op->in[0] < 0 || op->in[1] < 0) return 0;
+  const etpu_rtensor *w = &ip->t[op->in[1]], *y = &ip->t[op->out[0]];
+  switch (op->code) {
+    case ETPU_OP_CONV_2D: /* filter [O, KH, KW, I]: each output sums KH·KW·I products */
+      return w->rank == 4 ? (uint64_t)y->elems * dims_product(w, 1, 4) : 0;
+    case ETPU_OP_DEPTHWISE_CONV_2D: /* filter [1, KH, KW, C·M] */
+      return w->rank == 4 ? (uint64_t)y->elems * dims_product(w, 1, 3) : 0;
+    case ETPU_OP_FULLY_CONNECTED: /* weights [O, K] */
+      return w->rank == 2 ? (uint64_t)y->elems * dims_product(w, 1, 2) : 0;
+    case ETPU_OP_TRANSPOSE_CONV: { /* in: output_shape, weights [O, KH, KW, I], x */
+      if (op->nin < 3 || op->in[2] < 0) return 0;
+      const etpu_rtensor *tw = &ip->t[op->in[1]], *tx = &ip->t[op->in[2]];
+      return tw->rank == 4 ? (uint64_t)tx->elems * dims_product(tw, 0, 3) : 0;
+    }
+    default:
+      return 0;
+  }
+}
+
 etpu_status etpu_interp_invoke(etpu_interp *ip) {
   if (!ip) return etpu_fail(ETPU_INVALID_ARGUMENT, "etpu_interp_invoke: NULL interpreter");
   return etpu_interp_invoke_prefix(ip, ip->nops);
@@ -532,6 +611,7 @@ etpu_status etpu_interp_invoke_prefix(etpu_interp *ip, uint32_t op_count) {
   if (op_count > ip->nops)
     return etpu_fail(ETPU_INVALID_ARGUMENT, "%s: cannot run %u ops, the model has %u", ip->model->label, op_count,
                      ip->nops);
+  if (ip->op_ns) return invoke_timed(ip, op_count);
   for (uint32_t o = 0; o < op_count; o++) {
     etpu_status st = ip->ops[o].reg->eval(ip, &ip->ops[o]);
     if (st != ETPU_OK) return st;

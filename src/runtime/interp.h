@@ -80,6 +80,7 @@ struct etpu_interp {
   uint8_t *mem;                 /* activation arena (heap) */
   size_t mem_size;
   bool planned;
+  uint64_t *op_ns;              /* per-op time of the last timed invoke; NULL: timing off */
 };
 
 /* ---- helpers for op glue ------------------------------------------------ */

@@ -52,6 +52,8 @@ static void usage(FILE *f) {
           "  --dump-tensors DIR           write every tensor i as DIR/t<i>.npy\n"
           "  --json                       print JSON for scripts\n"
           "  --repeat N                   run N times; print min and median invoke time (default 1)\n"
+          "  --per-op                     time every op: a table of index, type, shapes, MACs, median\n"
+          "                               time over the runs, %% of the total and GMAC/s\n"
           "  --mean M --std S             images: real = (pixel - M) / S (default: the input's quantization,\n"
           "                               i.e. raw pixels for uint8 models; for float inputs the\n"
           "                               normalization the model's metadata records, else 0 and 1)\n"
@@ -220,6 +222,7 @@ typedef struct run_args {
   const char *output_dir;
   const char *dump_dir;
   bool json;
+  bool per_op;            /* --per-op: time every op */
   long repeat;
   long threads;           /* 0: the cores the process may use */
   bool has_mean, has_std;
@@ -267,6 +270,11 @@ static int parse_args(int argc, char **argv, run_args *a) {
     if (!strcmp(name, "--json")) {
       if (eq) return bad_usage("%s takes no value", name);
       a->json = true;
+      continue;
+    }
+    if (!strcmp(name, "--per-op")) {
+      if (eq) return bad_usage("%s takes no value", name);
+      a->per_op = true;
       continue;
     }
     if (!strcmp(name, "--input")) {
@@ -386,6 +394,8 @@ typedef struct run_state {
   etpu_task task;             /* the outputs' task: found or --task */
   etpu_image *image;          /* input 0's image (task coordinates are its pixels), or NULL */
   etpu_task_result *result;   /* decoded detect / segment / pose outputs, or NULL */
+  uint64_t *op_ns;  /* --per-op: repeat × op count times */
+  uint32_t nops;
 } run_state;
 
 /* Input i's image options: --mean/--std when given; for a FLOAT32 input,
@@ -406,6 +416,7 @@ static void run_free(run_state *s) {
   free(s->times);
   etpu_task_result_free(s->result);
   etpu_image_free(s->image);
+  free(s->op_ns);
   etpu_labels_free(s->labels);
   etpu_interp_free(s->interp);
   etpu_model_free(s->model);
@@ -646,6 +657,81 @@ static void print_task_text(const run_args *a, const run_state *s) {
   if (a->draw) printf("  drawn -> %s\n", cli_t(a->draw));
 }
 
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* --per-op: replace row 0 of s->op_ns by each op's median over the runs
+ * (the lower middle value of an even count: a time one run took). */
+static int op_medians(const run_args *a, run_state *s) {
+  uint64_t *col = malloc((size_t)a->repeat * sizeof *col);
+  if (!col) {
+    fprintf(stderr, "etpu: error: out of memory\n");
+    return 3;
+  }
+  for (uint32_t o = 0; o < s->nops; o++) {
+    for (long r = 0; r < a->repeat; r++) col[r] = s->op_ns[(size_t)r * s->nops + o];
+    qsort(col, (size_t)a->repeat, sizeof *col, cmp_u64);
+    s->op_ns[o] = col[(a->repeat - 1) / 2];
+  }
+  free(col);
+  return 0;
+}
+
+/* An op's first input and first output shape: "1x112x112x32 -> 1x56x56x64". */
+static void op_shapes(const run_state *s, const etpu_op_info *op, char *buf, size_t size) {
+  size_t n = 0;
+  buf[0] = 0;
+  for (int side = 0; side < 2; side++) {
+    const int32_t ti = side == 0 ? (op->input_count ? op->inputs[0] : -1) : (op->output_count ? op->outputs[0] : -1);
+    if (side == 1 && n < size) n += (size_t)snprintf(buf + n, size - n, " -> ");
+    etpu_tensor_info t;
+    if (ti < 0 || etpu_model_tensor(s->model, 0, (uint32_t)ti, &t) != ETPU_OK) continue;
+    use_interp_shape(s->interp, ti, &t);
+    for (uint32_t d = 0; d < t.rank && n < size; d++) n += (size_t)snprintf(buf + n, size - n, "%s%d", d ? "x" : "", t.shape[d]);
+  }
+}
+
+/* --per-op: the table of op times (medians), text or a JSON "ops" member. */
+static void print_ops(const run_state *s, bool json) {
+  uint64_t total = 0, total_macs = 0;
+  for (uint32_t o = 0; o < s->nops; o++) {
+    total += s->op_ns[o];
+    total_macs += etpu_interp_op_macs(s->interp, o);
+  }
+  if (json)
+    printf(", \"ops\": [");
+  else
+    printf("per op (median over the runs):\n%5s  %-24s %-34s %12s %10s %6s %8s\n", "op", "type", "shapes (in -> out)",
+           "MACs", "time ms", "%", "GMAC/s");
+  for (uint32_t o = 0; o < s->nops; o++) {
+    etpu_op_info op;
+    char shapes[160];
+    if (etpu_model_op(s->model, 0, o, &op) != ETPU_OK) continue;
+    op_shapes(s, &op, shapes, sizeof shapes);
+    const uint64_t macs = etpu_interp_op_macs(s->interp, o), ns = s->op_ns[o];
+    const double pct = total ? 100.0 * (double)ns / (double)total : 0.0;
+    const double gmacs = ns ? (double)macs / (double)ns : 0.0;
+    if (json) {
+      printf("%s{\"index\": %u, \"type\": ", o ? ", " : "", o);
+      cli_json_string(stdout, op.name);
+      printf(", \"shapes\": \"%s\", \"macs\": %llu, \"time_ms\": %.6f, \"percent\": %.3f, \"gmac_per_s\": %.3f}",
+             shapes, (unsigned long long)macs, (double)ns / 1e6, pct, gmacs);
+    } else {
+      printf("%5u  %-24s %-34s %12llu %10.4f %6.2f %8.2f\n", o, cli_t(op.name), shapes, (unsigned long long)macs,
+             (double)ns / 1e6, pct, gmacs);
+    }
+  }
+  const double gmacs = total ? (double)total_macs / (double)total : 0.0;
+  if (json)
+    printf("], \"ops_total\": {\"macs\": %llu, \"time_ms\": %.6f, \"gmac_per_s\": %.3f}",
+           (unsigned long long)total_macs, (double)total / 1e6, gmacs);
+  else
+    printf("%5s  %-24s %-34s %12llu %10.4f %6.2f %8.2f\n", "", "total (sum of medians)", "", (unsigned long long)total_macs,
+           (double)total / 1e6, 100.0, gmacs);
+}
+
 static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t arena, double tmin, double tmed,
                        uint32_t dumped, uint32_t skipped) {
   printf("{\"model\": ");
@@ -726,6 +812,7 @@ static void print_json(const run_args *a, run_state *s, uint32_t nout, size_t ar
   if (a->dump_dir) printf(", \"dumped_tensors\": %u, \"skipped_tensors\": %u", dumped, skipped);
   if (s->target_text) printf("%s", s->target_text);
   print_task_json(a, s);
+  if (s->op_ns) print_ops(s, true);
   printf("}\n");
 }
 
@@ -804,6 +891,7 @@ static void print_text(const run_args *a, run_state *s, uint32_t nout, size_t ar
   if (a->dump_dir) printf("tensors: %u written to %s, %u skipped (unused or not storable)\n", dumped, cli_t(a->dump_dir), skipped);
   if (s->target_text) printf("%s", s->target_text);
   print_task_text(a, s);
+  if (s->op_ns) print_ops(s, false);
 }
 
 int etpu_cmd_run(int argc, char **argv) {
@@ -913,7 +1001,15 @@ int etpu_cmd_run(int argc, char **argv) {
     goto done;
   }
   s.times = malloc((size_t)a.repeat * sizeof *s.times);
-  if (!s.times) {
+  if (a.per_op) {
+    s.nops = etpu_interp_op_count(s.interp);
+    s.op_ns = calloc((size_t)a.repeat * s.nops + 1, sizeof *s.op_ns);
+    if (s.op_ns && (st = etpu_interp_set_op_timing(s.interp, true)) != ETPU_OK) {
+      rc = cli_report(st);
+      goto done;
+    }
+  }
+  if (!s.times || (a.per_op && !s.op_ns)) {
     fprintf(stderr, "etpu: error: out of memory\n");
     rc = 3;
     goto done;
@@ -935,6 +1031,11 @@ int etpu_cmd_run(int argc, char **argv) {
       rc = cli_report(st);
       goto done;
     }
+    for (uint32_t o = 0; s.op_ns && o < s.nops; o++)
+      if ((st = etpu_interp_op_time(s.interp, o, &s.op_ns[(size_t)r * s.nops + o])) != ETPU_OK) {
+        rc = cli_report(st);
+        goto done;
+      }
   }
   double tmin = s.times[0];
   for (long r = 1; r < a.repeat; r++) tmin = s.times[r] < tmin ? s.times[r] : tmin;
@@ -963,6 +1064,7 @@ int etpu_cmd_run(int argc, char **argv) {
     rc = cli_report(st);
     goto done;
   }
+  if (a.per_op && (rc = op_medians(&a, &s)) != 0) goto done;
   if (a.json)
     print_json(&a, &s, nout, arena, tmin, tmed, dumped, skipped);
   else

@@ -87,6 +87,31 @@ typedef void (*etpu_requant_q31_ukernel)(const int32_t *acc, size_t n, const int
 typedef void (*etpu_requant_fp32_ukernel)(const int32_t *acc, size_t n, const float *scale, float lo, float hi,
                                           int32_t zp, uint8_t *out);
 
+/* Quantized ADD/SUB of two equal-length byte arrays, out[i] from a[i] and
+ * b[i] (src/kernels/opt/eltwise_opt.c prepares these from the reference's
+ * etpu_addsub_params). Values are taken in the uint8 domain: u = byte ^ flip
+ * (flip 0x80 for int8 tensors, so u = x + 128; 0 for uint8), and the result
+ * byte is v ^ flip; offsets, biases and zero points below are folded to that
+ * domain, so an int8 and a uint8 tensor run the same code. */
+typedef struct etpu_vadd_params {
+  uint32_t flip;     /* 0 or 0x80 */
+  int32_t zp;        /* output zero point (uint8 domain) */
+  int32_t lo, hi;    /* the clamp of v, within [0, 255] */
+  /* XNNPACK scheme: v = clamp(((bias + m1·u1 + m2·u2) >> shift) + zp), the
+   * sum in wrapping int32 (its true value fits), the shift arithmetic. */
+  int32_t bias, m1, m2, shift; /* |m| <= 2^21, shift 1..30 */
+  /* TFLite scheme (left shift 20, double rounding): t_i = MBQM((u_i + off_i)
+   * · 2^left, mult_i, shift_i); v = clamp(MBQM(t1 ± t2, multo, shifto) + zp),
+   * MBQM = etpu_mbqm_double_round (fixedpoint.h). */
+  int32_t off1, off2, left;    /* offsets −zp_i, folded; left 0..20 */
+  int32_t mult1, shift1, mult2, shift2, multo, shifto; /* shift1/2 in [−31, 0], shifto in [−31, 31] */
+  int32_t subtract;            /* TFLite scheme: t1 − t2 */
+} etpu_vadd_params;
+
+/* out[i] for i < n, the XNNPACK scheme or the TFLite one. */
+typedef void (*etpu_vadd_ukernel)(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *out,
+                                  const etpu_vadd_params *p);
+
 /* One ISA's kernels. */
 typedef struct etpu_ukernel_config {
   etpu_isa isa;
@@ -98,6 +123,8 @@ typedef struct etpu_ukernel_config {
   etpu_requant_q31_ukernel requant_q31;
   etpu_requant_fp32_ukernel requant_fp32; /* NULL: the portable etpu_opt_requant_row */
   etpu_gemm_s16_ukernel gemm_s16; /* non-NULL: CONV_2D/FC use the int16 GEMM and its layout, not gemm */
+  etpu_vadd_ukernel vadd_xnn;     /* ADD/SUB, XNNPACK scheme; NULL: the scalar one */
+  etpu_vadd_ukernel vadd_q31;     /* ADD/SUB, TFLite scheme; NULL: the scalar one */
 } etpu_ukernel_config;
 
 /* The kernels in use: the best the CPU and OS support, or the lower level
@@ -123,8 +150,13 @@ void etpu_dw_taps_scalar3(int32_t *acc, const int16_t *x0, const int16_t *x1, co
 void etpu_dw_taps_scalar1(int32_t *acc, const int16_t *x, const int16_t *w, int32_t n);
 void etpu_requant_q31_scalar(const int32_t *acc, size_t n, const int32_t *mult, const int32_t *shift, int mode,
                              int32_t zp, int32_t amin, int32_t amax, uint8_t *out);
+void etpu_vadd_xnn_scalar(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *out, const etpu_vadd_params *p);
+void etpu_vadd_q31_scalar(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *out, const etpu_vadd_params *p);
 #if defined(__x86_64__) || defined(_M_X64)
 #define ETPU_UKERNEL_X86 1
+void etpu_vadd_xnn_avx2(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *out, const etpu_vadd_params *p);
+void etpu_vadd_q31_avx2(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *out, const etpu_vadd_params *p);
+void etpu_vadd_xnn_avx512(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *out, const etpu_vadd_params *p);
 void etpu_gemm_u8s8_4x16c4_sse41(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride, uint32_t a_xor,
                                  const int8_t *w, size_t w_stride, const etpu_gemm_epilogue *ep, void *out,
                                  size_t out_stride);

@@ -521,6 +521,9 @@ static etpu_status prepare_opt(etpu_interp *ip, const etpu_rop *op, conv_op *c) 
   if (st != ETPU_OK) return etpu_op_fail(ip, op, st, "%s", etpu_errmsg());
   c->opt_desc = d;
   c->opt = true;
+  /* eval reads the packed copy only: the model's pages of these weights
+   * leave resident memory (read again from the file by whoever needs them). */
+  if (c->weights == ip->t[c->w_i].data) etpu_file_release(&ip->model->file, c->weights, ip->t[c->w_i].bytes);
   return ETPU_OK;
 }
 

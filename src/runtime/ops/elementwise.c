@@ -18,9 +18,15 @@
  *    does not take them; integer ops are plain C). POW is TFLite's builtin
  *    powf in both (XNNPACK has no POW); a quantized ABS is TFLite's
  *    AbsEvalQuantized in both (XNNPACK's delegate takes float ABS only).
+ *
+ * An 8-bit ADD or SUB whose inputs both have the output's shape runs the
+ * per-ISA micro-kernels (src/kernels/opt/eltwise_opt.c), the same bytes as
+ * the reference, split in element ranges over the interpreter's threads
+ * when it is large enough; a broadcast runs the reference.
  */
 #include <math.h>
 
+#include "kernels/opt/eltwise_opt.h"
 #include "runtime/ops/tensor_glue.h"
 
 /* XNNPACK's XNN_MAX_TENSOR_DIMS. */
@@ -32,7 +38,13 @@ typedef struct binary_params {
   etpu_mul_params mul;   /* MUL (8-bit) */
   etpu_act_f32 actf;     /* float clamp */
   etpu_act_int acti;     /* integer clamp */
+  etpu_opt_addsub opt;   /* 8-bit ADD/SUB without broadcasting: the micro-kernels */
+  bool use_opt;
 } binary_params;
+
+/* Elements below which an ADD/SUB stays on one thread, and the grain of a
+ * split (a cache line of each input). */
+enum { OPT_MIN_CHUNK = 8192, OPT_GRAIN = 64 };
 
 static int32_t activation_of(const etpu_rop *op) {
   switch (op->code) {
@@ -77,6 +89,8 @@ static etpu_status prepare_q8(etpu_interp *ip, etpu_rop *op, binary_params *p, i
       if (xnn) scheme = ETPU_ADDSUB_XNNPACK;
       else if (!litert && op->code == ETPU_OP_SUB) scheme = ETPU_ADDSUB_TFLITE_FLOAT_RATIOS;
       st = etpu_addsub_params_init(scheme, op->code == ETPU_OP_SUB, &qa, &qb, &qo, lo, hi, &p->as);
+      if (st == ETPU_OK && a->elems == o->elems && b->elems == o->elems)
+        p->use_opt = etpu_opt_addsub_init(&p->as, op->code == ETPU_OP_SUB, o->type == ETPU_INT8, &p->opt);
       break;
     }
     case ETPU_OP_MUL:
@@ -161,12 +175,36 @@ static etpu_status binary_prepare(etpu_interp *ip, etpu_rop *op) {
 #define IN2(T) ((const T *)b->data)
 #define OUT(T) ((T *)o->data)
 
+/* The optimized ADD/SUB in units of OPT_GRAIN elements: the descriptor
+ * with the second input and the length. */
+typedef struct addsub_range {
+  const etpu_opt_addsub *d;
+  const void *b;
+  size_t n;
+} addsub_range;
+
+static void addsub_units(const void *ctx, const void *a, void *out, size_t begin, size_t end) {
+  const addsub_range *r = ctx;
+  const size_t from = begin * OPT_GRAIN, to = end * OPT_GRAIN < r->n ? end * OPT_GRAIN : r->n;
+  etpu_opt_addsub_run(NULL, r->d, a, r->b, out, from, to);
+}
+
+/* Each output byte depends on its index only, so any split gives the same
+ * bytes; ranges of at least OPT_MIN_CHUNK elements. */
+static etpu_status addsub_opt_eval(etpu_interp *ip, const binary_params *p, const void *a, const void *b, void *out,
+                                   size_t n) {
+  const addsub_range r = {&p->opt, b, n};
+  const size_t units = (n + OPT_GRAIN - 1) / OPT_GRAIN;
+  return etpu_glue_run_ranges(ip, addsub_units, &r, a, out, units, etpu_glue_chunks(ip, units, (double)n, OPT_MIN_CHUNK));
+}
+
 static etpu_status binary_eval(etpu_interp *ip, etpu_rop *op) {
   const etpu_rtensor *a = etpu_in(ip, op, 0), *b = etpu_in(ip, op, 1), *o = etpu_out(ip, op, 0);
   const binary_params *p = op->params;
   const etpu_bcast *pl = &p->plan;
   const bool s8 = o->type == ETPU_INT8;
   etpu_status st = ETPU_INVALID_ARGUMENT;
+  if (p->use_opt) return addsub_opt_eval(ip, p, a->data, b->data, o->data, o->elems);
   switch (op->code) {
     case ETPU_OP_ADD:
       switch (o->type) {

@@ -10,7 +10,13 @@
  * Float average pooling follows TFLite's reference (sum, then divide);
  * XNNPACK's float kernels may differ from it in the last bit [unverified:
  * no golden has a float pool].
+ *
+ * 8-bit pools run the optimized driver (src/kernels/opt/pool_opt.c, the
+ * reference's arithmetic with the channels innermost), split in units of
+ * (output pixel, channel block) over the interpreter's threads when the
+ * window work is large enough.
  */
+#include "kernels/opt/pool_opt.h"
 #include "runtime/ops/tensor_glue.h"
 
 static etpu_dims dims4(const etpu_rtensor *t) {
@@ -21,7 +27,17 @@ static etpu_dims dims4(const etpu_rtensor *t) {
 typedef struct pool_op {
   etpu_pool_params p;
   etpu_dims in, out;
+  etpu_opt_pool opt;
+  bool use_opt;
+  size_t units, chunks; /* the optimized run's units, and the ranges they are split in (1: one thread) */
 } pool_op;
+
+/* Input bytes read below which a pool stays on one thread. */
+enum { POOL_MIN_WORK = 65536 };
+
+static void pool_range(const void *d, const void *in, void *out, size_t begin, size_t end) {
+  etpu_opt_pool_run_range(d, in, out, begin, end);
+}
 
 static etpu_status pool_prepare(etpu_interp *ip, etpu_rop *op) {
   etpu_status st = etpu_op_check_io(ip, op, 1, 1, 1);
@@ -68,7 +84,15 @@ static etpu_status pool_prepare(etpu_interp *ip, etpu_rop *op) {
   if ((st = etpu_glue_check_q8(ip, op, in, "input")) != ETPU_OK) return st;
   if ((st = etpu_glue_check_q8(ip, op, o, "output")) != ETPU_OK) return st;
   if ((st = etpu_glue_same_quant(ip, op, in, o)) != ETPU_OK) return st;
-  return etpu_glue_act_q8(ip, op, activation, o, false, &p->p.activation_min, &p->p.activation_max);
+  if ((st = etpu_glue_act_q8(ip, op, activation, o, false, &p->p.activation_min, &p->p.activation_max)) != ETPU_OK)
+    return st;
+  p->use_opt = etpu_opt_pool_init(op->code == ETPU_OP_AVERAGE_POOL_2D, in->type == ETPU_INT8, &p->p, &p->in, &p->out,
+                                  &p->opt);
+  if (p->use_opt) {
+    p->units = etpu_opt_pool_units(&p->opt);
+    p->chunks = etpu_glue_chunks(ip, p->units, (double)o->elems * p->p.filter_h * p->p.filter_w, POOL_MIN_WORK);
+  }
+  return ETPU_OK;
 }
 
 static etpu_status pool_eval(etpu_interp *ip, etpu_rop *op) {
@@ -76,6 +100,7 @@ static etpu_status pool_eval(etpu_interp *ip, etpu_rop *op) {
   const pool_op *p = op->params;
   const bool avg = op->code == ETPU_OP_AVERAGE_POOL_2D;
   etpu_status st;
+  if (p->use_opt) return etpu_glue_run_ranges(ip, pool_range, &p->opt, in->data, o->data, p->units, p->chunks);
   switch (in->type) {
     case ETPU_INT8:
       st = avg ? etpu_avg_pool2d_s8(&p->p, &p->in, (const int8_t *)in->data, &p->out, (int8_t *)o->data)

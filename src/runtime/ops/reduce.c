@@ -8,7 +8,12 @@
  *    constant INT32 axes, 1 to 6 of them, ranks <= 6); otherwise TFLite's
  *    QuantizedMeanOrSum.
  * REDUCE_MAX/MIN and ARG_MAX compare raw values; both profiles agree.
+ *
+ * An 8-bit MEAN/SUM over one contiguous run of axes (the mean over H×W)
+ * runs the optimized driver (src/kernels/opt/mean_opt.c), the same bytes,
+ * split over the interpreter's threads when the input is large enough.
  */
+#include "kernels/opt/mean_opt.h"
 #include "runtime/ops/tensor_glue.h"
 
 #define XNN_MAX_DIMS 6
@@ -16,7 +21,17 @@
 typedef struct reduce_op {
   etpu_reduce_plan plan;
   etpu_mean_params mean; /* 8-bit MEAN / SUM */
+  etpu_opt_mean opt;     /* ... by the optimized driver */
+  bool use_opt;
+  size_t units, chunks;  /* its units, and the ranges they are split in (1: one thread) */
 } reduce_op;
+
+/* Input bytes below which a MEAN stays on one thread. */
+enum { MEAN_MIN_WORK = 65536 };
+
+static void mean_range(const void *d, const void *in, void *out, size_t begin, size_t end) {
+  etpu_opt_mean_run_range(d, in, out, begin, end);
+}
 
 /* The output shape the reduction gives, checked against the output. */
 static etpu_status check_reduced_shape(etpu_interp *ip, const etpu_rop *op, const etpu_reduce_plan *plan,
@@ -69,6 +84,11 @@ static etpu_status reduce_prepare(etpu_interp *ip, etpu_rop *op) {
     if (etpu_mean_params_init(xnn ? ETPU_MEAN_XNNPACK : ETPU_MEAN_TFLITE, op->code != ETPU_OP_MEAN, &qi, &qo,
                               p->plan.reduce_count, &p->mean) != ETPU_OK)
       return etpu_op_fail(ip, op, ETPU_UNSUPPORTED, "%s", etpu_errmsg());
+    p->use_opt = etpu_opt_mean_init(&p->mean, &p->plan, t == ETPU_INT8, &p->opt);
+    if (p->use_opt) {
+      p->units = etpu_opt_mean_units(&p->opt);
+      p->chunks = etpu_glue_chunks(ip, p->units, (double)in->elems, MEAN_MIN_WORK);
+    }
     return ETPU_OK;
   }
   bool ok;
@@ -86,6 +106,7 @@ static etpu_status reduce_eval(etpu_interp *ip, etpu_rop *op) {
   const reduce_op *p = op->params;
   const int32_t t = in->type;
   etpu_status st;
+  if (p->use_opt) return etpu_glue_run_ranges(ip, mean_range, &p->opt, in->data, o->data, p->units, p->chunks);
   switch (op->code) {
     case ETPU_OP_MEAN:
       if (t == ETPU_INT8) st = etpu_mean_s8(&p->mean, &p->plan, (const int8_t *)in->data, (int8_t *)o->data);

@@ -114,3 +114,35 @@ etpu_status etpu_glue_float_output(etpu_interp *ip, etpu_rop *op, uint32_t k, ui
                         t->elems, n);
   return ETPU_OK;
 }
+
+size_t etpu_glue_chunks(const etpu_interp *ip, size_t units, double work, double min_work) {
+  const size_t threads = etpu_interp_threads(ip);
+  if (threads <= 1 || work < 2.0 * min_work) return 1;
+  const double most = work / min_work;
+  size_t chunks = most < (double)(4 * threads) ? (size_t)most : 4 * threads;
+  return chunks > units ? units : chunks;
+}
+
+typedef struct range_job {
+  etpu_glue_range_fn run;
+  const void *d, *in;
+  void *out;
+  size_t units, chunks;
+} range_job;
+
+static etpu_status range_chunk(void *ctx, uint32_t worker, size_t chunk) {
+  (void)worker;
+  const range_job *j = ctx;
+  j->run(j->d, j->in, j->out, chunk * j->units / j->chunks, (chunk + 1) * j->units / j->chunks);
+  return ETPU_OK;
+}
+
+etpu_status etpu_glue_run_ranges(etpu_interp *ip, etpu_glue_range_fn run, const void *d, const void *in, void *out,
+                                 size_t units, size_t chunks) {
+  if (chunks <= 1) {
+    run(d, in, out, 0, units);
+    return ETPU_OK;
+  }
+  range_job j = {run, d, in, out, units, chunks};
+  return etpu_interp_parallel(ip, chunks, range_chunk, &j);
+}

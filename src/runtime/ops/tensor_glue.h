@@ -80,4 +80,19 @@ etpu_status etpu_glue_float_output(struct etpu_interp *ip, etpu_rop *op, uint32_
 /* A kernel failure at eval, prefixed with the op. */
 etpu_status etpu_glue_eval_fail(struct etpu_interp *ip, const etpu_rop *op, etpu_status st);
 
+/* An optimized driver's run over units [begin, end) of descriptor d. */
+typedef void (*etpu_glue_range_fn)(const void *d, const void *in, void *out, size_t begin, size_t end);
+
+/* The ranges to split `units` in at eval: 1 (one thread) unless the
+ * interpreter has threads and work (bytes touched) is at least twice
+ * min_work; then one per min_work, at most 4 per thread and one per unit. */
+size_t etpu_glue_chunks(const struct etpu_interp *ip, size_t units, double work, double min_work);
+
+/* run(d, in, out, ...) over [0, units) in `chunks` contiguous ranges on the
+ * interpreter's threads (chunks <= 1: one call on this thread). The
+ * driver's contract — each output depends only on its unit — makes every
+ * split give the same bytes. */
+etpu_status etpu_glue_run_ranges(struct etpu_interp *ip, etpu_glue_range_fn run, const void *d, const void *in,
+                                 void *out, size_t units, size_t chunks);
+
 #endif /* ETPU_RUNTIME_OPS_TENSOR_GLUE_H */
