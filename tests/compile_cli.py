@@ -547,9 +547,13 @@ def test_targets(ck, tmp, shared):
     rc, out, err = ck.run("inspect", "--target", "devboard-micro", hello)
     ck.check(rc == 0 and "etpu: Dev Board Micro (TFLite Micro 24c08505, as google-coral/coralmicro c9f665b0 pins): "
              "runs" in out, "inspect text: no verdict")
-    compiled = os.path.join(shared, "coral", "mobilenet_v2_1.0_224_quant_edgetpu.tflite")
+    compiled = os.path.join(shared, "coral", "mobilenet_v1_0.25_128_quant_edgetpu.tflite")
     rc, out, err = ck.run("inspect", compiled)
     ck.check(rc == 0 and "etpu: estimated latency on usb: at least " in out, "inspect Google's model: no lower bound")
+    compiled = os.path.join(shared, "coral", "mobilenet_v2_1.0_224_quant_edgetpu.tflite")
+    rc, out, err = ck.run("inspect", compiled)
+    ck.check(rc == 0 and "(458040 cycles from the package at 500 MHz)" in out,
+             "inspect Google's MobileNet v2: the package's cycles not used")
     inp = os.path.join(shared, "goldens", "tflite-ref", "hello_world_int8", "input_0.bin")
     rc, out, err = ck.run("run", hello, "--input", inp, "--target", "devboard-micro", "--json")
     try:

@@ -817,7 +817,7 @@ typedef struct etpu_latency {
   etpu_target target;
   bool estimated;          /* false: the target has no estimate (devboard-micro) or nothing runs on the Edge TPU */
   bool cycles_known;       /* false: the Edge TPU part's cycles are unknown (total_ms is a lower bound) */
-  const char *cycles_from; /* "graph", "package" or "unknown" */
+  const char *cycles_from; /* "graph", "package", "package and graph" or "unknown" */
   double total_ms, fixed_ms, transfer_ms, tpu_ms, streamed_ms, cpu_ms;
   uint64_t edgetpu_macs;   /* multiply-accumulates of the mapped ops */
   uint64_t cycles;         /* Edge TPU cycles used for tpu_ms */
@@ -834,8 +834,10 @@ typedef struct etpu_latency {
 ETPU_WUR etpu_status etpu_compilation_latency(const etpu_compilation *c, etpu_target target, etpu_latency *out);
 
 /* The latency estimate of a compiled model as given: etpu's payload is read
- * (its embedded graph gives the cycles); Google's package is not decoded
- * here, so cycles_known is false and the figure a lower bound. A model with
+ * (its embedded graph gives the cycles); Google's package gives its
+ * instruction and streamed parameter bytes and, when the build wrote one, its
+ * cycle estimate (estimated_cycles_64bit) — without it cycles_known is false
+ * and the figure a lower bound. A model with
  * no edgetpu-custom-op gives estimated = false. Errors: ETPU_INVALID_ARGUMENT,
  * ETPU_MALFORMED (an etpu payload whose embedded model does not open),
  * ETPU_OUT_OF_MEMORY. */

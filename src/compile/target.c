@@ -184,9 +184,12 @@ static void latency_finish(const lat_in *in, etpu_target target, etpu_latency *o
   l.estimated = true;
   l.cycles_known = in->cycles_known;
   if (in->cycles_known) {
-    l.cycles = in->cycles ? in->cycles
-                          : (uint64_t)llround((double)in->macs / MACS_PER_CYCLE + CYCLES_PER_ACT_BYTE * (double)in->act_bytes);
-    l.cycles_from = in->cycles ? "package" : "graph";
+    /* Google's packages give their cycles (in->cycles); etpu's payloads and
+     * uncompiled graphs are counted from their ops. */
+    const uint64_t graph =
+        in->macs ? (uint64_t)llround((double)in->macs / MACS_PER_CYCLE + CYCLES_PER_ACT_BYTE * (double)in->act_bytes) : 0;
+    l.cycles = in->cycles + graph;
+    l.cycles_from = !in->cycles ? "graph" : graph ? "package and graph" : "package";
   }
   l.link_bytes = in->io_bytes + (in->ops_known ? (uint64_t)in->tpu_ops * INSTR_BYTES_PER_OP : 0);
   l.streamed_bytes = in->streamed;
@@ -197,8 +200,8 @@ static void latency_finish(const lat_in *in, etpu_target target, etpu_latency *o
   l.cpu_ms = (double)(in->cpu_macs + in->cpu_elements) / host * 1e3;
   l.total_ms = l.fixed_ms + l.transfer_ms + l.tpu_ms + l.streamed_ms + l.cpu_ms;
   if (!in->cycles_known)
-    l.note = "a lower bound: Google's package is not decoded here, so the Edge TPU cycles and instruction bytes are "
-             "left out (TODO: the package reader's estimated_cycles_64bit)";
+    l.note = "a lower bound: Google's package carries no cycle estimate (only builds from the google-coral/edgetpu "
+             "repository write one), so the Edge TPU's compute time is left out";
   else if (target == ETPU_TARGET_PCIE)
     l.note = "Coral publishes no M.2/PCIe figure: the USB Accelerator's fitted fixed cost with the PCIe link";
   *out = l;
@@ -276,7 +279,27 @@ etpu_status etpu_model_latency(const etpu_model *m, etpu_target target, etpu_lat
     for (uint32_t k = 0; k < op->noutputs; k++) in.io_bytes += tensor_bytes_of(m, op->outputs[k]);
     bool ours = op->custom && op->custom_size >= ETPU_PAYLOAD_HEADER_BYTES && !memcmp(op->custom, ETPU_PAYLOAD_MAGIC, 8);
     if (!ours) {
-      in.cycles_known = in.ops_known = false;
+      /* Google's package (EDGETPU.md §20): the instructions and streamed
+       * parameters sent per inference, and the compiler's own cycle estimate
+       * when the build wrote one (estimated_cycles_64bit: only builds from
+       * the google-coral/edgetpu repository; without it the Edge TPU time is
+       * unknown and the total a lower bound). A package that does not read
+       * leaves only the link and fixed cost (inspect reports why). */
+      etpu_package *p = NULL;
+      in.ops_known = false;
+      if (etpu_model_package(m, 0, o, &p) != ETPU_OK) {
+        in.cycles_known = false;
+        continue;
+      }
+      const int64_t cyc = etpu_package_estimated_cycles(p);
+      if (cyc > 0)
+        in.cycles += (uint64_t)cyc;
+      else
+        in.cycles_known = false;
+      for (uint32_t e = 0; e < p->executable_count; e++)
+        if (p->executables[e].type != ETPU_PKG_PARAMETER_CACHING) in.io_bytes += p->executables[e].instruction_bytes;
+      in.streamed += etpu_package_parameter_bytes(p, ETPU_PKG_EXECUTION_ONLY);
+      etpu_package_free(p);
       continue;
     }
     uint32_t size = rd32(op->custom + 44);
@@ -307,12 +330,16 @@ static void latency_text(const etpu_latency *l, etpu_strbuf *s) {
     etpu_strbuf_printf(s, "none (%s)\n", l->note);
     return;
   }
+  etpu_strbuf_printf(s, "%s%.2f ms = %.2f fixed + %.2f link (%llu B) + ", l->cycles_known ? "" : "at least ",
+                     l->total_ms, l->fixed_ms, l->transfer_ms, (unsigned long long)l->link_bytes);
+  if (l->cycles_known)
+    etpu_strbuf_printf(s, "%.2f Edge TPU (%llu cycles from the %s at 500 MHz)", l->tpu_ms,
+                       (unsigned long long)l->cycles, l->cycles_from);
+  else
+    etpu_strbuf_printf(s, "? Edge TPU (cycles unknown)");
   etpu_strbuf_printf(s,
-                     "%s%.2f ms = %.2f fixed + %.2f link (%llu B) + %.2f Edge TPU (%llu cycles from the %s at 500 MHz) "
-                     "+ %.2f streamed parameters (%llu B) + %.2f CPU (%u op%s); a fitted model (README: Targets), "
+                     " + %.2f streamed parameters (%llu B) + %.2f CPU (%u op%s); a fitted model (README: Targets), "
                      "not a measurement",
-                     l->cycles_known ? "" : "at least ", l->total_ms, l->fixed_ms, l->transfer_ms,
-                     (unsigned long long)l->link_bytes, l->tpu_ms, (unsigned long long)l->cycles, l->cycles_from,
                      l->streamed_ms, (unsigned long long)l->streamed_bytes, l->cpu_ms, l->cpu_ops,
                      l->cpu_ops == 1 ? "" : "s");
   if (l->note[0]) etpu_strbuf_printf(s, "; %s", l->note);
