@@ -30,6 +30,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import time
 import tempfile
 
 PASSED = 0
@@ -379,6 +380,17 @@ def main():
         expect_error(E, 2, "--std needs a positive number", image, "--input", cat, "--mean", "1", "--std", "0")
         expect_error(E, 2, "--repeat needs", image, "--input", cat, "--repeat", "0")
         expect_error(E, 2, "--resize must be", image, "--input", cat, "--resize", "cubic")
+        # -o / --dump-tensors folders that cannot be written fail before any
+        # invoke (a million repeats would take minutes): exit 3 at once.
+        blocker = os.path.join(tmp, "a_file")
+        with open(blocker, "w") as f:
+            f.write("x")
+        for flag in ("-o", "--dump-tensors"):
+            t0 = time.monotonic()
+            slow = mnv2 if os.path.exists(mnv2) else image  # 10^6 invokes of it: ~an hour
+            rc, out, err = run(E, slow, "--input", cat, "--repeat", "1000000", flag, os.path.join(blocker, "sub"))
+            check(rc == 3 and "a_file/sub" in err and time.monotonic() - t0 < 60,
+                  "%s under a file: exit %d after %.1f s: %s" % (flag, rc, time.monotonic() - t0, err.strip()))
         rc, out, _ = run(E, "--help")
         check(rc == 0 and "--dump-tensors" in out, "run --help")
         rc, out, err = run(E, image, "--input", cat, "--profile=litert", "--top=2", "--json")

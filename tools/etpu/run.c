@@ -914,6 +914,20 @@ int etpu_cmd_run(int argc, char **argv) {
       goto done;
     }
   }
+  /* -o and --dump-tensors folders: made and probed before any work, so an
+   * unwritable folder fails at once, not after the invokes */
+  for (int k = 0; k < 2; k++) {
+    const char *dir = k ? a.dump_dir : a.output_dir;
+    if (!dir) continue;
+    if ((rc = ensure_dir(dir)) != 0) goto done;
+    char *probe = path_join(dir, "probe");
+    st = probe ? etpu_file_check_writable(probe) : ETPU_OUT_OF_MEMORY;
+    free(probe);
+    if (st != ETPU_OK) {
+      rc = cli_report(st);
+      goto done;
+    }
+  }
   if (a.labels && (st = etpu_labels_read(a.labels, &s.labels)) != ETPU_OK) {
     rc = cli_report_input(st);
     goto done;
