@@ -142,7 +142,7 @@ static size_t gemm_col_bytes(const gemm_shape *s) {
 }
 
 size_t etpu_opt_conv_packed_bytes_isa(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d) {
-  if (d->kind == ETPU_OPT_DW) return etpu_opt_dw_packed_count(d) * sizeof(int16_t);
+  if (d->kind == ETPU_OPT_DW) return etpu_opt_dw_packed_bytes(d);
   if (cfg->gemm_s16) return etpu_opt_s16_packed_bytes(d);
   const gemm_shape s = gemm_shape_of(d);
   return gemm_col_bytes(&s) + (size_t)s.groups * (size_t)s.nb * ETPU_GEMM_BLOCK * (size_t)s.kp;

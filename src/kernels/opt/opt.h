@@ -7,8 +7,9 @@
  * weights packed once in the micro-kernels' blocks (conv_opt.c, ukernel.h),
  * K bytes per output channel (below the avx2 level, where that is slower:
  * int16 rows x + input_offset and w + filter_offset, conv_s16.c); DEPTHWISE_CONV_2D packs int16 weights
- * w + filter_offset as [KH][KW][L][C_out] (dw_opt.c) and runs along output
- * rows on int16 copies of the input rows. The innermost loops are the
+ * w + filter_offset in tiles of 16 channels and a per-channel zero-point
+ * correction (dw_opt.c), and its fused micro-kernel sums the taps straight
+ * from the input bytes through per-pixel pointers. The innermost loops are the
  * micro-kernels of src/kernels/ukernel/, one per ISA, chosen once
  * (etpu_isa_name(), config.c); every ISA gives the same bytes.
  *

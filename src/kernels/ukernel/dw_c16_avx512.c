@@ -1,0 +1,70 @@
+/*
+ * dw_c16_avx512.c — the fused depthwise micro-kernel of ukernel.h with
+ * AVX-512F/BW: a tile of 16 channels in one vector of int32 sums, each tap's
+ * 16 input bytes zero- or sign-extended straight into int32
+ * (vpmovzxbd/vpmovsxbd), times the int16 weights extended likewise
+ * (vpmulld), added in wrapping int32; the last, partial tile uses masked
+ * loads and stores, so no byte past C is read or written. The fp32
+ * requantization is requant_fp32_x16_avx512.c's, in registers: float
+ * conversion and multiply (rounded by MXCSR, as the C reference's), clamp,
+ * rounding half to even with an embedded rounding mode ({rn-sae}) and the low
+ * bytes stored (vpmovdb). 3×3 (9 taps) and 5×5 (25 taps) have copies with
+ * the tap count constant, uint8 and int8 input each.
+ */
+#include <immintrin.h>
+
+#include "kernels/ukernel/ukernel.h"
+
+#define DW_INLINE static inline __attribute__((always_inline))
+
+DW_INLINE __m512i load16(const uint8_t *x, __mmask16 k, bool full, bool s8) {
+  const __m128i v = full ? _mm_loadu_si128((const __m128i *)(const void *)x) : _mm_maskz_loadu_epi8(k, x);
+  return s8 ? _mm512_cvtepi8_epi32(v) : _mm512_cvtepu8_epi32(v);
+}
+
+DW_INLINE void tile(const etpu_dw_ukernel_params *p, size_t taps, bool s8, bool full, __mmask16 k,
+                    const uint8_t *const *ind, size_t c0, const int16_t *w, __m512 lo, __m512 hi, __m512i zp,
+                    void *o) {
+  __m512i acc = _mm512_loadu_si512((const void *)(p->bias + c0));
+  for (size_t t = 0; t < taps; t++, w += 16) {
+    const __m512i wv = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)w));
+    acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(load16(ind[t] + c0, k, full, s8), wv));
+  }
+  if (!p->scale) {
+    _mm512_mask_storeu_epi32((int32_t *)o + c0, k, acc);
+    return;
+  }
+  __m512 f = _mm512_mul_ps(_mm512_cvtepi32_ps(acc), _mm512_loadu_ps(p->scale + c0));
+  f = _mm512_min_ps(_mm512_max_ps(f, lo), hi);
+  const __m512i q = _mm512_add_epi32(_mm512_cvt_roundps_epi32(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zp);
+  _mm512_mask_cvtepi32_storeu_epi8((uint8_t *)o + c0, k, q);
+}
+
+DW_INLINE void run(const etpu_dw_ukernel_params *p, size_t taps, bool s8, size_t pixels, const uint8_t *const *ind,
+                   size_t ind_step, void *out) {
+  const size_t ch = p->channels, out_px = p->scale ? ch : ch * sizeof(int32_t);
+  const __m512 lo = _mm512_set1_ps(p->lo), hi = _mm512_set1_ps(p->hi);
+  const __m512i zp = _mm512_set1_epi32(p->zp);
+  const size_t full = ch / 16, rest = ch % 16;
+  const __mmask16 k_rest = (__mmask16)((1u << rest) - 1);
+  for (size_t px = 0; px < pixels; px++, ind += ind_step) {
+    void *o = (uint8_t *)out + px * out_px;
+    const int16_t *w = p->w;
+    for (size_t i = 0; i < full; i++, w += 16 * taps)
+      tile(p, taps, s8, true, (__mmask16)0xffff, ind, 16 * i, w, lo, hi, zp, o);
+    if (rest) tile(p, taps, s8, false, k_rest, ind, 16 * full, w, lo, hi, zp, o);
+  }
+}
+
+void etpu_dw_c16_avx512(const etpu_dw_ukernel_params *p, size_t pixels, const uint8_t *const *ind, size_t ind_step,
+                        void *out) {
+  if (p->is_s8) {
+    if (p->taps == 9) run(p, 9, true, pixels, ind, ind_step, out);
+    else if (p->taps == 25) run(p, 25, true, pixels, ind, ind_step, out);
+    else run(p, p->taps, true, pixels, ind, ind_step, out);
+  } else {
+    if (p->taps == 9) run(p, 9, false, pixels, ind, ind_step, out);
+    else if (p->taps == 25) run(p, 25, false, pixels, ind, ind_step, out);
+    else run(p, p->taps, false, pixels, ind, ind_step, out);
+  }
+}
