@@ -27,6 +27,7 @@
  *  4. the fused depthwise micro-kernels (ukernel.h, etpu_dw_ukernel) of every
  *     ISA this CPU runs, called directly on 4000 random tiles (1 to 200
  *     channels, 3×3, 5×5 and other tap counts, overlapping pointer steps,
+ *     output pixels further apart than C (the gaps must stay untouched),
  *     uint8 and int8, int32 and fp32 outputs, extreme biases and weights),
  *     each pointer addressing its own allocation of exactly C bytes (so ASan
  *     catches a read past C), against the sums and etpu_requant_output
@@ -414,7 +415,7 @@ static void faulty_dw(const etpu_dw_ukernel_params *p, size_t pixels, const uint
     q.bias = bias;
   }
   etpu_dw_c16_scalar(&q, pixels, ind, ind_step, out);
-  if (g_fault == 2) ((uint8_t *)out)[(pixels * q.channels - 1) * (q.scale ? 1 : 4)] ^= 1;
+  if (g_fault == 2) ((uint8_t *)out)[((pixels - 1) * q.out_stride + q.channels - 1) * (q.scale ? 1 : 4)] ^= 1;
   free(bias);
 }
 
@@ -428,6 +429,7 @@ static size_t dw_ukernel_case(int index, etpu_dw_ukernel k) {
   const size_t taps = shape == 0 ? 9 : shape == 1 ? 25 : (size_t)rnd_in(1, 30);
   const size_t pixels = (size_t)rnd_in(1, 6), step = (size_t)rnd_in(1, (int32_t)taps);
   const size_t nptr = (pixels - 1) * step + taps, n16 = (ch + 15) / 16 * 16;
+  const size_t stride = ch + (rnd() % 3 == 0 ? (size_t)rnd_in(1, 5) : 0); /* gaps between pixels stay untouched */
   const bool fp32 = rnd() % 2;
   uint8_t **data = malloc(nptr * sizeof *data);
   const uint8_t **ind = malloc(nptr * sizeof *ind);
@@ -449,10 +451,11 @@ static size_t dw_ukernel_case(int index, etpu_dw_ukernel k) {
   int32_t amin = rnd_in(qlo, qhi), amax = rnd_in(qlo, qhi);
   if (rnd() % 2) amin = qlo, amax = qhi;
   if (amin > amax) { const int32_t t = amin; amin = amax; amax = t; }
-  const etpu_dw_ukernel_params p = {ch, taps, s8, bias, w, fp32 ? scale : NULL, (float)(amin - zp), (float)(amax - zp), zp};
+  const etpu_dw_ukernel_params p = {ch, stride, taps, s8, bias, w, fp32 ? scale : NULL, (float)(amin - zp), (float)(amax - zp), zp};
   /* The expected values: wrapping int32 sums, then etpu_requant_output. */
-  const size_t out_bytes = pixels * ch * (fp32 ? 1 : 4);
+  const size_t out_bytes = ((pixels - 1) * stride + ch) * (fp32 ? 1 : 4);
   uint8_t *want = malloc(out_bytes), *got = malloc(out_bytes + GUARD);
+  memset(want, 0x5a, out_bytes);
   for (size_t px = 0; px < pixels; px++)
     for (size_t c = 0; c < ch; c++) {
       uint32_t sum = (uint32_t)bias[c];
@@ -462,10 +465,10 @@ static size_t dw_ukernel_case(int index, etpu_dw_ukernel k) {
       }
       if (fp32) {
         const etpu_requant rq = {0, 0, scale[c]};
-        want[px * ch + c] = (uint8_t)(etpu_requant_output((int32_t)sum, &rq, ETPU_REQUANT_FP32, zp, amin, amax) & 0xff);
+        want[px * stride + c] = (uint8_t)(etpu_requant_output((int32_t)sum, &rq, ETPU_REQUANT_FP32, zp, amin, amax) & 0xff);
       } else {
         const int32_t v = (int32_t)sum;
-        memcpy(want + (px * ch + c) * 4, &v, 4);
+        memcpy(want + (px * stride + c) * 4, &v, 4);
       }
     }
   size_t bad = 0;
@@ -484,9 +487,9 @@ static size_t dw_ukernel_case(int index, etpu_dw_ukernel k) {
       break;
     }
     CHECK_MSG(n == 0 && guard_ok,
-              "dw ukernel case %d (%s): %s %zu channels, %zu taps, %zu pixels step %zu, %s: %zu bytes differ, first "
-              "%zu want %u got %u%s",
-              index, cfg->name, s8 ? "s8" : "u8", ch, taps, pixels, step, fp32 ? "fp32" : "int32", n, first,
+              "dw ukernel case %d (%s): %s %zu channels (stride %zu), %zu taps, %zu pixels step %zu, %s: %zu bytes "
+              "differ, first %zu want %u got %u%s",
+              index, cfg->name, s8 ? "s8" : "u8", ch, stride, taps, pixels, step, fp32 ? "fp32" : "int32", n, first,
               first < out_bytes ? want[first] : 0, first < out_bytes ? got[first] : 0,
               guard_ok ? "" : "; wrote past its output");
   }

@@ -35,8 +35,11 @@
  * wrapped; 0 past C_out), then int16 w'[C16/16][KH·KW][16] (zero past
  * C_out), C16 = C_out rounded up to 16.
  *
- * Units (etpu_opt_conv_run_range): output rows; each call fills its own
- * tables, so any split of the rows gives the same bytes.
+ * Units (etpu_opt_conv_run_range): output rows × channel groups, a row's
+ * ⌈C16/16⌉ tiles split into ⌈tiles / GROUP_TILES⌉ near-equal groups (one
+ * group up to 256 channels), so that the 7×7 and 14×14 layers of 384 to 960
+ * channels split into enough units for the threads; each call fills its own
+ * tables, so any split of the units gives the same bytes.
  *
  * Scratch (from a pointer-aligned start): IND_MAX or taps pointers, KH row
  * pointers; int32
@@ -49,10 +52,18 @@
 #include "kernels/kernel_util.h"
 #include "kernels/opt/opt_internal.h"
 
-enum { IND_MAX = 4096, TILE = 16 };
+enum { IND_MAX = 4096, TILE = 16, GROUP_TILES = 16 };
 
 static size_t c16(const etpu_opt_conv_desc *d) { return ((size_t)d->out_d.c + TILE - 1) / TILE * TILE; }
 static size_t taps_of(const etpu_opt_conv_desc *d) { return (size_t)d->f_d.h * (size_t)d->f_d.w; }
+
+/* Channel groups of an output row, and group g's first tile. */
+static size_t groups_of(const etpu_opt_conv_desc *d) { return (c16(d) / TILE + GROUP_TILES - 1) / GROUP_TILES; }
+static size_t group_tile(const etpu_opt_conv_desc *d, size_t g) { return g * (c16(d) / TILE) / groups_of(d); }
+
+size_t etpu_opt_dw_range_count(const etpu_opt_conv_desc *d) {
+  return (size_t)d->out_d.n * (size_t)d->out_d.h * groups_of(d);
+}
 
 /* Pointers in scratch: a run of pixels, at least one pixel's taps. */
 static size_t ind_cap(const etpu_opt_conv_desc *d) { return taps_of(d) > IND_MAX ? taps_of(d) : IND_MAX; }
@@ -131,13 +142,18 @@ void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d
       mult[i] = rq->multiplier, shift[i] = rq->shift;
     }
   memset(zero, (uint8_t)(-d->input_offset), n16);
-  const etpu_dw_ukernel_params p = {(size_t)out_c, taps, !d->is_u8, bias_k, (const int16_t *)(corr + n16),
-                                    fp32 ? scale : NULL, (float)(d->activation_min - d->output_offset),
-                                    (float)(d->activation_max - d->output_offset), d->output_offset};
-  const size_t px_stride = expand ? (size_t)out_c : (size_t)d->in_d.c;
+  const int16_t *weights = (const int16_t *)(corr + n16);
+  const size_t px_stride = expand ? (size_t)out_c : (size_t)d->in_d.c, groups = groups_of(d);
   for (size_t unit = begin; unit < end; unit++) {
-    const int32_t b = (int32_t)(unit / (size_t)d->out_d.h), oy = (int32_t)(unit % (size_t)d->out_d.h);
-    uint8_t *out = (uint8_t *)output + unit * row_n;
+    const size_t row = unit / groups, g = unit % groups;
+    const int32_t b = (int32_t)(row / (size_t)d->out_d.h), oy = (int32_t)(row % (size_t)d->out_d.h);
+    uint8_t *out = (uint8_t *)output + row * row_n;
+    /* Channels [g0, g1) of the row. */
+    const size_t g0 = group_tile(d, g) * TILE, g1_tile = group_tile(d, g + 1) * TILE;
+    const size_t g1 = g1_tile < (size_t)out_c ? g1_tile : (size_t)out_c;
+    const etpu_dw_ukernel_params p = {g1 - g0, (size_t)out_c, taps, !d->is_u8, bias_k + g0, weights + g0 * taps,
+                                      fp32 ? scale + g0 : NULL, (float)(d->activation_min - d->output_offset),
+                                      (float)(d->activation_max - d->output_offset), d->output_offset};
     const int32_t y0 = oy * d->stride_h - d->pad_h;
     for (int32_t ky = 0; ky < k_h; ky++) {
       const int32_t iy = y0 + ky * d->dilation_h;
@@ -161,15 +177,23 @@ void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d
         const bool in_x = ix >= 0 && ix < in_w;
         const uint8_t **col = ind + j * (size_t)k_h;
         for (int32_t ky = 0; ky < k_h; ky++)
-          col[ky] = row_ptr[ky] && in_x ? row_ptr[ky] + (size_t)ix * px_stride : zero;
+          col[ky] = (row_ptr[ky] && in_x ? row_ptr[ky] + (size_t)ix * px_stride : zero) + g0;
       }
       if (fp32)
-        cfg->dw(&p, n, ind, ind_step, out + (size_t)ox0 * (size_t)out_c);
+        cfg->dw(&p, n, ind, ind_step, out + (size_t)ox0 * (size_t)out_c + g0);
       else
-        cfg->dw(&p, n, ind, ind_step, acc_row + (size_t)ox0 * (size_t)out_c);
+        cfg->dw(&p, n, ind, ind_step, acc_row + (size_t)ox0 * (size_t)out_c + g0);
     }
-    if (!fp32)
+    if (fp32) continue;
+    if (groups == 1) {
       cfg->requant_q31(acc_row, row_n, mult, shift, (int)q->mode, d->output_offset, d->activation_min,
                        d->activation_max, out);
+      continue;
+    }
+    for (size_t px = 0; px < (size_t)out_w; px++) {
+      const size_t v = px * (size_t)out_c + g0;
+      cfg->requant_q31(acc_row + v, g1 - g0, mult + v, shift + v, (int)q->mode, d->output_offset,
+                       d->activation_min, d->activation_max, out + v);
+    }
   }
 }

@@ -90,7 +90,7 @@ ETPU_WUR etpu_status etpu_opt_conv_pack(const etpu_opt_conv_desc *desc, const vo
 size_t etpu_opt_conv_get_buffer_size(const etpu_opt_conv_desc *desc);
 
 /* Units of work of a layer (GEMM: pixel tiles × groups × column chunks;
- * depthwise: output rows): any split of [0, count) over calls of
+ * depthwise: output rows × channel groups): any split of [0, count) over calls of
  * etpu_opt_conv_run_range gives the bytes of one etpu_opt_conv_run. 0 for a
  * descriptor etpu_opt_conv_supported refuses. */
 size_t etpu_opt_conv_range_count(const etpu_opt_conv_desc *desc);

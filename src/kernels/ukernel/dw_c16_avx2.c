@@ -58,7 +58,7 @@ DW_INLINE void store8(const etpu_dw_ukernel_params *p, __m256i acc, size_t c, __
 
 DW_INLINE void run(const etpu_dw_ukernel_params *p, size_t taps, bool s8, size_t pixels, const uint8_t *const *ind,
                    size_t ind_step, void *out) {
-  const size_t ch = p->channels, out_px = p->scale ? ch : ch * sizeof(int32_t);
+  const size_t ch = p->channels, out_px = p->scale ? p->out_stride : p->out_stride * sizeof(int32_t);
   const __m256 lo = _mm256_set1_ps(p->lo), hi = _mm256_set1_ps(p->hi);
   const __m256i zp = _mm256_set1_epi32(p->zp);
   for (size_t px = 0; px < pixels; px++, ind += ind_step) {

@@ -61,7 +61,7 @@ DW_INLINE void tile(const etpu_dw_ukernel_params *p, size_t taps, bool s8, bool 
 
 DW_INLINE void run(const etpu_dw_ukernel_params *p, size_t taps, bool s8, size_t pixels, const uint8_t *const *ind,
                    size_t ind_step, void *out) {
-  const size_t ch = p->channels, out_px = p->scale ? ch : ch * sizeof(int32_t);
+  const size_t ch = p->channels, out_px = p->scale ? p->out_stride : p->out_stride * sizeof(int32_t);
   const __m512 lo = _mm512_set1_ps(p->lo), hi = _mm512_set1_ps(p->hi);
   const __m512i zp = _mm512_set1_epi32(p->zp);
   const size_t full = ch / 16, rest = ch % 16;

@@ -80,7 +80,8 @@ typedef void (*etpu_gemm_s16_ukernel)(size_t mr, size_t kc, const int16_t *a, si
  * weights w + filter_offset are int16 [⌈C/16⌉][taps][16], zero past C. The
  * kernel reads exactly C bytes at each pointer. */
 typedef struct etpu_dw_ukernel_params {
-  size_t channels;      /* C: channels of each pixel, input and output */
+  size_t channels;      /* C: channels of each pixel read at each pointer and written */
+  size_t out_stride;    /* output values (bytes or int32) from one pixel to the next, >= C */
   size_t taps;          /* window positions per pixel, the packed order (>= 1) */
   bool is_s8;           /* the input bytes are int8 (sign-extended); else uint8 */
   const int32_t *bias;  /* ⌈C/16⌉·16 addends: bias + the zero-point correction */
@@ -93,7 +94,7 @@ typedef struct etpu_dw_ukernel_params {
 /* For each of `pixels` output pixels: its taps pointers are ind[0 .. taps)
  * (ind advances by ind_step pointers from one pixel to the next, so
  * neighbouring pixels of a stride-s window share pointers); writes C values
- * per pixel, contiguous: int32 sums (p->scale NULL) or the bytes of
+ * per pixel, pixels p->out_stride values apart: int32 sums (p->scale NULL) or the bytes of
  * etpu_requantize_fp32(sum, scale[c], zp, ...), exact under any FPU rounding
  * mode. */
 typedef void (*etpu_dw_ukernel)(const etpu_dw_ukernel_params *p, size_t pixels, const uint8_t *const *ind,
