@@ -85,13 +85,5 @@ DW_INLINE void run(const etpu_dw_ukernel_params *p, size_t taps, bool s8, size_t
 
 void etpu_dw_c16_avx512(const etpu_dw_ukernel_params *p, size_t pixels, const uint8_t *const *ind, size_t ind_step,
                         void *out) {
-  if (p->is_s8) {
-    if (p->taps == 9) run(p, 9, true, pixels, ind, ind_step, out);
-    else if (p->taps == 25) run(p, 25, true, pixels, ind, ind_step, out);
-    else run(p, p->taps, true, pixels, ind, ind_step, out);
-  } else {
-    if (p->taps == 9) run(p, 9, false, pixels, ind, ind_step, out);
-    else if (p->taps == 25) run(p, 25, false, pixels, ind, ind_step, out);
-    else run(p, p->taps, false, pixels, ind, ind_step, out);
-  }
+  ETPU_DW_SPECIALISE(run, p, pixels, ind, ind_step, out);
 }

@@ -112,6 +112,22 @@ typedef void (*etpu_requant_q31_ukernel)(const int32_t *acc, size_t n, const int
 typedef void (*etpu_requant_fp32_ukernel)(const int32_t *acc, size_t n, const float *scale, float lo, float hi,
                                           int32_t zp, uint8_t *out);
 
+/* The body of a depthwise kernel file, run(p, taps, s8, pixels, ind,
+ * ind_step, out) inlined, called with the tap count and signedness constant
+ * for the 3×3 and 5×5 windows (9 and 25 taps), and variable otherwise. */
+#define ETPU_DW_SPECIALISE(run, p, pixels, ind, ind_step, out)                             \
+  do {                                                                                     \
+    if ((p)->is_s8) {                                                                      \
+      if ((p)->taps == 9) run(p, 9, true, pixels, ind, ind_step, out);                     \
+      else if ((p)->taps == 25) run(p, 25, true, pixels, ind, ind_step, out);              \
+      else run(p, (p)->taps, true, pixels, ind, ind_step, out);                            \
+    } else {                                                                               \
+      if ((p)->taps == 9) run(p, 9, false, pixels, ind, ind_step, out);                    \
+      else if ((p)->taps == 25) run(p, 25, false, pixels, ind, ind_step, out);             \
+      else run(p, (p)->taps, false, pixels, ind, ind_step, out);                           \
+    }                                                                                      \
+  } while (0)
+
 /* One ISA's kernels. */
 typedef struct etpu_ukernel_config {
   etpu_isa isa;
