@@ -32,7 +32,7 @@
  *     each pointer addressing its own allocation of exactly C bytes (so ASan
  *     catches a read past C), against the sums and etpu_requant_output
  *     computed here, byte for byte, guard bytes intact; then seeded faults (a
- *     dropped tap, one flipped output bit, a bias off by one) are run through
+ *     dropped tap, flipped output bits, a bias off by one) are run through
  *     the same comparison, directly and in place of the kernel on whole
  *     depthwise layers against the reference, and must be caught.
  * On a mismatch it prints the case, the index, expected and got values.
@@ -389,8 +389,8 @@ static void test_guard(void) {
 /* ---- part 4: the depthwise micro-kernels -------------------------------- */
 
 /* A faulty kernel, to show the comparisons catch one: the scalar kernel with
- * g_fault applied (1: the last tap dropped, 2: one output bit flipped, 3: the
- * first channel's bias off by 1 before an int32 store). */
+ * g_fault applied (1: the last tap dropped, 2: a bit of each pixel's last
+ * output flipped, 3: the first channel's bias off by 1). */
 static int g_fault;
 static void faulty_dw(const etpu_dw_ukernel_params *p, size_t pixels, const uint8_t *const *ind, size_t ind_step,
                       void *out) {
@@ -415,7 +415,10 @@ static void faulty_dw(const etpu_dw_ukernel_params *p, size_t pixels, const uint
     q.bias = bias;
   }
   etpu_dw_c16_scalar(&q, pixels, ind, ind_step, out);
-  if (g_fault == 2) ((uint8_t *)out)[((pixels - 1) * q.out_stride + q.channels - 1) * (q.scale ? 1 : 4)] ^= 1;
+  for (size_t px = 0; g_fault == 2 && px < pixels; px++) { /* each pixel's last channel */
+    uint8_t *last = (uint8_t *)out + (px * q.out_stride + q.channels - 1) * (q.scale ? 1 : 4);
+    last[q.scale ? 0 : 2] ^= q.scale ? 1 : 0x10; /* a byte's low bit; an int32 sum's bit 20 */
+  }
   free(bias);
 }
 
@@ -531,7 +534,7 @@ static void test_dw_ukernels(void) {
   etpu_ukernel_config faulty = *etpu_ukernel_config_for(ETPU_ISA_SCALAR);
   CHECK(dw_layer_mismatches(&faulty) == 0);
   faulty.dw = faulty_dw;
-  static const char *const what[] = {"", "a dropped tap", "a flipped output bit", "a bias off by one"};
+  static const char *const what[] = {"", "a dropped tap", "flipped output bits", "a bias off by one"};
   for (g_fault = 1; g_fault <= 3; g_fault++) {
     size_t caught = 0;
     for (int i = 0; i < 50; i++) caught += dw_ukernel_case(-1, faulty_dw) > 0;
@@ -539,7 +542,7 @@ static void test_dw_ukernels(void) {
      * outputs, never in all 50 tiles; a flipped bit always shows */
     CHECK_MSG(caught > (g_fault == 2 ? 49u : 10u), "seeded fault (%s) caught in only %zu of 50 tiles", what[g_fault],
               caught);
-    if (g_fault != 3) /* the layer requantizes in the kernel: its off-by-one bias may round away everywhere */
+    if (g_fault != 3) /* a bias off by one may round away in every output of the layer */
       CHECK_MSG(dw_layer_mismatches(&faulty) > 0, "seeded fault (%s) not caught on a whole layer", what[g_fault]);
   }
   g_fault = 0;

@@ -27,7 +27,11 @@
  * output row are first expanded to C_out channels (x[c / multiplier]) in
  * scratch, and the pointers address those copies.
  *
- * Requantization: litert's fp32 mode inside the kernel (bytes out); the
+ * Requantization: litert's fp32 mode inside the kernel (bytes out) from the
+ * avx2 level on; below it (portable C, whose in-kernel rounding is the slow
+ * truncate-and-compare form) the kernel stores int32 sums and
+ * etpu_opt_requant_row's round-to-nearest fast path turns each pixel's into
+ * bytes, as before the fused kernel; the
  * integer modes (tflite-ref) take the kernel's int32 sums of a whole output
  * row and requantize them with the ISA's requant_q31 kernel.
  *
@@ -135,7 +139,8 @@ void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d
     bias_k[c] = real ? (int32_t)((uint32_t)corr[c] + (uint32_t)(bias ? bias[c] : 0)) : 0;
     scale[c] = real ? q->channels[q->count == 1 ? 0 : c].scale : 0.0f;
   }
-  const bool fp32 = q->mode == ETPU_REQUANT_FP32;
+  const bool fp32 = q->mode == ETPU_REQUANT_FP32, fp32_in_kernel = fp32 && cfg->isa >= ETPU_ISA_AVX2;
+  const bool nearest = fp32 && !fp32_in_kernel && etpu_opt_round_to_nearest();
   if (!fp32)
     for (size_t i = 0; i < row_n; i++) {
       const etpu_requant *rq = &q->channels[q->count == 1 ? 0 : i % (size_t)out_c];
@@ -152,7 +157,7 @@ void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d
     const size_t g0 = group_tile(d, g) * TILE, g1_tile = group_tile(d, g + 1) * TILE;
     const size_t g1 = g1_tile < (size_t)out_c ? g1_tile : (size_t)out_c;
     const etpu_dw_ukernel_params p = {g1 - g0, (size_t)out_c, taps, !d->is_u8, bias_k + g0, weights + g0 * taps,
-                                      fp32 ? scale + g0 : NULL, (float)(d->activation_min - d->output_offset),
+                                      fp32_in_kernel ? scale + g0 : NULL, (float)(d->activation_min - d->output_offset),
                                       (float)(d->activation_max - d->output_offset), d->output_offset};
     const int32_t y0 = oy * d->stride_h - d->pad_h;
     for (int32_t ky = 0; ky < k_h; ky++) {
@@ -179,12 +184,20 @@ void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d
         for (int32_t ky = 0; ky < k_h; ky++)
           col[ky] = (row_ptr[ky] && in_x ? row_ptr[ky] + (size_t)ix * px_stride : zero) + g0;
       }
-      if (fp32)
+      if (fp32_in_kernel)
         cfg->dw(&p, n, ind, ind_step, out + (size_t)ox0 * (size_t)out_c + g0);
       else
         cfg->dw(&p, n, ind, ind_step, acc_row + (size_t)ox0 * (size_t)out_c + g0);
     }
-    if (fp32) continue;
+    if (fp32_in_kernel) continue;
+    if (fp32) {
+      for (size_t px = 0; px < (size_t)out_w; px++) {
+        const size_t v = px * (size_t)out_c + g0;
+        etpu_opt_requant_row(acc_row + v, q, scale + g0, nearest, (int32_t)(g1 - g0), (int32_t)(g1 - g0),
+                             d->output_offset, d->activation_min, d->activation_max, out + v);
+      }
+      continue;
+    }
     if (groups == 1) {
       cfg->requant_q31(acc_row, row_n, mult, shift, (int)q->mode, d->output_offset, d->activation_min,
                        d->activation_max, out);
