@@ -9,8 +9,8 @@
  *  2. 20000 random layers (fixed, printed seed; ETPU_TEST_SEED overrides it),
  *     and 1000 more with the FPU rounding upward (the fp32 fast path's
  *     fallback):
- *     CONV_2D (groups, 1×1 and larger windows), DEPTHWISE_CONV_2D (depth
- *     multiplier, rows up to 90 pixels wide) and FULLY_CONNECTED, int8 and
+ *     CONV_2D (groups, 1×1 and larger windows), DEPTHWISE_CONV_2D (3×3, 5×5
+ *     and other windows, depth multiplier, rows up to 90 pixels wide) and FULLY_CONNECTED, int8 and
  *     uint8, every requant mode, per-channel and per-tensor tables, strides 1–3, dilations 1–3, padding
  *     0–3 (and windows entirely in the padding), offsets and clamps at both
  *     ends of their ranges, extreme inputs and weights, no bias and biases
@@ -39,7 +39,18 @@
  *  6. 8-bit MEAN and SUM (mean_opt.c): 1500 random tensors of rank 1–4 with
  *     random axes (the driver takes one contiguous run of them and must
  *     refuse the rest), both schemes, random scales and zero points, whole
- *     and in random unit ranges, against etpu_mean/sum_u8/_s8.
+ *     and in random unit ranges, against etpu_mean/sum_u8/_s8;
+ *  7. the fused depthwise micro-kernels (ukernel.h, etpu_dw_ukernel) of every
+ *     ISA this CPU runs, called directly on 4000 random tiles (1 to 200
+ *     channels, 3×3, 5×5 and other tap counts, overlapping pointer steps,
+ *     output pixels further apart than C (the gaps must stay untouched),
+ *     uint8 and int8, int32 and fp32 outputs, extreme biases and weights),
+ *     each pointer addressing its own allocation of exactly C bytes (so ASan
+ *     catches a read past C), against the sums and etpu_requant_output
+ *     computed here, byte for byte, guard bytes intact; then seeded faults (a
+ *     dropped tap, flipped output bits, a bias off by one) are run through
+ *     the same comparison, directly and in place of the kernel on whole
+ *     depthwise layers against the reference, and must be caught.
  * On a mismatch it prints the case, the index, expected and got values.
  */
 #include <fenv.h>
@@ -230,6 +241,7 @@ static void random_case(int index, int *run, int *refused) {
     const int shape = rnd() % 4;
     k_h = shape == 0 ? 1 : rnd_in(1, 5), k_w = shape == 0 ? 1 : rnd_in(1, 5);
     if (shape == 1) k_h = k_w = 3;
+    if (shape == 2 && d.kind == ETPU_OPT_DW) k_h = k_w = 5; /* the depthwise kernels' own 5×5 copies */
     d.stride_h = rnd_in(1, 3), d.stride_w = rnd() % 2 ? d.stride_h : rnd_in(1, 3);
     d.dilation_h = rnd() % 3 ? 1 : rnd_in(1, 3), d.dilation_w = rnd() % 3 ? 1 : rnd_in(1, 3);
     d.pad_h = rnd() % 3 ? 0 : rnd_in(0, 3), d.pad_w = rnd() % 3 ? 0 : rnd_in(0, 3);
@@ -600,6 +612,169 @@ static void mean_case(int index, int *compared, int *refused) {
   free(x), free(want), free(got);
 }
 
+/* ---- part 7: the depthwise micro-kernels -------------------------------- */
+
+/* A faulty kernel, to show the comparisons catch one: the scalar kernel with
+ * g_fault applied (1: the last tap dropped, 2: a bit of each pixel's last
+ * output flipped, 3: the first channel's bias off by 1). */
+static int g_fault;
+static void faulty_dw(const etpu_dw_ukernel_params *p, size_t pixels, const uint8_t *const *ind, size_t ind_step,
+                      void *out) {
+  etpu_dw_ukernel_params q = *p;
+  int32_t *bias = NULL;
+  if (g_fault == 1 && q.taps > 1) {
+    /* the same weights, the last tap of every tile skipped: a copy with a zero there */
+    const size_t n16 = (q.channels + 15) / 16 * 16;
+    int16_t *w = malloc(n16 * q.taps * sizeof *w);
+    memcpy(w, q.w, n16 * q.taps * sizeof *w);
+    for (size_t t = 0; t < n16 / 16; t++) memset(w + (t * q.taps + q.taps - 1) * 16, 0, 16 * sizeof *w);
+    q.w = w;
+    etpu_dw_c16_scalar(&q, pixels, ind, ind_step, out);
+    free(w);
+    return;
+  }
+  if (g_fault == 3) {
+    const size_t n16 = (q.channels + 15) / 16 * 16;
+    bias = malloc(n16 * sizeof *bias);
+    memcpy(bias, q.bias, n16 * sizeof *bias);
+    bias[0] += 1;
+    q.bias = bias;
+  }
+  etpu_dw_c16_scalar(&q, pixels, ind, ind_step, out);
+  for (size_t px = 0; g_fault == 2 && px < pixels; px++) { /* each pixel's last channel */
+    uint8_t *last = (uint8_t *)out + (px * q.out_stride + q.channels - 1) * (q.scale ? 1 : 4);
+    last[q.scale ? 0 : 2] ^= q.scale ? 1 : 0x10; /* a byte's low bit; an int32 sum's bit 20 */
+  }
+  free(bias);
+}
+
+/* One random tile run by kernel k (NULL: every ISA's, each compared); returns
+ * the mismatching bytes of k (0 when k is NULL and all agree). */
+static size_t dw_ukernel_case(int index, etpu_dw_ukernel k) {
+  const bool s8 = rnd() & 1;
+  size_t ch = (size_t)rnd_in(1, 40);
+  if (rnd() % 4 == 0) ch = (size_t)rnd_in(40, 200);
+  const int shape = rnd() % 4;
+  const size_t taps = shape == 0 ? 9 : shape == 1 ? 25 : (size_t)rnd_in(1, 30);
+  const size_t pixels = (size_t)rnd_in(1, 6), step = (size_t)rnd_in(1, (int32_t)taps);
+  const size_t nptr = (pixels - 1) * step + taps, n16 = (ch + 15) / 16 * 16;
+  const size_t stride = ch + (rnd() % 3 == 0 ? (size_t)rnd_in(1, 5) : 0); /* gaps between pixels stay untouched */
+  const bool fp32 = rnd() % 2;
+  uint8_t **data = malloc(nptr * sizeof *data);
+  const uint8_t **ind = malloc(nptr * sizeof *ind);
+  const int style = rnd() % 3;
+  for (size_t i = 0; i < nptr; i++) {
+    data[i] = malloc(ch); /* exactly C bytes: a read past them is an ASan error */
+    for (size_t c = 0; c < ch; c++) data[i][c] = (uint8_t)rnd_byte(!s8, style);
+    ind[i] = data[i];
+  }
+  int32_t *bias = calloc(n16, sizeof *bias);
+  float *scale = calloc(n16, sizeof *scale);
+  int16_t *w = calloc(n16 * taps, sizeof *w);
+  for (size_t c = 0; c < ch; c++) {
+    bias[c] = rnd() % 4 == 0 ? (int32_t)rnd() : rnd_in(-100000, 100000);
+    scale[c] = 0.0001f + rnd_unit() * (rnd() % 2 ? 0.01f : 1.0f);
+    for (size_t t = 0; t < taps; t++) w[(c / 16 * taps + t) * 16 + c % 16] = (int16_t)(style == 1 ? (rnd() % 2 ? -255 : 255) : rnd_in(-255, 255));
+  }
+  const int32_t qlo = s8 ? -128 : 0, qhi = s8 ? 127 : 255, zp = rnd_in(qlo, qhi);
+  int32_t amin = rnd_in(qlo, qhi), amax = rnd_in(qlo, qhi);
+  if (rnd() % 2) amin = qlo, amax = qhi;
+  if (amin > amax) { const int32_t t = amin; amin = amax; amax = t; }
+  const etpu_dw_ukernel_params p = {ch, stride, taps, s8, bias, w, fp32 ? scale : NULL, (float)(amin - zp), (float)(amax - zp), zp};
+  /* The expected values: wrapping int32 sums, then etpu_requant_output. */
+  const size_t out_bytes = ((pixels - 1) * stride + ch) * (fp32 ? 1 : 4);
+  uint8_t *want = malloc(out_bytes), *got = malloc(out_bytes + GUARD);
+  memset(want, 0x5a, out_bytes);
+  for (size_t px = 0; px < pixels; px++)
+    for (size_t c = 0; c < ch; c++) {
+      uint32_t sum = (uint32_t)bias[c];
+      for (size_t t = 0; t < taps; t++) {
+        const uint8_t b = ind[px * step + t][c];
+        sum += (uint32_t)((s8 ? (int32_t)(int8_t)b : (int32_t)b) * w[(c / 16 * taps + t) * 16 + c % 16]);
+      }
+      if (fp32) {
+        const etpu_requant rq = {0, 0, scale[c]};
+        want[px * stride + c] = (uint8_t)(etpu_requant_output((int32_t)sum, &rq, ETPU_REQUANT_FP32, zp, amin, amax) & 0xff);
+      } else {
+        const int32_t v = (int32_t)sum;
+        memcpy(want + (px * stride + c) * 4, &v, 4);
+      }
+    }
+  size_t bad = 0;
+  for (int isa = 0; isa < ETPU_ISA_COUNT || (k && isa == 0); isa++) {
+    const etpu_ukernel_config *cfg = k ? NULL : etpu_ukernel_config_for((etpu_isa)isa);
+    if (!k && !cfg) continue;
+    memset(got, 0x5a, out_bytes + GUARD);
+    (k ? k : cfg->dw)(&p, pixels, ind, step, got);
+    size_t first = out_bytes, n = 0;
+    for (size_t i = 0; i < out_bytes; i++)
+      if (want[i] != got[i]) n++, first = first < i ? first : i;
+    bool guard_ok = true;
+    for (size_t i = out_bytes; i < out_bytes + GUARD; i++) guard_ok &= got[i] == 0x5a;
+    if (k) {
+      bad = n + !guard_ok;
+      break;
+    }
+    CHECK_MSG(n == 0 && guard_ok,
+              "dw ukernel case %d (%s): %s %zu channels (stride %zu), %zu taps, %zu pixels step %zu, %s: %zu bytes "
+              "differ, first %zu want %u got %u%s",
+              index, cfg->name, s8 ? "s8" : "u8", ch, stride, taps, pixels, step, fp32 ? "fp32" : "int32", n, first,
+              first < out_bytes ? want[first] : 0, first < out_bytes ? got[first] : 0,
+              guard_ok ? "" : "; wrote past its output");
+  }
+  for (size_t i = 0; i < nptr; i++) free(data[i]);
+  free(data), free(ind), free(bias), free(scale), free(w), free(want), free(got);
+  return bad;
+}
+
+/* A whole depthwise layer (3×3, 37 channels, uint8, fp32) run by cfg
+ * against the reference: the differing output bytes. */
+static size_t dw_layer_mismatches(const etpu_ukernel_config *cfg) {
+  const etpu_opt_conv_desc d = {ETPU_OPT_DW, true, {1, 9, 11, 37}, {1, 3, 3, 37}, {1, 9, 11, 37}, 1, 1, 1, 1, 1, 1,
+                                1, -128, -120, 100, 0, 255};
+  etpu_requant rq;
+  CHECK_OK(etpu_requant_init(0.02f, 0.005f, 0.1f, ETPU_REQUANT_FP32, &rq));
+  const etpu_requant_params q = {&rq, 1, ETPU_REQUANT_FP32};
+  const size_t nx = count(&d.in_d), nw = count(&d.f_d), ny = count(&d.out_d);
+  uint8_t *x = malloc(nx), *w = malloc(nw), *y_ref = malloc(ny), *y = malloc(ny);
+  for (size_t i = 0; i < nx; i++) x[i] = (uint8_t)rnd();
+  for (size_t i = 0; i < nw; i++) w[i] = (uint8_t)rnd();
+  CHECK_OK(run_ref(&d, &q, x, w, NULL, y_ref));
+  void *packed = malloc(etpu_opt_conv_packed_bytes_isa(cfg, &d));
+  const size_t sb = etpu_opt_conv_get_buffer_size_isa(cfg, &d);
+  void *scratch = malloc(sb);
+  CHECK_OK(etpu_opt_conv_pack_isa(cfg, &d, w, packed));
+  CHECK_OK(etpu_opt_conv_run_range_isa(cfg, &d, &q, x, packed, NULL, y, scratch, sb, 0,
+                                       etpu_opt_conv_range_count_isa(cfg, &d)));
+  size_t n = 0;
+  for (size_t i = 0; i < ny; i++) n += y[i] != y_ref[i];
+  free(x), free(w), free(y_ref), free(y), free(packed), free(scratch);
+  return n;
+}
+
+static void test_dw_ukernels(void) {
+  enum { DW_CASES = 4000 };
+  for (int i = 0; i < DW_CASES; i++) dw_ukernel_case(i, NULL);
+  /* Seeded faults: each must be caught, by the direct comparison and on a
+   * whole layer, while the true scalar kernel passes the same layer. */
+  etpu_ukernel_config faulty = *etpu_ukernel_config_for(ETPU_ISA_SCALAR);
+  CHECK(dw_layer_mismatches(&faulty) == 0);
+  faulty.dw = faulty_dw;
+  static const char *const what[] = {"", "a dropped tap", "flipped output bits", "a bias off by one"};
+  for (g_fault = 1; g_fault <= 3; g_fault++) {
+    size_t caught = 0;
+    for (int i = 0; i < 50; i++) caught += dw_ukernel_case(-1, faulty_dw) > 0;
+    /* a dropped tap or a bias off by one may round away in a tile's fp32
+     * outputs, never in all 50 tiles; a flipped bit always shows */
+    CHECK_MSG(caught > (g_fault == 2 ? 49u : 10u), "seeded fault (%s) caught in only %zu of 50 tiles", what[g_fault],
+              caught);
+    if (g_fault != 3) /* a bias off by one may round away in every output of the layer */
+      CHECK_MSG(dw_layer_mismatches(&faulty) > 0, "seeded fault (%s) not caught on a whole layer", what[g_fault]);
+  }
+  g_fault = 0;
+  printf("depthwise micro-kernels: %d random tiles per ISA; 3 seeded faults caught\n", DW_CASES);
+}
+
 int main(void) {
   uint64_t seed = 20260415;
   const char *env = getenv("ETPU_TEST_SEED");
@@ -641,5 +816,6 @@ int main(void) {
          mean_compared, mean_refused);
   CHECK_MSG(mean_compared > 1000 && mean_refused > 0, "mean cases: %d compared, %d refused", mean_compared,
             mean_refused);
+  test_dw_ukernels();
   return tu_finish("test_kernels_opt");
 }

@@ -21,18 +21,17 @@
 #endif
 
 static const etpu_ukernel_config k_configs[ETPU_ISA_COUNT] = {
-    {ETPU_ISA_SCALAR, "scalar", etpu_gemm_u8s8_4x16c4_scalar, 4, 16, etpu_dw_taps_scalar3, etpu_dw_taps_scalar1,
+    {ETPU_ISA_SCALAR, "scalar", etpu_gemm_u8s8_4x16c4_scalar, 4, 16, etpu_dw_c16_scalar,
      etpu_requant_q31_scalar, NULL, etpu_gemm_s16_2x4_scalar, etpu_vadd_xnn_scalar, etpu_vadd_q31_scalar},
 #ifdef ETPU_UKERNEL_X86
-    {ETPU_ISA_SSE41, "sse41", etpu_gemm_u8s8_4x16c4_sse41, 4, 16, etpu_dw_taps_sse413, etpu_dw_taps_sse411,
+    {ETPU_ISA_SSE41, "sse41", etpu_gemm_u8s8_4x16c4_sse41, 4, 16, etpu_dw_c16_sse41,
      etpu_requant_q31_scalar, NULL, etpu_gemm_s16_2x4_scalar, etpu_vadd_xnn_scalar, etpu_vadd_q31_scalar},
-    {ETPU_ISA_AVX2, "avx2", etpu_gemm_u8s8_2x16c4_avx2, 2, 16, etpu_dw_taps_avx23, etpu_dw_taps_avx21,
+    {ETPU_ISA_AVX2, "avx2", etpu_gemm_u8s8_2x16c4_avx2, 2, 16, etpu_dw_c16_avx2,
      etpu_requant_q31_scalar, NULL, NULL, etpu_vadd_xnn_avx2, etpu_vadd_q31_avx2},
-    {ETPU_ISA_AVX512, "avx512", etpu_gemm_u8s8_2x16c4_avx2, 2, 16, etpu_dw_taps_avx5123, etpu_dw_taps_avx5121,
+    {ETPU_ISA_AVX512, "avx512", etpu_gemm_u8s8_2x16c4_avx2, 2, 16, etpu_dw_c16_avx512,
      etpu_requant_q31_x16_avx512, etpu_requant_fp32_x16_avx512, NULL, etpu_vadd_xnn_avx512, etpu_vadd_q31_avx2},
-    {ETPU_ISA_AVX512VNNI, "avx512vnni", etpu_gemm_u8s8_8x32c4_avx512vnni, 8, 32, etpu_dw_taps_avx5123,
-     etpu_dw_taps_avx5121, etpu_requant_q31_x16_avx512, etpu_requant_fp32_x16_avx512, NULL, etpu_vadd_xnn_avx512,
-     etpu_vadd_q31_avx2},
+    {ETPU_ISA_AVX512VNNI, "avx512vnni", etpu_gemm_u8s8_8x32c4_avx512vnni, 8, 32, etpu_dw_c16_avx512,
+     etpu_requant_q31_x16_avx512, etpu_requant_fp32_x16_avx512, NULL, etpu_vadd_xnn_avx512, etpu_vadd_q31_avx2},
 #endif
 };
 

@@ -142,7 +142,7 @@ static size_t gemm_col_bytes(const gemm_shape *s) {
 }
 
 size_t etpu_opt_conv_packed_bytes_isa(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d) {
-  if (d->kind == ETPU_OPT_DW) return etpu_opt_dw_packed_count(d) * sizeof(int16_t);
+  if (d->kind == ETPU_OPT_DW) return etpu_opt_dw_packed_bytes(d);
   if (cfg->gemm_s16) return etpu_opt_s16_packed_bytes(d);
   const gemm_shape s = gemm_shape_of(d);
   return gemm_col_bytes(&s) + (size_t)s.groups * (size_t)s.nb * ETPU_GEMM_BLOCK * (size_t)s.kp;
@@ -221,7 +221,7 @@ size_t etpu_opt_conv_get_buffer_size(const etpu_opt_conv_desc *d) {
 
 size_t etpu_opt_conv_range_count_isa(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d) {
   if (!cfg || !d || !etpu_opt_conv_supported(d, NULL)) return 0;
-  if (d->kind == ETPU_OPT_DW) return (size_t)d->out_d.n * (size_t)d->out_d.h;
+  if (d->kind == ETPU_OPT_DW) return etpu_opt_dw_range_count(d);
   if (cfg->gemm_s16) return etpu_opt_s16_range_count(d);
   const gemm_shape s = gemm_shape_of(d);
   return (size_t)s.tiles * (size_t)s.groups * (size_t)s.chunks;

@@ -7,8 +7,9 @@
  * weights packed once in the micro-kernels' blocks (conv_opt.c, ukernel.h),
  * K bytes per output channel (below the avx2 level, where that is slower:
  * int16 rows x + input_offset and w + filter_offset, conv_s16.c); DEPTHWISE_CONV_2D packs int16 weights
- * w + filter_offset as [KH][KW][L][C_out] (dw_opt.c) and runs along output
- * rows on int16 copies of the input rows. The innermost loops are the
+ * w + filter_offset in tiles of 16 channels and a per-channel zero-point
+ * correction (dw_opt.c), and its fused micro-kernel sums the taps straight
+ * from the input bytes through per-pixel pointers. The innermost loops are the
  * micro-kernels of src/kernels/ukernel/, one per ISA, chosen once
  * (etpu_isa_name(), config.c); every ISA gives the same bytes.
  *
@@ -89,7 +90,7 @@ ETPU_WUR etpu_status etpu_opt_conv_pack(const etpu_opt_conv_desc *desc, const vo
 size_t etpu_opt_conv_get_buffer_size(const etpu_opt_conv_desc *desc);
 
 /* Units of work of a layer (GEMM: pixel tiles × groups × column chunks;
- * depthwise: output rows): any split of [0, count) over calls of
+ * depthwise: output rows × channel groups): any split of [0, count) over calls of
  * etpu_opt_conv_run_range gives the bytes of one etpu_opt_conv_run. 0 for a
  * descriptor etpu_opt_conv_supported refuses. */
 size_t etpu_opt_conv_range_count(const etpu_opt_conv_desc *desc);

@@ -105,12 +105,14 @@ void etpu_opt_requant_scales(const etpu_requant_params *q, int32_t n_ch, int32_t
 
 /* The depthwise kernel's packed weight count, packing, scratch, and the
  * kernel; desc already checked (etpu_opt_conv_supported / _run). */
-size_t etpu_opt_dw_packed_count(const etpu_opt_conv_desc *desc);
-void etpu_opt_dw_pack(const etpu_opt_conv_desc *desc, const void *filter, int16_t *packed);
+size_t etpu_opt_dw_packed_bytes(const etpu_opt_conv_desc *desc);
+void etpu_opt_dw_pack(const etpu_opt_conv_desc *desc, const void *filter, void *packed);
 size_t etpu_opt_dw_buffer_size(const etpu_opt_conv_desc *desc);
-/* Output rows [begin, end) of the layer (units of etpu_opt_conv_range_count). */
+/* Units of the layer: output rows × channel groups (dw_opt.c). */
+size_t etpu_opt_dw_range_count(const etpu_opt_conv_desc *desc);
+/* Units [begin, end) of the layer (etpu_opt_conv_range_count). */
 void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *desc,
-                     const etpu_requant_params *quant, const void *input, const int16_t *packed, const int32_t *bias,
+                     const etpu_requant_params *quant, const void *input, const void *packed, const int32_t *bias,
                      void *output, void *scratch, size_t begin, size_t end);
 
 /* The int16 GEMM of the levels below AVX2 (conv_s16.c): packed bytes,

@@ -68,12 +68,37 @@ typedef void (*etpu_gemm_ukernel)(size_t mr, size_t nc, size_t kc, const uint8_t
 typedef void (*etpu_gemm_s16_ukernel)(size_t mr, size_t kc, const int16_t *a, size_t a_stride, const int16_t *w,
                                       size_t w_stride, int32_t out[8]);
 
-/* acc[c] += x0[c]·w0[c] + x1[c]·w1[c] + x2[c]·w2[c] for c < n (int16 values,
- * int32 sums that cannot overflow): a depthwise window row of three taps. */
-typedef void (*etpu_dw_taps3_ukernel)(int32_t *acc, const int16_t *x0, const int16_t *x1, const int16_t *x2,
-                                      const int16_t *w0, const int16_t *w1, const int16_t *w2, int32_t n);
-/* acc[c] += x[c]·w[c] for c < n. */
-typedef void (*etpu_dw_taps1_ukernel)(int32_t *acc, const int16_t *x, const int16_t *w, int32_t n);
+/* Depthwise (opt/dw_opt.c): the fused micro-kernel's operands. Output
+ * channel c of a pixel is Σ_t x_t[c]·w[t][c] + bias[c], x_t the input bytes
+ * (uint8, or int8 when is_s8) that indirection pointer t of the pixel
+ * addresses, summed in wrapping int32 straight from the bytes: the input
+ * zero point is not subtracted per product but folded into bias (bias[c] +
+ * input_offset·Σ_t w[t][c], dw_opt.c), and a window position in the padding
+ * points at a buffer of zero-point bytes, whose products that correction
+ * cancels exactly as the reference's skipped position adds nothing.
+ * Channels go in tiles of 16: bias and scale hold ⌈C/16⌉·16 values, the
+ * weights w + filter_offset are int16 [⌈C/16⌉][taps][16], zero past C. The
+ * kernel reads exactly C bytes at each pointer. */
+typedef struct etpu_dw_ukernel_params {
+  size_t channels;      /* C: channels of each pixel read at each pointer and written */
+  size_t out_stride;    /* output values (bytes or int32) from one pixel to the next, >= C */
+  size_t taps;          /* window positions per pixel, the packed order (>= 1) */
+  bool is_s8;           /* the input bytes are int8 (sign-extended); else uint8 */
+  const int32_t *bias;  /* ⌈C/16⌉·16 addends: bias + the zero-point correction */
+  const int16_t *w;     /* [⌈C/16⌉][taps][16] weights w + filter_offset */
+  const float *scale;   /* NULL: store the int32 sums; else ⌈C/16⌉·16 fp32 scales: requantize, store bytes */
+  float lo, hi;         /* fp32: act_min − zp and act_max − zp */
+  int32_t zp;           /* fp32: output zero point */
+} etpu_dw_ukernel_params;
+
+/* For each of `pixels` output pixels: its taps pointers are ind[0 .. taps)
+ * (ind advances by ind_step pointers from one pixel to the next, so
+ * neighbouring pixels of a stride-s window share pointers); writes C values
+ * per pixel, pixels p->out_stride values apart: int32 sums (p->scale NULL) or the bytes of
+ * etpu_requantize_fp32(sum, scale[c], zp, ...), exact under any FPU rounding
+ * mode. */
+typedef void (*etpu_dw_ukernel)(const etpu_dw_ukernel_params *p, size_t pixels, const uint8_t *const *ind,
+                                size_t ind_step, void *out);
 
 /* out[i] = the low byte of etpu_requant_output(acc[i], {mult[i], shift[i]},
  * mode, zp, amin, amax) for i < n, mode ETPU_REQUANT_DOUBLE_ROUND or
@@ -112,14 +137,29 @@ typedef struct etpu_vadd_params {
 typedef void (*etpu_vadd_ukernel)(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *out,
                                   const etpu_vadd_params *p);
 
+/* The body of a depthwise kernel file, run(p, taps, s8, pixels, ind,
+ * ind_step, out) inlined, called with the tap count and signedness constant
+ * for the 3×3 and 5×5 windows (9 and 25 taps), and variable otherwise. */
+#define ETPU_DW_SPECIALISE(run, p, pixels, ind, ind_step, out)                             \
+  do {                                                                                     \
+    if ((p)->is_s8) {                                                                      \
+      if ((p)->taps == 9) run(p, 9, true, pixels, ind, ind_step, out);                     \
+      else if ((p)->taps == 25) run(p, 25, true, pixels, ind, ind_step, out);              \
+      else run(p, (p)->taps, true, pixels, ind, ind_step, out);                            \
+    } else {                                                                               \
+      if ((p)->taps == 9) run(p, 9, false, pixels, ind, ind_step, out);                    \
+      else if ((p)->taps == 25) run(p, 25, false, pixels, ind, ind_step, out);             \
+      else run(p, (p)->taps, false, pixels, ind, ind_step, out);                           \
+    }                                                                                      \
+  } while (0)
+
 /* One ISA's kernels. */
 typedef struct etpu_ukernel_config {
   etpu_isa isa;
   const char *name; /* "scalar", "sse41", "avx2", "avx512", "avx512vnni" */
   etpu_gemm_ukernel gemm;
   int gemm_mr, gemm_nr; /* the GEMM kernel's tile: rows, columns (a multiple of 16) */
-  etpu_dw_taps3_ukernel dw_taps3;
-  etpu_dw_taps1_ukernel dw_taps1;
+  etpu_dw_ukernel dw; /* the fused depthwise kernel */
   etpu_requant_q31_ukernel requant_q31;
   etpu_requant_fp32_ukernel requant_fp32; /* NULL: the portable etpu_opt_requant_row */
   etpu_gemm_s16_ukernel gemm_s16; /* non-NULL: CONV_2D/FC use the int16 GEMM and its layout, not gemm */
@@ -145,9 +185,8 @@ void etpu_gemm_u8s8_4x16c4_scalar(size_t mr, size_t nc, size_t kc, const uint8_t
                                   size_t out_stride);
 void etpu_gemm_s16_2x4_scalar(size_t mr, size_t kc, const int16_t *a, size_t a_stride, const int16_t *w,
                               size_t w_stride, int32_t out[8]);
-void etpu_dw_taps_scalar3(int32_t *acc, const int16_t *x0, const int16_t *x1, const int16_t *x2, const int16_t *w0,
-                          const int16_t *w1, const int16_t *w2, int32_t n);
-void etpu_dw_taps_scalar1(int32_t *acc, const int16_t *x, const int16_t *w, int32_t n);
+void etpu_dw_c16_scalar(const etpu_dw_ukernel_params *p, size_t pixels, const uint8_t *const *ind, size_t ind_step,
+                        void *out);
 void etpu_requant_q31_scalar(const int32_t *acc, size_t n, const int32_t *mult, const int32_t *shift, int mode,
                              int32_t zp, int32_t amin, int32_t amax, uint8_t *out);
 void etpu_vadd_xnn_scalar(size_t n, const uint8_t *a, const uint8_t *b, uint8_t *out, const etpu_vadd_params *p);
@@ -166,15 +205,12 @@ void etpu_gemm_u8s8_2x16c4_avx2(size_t mr, size_t nc, size_t kc, const uint8_t *
 void etpu_gemm_u8s8_8x32c4_avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride,
                                       uint32_t a_xor, const int8_t *w, size_t w_stride, const etpu_gemm_epilogue *ep,
                                       void *out, size_t out_stride);
-void etpu_dw_taps_sse413(int32_t *acc, const int16_t *x0, const int16_t *x1, const int16_t *x2, const int16_t *w0,
-                         const int16_t *w1, const int16_t *w2, int32_t n);
-void etpu_dw_taps_sse411(int32_t *acc, const int16_t *x, const int16_t *w, int32_t n);
-void etpu_dw_taps_avx23(int32_t *acc, const int16_t *x0, const int16_t *x1, const int16_t *x2, const int16_t *w0,
-                        const int16_t *w1, const int16_t *w2, int32_t n);
-void etpu_dw_taps_avx21(int32_t *acc, const int16_t *x, const int16_t *w, int32_t n);
-void etpu_dw_taps_avx5123(int32_t *acc, const int16_t *x0, const int16_t *x1, const int16_t *x2, const int16_t *w0,
-                          const int16_t *w1, const int16_t *w2, int32_t n);
-void etpu_dw_taps_avx5121(int32_t *acc, const int16_t *x, const int16_t *w, int32_t n);
+void etpu_dw_c16_sse41(const etpu_dw_ukernel_params *p, size_t pixels, const uint8_t *const *ind, size_t ind_step,
+                       void *out);
+void etpu_dw_c16_avx2(const etpu_dw_ukernel_params *p, size_t pixels, const uint8_t *const *ind, size_t ind_step,
+                      void *out);
+void etpu_dw_c16_avx512(const etpu_dw_ukernel_params *p, size_t pixels, const uint8_t *const *ind, size_t ind_step,
+                        void *out);
 void etpu_requant_fp32_x16_avx512(const int32_t *acc, size_t n, const float *scale, float lo, float hi, int32_t zp,
                                   uint8_t *out);
 void etpu_requant_q31_x16_avx512(const int32_t *acc, size_t n, const int32_t *mult, const int32_t *shift, int mode,
