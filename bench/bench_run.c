@@ -54,6 +54,7 @@ static bool bench_one(const etpu_model *m, etpu_profile profile, const char *ima
   etpu_interp_options_init(&o);
   o.profile = profile;
   o.keep_all_tensors = false;
+  o.num_threads = 1; /* what this bench says it measures (0 would be every core) */
   etpu_interp *ip = NULL;
   void *in = NULL;
   double *t = NULL;
