@@ -8,21 +8,9 @@
 #        -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake
 # ctest then runs every test program through CMAKE_CROSSCOMPILING_EMULATOR;
 # the Python-driven tests reach the programs through wrapper scripts that do
-# the same (tests/CMakeLists.txt, etpu_test_program). qemu's `-cpu max`
+# the same (tests/CMakeLists.txt, ETPU_RUN_<program>). qemu's `-cpu max`
 # exposes the dot-product extension, so the neondot kernels run too.
-set(CMAKE_SYSTEM_NAME Linux)
-set(CMAKE_SYSTEM_PROCESSOR aarch64)
-set(CMAKE_C_COMPILER aarch64-linux-gnu-gcc)
-set(CMAKE_LIBRARY_ARCHITECTURE aarch64-linux-gnu)
-# Multiarch: the target's libraries (libpng, libjpeg) live under
-# /usr/lib/aarch64-linux-gnu and their headers under /usr/include.
-set(CMAKE_FIND_ROOT_PATH /usr/aarch64-linux-gnu)
-set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
-set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY BOTH)
-set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE BOTH)
-set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
-# No `-L /usr/<triplet>`: the programs load the multiarch C library
-# (libc6:arm64, which libpng-dev:arm64 brings) through /lib's dynamic loader;
-# mixing the cross package's loader with it makes pthread_create hang or crash
-# under qemu 7.2.
-set(CMAKE_CROSSCOMPILING_EMULATOR qemu-aarch64;-cpu;max)
+set(ETPU_CROSS_PROCESSOR aarch64)
+set(ETPU_CROSS_TRIPLET aarch64-linux-gnu)
+set(ETPU_CROSS_QEMU qemu-aarch64)
+include(${CMAKE_CURRENT_LIST_DIR}/debian-cross.cmake.inc)
