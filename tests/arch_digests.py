@@ -6,7 +6,8 @@ It runs, on ../shared/data: `etpu inspect --json` of every .tflite;
 `etpu compile` of every Coral source model (the _edgetpu.tflite and its
 .log); `etpu run` of classification, segmentation, pose and compiled models
 on the shared photos (BMP and JPEG) with both arithmetic profiles, and of a
-float model; `etpu quantize` of a float model on shared photos; `etpu imprint
+float model; `etpu quantize` of float models on shared photos (min/max, MSE,
+GPTQ with bias correction); `etpu imprint
 --make-model` on libcoral's imprinting images. Each line of the output file
 is a label and the SHA-256 of the bytes (files written, the temporary
 output folder's name replaced; stdout for inspect), or the exit status when a command fails, so a failure is compared
@@ -37,7 +38,11 @@ RUN_CASES = [
 ]
 COMPILED_RUN = [("mobilenet_v1_0.25_128_quant", "cat.bmp"), ("deeplabv3_mnv2_dm05_pascal_quant", "bird_segmentation.bmp")]
 FLOAT_RUN = ("float/vww_96_float.tflite", "float/images/burger.jpg")
-QUANT_MODEL = "float/vww_96_float.tflite"
+# (float model, extra flags): TensorFlow's min/max; MSE ranges; GPTQ weight
+# rounding and bias correction in double precision (the quantizer's float
+# code paths, whose bytes must not depend on the target's FPU).
+QUANT_CASES = [("float/vww_96_float.tflite", []), ("float/vww_96_float.tflite", ["--calib-method", "mse"]),
+               ("float/mobilenet_v1_0.25_128.tflite", ["--gptq", "--bias-correct"])]
 EXTRACTOR = "coral/mobilenet_v1_1.0_224_quant_embedding_extractor.tflite"
 
 
@@ -100,9 +105,11 @@ def collect(etpu, shared, tmp):
                     ["run", model, "--input", image, "--profile", profile, "-o", out], out)
     out = tempfile.mkdtemp(dir=tmp)
     d.files("run:%s:%s" % FLOAT_RUN, ["run", FLOAT_RUN[0], "--input", FLOAT_RUN[1], "-o", out], out)
-    out = tempfile.mkdtemp(dir=tmp)
-    d.files("quantize:" + QUANT_MODEL, ["quantize", QUANT_MODEL, "--calib", os.path.join("float", "images"),
-                                         "-o", os.path.join(out, "q.tflite")], out)
+    for model, flags in QUANT_CASES:
+        out = tempfile.mkdtemp(dir=tmp)
+        d.files("quantize:%s:%s" % (model, " ".join(flags)),
+                ["quantize", model, "--calib", os.path.join("float", "images"), "-o", os.path.join(out, "q.tflite")] +
+                flags, out)
     out = tempfile.mkdtemp(dir=tmp)
     img = os.path.join("coral", "imprinting")
     d.files("imprint:" + EXTRACTOR, ["imprint", "--make-model", EXTRACTOR, "--class",
