@@ -3,8 +3,8 @@
 find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   add_test(NAME cli_consistency
-    COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/cli_consistency.py --etpu $<TARGET_FILE:etpu>
-      --helper $<TARGET_FILE:hostile_names>)
+    COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/cli_consistency.py --etpu ${ETPU_RUN_etpu}
+      --helper ${ETPU_RUN_hostile_names})
   set_tests_properties(cli_consistency PROPERTIES TIMEOUT 300)
 else()
   message(WARNING "Python 3 not found: test cli_consistency is not registered")
@@ -16,5 +16,5 @@ endif()
 if(Python3_Interpreter_FOUND)
   add_test(NAME readme_check
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/readme_check.py
-      --source ${CMAKE_SOURCE_DIR} --etpu $<TARGET_FILE:etpu>)
+      --source ${CMAKE_SOURCE_DIR} --etpu ${ETPU_RUN_etpu})
 endif()

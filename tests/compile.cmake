@@ -18,7 +18,7 @@ find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   add_test(NAME compile_cli
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/compile_cli.py
-      --etpu $<TARGET_FILE:etpu>
+      --etpu ${ETPU_RUN_etpu}
       --shared ${ETPU_SHARED_DATA})
   set_tests_properties(compile_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
 else()

@@ -9,14 +9,14 @@ find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   add_test(NAME inspect_shared_models
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/inspect_models.py
-      --etpu $<TARGET_FILE:etpu>
+      --etpu ${ETPU_RUN_etpu}
       --shared ${ETPU_SHARED_DATA}
       --schema ${ETPU_SHARED_DATA}/schema/schema_for_debian_flatc.fbs)
   set_tests_properties(inspect_shared_models PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
 
   add_test(NAME cli_errors
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/cli_errors.py
-      --etpu $<TARGET_FILE:etpu>
+      --etpu ${ETPU_RUN_etpu}
       --shared ${ETPU_SHARED_DATA})
   set_tests_properties(cli_errors PROPERTIES TIMEOUT 300)
 else()

@@ -14,11 +14,11 @@ find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   add_test(NAME run_cli
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/run_cli.py
-      --etpu $<TARGET_FILE:etpu> --test-io $<TARGET_FILE:test_io> --shared ${ETPU_SHARED_DATA})
+      --etpu ${ETPU_RUN_etpu} --test-io ${ETPU_RUN_test_io} --shared ${ETPU_SHARED_DATA})
   set_tests_properties(run_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
   add_test(NAME e2e_coral
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/e2e_coral.py
-      --etpu $<TARGET_FILE:etpu> --shared ${ETPU_SHARED_DATA})
+      --etpu ${ETPU_RUN_etpu} --shared ${ETPU_SHARED_DATA})
   set_tests_properties(e2e_coral PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1500)
 else()
   message(WARNING "Python 3 not found: tests run_cli and e2e_coral are not registered")

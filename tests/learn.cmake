@@ -16,7 +16,7 @@ find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   add_test(NAME learn_cli
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/learn_cli.py
-      --etpu $<TARGET_FILE:etpu> --shared ${ETPU_SHARED_DATA})
+      --etpu ${ETPU_RUN_etpu} --shared ${ETPU_SHARED_DATA})
   set_tests_properties(learn_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1500)
 else()
   message(WARNING "Python 3 not found: test learn_cli is not registered")

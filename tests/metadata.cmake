@@ -12,7 +12,7 @@ find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   add_test(NAME metadata_cli
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/metadata_cli.py
-      --etpu $<TARGET_FILE:etpu>
+      --etpu ${ETPU_RUN_etpu}
       --shared ${ETPU_SHARED_DATA})
   set_tests_properties(metadata_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 else()

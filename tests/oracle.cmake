@@ -38,8 +38,8 @@ find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   add_test(NAME ${ETPU_ORACLE_TEST}
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/oracle_litert.py
-      --driver $<TARGET_FILE:oracle_driver>
-      --etpu $<TARGET_FILE:etpu>
+      --driver ${ETPU_RUN_oracle_driver}
+      --etpu ${ETPU_RUN_etpu}
       --oracle ${CMAKE_SOURCE_DIR}/tools/oracle
       --shared ${ETPU_SHARED_DATA}
       --work ${CMAKE_CURRENT_BINARY_DIR}/oracle_litert

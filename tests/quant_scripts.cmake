@@ -13,11 +13,11 @@ find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   add_test(NAME quant_cli
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/quant_cli.py
-      --etpu $<TARGET_FILE:etpu> --shared ${ETPU_SHARED_DATA})
+      --etpu ${ETPU_RUN_etpu} --shared ${ETPU_SHARED_DATA})
   set_tests_properties(quant_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
   add_test(NAME quant_accuracy
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/quant_accuracy.py
-      --etpu $<TARGET_FILE:etpu> --shared ${ETPU_SHARED_DATA})
+      --etpu ${ETPU_RUN_etpu} --shared ${ETPU_SHARED_DATA})
   set_tests_properties(quant_accuracy PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 1500)
 else()
   message(WARNING "Python 3 not found: tests quant_cli and quant_accuracy are not registered")

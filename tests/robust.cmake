@@ -62,3 +62,12 @@ if(ETPU_FUZZ)
   add_executable(extract_options ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/extract_options.c)
   target_link_libraries(extract_options PRIVATE etpu_static)
 endif()
+
+# Models declaring more memory than a 32-bit size_t addresses (a 3 GiB
+# tensor, shape products that wrap 32 bits) are refused with a message naming
+# the tensor (tests/test_size_limits.c; the interpreter part runs on 32-bit
+# targets — the armhf CI stage — and reports skipped elsewhere).
+add_executable(test_size_limits ${CMAKE_CURRENT_SOURCE_DIR}/test_size_limits.c)
+target_link_libraries(test_size_limits PRIVATE etpu_testutil)
+add_test(NAME size_limits COMMAND test_size_limits)
+set_tests_properties(size_limits PROPERTIES SKIP_RETURN_CODE 77 LABELS robust)

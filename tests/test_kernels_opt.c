@@ -52,6 +52,13 @@
  *     the same comparison, directly and in place of the kernel on whole
  *     depthwise layers against the reference, and must be caught.
  * On a mismatch it prints the case, the index, expected and got values.
+ *
+ * `test_kernels_opt --seed-fault` checks the tester itself: for each level
+ * above scalar this CPU runs, it swaps in a copy of that level's table whose
+ * GEMM and depthwise kernels drop their last step (a tail bug: kc − 8 int16
+ * values, kc − 4 uint8 ones, n − 1 channels) and runs SEEDED_CASES layers; it
+ * passes only if every faulted level is caught (layers differing from the
+ * reference) while the unfaulted levels still agree.
  */
 #include <fenv.h>
 #include <math.h>
@@ -69,7 +76,7 @@
 #include "kernels/opt/pool_opt.h"
 #include "testutil.h"
 
-enum { GUARD = 16, CASES = 20000, CASES_UPWARD = 1000 };
+enum { GUARD = 16, CASES = 20000, CASES_UPWARD = 1000, SEEDED_CASES = 300 };
 
 static uint64_t rng_state;
 static uint32_t rnd(void) {
@@ -152,6 +159,44 @@ static void test_requant(void) {
   }
   CHECK_MSG(bad == 0, "%d of %ld requantizations differ", bad, n);
   printf("requant: %ld values compared\n", n);
+}
+
+/* ---- the seeded fault (--seed-fault) ---------------------------------- */
+
+static int g_fault_isa = -1;               /* the level whose kernels are faulted, or −1 */
+static etpu_ukernel_config g_fault_cfg;    /* its table with the faulty kernels */
+static const etpu_ukernel_config *g_real;  /* its real table */
+static int g_fault_layers, g_fault_caught; /* layers compared with it, and how many differed */
+
+static void faulty_gemm(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride, uint32_t a_xor,
+                        const int8_t *w, size_t w_stride, const etpu_gemm_epilogue *ep, void *out,
+                        size_t out_stride) {
+  g_real->gemm(mr, nc, kc > 4 ? kc - 4 : kc, a, a_stride, a_xor, w, w_stride, ep, out, out_stride);
+}
+static void faulty_gemm_s16(size_t mr, size_t kc, const int16_t *a, size_t a_stride, const int16_t *w,
+                            size_t w_stride, int32_t out[8]) {
+  g_real->gemm_s16(mr, kc > 8 ? kc - 8 : kc, a, a_stride, w, w_stride, out);
+}
+static void seeded_dw(const etpu_dw_ukernel_params *p, size_t pixels, const uint8_t *const *ind, size_t ind_step,
+                      void *out) {
+  etpu_dw_ukernel_params q = *p; /* the last channel of every pixel left unwritten */
+  if (q.channels > 1) q.channels--;
+  g_real->dw(&q, pixels, ind, ind_step, out);
+}
+
+/* Level isa's table, or the faulted copy when isa is the faulted level. */
+static const etpu_ukernel_config *isa_config(int isa) {
+  return isa == g_fault_isa ? &g_fault_cfg : etpu_ukernel_config_for((etpu_isa)isa);
+}
+
+static void seed_fault(int isa) {
+  g_real = etpu_ukernel_config_for((etpu_isa)isa);
+  g_fault_cfg = *g_real;
+  g_fault_cfg.gemm = faulty_gemm;
+  if (g_real->gemm_s16) g_fault_cfg.gemm_s16 = faulty_gemm_s16;
+  g_fault_cfg.dw = seeded_dw;
+  g_fault_isa = isa;
+  g_fault_layers = g_fault_caught = 0;
 }
 
 /* ---- part 2: random layers -------------------------------------------- */
@@ -333,7 +378,7 @@ static void random_case(int index, int *run, int *refused) {
      * (etpu_opt_conv_run_range as the runtime calls it). */
     const size_t units = etpu_opt_conv_range_count(&d);
     for (int isa = 0; isa <= ETPU_ISA_COUNT; isa++) {
-      const etpu_ukernel_config *cfg = isa < ETPU_ISA_COUNT ? etpu_ukernel_config_for((etpu_isa)isa) : NULL;
+      const etpu_ukernel_config *cfg = isa < ETPU_ISA_COUNT ? isa_config(isa) : NULL;
       if (isa < ETPU_ISA_COUNT && !cfg) continue;
       memset(y_opt, 0x5a, ny + GUARD);
       if (cfg) {
@@ -375,6 +420,11 @@ static void compare_case(int index, const etpu_opt_conv_desc *dp, const etpu_req
   const etpu_opt_conv_desc d = *dp;
   const etpu_requant_mode mode = q->mode;
   const int32_t nq = q->count;
+  if (g_fault_isa >= 0 && how == g_fault_cfg.name) { /* the faulted level: count, do not fail */
+    g_fault_layers++;
+    g_fault_caught += memcmp(y_ref, y_opt, ny) != 0;
+    return;
+  }
   {
     size_t first = ny;
     for (size_t i = 0; i < ny && first == ny; i++)
@@ -775,17 +825,39 @@ static void test_dw_ukernels(void) {
   printf("depthwise micro-kernels: %d random tiles per ISA; 3 seeded faults caught\n", DW_CASES);
 }
 
-int main(void) {
+/* --seed-fault: every level above scalar, faulted in turn, must be caught. */
+static int seeded_fault_main(void) {
+  int levels = 0;
+  for (int isa = 1; isa < ETPU_ISA_COUNT; isa++) {
+    if (!etpu_ukernel_config_for((etpu_isa)isa)) continue;
+    levels++;
+    seed_fault(isa);
+    int run = 0, refused = 0;
+    for (int i = 0; i < SEEDED_CASES; i++) random_case(i, &run, &refused);
+    printf("seeded fault in %s (GEMM and depthwise kernels drop their last step): caught in %d of %d layers\n",
+           g_fault_cfg.name, g_fault_caught, g_fault_layers);
+    CHECK_MSG(g_fault_layers > 0 && g_fault_caught > 0, "the tester missed the seeded fault in %s",
+              g_fault_cfg.name);
+    g_fault_isa = -1;
+  }
+  if (levels == 0) {
+    printf("test_kernels_opt --seed-fault: skipped: no level above scalar on this CPU/target\n");
+    return 77;
+  }
+  return tu_finish("test_kernels_opt --seed-fault");
+}
+
+int main(int argc, char **argv) {
   uint64_t seed = 20260415;
   const char *env = getenv("ETPU_TEST_SEED");
   if (env) seed = strtoull(env, NULL, 10);
   printf("test_kernels_opt: seed %" PRIu64 " (ETPU_TEST_SEED overrides)\n", seed);
   rng_state = seed;
+  if (argc > 1 && strcmp(argv[1], "--seed-fault") == 0) return seeded_fault_main();
   printf("micro-kernels: chosen %s;", etpu_isa_name());
   for (int isa = 0; isa < ETPU_ISA_COUNT; isa++) {
     const etpu_ukernel_config *cfg = etpu_ukernel_config_for((etpu_isa)isa);
-    static const char *const names[] = {"scalar", "sse41", "avx2", "avx512", "avx512vnni"};
-    printf(" %s %s", names[isa], cfg ? "tested" : "SKIPPED (not supported here)");
+    printf(" %s %s", etpu_isa_level_name((etpu_isa)isa), cfg ? "tested" : "SKIPPED (not supported here)");
   }
   printf("\n");
   test_requant();

@@ -31,7 +31,10 @@ static void load_dir(const char *dir, const etpu_tensor_info *in, const etpu_inp
     const char *ext = names[k] + len - 4;
     if (strcmp(ext, ".bmp") && strcmp(ext, ".jpg") && strcmp(ext, ".png")) continue;
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+    if (snprintf(path, sizeof path, "%s/%s", dir, names[k]) >= (int)sizeof path) {
+      CHECK_MSG(false, "calibration path too long: %s/%s", dir, names[k]);
+      continue;
+    }
     float *buf = malloc(s->bytes);
     CHECK(buf != NULL);
     if (!buf) break;

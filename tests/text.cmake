@@ -11,7 +11,7 @@ find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   add_test(NAME hostile_strings
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/hostile_strings.py
-      --etpu $<TARGET_FILE:etpu> --helper $<TARGET_FILE:hostile_names> --shared ${ETPU_SHARED_DATA})
+      --etpu ${ETPU_RUN_etpu} --helper ${ETPU_RUN_hostile_names} --shared ${ETPU_SHARED_DATA})
   set_tests_properties(hostile_strings PROPERTIES TIMEOUT 300)
 else()
   message(WARNING "Python 3 not found: test hostile_strings is not registered")

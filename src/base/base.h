@@ -13,6 +13,13 @@
 
 #include "etpu/etpu.h"
 
+/* The .tflite format is little-endian and etpu reads tensor data (int32
+ * biases, float weights, its own payload) in place: a big-endian target would
+ * compute wrong numbers, so it does not build (CMakeLists.txt says so too). */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#error "etpu supports little-endian targets only: the .tflite format is little-endian and tensor data is read in place"
+#endif
+
 #if defined(__GNUC__) || defined(__clang__)
 #define ETPU_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else

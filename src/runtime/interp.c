@@ -127,16 +127,24 @@ static etpu_status init_tensor(etpu_interp *ip, uint32_t i) {
                      ip->model->label, i, g->name, g->rank, ETPU_MAX_RANK);
   t->rank = g->rank;
   size_t n = 1;
+  bool fits = true; /* the element count and the bytes fit size_t (32 bits on armhf) */
   for (uint32_t d = 0; d < g->rank; d++) {
     if (g->shape[d] < 0)
       return etpu_fail(ETPU_UNSUPPORTED, "%s: tensor %u '%s' has a dynamic dimension; etpu runs static shapes only",
                        ip->model->label, i, g->name);
     t->dims[d] = g->shape[d];
-    n *= (size_t)g->shape[d];
+    fits = fits && etpu_mul_size(n, (size_t)g->shape[d], &n);
   }
   t->elems = n;
   size_t es = etpu_dtype_size(g->type);
-  t->bytes = n * es;
+  if (!fits || !etpu_mul_size(n, es, &t->bytes)) {
+    uint64_t bytes = 0;
+    const bool known = etpu_tensor_bytes(g->type, g->rank, g->shape, &bytes);
+    return etpu_fail(ETPU_UNSUPPORTED,
+                     "%s: tensor %u '%s' holds %s%llu bytes: more than this %u-bit build can address (size_t)",
+                     ip->model->label, i, g->name, known ? "" : "over ", (unsigned long long)bytes,
+                     (unsigned)(sizeof(size_t) * 8));
+  }
   if (g->quant && g->quant->count) {
     t->has_quant = true;
     t->scale = g->quant->scale[0];
@@ -448,6 +456,20 @@ etpu_status etpu_interp_plan(etpu_interp *ip, size_t *arena_bytes_out) {
   }
   g_sort_ip = ip;
   qsort(order, n, sizeof *order, cmp_idx);
+  /* Each tensor lands at or below the sum of the sizes placed before it, so
+   * when the sum of all (rounded) sizes fits size_t no offset or end below
+   * can wrap; on a 32-bit target a model declaring gigabytes stops here. */
+  size_t sum = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    const etpu_rtensor *t = &ip->t[order[k]];
+    if (t->bytes > SIZE_MAX - 15 || !etpu_add_size(sum, (t->bytes + 15) & ~(size_t)15, &sum)) {
+      etpu_free(order);
+      etpu_free(pl);
+      return etpu_fail(ETPU_OUT_OF_MEMORY,
+                       "%s: the activation tensors (up to '%s', %zu bytes) need more memory than this %u-bit build "
+                       "can address", ip->model->label, t->name, t->bytes, (unsigned)(sizeof(size_t) * 8));
+    }
+  }
   size_t total = 0;
   uint32_t np = 0;
   for (uint32_t k = 0; k < n; k++) {

@@ -29,14 +29,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ISA levels, lowest first; each implies the ones below it. */
+#if defined(__aarch64__) || defined(__arm__)
+#define ETPU_UKERNEL_ARM 1
+#endif
+
+/* ISA levels, lowest first; each implies the ones below it. The levels are
+ * the target's: x86-64's, ARM's (aarch64 and armv7), or scalar alone. */
 typedef enum etpu_isa {
   ETPU_ISA_SCALAR = 0,     /* plain C */
+#if defined(ETPU_UKERNEL_ARM)
+  ETPU_ISA_NEON = 1,       /* Advanced SIMD (aarch64: always; armv7: HWCAP_NEON) */
+  ETPU_ISA_NEONDOT = 2,    /* aarch64 dot product (HWCAP_ASIMDDP: sdot/udot) */
+  ETPU_ISA_COUNT = 3
+#else
   ETPU_ISA_SSE41 = 1,      /* SSE4.1 */
   ETPU_ISA_AVX2 = 2,       /* AVX2 (+ OS ymm state) */
   ETPU_ISA_AVX512 = 3,     /* AVX-512 F/BW/VL (+ OS zmm state) */
   ETPU_ISA_AVX512VNNI = 4, /* AVX-512 VNNI */
   ETPU_ISA_COUNT = 5
+#endif
 } etpu_isa;
 
 /* Rows of 16 int8 weights by 4: bytes of one packed weight block of kc. */
@@ -156,7 +167,7 @@ typedef void (*etpu_vadd_ukernel)(size_t n, const uint8_t *a, const uint8_t *b, 
 /* One ISA's kernels. */
 typedef struct etpu_ukernel_config {
   etpu_isa isa;
-  const char *name; /* "scalar", "sse41", "avx2", "avx512", "avx512vnni" */
+  const char *name; /* "scalar", "sse41", "avx2", "avx512", "avx512vnni"; ARM: "neon", "neondot" */
   etpu_gemm_ukernel gemm;
   int gemm_mr, gemm_nr; /* the GEMM kernel's tile: rows, columns (a multiple of 16) */
   etpu_dw_ukernel dw; /* the fused depthwise kernel */
@@ -168,16 +179,21 @@ typedef struct etpu_ukernel_config {
 } etpu_ukernel_config;
 
 /* The kernels in use: the best the CPU and OS support, or the lower level
- * ETPU_ISA names (scalar, sse41, avx2, avx512, avx512vnni). Chosen on the
+ * ETPU_ISA names (scalar, sse41, avx2, avx512, avx512vnni; on ARM scalar,
+ * neon, neondot). Chosen on the
  * first call (thread-safe: every racing caller computes the same table). */
 const etpu_ukernel_config *etpu_ukernel_config_get(void);
 
 /* The kernels of level isa, or NULL when this CPU/OS (or this build, on a
- * non-x86 target) cannot run them. For the kernel tester and benchmarks. */
+ * target without that level) cannot run them. For the kernel tester and benchmarks. */
 const etpu_ukernel_config *etpu_ukernel_config_for(etpu_isa isa);
 
 /* The best level this CPU and OS support (ignores ETPU_ISA). */
 etpu_isa etpu_isa_detect(void);
+
+/* The name of level isa on this target ("scalar", "neon", ...), or NULL past
+ * the target's levels; the names ETPU_ISA takes. */
+const char *etpu_isa_level_name(etpu_isa isa);
 
 /* The micro-kernels, one per file (ukernel/<op>_<tile>_<isa>.c). */
 void etpu_gemm_u8s8_4x16c4_scalar(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride, uint32_t a_xor,
@@ -215,6 +231,19 @@ void etpu_requant_fp32_x16_avx512(const int32_t *acc, size_t n, const float *sca
                                   uint8_t *out);
 void etpu_requant_q31_x16_avx512(const int32_t *acc, size_t n, const int32_t *mult, const int32_t *shift, int mode,
                                  int32_t zp, int32_t amin, int32_t amax, uint8_t *out);
+#endif
+#if defined(ETPU_UKERNEL_ARM)
+/* The ukernel/<op>_<tile>_neon.c files: compiled with -mfpu=neon on armv7
+ * (NEON is optional there: HWCAP_NEON), as baseline code on aarch64. */
+void etpu_gemm_s16_2x4_neon(size_t mr, size_t kc, const int16_t *a, size_t a_stride, const int16_t *w,
+                            size_t w_stride, int32_t out[8]);
+#endif
+#if defined(__aarch64__)
+/* The ukernel/<op>_<tile>_neondot.c files: -march=armv8.2-a+dotprod, called
+ * only where HWCAP_ASIMDDP says the CPU has sdot. */
+void etpu_gemm_u8s8_4x16c4_neondot(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride,
+                                   uint32_t a_xor, const int8_t *w, size_t w_stride, const etpu_gemm_epilogue *ep,
+                                   void *out, size_t out_stride);
 #endif
 
 #endif /* ETPU_KERNELS_UKERNEL_UKERNEL_H */
