@@ -139,7 +139,12 @@ void etpu_opt_dw_run(const etpu_ukernel_config *cfg, const etpu_opt_conv_desc *d
     bias_k[c] = real ? (int32_t)((uint32_t)corr[c] + (uint32_t)(bias ? bias[c] : 0)) : 0;
     scale[c] = real ? q->channels[q->count == 1 ? 0 : c].scale : 0.0f;
   }
-  const bool fp32 = q->mode == ETPU_REQUANT_FP32, fp32_in_kernel = fp32 && cfg->isa >= ETPU_ISA_AVX2;
+#ifdef ETPU_UKERNEL_X86
+  const bool vector_requant = cfg->isa >= ETPU_ISA_AVX2; /* the AVX2 and AVX-512 kernels requantize themselves */
+#else
+  const bool vector_requant = false; /* the portable kernel (every ARM level today) stores int32 sums */
+#endif
+  const bool fp32 = q->mode == ETPU_REQUANT_FP32, fp32_in_kernel = fp32 && vector_requant;
   const bool nearest = fp32 && !fp32_in_kernel && etpu_opt_round_to_nearest();
   if (!fp32)
     for (size_t i = 0; i < row_n; i++) {
