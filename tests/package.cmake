@@ -21,11 +21,11 @@ if(EXISTS "${ETPU_SHARED_DATA}/coral")
                deeplabv3_mnv2_dm05_pascal_quant posenet/posenet_mobilenet_v1_075_353_481_16_quant_decoder)
     string(REPLACE "/" "_" _n "${pair}")
     add_test(NAME inspect_source_${_n}
-      COMMAND $<TARGET_FILE:etpu> inspect ${_c}/${pair}_edgetpu.tflite --source ${_c}/${pair}.tflite)
+      COMMAND etpu inspect ${_c}/${pair}_edgetpu.tflite --source ${_c}/${pair}.tflite)
     set_tests_properties(inspect_source_${_n} PROPERTIES PASS_REGULAR_EXPRESSION "\nall layers equal: ")
   endforeach()
   add_test(NAME inspect_source_wrong_pair
-    COMMAND $<TARGET_FILE:etpu> inspect ${_c}/legacy/mobilenet_v2_1.0_224_inat_bird_quant_edgetpu.tflite
+    COMMAND etpu inspect ${_c}/legacy/mobilenet_v2_1.0_224_inat_bird_quant_edgetpu.tflite
       --source ${_c}/mobilenet_v2_1.0_224_quant.tflite)
   set_tests_properties(inspect_source_wrong_pair PROPERTIES
     PASS_REGULAR_EXPRESSION "\nfirst differing layer: layer 0 \\(op 0 CONV_2D\\): weights differ"

@@ -11,7 +11,7 @@ find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   add_test(NAME task_cli
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/task_cli.py
-      --etpu $<TARGET_FILE:etpu> --shared ${ETPU_SHARED_DATA})
+      --etpu ${ETPU_RUN_etpu} --shared ${ETPU_SHARED_DATA})
   set_tests_properties(task_cli PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 else()
   message(WARNING "Python 3 not found: test task_cli is not registered")

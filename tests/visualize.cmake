@@ -6,7 +6,7 @@ find_package(Python3 COMPONENTS Interpreter)
 if(Python3_Interpreter_FOUND)
   add_test(NAME visualize_html
     COMMAND Python3::Interpreter ${CMAKE_CURRENT_SOURCE_DIR}/visualize_html.py
-      --etpu $<TARGET_FILE:etpu> --shared ${ETPU_SHARED_DATA})
+      --etpu ${ETPU_RUN_etpu} --shared ${ETPU_SHARED_DATA})
   set_tests_properties(visualize_html PROPERTIES TIMEOUT 300)
 else()
   message(WARNING "Python 3 not found: test visualize_html is not registered")
@@ -33,7 +33,7 @@ else()
                  "npm chromium) and `npm ci` in tools/browser")
 endif()
 if(Python3_Interpreter_FOUND)
-  set(ETPU_BROWSER_ARGS --etpu $<TARGET_FILE:etpu> --shared ${ETPU_SHARED_DATA}
+  set(ETPU_BROWSER_ARGS --etpu ${ETPU_RUN_etpu} --shared ${ETPU_SHARED_DATA}
     --work ${CMAKE_CURRENT_BINARY_DIR}/visualize_browser --make-large $<TARGET_FILE:test_visualize>)
   if(ETPU_NODE)
     list(APPEND ETPU_BROWSER_ARGS --node ${ETPU_NODE})
