@@ -268,7 +268,7 @@ static etpu_status decode_detect(const etpu_model *m, const etpu_interp *ip, con
   ETPU_TRY(view(m, ip, io->out[3], &cnt));
   size_t cap = sc.count < cls.count ? sc.count : cls.count;
   if (box.count / 4 < cap) cap = box.count / 4;
-  uint32_t n;
+  uint32_t n = 0;
   ETPU_TRY(read_count(m, &cnt, cap, "detection", &n));
   r->detections = etpu_calloc(n ? n : 1, sizeof *r->detections);
   if (!r->detections) return etpu_fail(ETPU_OUT_OF_MEMORY, "out of memory");
